@@ -1,0 +1,137 @@
+"""Configuration: every setting the bot reads from the environment, validated once at start."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names it and says what is expected."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str | None
+    help: str
+
+
+# The single list of settings: the README's settings table is checked against it.
+SETTINGS: tuple[Setting, ...] = (
+    Setting("SLACK_BOT_TOKEN", None, "Bot token (`xoxb-...`) from OAuth & Permissions. Required."),
+    Setting(
+        "SLACK_SIGNING_SECRET",
+        None,
+        "Signing secret from Basic Information. Required in HTTP mode.",
+    ),
+    Setting(
+        "SLACK_APP_TOKEN",
+        None,
+        "App-level token (`xapp-...`, scope `connections:write`). When set, the bot uses "
+        "Socket Mode instead of HTTP.",
+    ),
+    Setting(
+        "SLACK_API_URL",
+        "https://slack.com/api/",
+        "Base URL of the Slack Web API; point it at a local Slack emulator for tests.",
+    ),
+    Setting("PORT", "3000", "HTTP port for `/slack/events` and `/healthz`."),
+    Setting(
+        "DATABASE_PATH",
+        "./data/incidents.db",
+        "SQLite file; parent folders are created. Keep it on a persistent volume.",
+    ),
+    Setting(
+        "INCIDENT_CHANNEL_PREFIX",
+        "inc-",
+        "Prefix of incident channel names (lowercase letters, digits, `-`, `_`).",
+    ),
+    Setting(
+        "ANNOUNCE_CHANNEL",
+        None,
+        "Optional channel ID (e.g. `C0123456789`) where new public incidents are announced.",
+    ),
+)
+
+_DEFAULTS = {s.name: s.default for s in SETTINGS}
+_PREFIX_RE = re.compile(r"^[a-z0-9_-]{0,20}$")
+_CHANNEL_ID_RE = re.compile(r"^[CG][A-Z0-9]{2,}$")
+
+
+@dataclass(frozen=True)
+class Config:
+    bot_token: str
+    signing_secret: str | None
+    app_token: str | None
+    api_url: str
+    port: int
+    database_path: Path
+    channel_prefix: str
+    announce_channel: str | None
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.app_token is not None
+
+
+def _get(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name, "").strip()
+    return value or _DEFAULTS[name]
+
+
+def load_config(env: Mapping[str, str]) -> Config:
+    """Read and validate the settings; raise ConfigError naming the first bad one."""
+    bot_token = _get(env, "SLACK_BOT_TOKEN")
+    if not bot_token:
+        raise ConfigError("SLACK_BOT_TOKEN is not set: expected the bot token (xoxb-...)")
+    if not bot_token.startswith("xoxb-"):
+        raise ConfigError("SLACK_BOT_TOKEN: expected a bot token starting with xoxb-")
+
+    app_token = _get(env, "SLACK_APP_TOKEN")
+    if app_token is not None and not app_token.startswith("xapp-"):
+        raise ConfigError("SLACK_APP_TOKEN: expected an app-level token starting with xapp-")
+
+    signing_secret = _get(env, "SLACK_SIGNING_SECRET")
+    if app_token is None and not signing_secret:
+        raise ConfigError(
+            "SLACK_SIGNING_SECRET is not set: expected the app's signing secret "
+            "(required in HTTP mode; set SLACK_APP_TOKEN for Socket Mode)"
+        )
+
+    api_url = _get(env, "SLACK_API_URL") or ""
+    parsed = urlparse(api_url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ConfigError("SLACK_API_URL: expected an http(s) URL such as https://slack.com/api/")
+    if not api_url.endswith("/"):
+        api_url += "/"
+
+    port_text = _get(env, "PORT") or ""
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise ConfigError(f"PORT: expected a port number from 1 to 65535, got {port_text!r}")
+
+    prefix = _get(env, "INCIDENT_CHANNEL_PREFIX") or ""
+    if not _PREFIX_RE.match(prefix):
+        raise ConfigError(
+            "INCIDENT_CHANNEL_PREFIX: expected up to 20 lowercase letters, digits, - or _"
+        )
+
+    announce = _get(env, "ANNOUNCE_CHANNEL")
+    if announce is not None and not _CHANNEL_ID_RE.match(announce):
+        raise ConfigError(
+            "ANNOUNCE_CHANNEL: expected a channel ID such as C0123456789 (not a #name)"
+        )
+
+    return Config(
+        bot_token=bot_token,
+        signing_secret=signing_secret,
+        app_token=app_token,
+        api_url=api_url,
+        port=int(port_text),
+        database_path=Path(_get(env, "DATABASE_PATH") or ""),
+        channel_prefix=prefix,
+        announce_channel=announce,
+    )

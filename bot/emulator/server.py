@@ -1,0 +1,367 @@
+"""A local Slack: the Web API over HTTP, plus people who send signed requests to the bot."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import queue
+import re
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlparse
+
+from bot.emulator.blockkit import BlockError, validate_blocks
+from bot.emulator.webapi import Fault, RateLimiter, WebApi
+from bot.emulator.workspace import Channel, Ephemeral, Message, Workspace
+
+BOT_TOKEN = "xoxb-emulator-bot-token"
+APP_TOKEN = "xapp-emulator-app-token"
+SIGNING_SECRET = "emulator-signing-secret"
+APP_ID = "A0POSTMORTEM"
+ACK_DEADLINE_S = 3.0
+BOT_SCOPES = frozenset({
+    "commands", "channels:manage", "channels:read", "channels:join", "groups:write",
+    "groups:read", "chat:write", "chat:write.public", "pins:write", "users:read", "im:write",
+})
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    base = b"v0:" + timestamp.encode() + b":" + body
+    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+
+
+@dataclass
+class Reply:
+    """The bot's HTTP answer to a request Slack sent it."""
+
+    status: int
+    body: str
+    seconds: float
+
+    @property
+    def json(self) -> dict[str, Any]:
+        return json.loads(self.body) if self.body.startswith("{") else {}
+
+    @property
+    def text(self) -> str:
+        return str(self.json.get("text", self.body))
+
+
+class Emulator:
+    """One workspace with a few people, served on 127.0.0.1; `app_url` is where the bot listens."""
+
+    def __init__(
+        self,
+        *,
+        team_id: str = "T0TEST",
+        people: tuple[str, ...] = ("alice", "bob", "carol"),
+        scopes: frozenset[str] = BOT_SCOPES,
+        rate_limits: bool = True,
+        signing_secret: str = SIGNING_SECRET,
+    ) -> None:
+        self.ws = Workspace(team_id)
+        self.signing_secret = signing_secret
+        for name in people:
+            self.ws.add_user(name, f"{name.title()} Example")
+        everyone = set(self.ws.users)
+        self.general = self.ws.add_channel("general", self.ws.bot.id, members=everyone)
+        self.api = WebApi(self.ws, {BOT_TOKEN: "bot", APP_TOKEN: "app"}, set(scopes),
+                          RateLimiter(rate_limits))
+        self.api.on_join = self._member_joined
+        self.app_url: str | None = None
+        self.problems: list[str] = []
+        self._responders: dict[str, tuple[str, str]] = {}
+        self._events: queue.Queue[dict[str, Any]] = queue.Queue()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._server.daemon_threads = True
+        self._threads: list[threading.Thread] = []
+
+    # --- lifecycle -----------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
+    def api_url(self) -> str:
+        return self.base_url + "/api/"
+
+    def start(self) -> Emulator:
+        for target in (self._server.serve_forever, self._deliver_events):
+            thread = threading.Thread(target=target, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def stop(self) -> None:
+        self._events.put({})
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def fail(self, method: str, error: str = "internal_error", *, status: int = 200,
+             retry_after: int | None = None, times: int = 1) -> None:
+        """Make the next `times` calls of `method` ("*" for any) fail like Slack does."""
+        self.api.faults[method].append(Fault(error, status, retry_after, times))
+
+    # --- what people do ------------------------------------------------------------------
+
+    def user(self, name: str) -> str:
+        return self.ws.user_named(name).id
+
+    def channel(self, name: str) -> Channel:
+        return self.ws.channel_named(name)
+
+    def encode(self, typed: str) -> str:
+        """Text as a person typed it -> as Slack delivers it with `should_escape: true`."""
+        text = typed.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+        def mention(m: re.Match[str]) -> str:
+            name = m.group(1)
+            if name in ("channel", "here", "everyone"):
+                return f"<!{name}>"
+            user = next((u for u in self.ws.users.values() if u.name == name), None)
+            return f"<@{user.id}|{user.name}>" if user else m.group(0)
+
+        def channel(m: re.Match[str]) -> str:
+            found = next((c for c in self.ws.channels.values() if c.name == m.group(1)), None)
+            return f"<#{found.id}|{found.name}>" if found else m.group(0)
+
+        text = re.sub(r"(?<![\w@])@([a-z0-9._-]+)", mention, text)
+        return re.sub(r"(?<![\w#])#([a-z0-9_-]+)", channel, text)
+
+    def command(self, who: str, command: str, text: str = "", channel: str = "general",
+                *, raw: bool = False) -> Reply:
+        """`who` types `command text` in `channel`; returns the bot's ack (also recorded)."""
+        user = self.ws.user_named(who)
+        where = self.channel(channel) if not channel.startswith(("C", "G", "D")) else \
+            self.ws.channels[channel]
+        response_url = self._responder(where.id, user.id)
+        form = {
+            "token": "deprecated-verification-token",
+            "team_id": self.ws.team_id,
+            "team_domain": self.ws.domain,
+            "channel_id": where.id,
+            "channel_name": where.name,
+            "user_id": user.id,
+            "user_name": user.name,
+            "command": command,
+            "text": text if raw else self.encode(text),
+            "api_app_id": APP_ID,
+            "is_enterprise_install": "false",
+            "response_url": response_url,
+            "trigger_id": self.api.issue_trigger(),
+        }
+        reply = self.send(urlencode(form).encode(), "application/x-www-form-urlencoded")
+        self._record_ack(reply, where.id, user.id)
+        return reply
+
+    def shortcut(self, who: str, callback_id: str, channel: str, message: Message) -> Reply:
+        user = self.ws.user_named(who)
+        where = self.channel(channel)
+        payload = {
+            "type": "message_action",
+            "callback_id": callback_id,
+            "trigger_id": self.api.issue_trigger(),
+            "team": {"id": self.ws.team_id, "domain": self.ws.domain},
+            "channel": {"id": where.id, "name": where.name},
+            "user": {"id": user.id, "username": user.name, "name": user.name,
+                     "team_id": self.ws.team_id},
+            "message": message.as_api(),
+            "message_ts": message.ts,
+            "response_url": self._responder(where.id, user.id),
+            "action_ts": f"{time.time():.6f}",
+            "token": "deprecated-verification-token",
+            "api_app_id": APP_ID,
+        }
+        reply = self.send(urlencode({"payload": json.dumps(payload)}).encode(),
+                          "application/x-www-form-urlencoded")
+        if reply.status != 200:
+            self.problems.append(f"shortcut {callback_id}: HTTP {reply.status}")
+        return reply
+
+    def say(self, who: str, channel: str, text: str) -> Message:
+        """A person posts a message (no event is sent)."""
+        return self.ws.post(self.channel(channel), self.user(who), self.encode(text))
+
+    def join(self, who: str, channel: str) -> None:
+        where = self.channel(channel)
+        user_id = self.user(who)
+        where.members.add(user_id)
+        self._member_joined(where, user_id)
+
+    def send(self, body: bytes, content_type: str, *, timestamp: str | None = None,
+             signature: str | None = None, headers: dict[str, str] | None = None) -> Reply:
+        """POST a request to the bot as Slack does: signed with the signing secret."""
+        if self.app_url is None:
+            raise RuntimeError("the emulator has no app_url to send to")
+        timestamp = timestamp or str(int(time.time()))
+        request = urllib.request.Request(self.app_url, data=body, method="POST", headers={
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": timestamp,
+            "X-Slack-Signature": signature or sign(self.signing_secret, timestamp, body),
+            **(headers or {}),
+        })
+        started = time.monotonic()
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                status, text = response.status, response.read().decode()
+        except urllib.error.HTTPError as exc:
+            status, text = exc.code, exc.read().decode()
+        return Reply(status, text, time.monotonic() - started)
+
+    def wait_idle(self, timeout: float = 5.0) -> None:
+        """Wait until every queued event has been delivered to the bot."""
+        deadline = time.monotonic() + timeout
+        while self._events.unfinished_tasks and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    # --- what people see -----------------------------------------------------------------
+
+    def messages(self, channel: str) -> list[Message]:
+        with self.ws.lock:
+            return list(self.channel(channel).messages)
+
+    def ephemerals(self, who: str) -> list[Ephemeral]:
+        user_id = self.user(who)
+        with self.ws.lock:
+            return [e for e in self.ws.ephemerals if e.user == user_id]
+
+    # --- internals -----------------------------------------------------------------------
+
+    def _responder(self, channel_id: str, user_id: str) -> str:
+        key = self.ws.new_id("R")
+        self._responders[key] = (channel_id, user_id)
+        return f"{self.base_url}/respond/{key}"
+
+    def _show(self, channel_id: str, user_id: str, payload: dict[str, Any], source: str) -> None:
+        """What Slack does with an ack body or a response_url post."""
+        blocks = payload.get("blocks")
+        text = str(payload.get("text", ""))
+        if blocks is not None:
+            try:
+                validate_blocks(blocks, "message")
+            except BlockError as exc:
+                self.problems.append(f"{source}: invalid_blocks: {exc}")
+                return
+        if not text and not blocks:
+            return
+        channel = self.ws.channels[channel_id]
+        if payload.get("response_type") == "in_channel":
+            self.ws.post(channel, self.ws.bot.id, text, blocks, bot=True)
+        else:
+            with self.ws.lock:
+                self.ws.ephemerals.append(Ephemeral(channel_id, user_id, text, blocks))
+
+    def _record_ack(self, reply: Reply, channel_id: str, user_id: str) -> None:
+        if reply.seconds > ACK_DEADLINE_S:
+            self.problems.append(f"ack took {reply.seconds:.1f}s (operation_timeout)")
+        if reply.status != 200:
+            self.problems.append(f"ack answered HTTP {reply.status}: {reply.body[:200]}")
+            return
+        if reply.body:
+            self._show(channel_id, user_id, reply.json or {"text": reply.body}, "ack")
+
+    def _member_joined(self, channel: Channel, user_id: str) -> None:
+        self._events.put({
+            "type": "member_joined_channel", "user": user_id, "channel": channel.id,
+            "channel_type": "G" if channel.is_private else "C", "team": self.ws.team_id,
+            "event_ts": f"{time.time():.6f}",
+        })
+
+    def _deliver_events(self) -> None:
+        while True:
+            event = self._events.get()
+            try:
+                if not event:
+                    return
+                if self.app_url is None:
+                    continue
+                envelope = {
+                    "token": "deprecated-verification-token", "team_id": self.ws.team_id,
+                    "api_app_id": APP_ID, "event": event, "type": "event_callback",
+                    "event_id": self.ws.new_id("Ev"), "event_time": int(time.time()),
+                    "authorizations": [{"team_id": self.ws.team_id, "user_id": self.ws.bot.id,
+                                        "is_bot": True, "is_enterprise_install": False}],
+                }
+                reply = self.send(json.dumps(envelope).encode(), "application/json")
+                if reply.status != 200:
+                    self.problems.append(f"event {event['type']}: HTTP {reply.status}")
+            except OSError as exc:
+                self.problems.append(f"event delivery failed: {exc}")
+            finally:
+                self._events.task_done()
+
+
+def _handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def _reply(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+            self.send_response(status)
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def _args(self) -> dict[str, Any]:
+            url = urlparse(self.path)
+            args: dict[str, Any] = dict(parse_qsl(url.query))
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            kind = (self.headers.get("Content-Type") or "").split(";")[0].strip()
+            if raw and kind == "application/json":
+                args.update(json.loads(raw))
+            elif raw:
+                args.update(parse_qsl(raw.decode()))
+            return args
+
+        def do_GET(self) -> None:
+            self.do_POST()
+
+        def do_POST(self) -> None:
+            path = urlparse(self.path).path
+            try:
+                args = self._args()
+            except ValueError:
+                self._reply(200, b'{"ok":false,"error":"invalid_form_data"}',
+                            {"Content-Type": "application/json"})
+                return
+            if path.startswith("/respond/"):
+                self._respond(path.removeprefix("/respond/"), args)
+                return
+            if not path.startswith("/api/"):
+                self._reply(404, b"not found", {"Content-Type": "text/plain"})
+                return
+            auth = self.headers.get("Authorization", "")
+            token = auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else None
+            token = token or args.pop("token", None)
+            args.pop("token", None)
+            status, headers, body = emulator.api.call(path.removeprefix("/api/"), args, token)
+            self._reply(status, json.dumps(body).encode(),
+                        {"Content-Type": "application/json; charset=utf-8", **headers})
+
+        def _respond(self, key: str, payload: dict[str, Any]) -> None:
+            target = emulator._responders.get(key)
+            if target is None:
+                self._reply(404, b"no_such_response_url", {"Content-Type": "text/plain"})
+                return
+            emulator._show(*target, payload, "response_url")
+            self._reply(200, b"ok", {"Content-Type": "text/plain"})
+
+    return Handler

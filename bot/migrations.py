@@ -1,0 +1,86 @@
+"""The database schema, created and evolved through sqlite-utils migrations (run at every start)."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("postmortem-bot")
+
+
+@migrations()
+def m001_incidents(db: Database) -> None:
+    db.table("incidents").create(
+        {
+            "id": int,
+            "team_id": str,
+            "number": int,
+            "title": str,
+            "severity": str,
+            "status": str,
+            "private": int,
+            "commander_id": str,
+            "created_by": str,
+            "started_at": str,
+            "channel_id": str,
+            "channel_name": str,
+            "resolved_at": str,
+            "deadline_at": str,
+            "kickoff_ts": str,
+            "created_at": str,
+        },
+        pk="id",
+        not_null={"team_id", "number", "title", "severity", "status", "private", "started_at"},
+    )
+    db.table("incidents").create_index(["team_id", "number"], unique=True)
+    db.table("incidents").create_index(["team_id", "channel_id"], unique=True)
+    db.table("incidents").create_index(["team_id", "status"])
+
+    db.table("timeline").create(
+        {
+            "id": int,
+            "team_id": str,
+            "incident_id": int,
+            "at": str,
+            "text": str,
+            "milestone": str,
+            "author_id": str,
+            "source": str,
+            "message_ts": str,
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+        foreign_keys=[("incident_id", "incidents", "id")],
+        not_null={"team_id", "incident_id", "at", "text", "author_id", "source"},
+    )
+    db.table("timeline").create_index(["team_id", "incident_id", "at"])
+    db.table("timeline").create_index(["team_id", "incident_id", "message_ts"], unique=True)
+
+    db.table("owners").create(
+        {"team_id": str, "incident_id": int, "user_id": str, "added_at": str},
+        pk=("team_id", "incident_id", "user_id"),
+        foreign_keys=[("incident_id", "incidents", "id")],
+    )
+    db.table("members").create(
+        {"team_id": str, "channel_id": str, "user_id": str, "joined_at": str},
+        pk=("team_id", "channel_id", "user_id"),
+    )
+    db.table("events").create(
+        {
+            "id": int,
+            "team_id": str,
+            "incident_id": int,
+            "at": str,
+            "user_id": str,
+            "kind": str,
+            "detail": str,
+        },
+        pk="id",
+        foreign_keys=[("incident_id", "incidents", "id")],
+    )
+    db.table("events").create_index(["team_id", "incident_id", "at"])
+    db.table("users").create(
+        {"team_id": str, "user_id": str, "name": str, "updated_at": str},
+        pk=("team_id", "user_id"),
+    )

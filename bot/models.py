@@ -1,0 +1,105 @@
+"""The nouns of an incident: severities, statuses, milestones, incidents and timeline entries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class Severity(StrEnum):
+    SEV1 = "sev1"
+    SEV2 = "sev2"
+    SEV3 = "sev3"
+    SEV4 = "sev4"
+
+    @property
+    def label(self) -> str:
+        return self.value.upper()
+
+
+DEFAULT_SEVERITY = Severity.SEV3
+
+
+class Status(StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
+class Milestone(StrEnum):
+    """Response milestones, named by the keyword people type (`/timeline detected: ...`)."""
+
+    BEGAN = "began"
+    DETECTED = "detected"
+    INVESTIGATING = "investigating"
+    ROOT_CAUSE = "root-cause"
+    FIX = "fix"
+    DEPLOYED = "deployed"
+    VERIFIED = "verified"
+    RESOLVED = "resolved"
+    MONITORING = "monitoring"
+
+    @property
+    def label(self) -> str:
+        """The event's name in the post-mortem template's timeline table."""
+        return _MILESTONE_LABELS[self]
+
+
+_MILESTONE_LABELS = {
+    Milestone.BEGAN: "Incident began",
+    Milestone.DETECTED: "First detection",
+    Milestone.INVESTIGATING: "Investigation started",
+    Milestone.ROOT_CAUSE: "Root cause identified",
+    Milestone.FIX: "Fix implemented",
+    Milestone.DEPLOYED: "Fix deployed",
+    Milestone.VERIFIED: "Verification complete",
+    Milestone.RESOLVED: "Incident closed",
+    Milestone.MONITORING: "Post-incident monitoring",
+}
+
+# Keywords people may type; `began` is recorded by the bot itself at `/incident start`.
+TYPED_MILESTONES = tuple(m for m in Milestone if m is not Milestone.BEGAN)
+
+
+def hotfix_id(number: int) -> str:
+    return f"hotfix-{number:03d}"
+
+
+@dataclass(frozen=True)
+class Incident:
+    id: int
+    team_id: str
+    number: int
+    title: str
+    severity: Severity
+    status: Status
+    private: bool
+    commander_id: str
+    created_by: str
+    started_at: datetime
+    channel_id: str | None = None
+    channel_name: str | None = None
+    resolved_at: datetime | None = None
+    deadline_at: datetime | None = None
+    kickoff_ts: str | None = None
+
+    @property
+    def hotfix_id(self) -> str:
+        return hotfix_id(self.number)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of an incident's timeline."""
+
+    id: int
+    incident_id: int
+    at: datetime
+    text: str
+    author_id: str
+    milestone: Milestone | None = None
+    source: str = "command"
+
+    @property
+    def event(self) -> str:
+        return self.milestone.label if self.milestone else self.text

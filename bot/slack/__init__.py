@@ -1,0 +1,1 @@
+"""The Slack edge: payloads in, Block Kit and Web API calls out."""

@@ -1,0 +1,96 @@
+"""The Bolt app: one factory that assembles it, one route table, one error handler."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+
+from bot.config import Config
+from bot.incidents import Clock, Incidents, utcnow
+from bot.slack.incident_commands import IncidentCommands
+from bot.slack.opener import Opener
+from bot.slack.timeline_commands import TimelineCommands
+from bot.store import Store
+
+logger = logging.getLogger(__name__)
+
+# Every listener, in one place; tests compare it with manifest.yml.
+COMMANDS = ("/incident", "/timeline")
+SHORTCUTS = ("add_to_timeline",)
+EVENTS = ("member_joined_channel", "member_left_channel")
+
+SORRY = (
+    ":warning: Something went wrong on our side and the command did not complete. "
+    "Nothing was recorded; please try again in a moment."
+)
+
+
+def create_client(config: Config) -> WebClient:
+    """A Web API client for `SLACK_API_URL`, retrying rate limits, 5xx and connection errors."""
+    return WebClient(
+        token=config.bot_token,
+        base_url=config.api_url,
+        timeout=15,
+        retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=2),
+            RateLimitErrorRetryHandler(max_retry_count=3),
+            ServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+def handle_error(error: Exception, response: BoltResponse | None) -> None:
+    """Log the traceback; answer the user with a short apology, never a 500 or a trace."""
+    logger.error("unhandled error in a listener", exc_info=error)
+    if response is not None:
+        response.status = 200
+        response.body = json.dumps({"response_type": "ephemeral", "text": SORRY})
+        response.headers["content-type"] = ["application/json;charset=utf-8"]
+
+
+def register(app: App, incidents: Incidents, opener: Opener) -> None:
+    incident = IncidentCommands(incidents, opener)
+    timeline = TimelineCommands(incidents)
+
+    app.command("/incident")(incident.handle_incident)
+    app.command("/timeline")(timeline.handle_timeline)
+    app.shortcut("add_to_timeline")(timeline.handle_add_to_timeline)
+
+    def handle_membership(event: dict[str, Any], body: dict[str, Any]) -> None:
+        team_id = body.get("team_id") or event.get("team", "")
+        if incidents.store.incident_by_channel(team_id, event["channel"]):
+            incidents.note_member(
+                team_id, event["channel"], event["user"], event["type"] == "member_joined_channel"
+            )
+
+    app.event("member_joined_channel")(handle_membership)
+    app.event("member_left_channel")(handle_membership)
+    app.error(handle_error)
+
+
+def create_app(
+    config: Config,
+    store: Store,
+    *,
+    client: WebClient | None = None,
+    clock: Clock = utcnow,
+) -> App:
+    """Assemble the Bolt app from its collaborators; no I/O beyond Bolt's token check."""
+    app = App(
+        signing_secret=config.signing_secret or "",
+        client=client or create_client(config),
+        request_verification_enabled=not config.socket_mode,
+        logger=logging.getLogger("bot.bolt"),
+    )
+    incidents = Incidents(store, clock)
+    register(app, incidents, Opener(incidents, config.channel_prefix, config.announce_channel))
+    return app

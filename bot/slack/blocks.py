@@ -1,0 +1,248 @@
+"""Block Kit builders: pure functions from incidents and entries to Slack messages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bot.incidents import Report
+from bot.models import Entry, Incident, Milestone, Status
+from bot.slack.text import date, escape, mention, utc
+from bot.timeline import format_duration
+
+Block = dict[str, Any]
+MAX_BLOCKS = 50
+MAX_SECTION_TEXT = 3000
+
+# Every command with an example; shown by `/incident help` and in the kick-off message.
+HELP: tuple[tuple[str, str], ...] = (
+    ("/incident start <title> [sev1|sev2|sev3|sev4]", "open an incident with its own channel"),
+    ("/incident start --private <title>", "open a private incident (security); never announced"),
+    ("/timeline <text>", "record what happened, now"),
+    (
+        "/timeline 14:05 detected: PagerDuty alert on checkout 5xx",
+        "backdate (UTC), mark a milestone",
+    ),
+    ("/timeline -15m investigating: checking the deploy log", "relative time"),
+    ("/timeline", "list the timeline, numbered"),
+    ("/timeline edit 3 14:10 root-cause: bad config push", "change entry 3 (author or commander)"),
+    ("/timeline delete 3", "remove entry 3 (author or commander)"),
+    ("/incident commander @user", "hand over incident command"),
+    (
+        "/incident owner @user [@user ...]",
+        "set the post-mortem owners (or `owner add|remove @user`)",
+    ),
+    ("/incident severity sev1", "change the severity"),
+    ("/incident status", "summary with times and durations so far"),
+    ("/incident resolve [HH:MM]", "record resolution; the post-mortem is due 48 hours later"),
+    ("/incident list", "open incidents in this workspace"),
+    ("/incident help", "this list"),
+)
+
+MILESTONE_HELP = ", ".join(f"`{m.value}:`" for m in Milestone if m is not Milestone.BEGAN)
+
+
+def _section(text: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:MAX_SECTION_TEXT]}}
+
+
+def _context(text: str) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
+
+
+def _header(text: str) -> Block:
+    return {"type": "header", "text": {"type": "plain_text", "text": text[:150], "emoji": True}}
+
+
+def help_text() -> str:
+    lines = [f"`{usage}` — {what}" for usage, what in HELP]
+    return "\n".join(lines) + f"\nMilestone keywords: {MILESTONE_HELP}"
+
+
+def build_help() -> list[Block]:
+    return [
+        _section("*postmortem-bot commands*"),
+        _section(help_text()),
+        _context("Times are UTC. Mentions look like `@user`."),
+    ]
+
+
+def incident_line(incident: Incident) -> str:
+    where = f"<#{incident.channel_id}>" if incident.channel_id else "(channel being created)"
+    lock = " :lock:" if incident.private else ""
+    return (
+        f"*{incident.hotfix_id}*{lock} {escape(incident.title)} · {incident.severity.label} · "
+        f"IC {mention(incident.commander_id)} · {where}"
+    )
+
+
+def topic(incident: Incident) -> str:
+    """The channel topic: ID, severity, commander, status (Slack allows 250 characters)."""
+    head = (
+        f"{incident.hotfix_id} · {incident.severity.label} · IC: {mention(incident.commander_id)}"
+    )
+    status = f" · Status: {incident.status.value}"
+    room = 250 - len(head) - len(status) - 3
+    title = escape(incident.title)
+    title = title if len(title) <= room else title[: room - 1] + "…"
+    return f"{head} · {title}{status}"
+
+
+def build_kickoff(incident: Incident) -> list[Block]:
+    commands = "\n".join(
+        f"• `{usage}` — {what}"
+        for usage, what in HELP
+        if usage.startswith(
+            (
+                "/timeline",
+                "/incident commander",
+                "/incident owner",
+                "/incident status",
+                "/incident resolve",
+            )
+        )
+    )
+    return [
+        _header(f"🚨 {incident.hotfix_id}: {incident.title}"),
+        _section(
+            f"*Severity* {incident.severity.label}   *Commander* {mention(incident.commander_id)}"
+            f"   *Started* {date(incident.started_at)}"
+        ),
+        _section(
+            "*Record the response as it happens.* Every entry keeps its UTC time and author; "
+            f"a leading keyword marks a milestone ({MILESTONE_HELP}).\n" + commands
+        ),
+        _context(
+            "Resolving starts the clock: the post-mortem is due within 48 hours. "
+            "Right-click any message → *Add to timeline* to keep it. "
+            "`/incident help` lists everything."
+        ),
+    ]
+
+
+def kickoff_text(incident: Incident) -> str:
+    commander = mention(incident.commander_id)
+    return f"{incident.hotfix_id}: {escape(incident.title)} — commander {commander}"
+
+
+def entry_line(entry: Entry, number: int | None = None) -> str:
+    prefix = f"{number}. " if number is not None else ""
+    label = f"*{entry.milestone.label}* · " if entry.milestone else ""
+    when = f"`{entry.at:%Y-%m-%d %H:%M}`"
+    return f"{prefix}{when} {label}{escape(entry.text)} — {mention(entry.author_id)}"
+
+
+def build_entry_echo(entry: Entry, verb: str = "added") -> list[Block]:
+    label = f"*{entry.milestone.label}* · " if entry.milestone else ""
+    return [
+        _section(f"🕑 *{utc(entry.at)}* · {label}{escape(entry.text)}"),
+        _context(
+            f"Timeline entry {verb} by {mention(entry.author_id)} · {date(entry.at)} your time"
+        ),
+    ]
+
+
+def entry_echo_text(entry: Entry) -> str:
+    label = f"{entry.milestone.label} · " if entry.milestone else ""
+    return f"{utc(entry.at)} · {label}{escape(entry.text)}"
+
+
+def build_timeline(incident: Incident, entries: list[Entry]) -> list[Block]:
+    """The numbered timeline, as much as fits in one message (the latest entries if not all)."""
+    blocks = [_section(f"*Timeline of {incident.hotfix_id}* ({len(entries)} entries, UTC)")]
+    chunks: list[str] = []
+    current = ""
+    for number, entry in reversed(list(enumerate(entries, start=1))):
+        line = entry_line(entry, number)[:MAX_SECTION_TEXT]
+        if len(current) + len(line) + 1 > MAX_SECTION_TEXT:
+            chunks.append(current)
+            current = ""
+        current = f"{line}\n{current}" if current else line
+    if current:
+        chunks.append(current)
+    shown = chunks[: MAX_BLOCKS - 2]
+    blocks += [_section(c) for c in reversed(shown)]
+    if len(shown) < len(chunks):
+        blocks.insert(1, _context("Older entries are left out here; the post-mortem has them all."))
+    blocks.append(_context("`/timeline edit N <text>` · `/timeline delete N`"))
+    return blocks
+
+
+def build_status(report: Report) -> list[Block]:
+    i = report.incident
+    state = "resolved" if i.status is Status.RESOLVED else "open"
+    fields = [
+        f"*Status* {state}",
+        f"*Severity* {i.severity.label}",
+        f"*Commander* {mention(i.commander_id)}",
+        f"*Post-mortem owners* {' '.join(mention(u) for u in report.owners)}",
+        f"*Started* {date(i.started_at)} ({utc(i.started_at)})",
+        f"*Duration so far* {format_duration(report.duration)}"
+        if i.resolved_at is None
+        else f"*Duration of impact* {format_duration(report.duration)}",
+    ]
+    if report.time_to_detect is not None:
+        fields.append(f"*Time to detect* {format_duration(report.time_to_detect)}")
+    if i.resolved_at and i.deadline_at:
+        fields.append(f"*Resolved* {date(i.resolved_at)}")
+        fields.append(f"*Post-mortem due* {date(i.deadline_at)}")
+    milestones = [e for e in report.entries if e.milestone]
+    blocks = [
+        _section(f"*{i.hotfix_id}: {escape(i.title)}*"),
+        {
+            "type": "section",
+            "fields": [{"type": "mrkdwn", "text": f} for f in fields[:10]],
+        },
+    ]
+    if milestones:
+        lines = [f"`{utc(e.at)}` {e.milestone.label if e.milestone else ''}" for e in milestones]
+        blocks.append(_section("*Milestones*\n" + "\n".join(lines)))
+    blocks.append(_context(f"{len(report.entries)} timeline entries · `/timeline` lists them"))
+    return blocks
+
+
+def build_list(incidents: list[Incident]) -> list[Block]:
+    if not incidents:
+        return [_section("No open incidents. :relieved:")]
+    lines = [incident_line(i) for i in incidents]
+    blocks = [_section(f"*Open incidents* ({len(incidents)})")]
+    chunk = ""
+    for line in lines:
+        if len(chunk) + len(line) + 1 > MAX_SECTION_TEXT:
+            blocks.append(_section(chunk))
+            chunk = ""
+        chunk = f"{chunk}\n{line}" if chunk else line
+    blocks.append(_section(chunk))
+    return blocks[:MAX_BLOCKS]
+
+
+def build_resolved(incident: Incident, by: str) -> list[Block]:
+    assert incident.resolved_at and incident.deadline_at
+    return [
+        _section(
+            f":white_check_mark: *{incident.hotfix_id} resolved* at {utc(incident.resolved_at)} "
+            f"({date(incident.resolved_at)} your time) by {mention(by)}."
+        ),
+        _section(
+            f"*The post-mortem is due {date(incident.deadline_at)}* "
+            f"({incident.deadline_at:%Y-%m-%d %H:%M} UTC), within 48 hours of resolution."
+        ),
+    ]
+
+
+def build_announcement(incident: Incident) -> list[Block]:
+    return [
+        _section(
+            f":rotating_light: *{incident.hotfix_id}* opened by {mention(incident.created_by)}: "
+            f"{escape(incident.title)} · {incident.severity.label} · join <#{incident.channel_id}>"
+        )
+    ]
+
+
+def opened_text(incident: Incident, now: datetime) -> str:
+    lock = "private " if incident.private else ""
+    return (
+        f":rotating_light: Opening {lock}*{incident.hotfix_id}*: {escape(incident.title)} "
+        f"({incident.severity.label}). You are the incident commander; "
+        f"the channel is on its way ({date(now)})."
+    )

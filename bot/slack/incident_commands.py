@@ -1,0 +1,162 @@
+"""`/incident`: parse the subcommand, call the workflow, ack, then do the Web API work."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, Respond
+from slack_sdk import WebClient
+
+from bot.errors import UsageError
+from bot.incidents import Incidents
+from bot.models import DEFAULT_SEVERITY, Incident, Severity
+from bot.slack import blocks
+from bot.slack.opener import Opener
+from bot.slack.payloads import Command, replies_errors, users_in
+from bot.slack.text import decode, mention
+
+logger = logging.getLogger(__name__)
+
+SEVERITIES = "|".join(s.value for s in Severity)
+
+
+def parse_start(words: list[str]) -> tuple[bool, Severity, list[str]]:
+    """`[--private] <title words> [sevN]` -> (private, severity, title words)."""
+    private = False
+    severity = DEFAULT_SEVERITY
+    rest = []
+    for word in words:
+        if word.lower() in ("--private", "—private", "-private"):
+            private = True
+        else:
+            rest.append(word)
+    if rest and rest[-1].lower() in Severity.__members__.values():
+        severity = Severity(rest.pop().lower())
+    elif rest and rest[0].lower() in Severity.__members__.values():
+        severity = Severity(rest.pop(0).lower())
+    return private, severity, rest
+
+
+def parse_severity(word: str) -> Severity:
+    try:
+        return Severity(word.lower())
+    except ValueError:
+        raise UsageError(f"`{decode(word)}` is not a severity; use one of {SEVERITIES}.") from None
+
+
+class IncidentCommands:
+    def __init__(self, incidents: Incidents, opener: Opener) -> None:
+        self.incidents = incidents
+        self.opener = opener
+        self.subcommands: dict[str, Callable[..., None]] = {
+            "start": self.start,
+            "resolve": self.resolve,
+            "commander": self.commander,
+            "owner": self.owner,
+            "owners": self.owner,
+            "severity": self.severity,
+            "status": self.status,
+            "list": self.list,
+            "help": self.help,
+        }
+
+    @replies_errors
+    def handle_incident(
+        self, ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient
+    ) -> None:
+        command = Command.from_body(body, self.incidents.store)
+        args = command.args
+        name = args[0].lower() if args else "help"
+        sub = self.subcommands.get(name)
+        if sub is None:
+            raise UsageError(
+                f"`/incident {decode(args[0])}` is not a command. Try `/incident start <title>`, "
+                "`/incident resolve`, `/incident status` or `/incident help`."
+            )
+        sub(command, ack=ack, respond=respond, client=client)
+
+    def start(self, command: Command, ack: Ack, respond: Respond, client: WebClient) -> None:
+        private, severity, words = parse_start(command.args[1:])
+        title = decode(" ".join(words))
+        incident = self.incidents.start(
+            command.team_id, command.user_id, title, severity, private=private
+        )
+        ack(response_type="ephemeral", text=blocks.opened_text(incident, incident.started_at))
+        self.opener.open(client, incident, respond)
+
+    def _here(self, command: Command) -> Incident:
+        return self.incidents.in_channel(command.team_id, command.channel_id, "`/incident`")
+
+    def resolve(self, command: Command, ack: Ack, respond: Respond, client: WebClient) -> None:
+        incident = self.incidents.resolve(
+            self._here(command), command.user_id, " ".join(command.args[1:])
+        )
+        ack(
+            response_type="in_channel",
+            text=f"{incident.hotfix_id} resolved; the post-mortem is due in 48 hours.",
+            blocks=blocks.build_resolved(incident, command.user_id),
+        )
+        self.opener.update_topic(client, incident)
+
+    def commander(self, command: Command, ack: Ack, respond: Respond, client: WebClient) -> None:
+        usage = "/incident commander @user"
+        users = users_in(command.args[1:], usage)
+        if len(users) != 1:
+            raise UsageError(f"An incident has one commander: `{usage}`.")
+        incident = self.incidents.set_commander(self._here(command), command.user_id, users[0])
+        ack(
+            response_type="in_channel",
+            text=f":large_green_circle: {mention(users[0])} is now the incident commander "
+            f"of {incident.hotfix_id} (handed over by {mention(command.user_id)}).",
+        )
+        self.opener.invite(client, incident, users)
+        self.opener.update_topic(client, incident)
+
+    def owner(self, command: Command, ack: Ack, respond: Respond, client: WebClient) -> None:
+        usage = "/incident owner @user [@user ...]"
+        words = command.args[1:]
+        action = "set"
+        if words and words[0].lower() in ("add", "remove"):
+            action = words.pop(0).lower()
+        users = users_in(words, usage)
+        incident = self._here(command)
+        owners = self.incidents.change_owners(incident, command.user_id, action, users)
+        ack(
+            response_type="in_channel",
+            text=f"Post-mortem owners of {incident.hotfix_id}: "
+            + " ".join(mention(u) for u in owners),
+        )
+        self.opener.invite(client, incident, owners)
+
+    def severity(self, command: Command, ack: Ack, respond: Respond, client: WebClient) -> None:
+        if len(command.args) != 2:
+            raise UsageError(f"Give one severity: `/incident severity {SEVERITIES}`.")
+        severity = parse_severity(command.args[1])
+        incident = self.incidents.set_severity(self._here(command), command.user_id, severity)
+        ack(
+            response_type="in_channel",
+            text=f"{incident.hotfix_id} is now {severity.label} "
+            f"(set by {mention(command.user_id)}).",
+        )
+        self.opener.update_topic(client, incident)
+
+    def status(self, command: Command, ack: Ack, respond: Respond, client: WebClient) -> None:
+        report = self.incidents.report(self._here(command))
+        ack(
+            response_type="ephemeral",
+            text=f"Status of {report.incident.hotfix_id}",
+            blocks=blocks.build_status(report),
+        )
+
+    def list(self, command: Command, ack: Ack, respond: Respond, client: WebClient) -> None:
+        incidents = self.incidents.visible_open(command.team_id, command.user_id)
+        ack(
+            response_type="ephemeral",
+            text=f"{len(incidents)} open incidents",
+            blocks=blocks.build_list(incidents),
+        )
+
+    def help(self, command: Command, ack: Ack, respond: Respond, client: WebClient) -> None:
+        ack(response_type="ephemeral", text=blocks.help_text(), blocks=blocks.build_help())

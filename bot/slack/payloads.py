@@ -1,0 +1,94 @@
+"""Reading Slack payloads into plain values, and turning workflow errors into replies."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt import Ack
+
+from bot.errors import BotError, UsageError
+from bot.slack.text import decode, parse_mention, split_args
+from bot.store import Store
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Command:
+    """A slash command as plain values: text decoded once, mentions kept as (id, name)."""
+
+    team_id: str
+    channel_id: str
+    user_id: str
+    raw: str
+
+    @classmethod
+    def from_body(cls, body: dict[str, Any], store: Store) -> Command:
+        command = cls(
+            team_id=body["team_id"],
+            channel_id=body.get("channel_id", ""),
+            user_id=body["user_id"],
+            raw=(body.get("text") or "").strip(),
+        )
+        store.remember_user(command.team_id, command.user_id, body.get("user_name", ""))
+        for word in split_args(command.raw):
+            if found := parse_mention(word):
+                store.remember_user(command.team_id, *found)
+        return command
+
+    @property
+    def args(self) -> list[str]:
+        return split_args(self.raw)
+
+    def text_after(self, count: int) -> str:
+        """The decoded text after the first `count` words, as the person typed it."""
+        rest = self.raw
+        for word in self.args[:count]:
+            rest = rest[rest.index(word) + len(word) :]
+        return decode(rest.strip())
+
+
+def users_in(words: list[str], usage: str) -> list[str]:
+    """User ids of `<@U123|name>` mentions; UsageError if any word is not a mention."""
+    users = []
+    for word in words:
+        found = parse_mention(word)
+        if found is None:
+            raise UsageError(
+                f"`{decode(word)}` is not a person. Mention them with @, e.g. `{usage}`."
+            )
+        users.append(found[0])
+    if not users:
+        raise UsageError(f"Who? Mention someone with @: `{usage}`.")
+    return users
+
+
+def replies_errors(handler: Callable[..., None]) -> Callable[..., None]:
+    """Run a command handler; a BotError before the ack becomes an ephemeral reply instead.
+
+    The workflow raises errors whose messages are written for the user; nothing is stored
+    when it raises, so the reply is all that happens.
+    """
+
+    @functools.wraps(handler)
+    def wrapper(*args: Any, ack: Ack, **kwargs: Any) -> None:
+        acked = False
+
+        def tracking_ack(*a: Any, **kw: Any) -> None:
+            nonlocal acked
+            acked = True
+            ack(*a, **kw)
+
+        try:
+            handler(*args, ack=tracking_ack, **kwargs)
+        except BotError as error:
+            if acked:
+                raise
+            logger.info("refused: %s", error)
+            ack(response_type="ephemeral", text=f":warning: {error}")
+
+    return wrapper

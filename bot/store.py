@@ -1,0 +1,410 @@
+"""Storage: one SQLite file (WAL) through sqlite-utils; every query is scoped by Slack team_id."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from bot.migrations import migrations
+from bot.models import Entry, Incident, Milestone, Severity, Status
+
+BUSY_TIMEOUT_S = 10.0
+
+
+def to_db(dt: datetime) -> str:
+    """Timezone-aware datetime -> sortable UTC text (`2026-11-26T14:05:00.000000+00:00`)."""
+    if dt.tzinfo is None:
+        raise ValueError("naive datetime: times must be timezone-aware")
+    return dt.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def from_db(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text).astimezone(UTC)
+
+
+def _incident(row: dict[str, Any]) -> Incident:
+    return Incident(
+        id=row["id"],
+        team_id=row["team_id"],
+        number=row["number"],
+        title=row["title"],
+        severity=Severity(row["severity"]),
+        status=Status(row["status"]),
+        private=bool(row["private"]),
+        commander_id=row["commander_id"],
+        created_by=row["created_by"],
+        started_at=from_db(row["started_at"]),  # type: ignore[arg-type]
+        channel_id=row["channel_id"],
+        channel_name=row["channel_name"],
+        resolved_at=from_db(row["resolved_at"]),
+        deadline_at=from_db(row["deadline_at"]),
+        kickoff_ts=row["kickoff_ts"],
+    )
+
+
+def _entry(row: dict[str, Any]) -> Entry:
+    return Entry(
+        id=row["id"],
+        incident_id=row["incident_id"],
+        at=from_db(row["at"]),  # type: ignore[arg-type]
+        text=row["text"],
+        author_id=row["author_id"],
+        milestone=Milestone(row["milestone"]) if row["milestone"] else None,
+        source=row["source"],
+    )
+
+
+def _insert(db: Database, table: str, row: dict[str, Any]) -> int:
+    rowid = db.table(table).insert(row).last_rowid
+    assert rowid is not None
+    return rowid
+
+
+class Store:
+    """The bot's SQLite database. Safe to share between threads: each gets its own connection."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        db = self.db
+        db.enable_wal()
+        migrations.apply(db)
+
+    @property
+    def db(self) -> Database:
+        """This thread's connection, opened on first use."""
+        db: Database | None = getattr(self._local, "db", None)
+        if db is None:
+            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, check_same_thread=False)
+            conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            db = Database(conn)
+            self._local.db = db
+            with self._lock:
+                self._all.append(conn)
+        return db
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+        self._local = threading.local()
+
+    @contextmanager
+    def write(self) -> Iterator[Database]:
+        """A write transaction that takes the write lock up front (BEGIN IMMEDIATE).
+
+        Read-then-write sequences (allocating the next hotfix number) are atomic across
+        threads and processes; waiting writers queue on the busy timeout.
+        """
+        db = self.db
+        db.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.conn.execute("ROLLBACK")
+            raise
+        else:
+            db.conn.execute("COMMIT")
+
+    def _one(self, sql: str, params: list[Any]) -> dict[str, Any] | None:
+        rows = list(self.db.query(sql, params))
+        return rows[0] if rows else None
+
+    # --- incidents -------------------------------------------------------------------------
+
+    def create_incident(
+        self,
+        *,
+        team_id: str,
+        title: str,
+        severity: Severity,
+        private: bool,
+        user_id: str,
+        started_at: datetime,
+    ) -> Incident:
+        """Allocate the workspace's next hotfix number and store the incident, atomically."""
+        with self.write() as db:
+            (number,) = db.execute(
+                "SELECT COALESCE(MAX(number), 0) + 1 FROM incidents WHERE team_id = ?", [team_id]
+            ).fetchone()
+            row_id = _insert(
+                db,
+                "incidents",
+                {
+                    "team_id": team_id,
+                    "number": number,
+                    "title": title,
+                    "severity": severity.value,
+                    "status": Status.OPEN.value,
+                    "private": int(private),
+                    "commander_id": user_id,
+                    "created_by": user_id,
+                    "started_at": to_db(started_at),
+                    "created_at": to_db(started_at),
+                },
+            )
+            self._event(db, team_id, row_id, started_at, user_id, "opened", severity.value)
+            self._insert_entry(
+                db,
+                team_id=team_id,
+                incident_id=row_id,
+                at=started_at,
+                text=title,
+                author_id=user_id,
+                milestone=Milestone.BEGAN,
+                source="system",
+            )
+        incident = self.incident(team_id, row_id)
+        assert incident is not None
+        return incident
+
+    def incident(self, team_id: str, incident_id: int) -> Incident | None:
+        row = self._one(
+            "SELECT * FROM incidents WHERE team_id = ? AND id = ?", [team_id, incident_id]
+        )
+        return _incident(row) if row else None
+
+    def incident_by_channel(self, team_id: str, channel_id: str) -> Incident | None:
+        row = self._one(
+            "SELECT * FROM incidents WHERE team_id = ? AND channel_id = ?", [team_id, channel_id]
+        )
+        return _incident(row) if row else None
+
+    def incident_by_number(self, team_id: str, number: int) -> Incident | None:
+        row = self._one(
+            "SELECT * FROM incidents WHERE team_id = ? AND number = ?", [team_id, number]
+        )
+        return _incident(row) if row else None
+
+    def open_incidents(self, team_id: str) -> list[Incident]:
+        rows = self.db.query(
+            "SELECT * FROM incidents WHERE team_id = ? AND status = ? ORDER BY number",
+            [team_id, Status.OPEN.value],
+        )
+        return [_incident(r) for r in rows]
+
+    def update_incident(
+        self,
+        team_id: str,
+        incident_id: int,
+        *,
+        at: datetime,
+        user_id: str,
+        event: tuple[str, str] | None = None,
+        **fields: Any,
+    ) -> Incident:
+        """Change an incident's fields and record what changed in its event log, in one go."""
+        values = {k: to_db(v) if isinstance(v, datetime) else v for k, v in fields.items()}
+        with self.write() as db:
+            sets = ", ".join(f"[{k}] = ?" for k in values)
+            cur = db.execute(
+                f"UPDATE incidents SET {sets} WHERE team_id = ? AND id = ?",
+                [*values.values(), team_id, incident_id],
+            )
+            if cur.rowcount != 1:
+                raise LookupError(f"no incident {incident_id} in team {team_id}")
+            if event:
+                self._event(db, team_id, incident_id, at, user_id, *event)
+        incident = self.incident(team_id, incident_id)
+        assert incident is not None
+        return incident
+
+    def _event(
+        self,
+        db: Database,
+        team_id: str,
+        incident_id: int,
+        at: datetime,
+        user_id: str,
+        kind: str,
+        detail: str,
+    ) -> None:
+        db.table("events").insert(
+            {
+                "team_id": team_id,
+                "incident_id": incident_id,
+                "at": to_db(at),
+                "user_id": user_id,
+                "kind": kind,
+                "detail": detail,
+            }
+        )
+
+    def events(self, team_id: str, incident_id: int) -> list[dict[str, Any]]:
+        rows = self.db.query(
+            "SELECT at, user_id, kind, detail FROM events "
+            "WHERE team_id = ? AND incident_id = ? ORDER BY at, id",
+            [team_id, incident_id],
+        )
+        return [{**r, "at": from_db(r["at"])} for r in rows]
+
+    # --- timeline --------------------------------------------------------------------------
+
+    def _insert_entry(
+        self,
+        db: Database,
+        *,
+        team_id: str,
+        incident_id: int,
+        at: datetime,
+        text: str,
+        author_id: str,
+        milestone: Milestone | None,
+        source: str,
+        message_ts: str | None = None,
+    ) -> int:
+        now = to_db(datetime.now(UTC))
+        return _insert(
+            db,
+            "timeline",
+            {
+                "team_id": team_id,
+                "incident_id": incident_id,
+                "at": to_db(at),
+                "text": text,
+                "milestone": milestone.value if milestone else None,
+                "author_id": author_id,
+                "source": source,
+                "message_ts": message_ts,
+                "created_at": now,
+                "updated_at": now,
+            },
+        )
+
+    def add_entry(self, incident: Incident, **fields: Any) -> Entry:
+        with self.write() as db:
+            entry_id = self._insert_entry(
+                db, team_id=incident.team_id, incident_id=incident.id, **fields
+            )
+        return self.entry(incident.team_id, entry_id)
+
+    def entry(self, team_id: str, entry_id: int) -> Entry:
+        row = self._one("SELECT * FROM timeline WHERE team_id = ? AND id = ?", [team_id, entry_id])
+        assert row is not None
+        return _entry(row)
+
+    def entry_for_message(self, incident: Incident, message_ts: str) -> Entry | None:
+        row = self._one(
+            "SELECT * FROM timeline WHERE team_id = ? AND incident_id = ? AND message_ts = ?",
+            [incident.team_id, incident.id, message_ts],
+        )
+        return _entry(row) if row else None
+
+    def entries(self, team_id: str, incident_id: int) -> list[Entry]:
+        """The timeline in order: by time, then by when it was recorded."""
+        rows = self.db.query(
+            "SELECT * FROM timeline WHERE team_id = ? AND incident_id = ? ORDER BY at, id",
+            [team_id, incident_id],
+        )
+        return [_entry(r) for r in rows]
+
+    def update_entry(
+        self, team_id: str, entry_id: int, *, at: datetime, text: str, milestone: Milestone | None
+    ) -> Entry:
+        with self.write() as db:
+            db.execute(
+                "UPDATE timeline SET at = ?, text = ?, milestone = ?, updated_at = ? "
+                "WHERE team_id = ? AND id = ?",
+                [
+                    to_db(at),
+                    text,
+                    milestone.value if milestone else None,
+                    to_db(datetime.now(UTC)),
+                    team_id,
+                    entry_id,
+                ],
+            )
+        return self.entry(team_id, entry_id)
+
+    def delete_entry(self, team_id: str, entry_id: int) -> None:
+        with self.write() as db:
+            db.execute("DELETE FROM timeline WHERE team_id = ? AND id = ?", [team_id, entry_id])
+
+    # --- people ----------------------------------------------------------------------------
+
+    def owners(self, team_id: str, incident_id: int) -> list[str]:
+        rows = self.db.query(
+            "SELECT user_id FROM owners WHERE team_id = ? AND incident_id = ? ORDER BY added_at",
+            [team_id, incident_id],
+        )
+        return [r["user_id"] for r in rows]
+
+    def set_owners(
+        self, team_id: str, incident_id: int, user_ids: list[str], *, at: datetime, by: str
+    ) -> None:
+        with self.write() as db:
+            db.execute(
+                "DELETE FROM owners WHERE team_id = ? AND incident_id = ?", [team_id, incident_id]
+            )
+            for i, user_id in enumerate(dict.fromkeys(user_ids)):
+                db.table("owners").insert(
+                    {
+                        "team_id": team_id,
+                        "incident_id": incident_id,
+                        "user_id": user_id,
+                        # keep the order given, even within one second
+                        "added_at": f"{to_db(at)}#{i:04d}",
+                    }
+                )
+            self._event(db, team_id, incident_id, at, by, "owners", " ".join(user_ids))
+
+    def add_member(self, team_id: str, channel_id: str, user_id: str, at: datetime) -> None:
+        with self.write() as db:
+            db.table("members").insert(
+                {
+                    "team_id": team_id,
+                    "channel_id": channel_id,
+                    "user_id": user_id,
+                    "joined_at": to_db(at),
+                },
+                ignore=True,
+            )
+
+    def remove_member(self, team_id: str, channel_id: str, user_id: str) -> None:
+        with self.write() as db:
+            db.execute(
+                "DELETE FROM members WHERE team_id = ? AND channel_id = ? AND user_id = ?",
+                [team_id, channel_id, user_id],
+            )
+
+    def is_member(self, team_id: str, channel_id: str, user_id: str) -> bool:
+        return (
+            self._one(
+                "SELECT 1 AS x FROM members WHERE team_id = ? AND channel_id = ? AND user_id = ?",
+                [team_id, channel_id, user_id],
+            )
+            is not None
+        )
+
+    def remember_user(self, team_id: str, user_id: str, name: str) -> None:
+        if not name:
+            return
+        with self.write() as db:
+            db.table("users").upsert(
+                {
+                    "team_id": team_id,
+                    "user_id": user_id,
+                    "name": name,
+                    "updated_at": to_db(datetime.now(UTC)),
+                },
+                pk=("team_id", "user_id"),
+            )
+
+    def user_name(self, team_id: str, user_id: str) -> str | None:
+        row = self._one(
+            "SELECT name FROM users WHERE team_id = ? AND user_id = ?", [team_id, user_id]
+        )
+        return row["name"] if row else None
