@@ -59,3 +59,13 @@ def create_wsgi(
 def create_http_server(wsgi: Callable[..., Any], host: str, port: int, threads: int = 16) -> Any:
     """A production WSGI server (waitress); `.run()` serves until SystemExit, `.close()` stops."""
     return create_server(wsgi, host=host, port=port, threads=threads, ident="postmortem-bot")
+
+
+def stop_http_server(server: Any) -> None:
+    """Stop a server whose `.run()` loop is in another thread: close it from inside the loop."""
+
+    def close() -> None:
+        server.task_dispatcher.shutdown(cancel_pending=False, timeout=5)
+        server.close()
+
+    server.trigger.pull_trigger(close)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,7 +16,7 @@ import pytest
 
 from bot.config import Config, load_config
 from bot.emulator import BOT_TOKEN, SIGNING_SECRET, Emulator
-from bot.server import Health, create_http_server, create_wsgi
+from bot.server import Health, create_http_server, create_wsgi, stop_http_server
 from bot.slack.app import create_app
 from bot.store import Store
 
@@ -84,25 +86,66 @@ class RunningBot:
     url: str
     store: Store
     server: Any
+    settle: Callable[[], None]
 
 
-def serve(slack: Emulator, config: Config, store: Store, clock: Clock | None) -> RunningBot:
-    app = create_app(config, store, **({"clock": clock} if clock else {}))
+class TrackingExecutor(ThreadPoolExecutor):
+    """Bolt's listener pool, counting work in flight so tests can wait until the bot is idle."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=8, thread_name_prefix="listener")
+        self.pending = 0
+        self._count = threading.Lock()
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+        with self._count:
+            self.pending += 1
+        future = super().submit(fn, *args, **kwargs)
+        future.add_done_callback(self._done)
+        return future
+
+    def _done(self, _future: Any) -> None:
+        with self._count:
+            self.pending -= 1
+
+
+def settle(slack: Emulator, executor: TrackingExecutor, timeout: float = 10.0) -> None:
+    """Wait until the bot has finished its after-ack work and Slack has delivered its events."""
+    deadline = time.monotonic() + timeout
+    quiet = 0
+    while quiet < 3 and time.monotonic() < deadline:
+        slack.wait_idle()
+        quiet = quiet + 1 if executor.pending == 0 and slack.idle else 0
+        time.sleep(0.01)
+
+
+@contextmanager
+def serve(
+    slack: Emulator, config: Config, store: Store, clock: Clock | None
+) -> Iterator[RunningBot]:
+    """The bot on a real waitress server on 127.0.0.1, wired to the emulator."""
+    executor = TrackingExecutor()
+    app = create_app(
+        config, store, listener_executor=executor, **({"clock": clock} if clock else {})
+    )
     health = Health(store)
     health.ready = True
     server = create_http_server(create_wsgi(app, health), "127.0.0.1", 0, threads=8)
     threading.Thread(target=server.run, daemon=True).start()
     url = f"http://127.0.0.1:{server.effective_port}"
     slack.app_url = url + "/slack/events"
-    return RunningBot(url, store, server)
+    try:
+        yield RunningBot(url, store, server, lambda: settle(slack, executor))
+    finally:
+        settle(slack, executor)
+        stop_http_server(server)
+        executor.shutdown(wait=True)
 
 
 @pytest.fixture
 def bot(slack: Emulator, config: Config, store: Store, clock: Clock | None) -> Iterator[RunningBot]:
-    running = serve(slack, config, store, clock)
-    yield running
-    slack.wait_idle()
-    running.server.close()
+    with serve(slack, config, store, clock) as running:
+        yield running
 
 
 def now_utc() -> datetime:

@@ -54,20 +54,44 @@ _ELEMENT_FIELDS: dict[str, tuple[set[str], set[str]]] = {
     "button": ({"text"}, {"action_id", "value", "url", "style", "confirm", "accessibility_label"}),
     "static_select": (
         {"type"},
-        {"action_id", "placeholder", "options", "option_groups", "initial_option", "confirm",
-         "focus_on_load"},
+        {
+            "action_id",
+            "placeholder",
+            "options",
+            "option_groups",
+            "initial_option",
+            "confirm",
+            "focus_on_load",
+        },
     ),
     "overflow": ({"options"}, {"action_id", "confirm"}),
-    "users_select": (set(), {"action_id", "placeholder", "initial_user", "confirm", "focus_on_load"}),
+    "users_select": (
+        set(),
+        {"action_id", "placeholder", "initial_user", "confirm", "focus_on_load"},
+    ),
     "multi_users_select": (
         set(),
-        {"action_id", "placeholder", "initial_users", "max_selected_items", "confirm",
-         "focus_on_load"},
+        {
+            "action_id",
+            "placeholder",
+            "initial_users",
+            "max_selected_items",
+            "confirm",
+            "focus_on_load",
+        },
     ),
     "conversations_select": (
         set(),
-        {"action_id", "placeholder", "initial_conversation", "default_to_current_conversation",
-         "filter", "response_url_enabled", "confirm", "focus_on_load"},
+        {
+            "action_id",
+            "placeholder",
+            "initial_conversation",
+            "default_to_current_conversation",
+            "filter",
+            "response_url_enabled",
+            "confirm",
+            "focus_on_load",
+        },
     ),
     "datepicker": (set(), {"action_id", "placeholder", "initial_date", "confirm", "focus_on_load"}),
     "timepicker": (
@@ -76,19 +100,32 @@ _ELEMENT_FIELDS: dict[str, tuple[set[str], set[str]]] = {
     ),
     "plain_text_input": (
         set(),
-        {"action_id", "placeholder", "initial_value", "multiline", "min_length", "max_length",
-         "dispatch_action_config", "focus_on_load"},
+        {
+            "action_id",
+            "placeholder",
+            "initial_value",
+            "multiline",
+            "min_length",
+            "max_length",
+            "dispatch_action_config",
+            "focus_on_load",
+        },
     ),
     "checkboxes": (set(), {"action_id", "options", "initial_options", "confirm", "focus_on_load"}),
-    "radio_buttons": (set(), {"action_id", "options", "initial_option", "confirm",
-                              "focus_on_load"}),
+    "radio_buttons": (
+        set(),
+        {"action_id", "options", "initial_option", "confirm", "focus_on_load"},
+    ),
     "image": ({"image_url", "alt_text"}, set()),
 }
 
 
 def _element(obj: Any, where: str) -> None:
-    _check(isinstance(obj, dict) and obj.get("type") in _ELEMENT_FIELDS, where,
-           f"unknown element type {obj.get('type') if isinstance(obj, dict) else obj!r}")
+    _check(
+        isinstance(obj, dict) and obj.get("type") in _ELEMENT_FIELDS,
+        where,
+        f"unknown element type {obj.get('type') if isinstance(obj, dict) else obj!r}",
+    )
     required, optional = _ELEMENT_FIELDS[obj["type"]]
     _fields(obj, where, required - {"type"}, optional)
     _id(obj, "action_id", where)
@@ -111,8 +148,11 @@ def _element(obj: Any, where: str) -> None:
         _check(len(obj.get("initial_value", "")) <= 3000, where, "initial_value too long")
     if kind == "datepicker" and "initial_date" in obj:
         value = obj["initial_date"]
-        _check(isinstance(value, str) and len(value) == 10 and value[4] == "-", where,
-               "initial_date must be YYYY-MM-DD")
+        _check(
+            isinstance(value, str) and len(value) == 10 and value[4] == "-",
+            where,
+            "initial_date must be YYYY-MM-DD",
+        )
 
 
 def _block(block: Any, where: str, surface: str) -> None:
@@ -152,8 +192,9 @@ def _block(block: Any, where: str, surface: str) -> None:
         _check(len(ids) == len(set(ids)), where, "duplicate action_id")
     elif kind == "input":
         _check(surface == "modal", where, "input blocks are only allowed in modals")
-        _fields(block, where, {"label", "element"},
-                {"block_id", "hint", "optional", "dispatch_action"})
+        _fields(
+            block, where, {"label", "element"}, {"block_id", "hint", "optional", "dispatch_action"}
+        )
         _text(block["label"], f"{where}.label", 2000, plain_only=True)
         if "hint" in block:
             _text(block["hint"], f"{where}.hint", 2000, plain_only=True)
@@ -181,8 +222,15 @@ def validate_view(view: Any) -> None:
     """Raise BlockError if Slack would refuse this modal or home tab view."""
     _check(isinstance(view, dict) and view.get("type") in ("modal", "home"), "view", "bad type")
     kind = view["type"]
-    optional = {"blocks", "callback_id", "private_metadata", "external_id", "clear_on_close",
-                "notify_on_close", "submit_disabled"}
+    optional = {
+        "blocks",
+        "callback_id",
+        "private_metadata",
+        "external_id",
+        "clear_on_close",
+        "notify_on_close",
+        "submit_disabled",
+    }
     if kind == "modal":
         _fields(view, "view", {"title", "blocks"}, optional | {"submit", "close"})
         _text(view["title"], "view.title", 24, plain_only=True)

@@ -25,10 +25,21 @@ APP_TOKEN = "xapp-emulator-app-token"
 SIGNING_SECRET = "emulator-signing-secret"
 APP_ID = "A0POSTMORTEM"
 ACK_DEADLINE_S = 3.0
-BOT_SCOPES = frozenset({
-    "commands", "channels:manage", "channels:read", "channels:join", "groups:write",
-    "groups:read", "chat:write", "chat:write.public", "pins:write", "users:read", "im:write",
-})
+BOT_SCOPES = frozenset(
+    {
+        "commands",
+        "channels:manage",
+        "channels:read",
+        "channels:join",
+        "groups:write",
+        "groups:read",
+        "chat:write",
+        "chat:write.public",
+        "pins:write",
+        "users:read",
+        "im:write",
+    }
+)
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -71,8 +82,9 @@ class Emulator:
             self.ws.add_user(name, f"{name.title()} Example")
         everyone = set(self.ws.users)
         self.general = self.ws.add_channel("general", self.ws.bot.id, members=everyone)
-        self.api = WebApi(self.ws, {BOT_TOKEN: "bot", APP_TOKEN: "app"}, set(scopes),
-                          RateLimiter(rate_limits))
+        self.api = WebApi(
+            self.ws, {BOT_TOKEN: "bot", APP_TOKEN: "app"}, set(scopes), RateLimiter(rate_limits)
+        )
         self.api.on_join = self._member_joined
         self.app_url: str | None = None
         self.problems: list[str] = []
@@ -93,7 +105,7 @@ class Emulator:
         return self.base_url + "/api/"
 
     def start(self) -> Emulator:
-        for target in (self._server.serve_forever, self._deliver_events):
+        for target in (lambda: self._server.serve_forever(0.05), self._deliver_events):
             thread = threading.Thread(target=target, daemon=True)
             thread.start()
             self._threads.append(thread)
@@ -110,8 +122,15 @@ class Emulator:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def fail(self, method: str, error: str = "internal_error", *, status: int = 200,
-             retry_after: int | None = None, times: int = 1) -> None:
+    def fail(
+        self,
+        method: str,
+        error: str = "internal_error",
+        *,
+        status: int = 200,
+        retry_after: int | None = None,
+        times: int = 1,
+    ) -> None:
         """Make the next `times` calls of `method` ("*" for any) fail like Slack does."""
         self.api.faults[method].append(Fault(error, status, retry_after, times))
 
@@ -141,12 +160,16 @@ class Emulator:
         text = re.sub(r"(?<![\w@])@([a-z0-9._-]+)", mention, text)
         return re.sub(r"(?<![\w#])#([a-z0-9_-]+)", channel, text)
 
-    def command(self, who: str, command: str, text: str = "", channel: str = "general",
-                *, raw: bool = False) -> Reply:
+    def command(
+        self, who: str, command: str, text: str = "", channel: str = "general", *, raw: bool = False
+    ) -> Reply:
         """`who` types `command text` in `channel`; returns the bot's ack (also recorded)."""
         user = self.ws.user_named(who)
-        where = self.channel(channel) if not channel.startswith(("C", "G", "D")) else \
-            self.ws.channels[channel]
+        where = (
+            self.channel(channel)
+            if not channel.startswith(("C", "G", "D"))
+            else self.ws.channels[channel]
+        )
         response_url = self._responder(where.id, user.id)
         form = {
             "token": "deprecated-verification-token",
@@ -176,8 +199,12 @@ class Emulator:
             "trigger_id": self.api.issue_trigger(),
             "team": {"id": self.ws.team_id, "domain": self.ws.domain},
             "channel": {"id": where.id, "name": where.name},
-            "user": {"id": user.id, "username": user.name, "name": user.name,
-                     "team_id": self.ws.team_id},
+            "user": {
+                "id": user.id,
+                "username": user.name,
+                "name": user.name,
+                "team_id": self.ws.team_id,
+            },
             "message": message.as_api(),
             "message_ts": message.ts,
             "response_url": self._responder(where.id, user.id),
@@ -185,8 +212,10 @@ class Emulator:
             "token": "deprecated-verification-token",
             "api_app_id": APP_ID,
         }
-        reply = self.send(urlencode({"payload": json.dumps(payload)}).encode(),
-                          "application/x-www-form-urlencoded")
+        reply = self.send(
+            urlencode({"payload": json.dumps(payload)}).encode(),
+            "application/x-www-form-urlencoded",
+        )
         if reply.status != 200:
             self.problems.append(f"shortcut {callback_id}: HTTP {reply.status}")
         return reply
@@ -201,18 +230,32 @@ class Emulator:
         where.members.add(user_id)
         self._member_joined(where, user_id)
 
-    def send(self, body: bytes, content_type: str, *, timestamp: str | None = None,
-             signature: str | None = None, headers: dict[str, str] | None = None) -> Reply:
+    def send(
+        self,
+        body: bytes,
+        content_type: str,
+        *,
+        timestamp: str | None = None,
+        signature: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Reply:
         """POST a request to the bot as Slack does: signed with the signing secret."""
         if self.app_url is None:
             raise RuntimeError("the emulator has no app_url to send to")
         timestamp = timestamp or str(int(time.time()))
-        request = urllib.request.Request(self.app_url, data=body, method="POST", headers={
-            "Content-Type": content_type,
-            "X-Slack-Request-Timestamp": timestamp,
-            "X-Slack-Signature": signature or sign(self.signing_secret, timestamp, body),
-            **(headers or {}),
-        })
+        if signature is None:
+            signature = sign(self.signing_secret, timestamp, body)
+        signed = {"X-Slack-Request-Timestamp": timestamp, "X-Slack-Signature": signature}
+        request = urllib.request.Request(
+            self.app_url,
+            data=body,
+            method="POST",
+            headers={
+                "Content-Type": content_type,
+                **{k: v for k, v in signed.items() if v},
+                **(headers or {}),
+            },
+        )
         started = time.monotonic()
         try:
             with urllib.request.urlopen(request, timeout=10) as response:
@@ -220,6 +263,10 @@ class Emulator:
         except urllib.error.HTTPError as exc:
             status, text = exc.code, exc.read().decode()
         return Reply(status, text, time.monotonic() - started)
+
+    @property
+    def idle(self) -> bool:
+        return self._events.unfinished_tasks == 0
 
     def wait_idle(self, timeout: float = 5.0) -> None:
         """Wait until every queued event has been delivered to the bot."""
@@ -274,11 +321,16 @@ class Emulator:
             self._show(channel_id, user_id, reply.json or {"text": reply.body}, "ack")
 
     def _member_joined(self, channel: Channel, user_id: str) -> None:
-        self._events.put({
-            "type": "member_joined_channel", "user": user_id, "channel": channel.id,
-            "channel_type": "G" if channel.is_private else "C", "team": self.ws.team_id,
-            "event_ts": f"{time.time():.6f}",
-        })
+        self._events.put(
+            {
+                "type": "member_joined_channel",
+                "user": user_id,
+                "channel": channel.id,
+                "channel_type": "G" if channel.is_private else "C",
+                "team": self.ws.team_id,
+                "event_ts": f"{time.time():.6f}",
+            }
+        )
 
     def _deliver_events(self) -> None:
         while True:
@@ -289,11 +341,21 @@ class Emulator:
                 if self.app_url is None:
                     continue
                 envelope = {
-                    "token": "deprecated-verification-token", "team_id": self.ws.team_id,
-                    "api_app_id": APP_ID, "event": event, "type": "event_callback",
-                    "event_id": self.ws.new_id("Ev"), "event_time": int(time.time()),
-                    "authorizations": [{"team_id": self.ws.team_id, "user_id": self.ws.bot.id,
-                                        "is_bot": True, "is_enterprise_install": False}],
+                    "token": "deprecated-verification-token",
+                    "team_id": self.ws.team_id,
+                    "api_app_id": APP_ID,
+                    "event": event,
+                    "type": "event_callback",
+                    "event_id": self.ws.new_id("Ev"),
+                    "event_time": int(time.time()),
+                    "authorizations": [
+                        {
+                            "team_id": self.ws.team_id,
+                            "user_id": self.ws.bot.id,
+                            "is_bot": True,
+                            "is_enterprise_install": False,
+                        }
+                    ],
                 }
                 reply = self.send(json.dumps(envelope).encode(), "application/json")
                 if reply.status != 200:
@@ -339,8 +401,11 @@ def _handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
             try:
                 args = self._args()
             except ValueError:
-                self._reply(200, b'{"ok":false,"error":"invalid_form_data"}',
-                            {"Content-Type": "application/json"})
+                self._reply(
+                    200,
+                    b'{"ok":false,"error":"invalid_form_data"}',
+                    {"Content-Type": "application/json"},
+                )
                 return
             if path.startswith("/respond/"):
                 self._respond(path.removeprefix("/respond/"), args)
@@ -353,8 +418,11 @@ def _handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
             token = token or args.pop("token", None)
             args.pop("token", None)
             status, headers, body = emulator.api.call(path.removeprefix("/api/"), args, token)
-            self._reply(status, json.dumps(body).encode(),
-                        {"Content-Type": "application/json; charset=utf-8", **headers})
+            self._reply(
+                status,
+                json.dumps(body).encode(),
+                {"Content-Type": "application/json; charset=utf-8", **headers},
+            )
 
         def _respond(self, key: str, payload: dict[str, Any]) -> None:
             target = emulator._responders.get(key)

@@ -27,8 +27,9 @@ MAX_INVITE_USERS = 100
 
 
 class ApiError(Exception):
-    def __init__(self, error: str, status: int = 200, headers: dict[str, str] | None = None,
-                 **extra: Any) -> None:
+    def __init__(
+        self, error: str, status: int = 200, headers: dict[str, str] | None = None, **extra: Any
+    ) -> None:
         super().__init__(error)
         self.error = error
         self.status = status
@@ -84,8 +85,9 @@ def _json(value: Any, error: str) -> Any:
 class WebApi:
     """Serves Web API calls for one workspace, refusing what Slack refuses."""
 
-    def __init__(self, ws: Workspace, tokens: dict[str, str], scopes: set[str],
-                 limiter: RateLimiter) -> None:
+    def __init__(
+        self, ws: Workspace, tokens: dict[str, str], scopes: set[str], limiter: RateLimiter
+    ) -> None:
         self.ws = ws
         self.tokens = tokens  # token -> "bot" | "app"
         self.scopes = scopes
@@ -101,7 +103,9 @@ class WebApi:
 
     # --- the pipeline --------------------------------------------------------------------
 
-    def call(self, method: str, args: Args, token: str | None) -> tuple[int, dict[str, str], Result]:
+    def call(
+        self, method: str, args: Args, token: str | None
+    ) -> tuple[int, dict[str, str], Result]:
         headers = {"x-oauth-scopes": ",".join(sorted(self.scopes))}
         try:
             result = self._call(method, args, token)
@@ -120,12 +124,17 @@ class WebApi:
         # team_id is accepted by every method (org-wide apps); slack_sdk sends it from Bolt
         unknown = set(args) - set(spec["args"]) - {"token", "team_id"}
         if unknown:
-            raise ApiError("invalid_arguments", response_metadata={
-                "messages": [f"[ERROR] unknown field: {name}" for name in sorted(unknown)]})
+            raise ApiError(
+                "invalid_arguments",
+                response_metadata={
+                    "messages": [f"[ERROR] unknown field: {name}" for name in sorted(unknown)]
+                },
+            )
         self._check_args(method, spec, args)
         if spec["scopes"] and not self.scopes & set(spec["scopes"]):
-            raise ApiError("missing_scope", needed=spec["scopes"][0],
-                           provided=",".join(sorted(self.scopes)))
+            raise ApiError(
+                "missing_scope", needed=spec["scopes"][0], provided=",".join(sorted(self.scopes))
+            )
         self._fault(method)
         self._limit(method, spec, args)
         if delay := self.delays.get(method, self.delays.get("*", 0.0)):
@@ -152,15 +161,18 @@ class WebApi:
                     raise ApiError("invalid_name_required")
                 if name == "channel" and method.startswith("chat."):
                     raise ApiError("channel_not_found")
-                raise ApiError("invalid_arguments", response_metadata={
-                    "messages": [f"[ERROR] missing required field: {name}"]})
+                raise ApiError(
+                    "invalid_arguments",
+                    response_metadata={"messages": [f"[ERROR] missing required field: {name}"]},
+                )
         for group in spec["one_of"]:
             if not present & set(group):
                 raise ApiError("no_text" if "text" in group else "invalid_arguments")
         for group in spec["exclusive"]:
             if len(present & set(group)) > 1:
-                raise ApiError("markdown_text_conflict" if "markdown_text" in group
-                               else "invalid_arguments")
+                raise ApiError(
+                    "markdown_text_conflict" if "markdown_text" in group else "invalid_arguments"
+                )
 
     def _fault(self, method: str) -> None:
         for key in (method, "*"):
@@ -205,8 +217,9 @@ class WebApi:
             try:
                 validate_blocks(blocks, "message")
             except BlockError as exc:
-                raise ApiError("invalid_blocks", response_metadata={
-                    "messages": [f"[ERROR] {exc}"]}) from None
+                raise ApiError(
+                    "invalid_blocks", response_metadata={"messages": [f"[ERROR] {exc}"]}
+                ) from None
         return text, blocks
 
     def _view(self, args: Args) -> dict[str, Any]:
@@ -214,8 +227,9 @@ class WebApi:
         try:
             validate_view(view)
         except BlockError as exc:
-            raise ApiError("invalid_arguments", response_metadata={
-                "messages": [f"[ERROR] {exc}"]}) from None
+            raise ApiError(
+                "invalid_arguments", response_metadata={"messages": [f"[ERROR] {exc}"]}
+            ) from None
         return dict(view)
 
     def issue_trigger(self) -> str:
@@ -242,9 +256,15 @@ class WebApi:
         return {"args": args}
 
     def m_auth_test(self, args: Args) -> Result:
-        return {"url": f"https://{self.ws.domain}.slack.com/", "team": self.ws.domain,
-                "user": self.ws.bot.name, "team_id": self.ws.team_id,
-                "user_id": self.ws.bot.id, "bot_id": self.ws.bot_id, "is_enterprise_install": False}
+        return {
+            "url": f"https://{self.ws.domain}.slack.com/",
+            "team": self.ws.domain,
+            "user": self.ws.bot.name,
+            "team_id": self.ws.team_id,
+            "user_id": self.ws.bot.id,
+            "bot_id": self.ws.bot_id,
+            "is_enterprise_install": False,
+        }
 
     def m_team_info(self, args: Args) -> Result:
         return {"team": {"id": self.ws.team_id, "name": self.ws.domain, "domain": self.ws.domain}}
@@ -256,8 +276,10 @@ class WebApi:
         return {"user": user.as_api(self.ws.team_id)}
 
     def m_users_list(self, args: Args) -> Result:
-        return {"members": [u.as_api(self.ws.team_id) for u in self.ws.users.values()],
-                "response_metadata": {"next_cursor": ""}}
+        return {
+            "members": [u.as_api(self.ws.team_id) for u in self.ws.users.values()],
+            "response_metadata": {"next_cursor": ""},
+        }
 
     def m_conversations_create(self, args: Args) -> Result:
         name = str(args["name"])
@@ -267,7 +289,9 @@ class WebApi:
             raise ApiError("invalid_name_specials")
         if any(c.name == name for c in self.ws.channels.values()):
             raise ApiError("name_taken")
-        channel = self.ws.add_channel(name, self.ws.bot.id, is_private=_bool(args.get("is_private")))
+        channel = self.ws.add_channel(
+            name, self.ws.bot.id, is_private=_bool(args.get("is_private"))
+        )
         return {"channel": channel.as_api()}
 
     def m_conversations_invite(self, args: Args) -> Result:
@@ -340,8 +364,11 @@ class WebApi:
         return {"channel": {"id": self._channel(args["channel"]).id}}
 
     def m_conversations_list(self, args: Args) -> Result:
-        visible = [c.as_api() for c in self.ws.channels.values()
-                   if not c.is_im and self.ws.can_see(self.ws.bot.id, c)]
+        visible = [
+            c.as_api()
+            for c in self.ws.channels.values()
+            if not c.is_im and self.ws.can_see(self.ws.bot.id, c)
+        ]
         return {"channels": visible, "response_metadata": {"next_cursor": ""}}
 
     def m_conversations_history(self, args: Args) -> Result:
@@ -393,8 +420,10 @@ class WebApi:
         if self.ws.find_message(channel, str(args["message_ts"])) is None:
             raise ApiError("message_not_found")
         ts = str(args["message_ts"]).replace(".", "")
-        return {"channel": channel.id,
-                "permalink": f"https://{self.ws.domain}.slack.com/archives/{channel.id}/p{ts}"}
+        return {
+            "channel": channel.id,
+            "permalink": f"https://{self.ws.domain}.slack.com/archives/{channel.id}/p{ts}",
+        }
 
     def m_pins_add(self, args: Args) -> Result:
         channel = self._channel(args["channel"], member=True)
@@ -416,8 +445,14 @@ class WebApi:
 
     def m_bookmarks_add(self, args: Args) -> Result:
         self._channel(args.get("channel_id"), member=True)
-        return {"bookmark": {"id": self.ws.new_id("Bk"), "title": args["title"],
-                             "link": args.get("link", ""), "type": args["type"]}}
+        return {
+            "bookmark": {
+                "id": self.ws.new_id("Bk"),
+                "title": args["title"],
+                "link": args.get("link", ""),
+                "type": args["type"],
+            }
+        }
 
     def m_views_open(self, args: Args) -> Result:
         view = self._view(args)

@@ -48,8 +48,12 @@ class Message:
     pinned: bool = False
 
     def as_api(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"type": "message", "ts": self.ts, "user": self.user,
-                               "text": self.text}
+        out: dict[str, Any] = {
+            "type": "message",
+            "ts": self.ts,
+            "user": self.user,
+            "text": self.text,
+        }
         if self.blocks is not None:
             out["blocks"] = self.blocks
         if self.bot_id:
@@ -121,11 +125,18 @@ class Workspace:
             return f"{ts:.6f}"
 
     def add_user(
-        self, name: str, real_name: str = "", *, is_bot: bool = False, user_id: str | None = None,
-        tz: str = "Europe/London", tz_offset: int = 0,
+        self,
+        name: str,
+        real_name: str = "",
+        *,
+        is_bot: bool = False,
+        user_id: str | None = None,
+        tz: str = "Europe/London",
+        tz_offset: int = 0,
     ) -> User:
-        user = User(user_id or self.new_id("U"), name, real_name or name.title(), tz, tz_offset,
-                    is_bot)
+        user = User(
+            user_id or self.new_id("U"), name, real_name or name.title(), tz, tz_offset, is_bot
+        )
         with self.lock:
             self.users[user.id] = user
         return user
@@ -164,15 +175,29 @@ class Workspace:
             for channel in self.channels.values():
                 if channel.is_im and user_id in channel.members:
                     return channel
-            channel = Channel(self.new_id("D"), user_id, False, self.bot.id, int(time.time()),
-                              {user_id, self.bot.id}, is_im=True)
+            channel = Channel(
+                self.new_id("D"),
+                user_id,
+                False,
+                self.bot.id,
+                int(time.time()),
+                {user_id, self.bot.id},
+                is_im=True,
+            )
             self.channels[channel.id] = channel
             return channel
 
-    def post(self, channel: Channel, user: str, text: str,
-             blocks: list[dict[str, Any]] | None = None, bot: bool = False) -> Message:
-        message = Message(self.next_ts(), channel.id, user, text, blocks,
-                          self.bot_id if bot else None)
+    def post(
+        self,
+        channel: Channel,
+        user: str,
+        text: str,
+        blocks: list[dict[str, Any]] | None = None,
+        bot: bool = False,
+    ) -> Message:
+        message = Message(
+            self.next_ts(), channel.id, user, text, blocks, self.bot_id if bot else None
+        )
         with self.lock:
             channel.messages.append(message)
         return message

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from concurrent.futures import Executor
 from typing import Any
 
 from slack_bolt import App, BoltResponse
@@ -83,6 +84,7 @@ def create_app(
     *,
     client: WebClient | None = None,
     clock: Clock = utcnow,
+    listener_executor: Executor | None = None,
 ) -> App:
     """Assemble the Bolt app from its collaborators; no I/O beyond Bolt's token check."""
     app = App(
@@ -90,6 +92,7 @@ def create_app(
         client=client or create_client(config),
         request_verification_enabled=not config.socket_mode,
         logger=logging.getLogger("bot.bolt"),
+        listener_executor=listener_executor,
     )
     incidents = Incidents(store, clock)
     register(app, incidents, Opener(incidents, config.channel_prefix, config.announce_channel))

@@ -1,0 +1,71 @@
+"""Configuration is validated at start: one line naming the variable, exit code 2."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_config
+
+GOOD = {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "secret"}
+
+
+def test_defaults():
+    config = load_config(GOOD)
+    assert config.api_url == "https://slack.com/api/"
+    assert config.port == 3000
+    assert config.database_path == Path("data/incidents.db")
+    assert config.channel_prefix == "inc-"
+    assert config.announce_channel is None
+    assert not config.socket_mode
+
+
+def test_socket_mode_needs_no_signing_secret():
+    config = load_config({"SLACK_BOT_TOKEN": "xoxb-t", "SLACK_APP_TOKEN": "xapp-t"})
+    assert config.socket_mode
+
+
+def test_api_url_gets_its_trailing_slash():
+    assert load_config({**GOOD, "SLACK_API_URL": "http://127.0.0.1:9/api"}).api_url == (
+        "http://127.0.0.1:9/api/"
+    )
+
+
+@pytest.mark.parametrize(
+    "env, variable",
+    [
+        ({}, "SLACK_BOT_TOKEN"),
+        ({"SLACK_BOT_TOKEN": "xoxp-user-token"}, "SLACK_BOT_TOKEN"),
+        ({"SLACK_SIGNING_SECRET": ""}, "SLACK_SIGNING_SECRET"),
+        ({"SLACK_APP_TOKEN": "xoxb-wrong"}, "SLACK_APP_TOKEN"),
+        ({"SLACK_API_URL": "slack.com/api"}, "SLACK_API_URL"),
+        ({"PORT": "eighty"}, "PORT"),
+        ({"PORT": "70000"}, "PORT"),
+        ({"INCIDENT_CHANNEL_PREFIX": "INC "}, "INCIDENT_CHANNEL_PREFIX"),
+        ({"ANNOUNCE_CHANNEL": "#incidents"}, "ANNOUNCE_CHANNEL"),
+    ],
+)
+def test_bad_values_name_the_variable(env, variable):
+    base = {} if env == {} else dict(GOOD)
+    with pytest.raises(ConfigError) as raised:
+        load_config({**base, **env})
+    assert str(raised.value).startswith(variable)
+
+
+def test_the_process_exits_2_with_one_line(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
+    env["SLACK_BOT_TOKEN"] = "not-a-token"
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "run"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "SLACK_BOT_TOKEN" in lines[0]
+    assert "Traceback" not in done.stderr

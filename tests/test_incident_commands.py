@@ -1,0 +1,216 @@
+"""`/incident` end to end: signed HTTP requests into the running bot, the strict Slack emulator,
+and a real SQLite file."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.models import Status
+from tests.conftest import Clock, make_config, serve, wait_for
+
+T0 = datetime(2026, 11, 26, 15, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock():
+    return Clock(T0)
+
+
+def open_incident(slack, who="alice", text="start Checkout API returning 500s sev2"):
+    """Run /incident start and wait until the bot has set the channel up."""
+    before = set(slack.ws.channels)
+    reply = slack.command(who, "/incident", text)
+    assert reply.status == 200
+    channel = wait_for(
+        lambda: next(
+            (c for cid, c in slack.ws.channels.items() if cid not in before and c.messages), None
+        ),
+        what="the incident channel and its kick-off message",
+    )
+    wait_for(lambda: any(m.pinned for m in channel.messages), what="the pinned kick-off")
+    wait_for(lambda: any("is open in" in e.text for e in slack.ephemerals(who)), what="ready note")
+    return channel
+
+
+def test_start_opens_a_channel_with_commander_topic_and_pinned_kickoff(slack, bot):
+    reply = slack.command("alice", "/incident", "start Checkout API returning 500s sev2")
+    assert reply.json["response_type"] == "ephemeral"
+    assert "hotfix-001" in reply.text and "incident commander" in reply.text
+
+    channel = wait_for(
+        lambda: next(
+            (c for c in slack.ws.channels.values() if c.messages and c.name != "general"), None
+        )
+    )
+    assert channel.name == "inc-001-checkout-api-returning-500s"
+    wait_for(lambda: channel.messages[0].pinned, what="the pinned kick-off")
+    alice = slack.user("alice")
+    assert alice in channel.members and not channel.is_private
+    assert channel.topic.startswith(f"hotfix-001 · SEV2 · IC: <@{alice}>")
+    assert channel.topic.endswith("Status: open")
+    (kickoff,) = channel.messages
+    assert kickoff.pinned
+    shown = str(kickoff.blocks)
+    for example in ("/timeline 14:05 detected:", "/incident resolve", "/timeline edit 3"):
+        assert example in shown
+
+    incident = bot.store.incident_by_channel(slack.ws.team_id, channel.id)
+    assert incident.hotfix_id == "hotfix-001" and incident.commander_id == alice
+    assert incident.kickoff_ts == kickoff.ts
+    (began,) = bot.store.entries(slack.ws.team_id, incident.id)
+    assert began.milestone.label == "Incident began" and began.at == T0
+
+
+def test_the_ack_comes_before_any_web_api_call(slack, bot):
+    slack.api.delays["conversations.create"] = 1.5
+    reply = slack.command("alice", "/incident", "start slow slack")
+    assert reply.seconds < 1.0, "the ack waited on the Web API"
+    assert "hotfix-001" in reply.text
+    wait_for(lambda: any(c.name.startswith("inc-001") for c in slack.ws.channels.values()))
+
+
+def test_hotfix_ids_count_up_and_channel_names_stay_valid(slack, bot):
+    open_incident(slack, text="start first")
+    open_incident(slack, text="start 決済が失敗しています sev1")
+    names = sorted(c.name for c in slack.ws.channels.values() if c.name.startswith("inc-"))
+    assert names == ["inc-001-first", "inc-002-incident"]
+
+
+def test_name_taken_picks_another_name(slack, bot):
+    slack.ws.add_channel("inc-001-db-down", slack.user("bob"))
+    channel = open_incident(slack, text="start db down")
+    assert channel.name == "inc-001-db-down-2"
+
+
+def test_announces_public_incidents_only(tmp_path, slack, store, clock):
+    announce = slack.ws.add_channel("incidents", slack.user("bob"))
+    config = make_config(tmp_path, slack, ANNOUNCE_CHANNEL=announce.id)
+    with serve(slack, config, store, clock):
+        channel = open_incident(slack, text="start payments down sev1")
+        wait_for(lambda: announce.messages, what="the announcement")
+        (message,) = announce.messages
+        assert "hotfix-001" in str(message.blocks) and f"<#{channel.id}>" in str(message.blocks)
+
+        secret = open_incident(slack, "bob", "start --private leaked credentials sev1")
+        assert secret.is_private
+        assert len(announce.messages) == 1, "a private incident was announced"
+
+
+def test_private_incidents_are_listed_only_to_members(slack, bot):
+    open_incident(slack, text="start public one")
+    secret = open_incident(slack, "bob", "start --private leaked credentials sev1")
+    for who, sees_secret in (("bob", True), ("alice", False), ("carol", False)):
+        listing = str(slack.command(who, "/incident", "list").json)
+        assert "public one" in listing
+        assert ("leaked credentials" in listing) is sees_secret, who
+
+    slack.join("carol", secret.name)  # Slack tells the bot: member_joined_channel
+    slack.wait_idle()
+    assert "leaked credentials" in str(slack.command("carol", "/incident", "list").json)
+
+
+def test_roles_severity_and_status(slack, bot, clock):
+    channel = open_incident(slack)
+    bob, carol = slack.user("bob"), slack.user("carol")
+
+    reply = slack.command("alice", "/incident", "commander @bob", channel.name)
+    assert reply.json["response_type"] == "in_channel"
+    assert f"<@{bob}> is now the incident commander" in reply.text
+    wait_for(lambda: f"IC: <@{bob}>" in channel.topic, what="topic update")
+    assert bob in channel.members
+
+    reply = slack.command("alice", "/incident", "owner @carol @alice", channel.name)
+    assert f"<@{carol}>" in reply.text
+    incident = bot.store.incident_by_channel(slack.ws.team_id, channel.id)
+    assert bot.store.owners(slack.ws.team_id, incident.id) == [carol, slack.user("alice")]
+    slack.command("alice", "/incident", "owner remove @alice", channel.name)
+    assert bot.store.owners(slack.ws.team_id, incident.id) == [carol]
+    slack.command("alice", "/incident", "owner add @bob", channel.name)
+    assert bot.store.owners(slack.ws.team_id, incident.id) == [carol, bob]
+
+    reply = slack.command("alice", "/incident", "severity SEV1", channel.name)
+    assert "SEV1" in reply.text
+    wait_for(lambda: "SEV1" in channel.topic, what="topic update")
+
+    clock.now = T0 + timedelta(minutes=42)
+    slack.command("bob", "/timeline", "15:35 detected: alert fired", channel.name)
+    status = slack.command("carol", "/incident", "status", channel.name)
+    assert status.json["response_type"] == "ephemeral"
+    shown = str(status.json["blocks"])
+    assert "Duration so far* 42m" in shown and "Time to detect* 5m" in shown
+    assert "First detection" in shown
+
+
+def test_owners_default_to_the_commander(slack, bot):
+    channel = open_incident(slack)
+    status = str(slack.command("alice", "/incident", "status", channel.name).json)
+    assert f"Post-mortem owners* <@{slack.user('alice')}>" in status
+
+
+def test_resolve_records_closure_and_the_deadline(slack, bot, clock):
+    channel = open_incident(slack)
+    clock.now = T0 + timedelta(hours=2)
+    reply = slack.command("bob", "/incident", "resolve 17:10", channel.name)
+    assert reply.json["response_type"] == "in_channel"
+    shown = str(reply.json["blocks"])
+    assert "resolved* at 17:10 UTC" in shown and "2026-11-28 17:10 UTC" in shown
+
+    incident = bot.store.incident_by_channel(slack.ws.team_id, channel.id)
+    assert incident.status is Status.RESOLVED
+    assert incident.resolved_at == datetime(2026, 11, 26, 17, 10, tzinfo=UTC)
+    assert incident.deadline_at == incident.resolved_at + timedelta(hours=48)
+    closed = [e for e in bot.store.entries(slack.ws.team_id, incident.id) if e.milestone]
+    assert [e.milestone.label for e in closed] == ["Incident began", "Incident closed"]
+    wait_for(lambda: channel.topic.endswith("Status: resolved"), what="topic update")
+
+    again = slack.command("bob", "/incident", "resolve", channel.name)
+    assert "already resolved" in again.text
+    assert "No open incidents" in str(slack.command("bob", "/incident", "list").json)
+
+
+def test_resolve_refuses_times_before_the_start_or_in_the_future(slack, bot, clock):
+    channel = open_incident(slack)
+    assert (
+        "cannot be resolved before"
+        in slack.command("bob", "/incident", "resolve 2026-11-26 09:00", channel.name).text
+    )
+    assert (
+        "in the future"
+        in slack.command("bob", "/incident", "resolve 2026-11-27 09:00", channel.name).text
+    )
+    assert "is not a time" in slack.command("bob", "/incident", "resolve soon", channel.name).text
+    incident = bot.store.incident_by_channel(slack.ws.team_id, channel.id)
+    assert incident.status is Status.OPEN
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("", "/incident start <title>"),
+        ("help", "/incident start <title>"),
+        ("launch rockets", "`/incident launch` is not a command"),
+        ("start", "An incident needs a title"),
+        ("start sev2", "An incident needs a title"),
+        ("start " + "long " * 60, "keep it under 200"),
+        ("commander bob", "`bob` is not a person"),
+        ("commander", "Who? Mention someone"),
+        ("severity critical", "not a severity"),
+        ("status", "only in an incident channel"),
+        ("resolve", "only in an incident channel"),
+    ],
+)
+def test_bad_input_gets_a_short_ephemeral_answer_and_stores_nothing(slack, bot, text, expected):
+    reply = slack.command("alice", "/incident", text)
+    assert reply.status == 200
+    assert reply.json["response_type"] == "ephemeral"
+    assert expected in reply.text
+    assert "Traceback" not in reply.body
+    assert bot.store.open_incidents(slack.ws.team_id) == []
+
+
+def test_an_unexpected_error_is_an_apology_not_a_500(slack, bot):
+    bot.store.db.execute("DROP TABLE incidents")  # break the database under the bot
+    reply = slack.command("alice", "/incident", "start doomed")
+    assert reply.status == 200
+    assert "went wrong on our side" in reply.text
+    assert "Traceback" not in reply.body and "sqlite" not in reply.body.lower()

@@ -1,0 +1,132 @@
+"""The SQLite store: WAL, migrations, atomic hotfix numbers, team scoping, aware UTC times."""
+
+import multiprocessing
+import sqlite3
+import threading
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from bot.models import Milestone, Severity
+from bot.store import Store, to_db
+
+T0 = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)
+
+
+def _start(store, team="T1", user="U1", title="db down", at=T0):
+    return store.create_incident(
+        team_id=team,
+        title=title,
+        severity=Severity.SEV2,
+        private=False,
+        user_id=user,
+        started_at=at,
+    )
+
+
+def test_wal_busy_timeout_and_migrations_are_idempotent(tmp_path):
+    path = tmp_path / "nested" / "dir" / "incidents.db"
+    store = Store(path)
+    assert store.db.journal_mode == "wal"
+    assert store.db.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
+    store.close()
+    again = Store(path)  # second start: migrations already applied, nothing breaks
+    applied = list(again.db.query("SELECT name FROM _sqlite_migrations"))
+    assert [r["name"] for r in applied] == ["m001_incidents"]
+    again.close()
+
+
+def test_hotfix_numbers_count_per_workspace(tmp_path):
+    store = Store(tmp_path / "db.sqlite")
+    assert [_start(store, "T1").hotfix_id for _ in range(3)] == [
+        "hotfix-001",
+        "hotfix-002",
+        "hotfix-003",
+    ]
+    assert _start(store, "T2").hotfix_id == "hotfix-001"
+
+
+def test_more_digits_after_999(tmp_path):
+    store = Store(tmp_path / "db.sqlite")
+    store.db.execute(
+        "INSERT INTO incidents (team_id, number, title, severity, status, private, started_at) "
+        "VALUES ('T1', 999, 'x', 'sev3', 'open', 0, ?)",
+        [to_db(T0)],
+    )
+    store.db.conn.commit()
+    assert _start(store).hotfix_id == "hotfix-1000"
+
+
+def test_concurrent_starts_in_threads_get_distinct_numbers(tmp_path):
+    store = Store(tmp_path / "db.sqlite")
+    results = []
+    barrier = threading.Barrier(8)
+
+    def start():
+        barrier.wait()
+        for _ in range(5):
+            results.append(_start(store).number)
+
+    threads = [threading.Thread(target=start) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == list(range(1, 41))
+
+
+def _start_in_process(path, count):
+    store = Store(path)
+    for _ in range(count):
+        _start(store)
+    store.close()
+
+
+def test_concurrent_starts_in_processes_get_distinct_numbers(tmp_path):
+    path = tmp_path / "db.sqlite"
+    Store(path).close()
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_start_in_process, args=(path, 10)) for _ in range(4)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+        assert p.exitcode == 0
+    numbers = [r[0] for r in sqlite3.connect(path).execute("SELECT number FROM incidents")]
+    assert sorted(numbers) == list(range(1, 41))
+
+
+def test_every_query_is_scoped_by_team(tmp_path):
+    store = Store(tmp_path / "db.sqlite")
+    mine = _start(store, "T1")
+    store.update_incident("T1", mine.id, at=T0, user_id="U1", channel_id="C1")
+    assert store.incident_by_channel("T2", "C1") is None
+    assert store.incident("T2", mine.id) is None
+    assert store.entries("T2", mine.id) == []
+    assert store.open_incidents("T2") == []
+    with pytest.raises(LookupError):
+        store.update_incident("T2", mine.id, at=T0, user_id="U9", title="hijacked")
+    assert store.incident("T1", mine.id).title == "db down"
+
+
+def test_times_come_back_timezone_aware_in_utc(tmp_path):
+    store = Store(tmp_path / "db.sqlite")
+    paris = timezone(timedelta(hours=1))
+    incident = _start(store, at=datetime(2026, 11, 26, 15, 0, tzinfo=paris))
+    assert incident.started_at == T0
+    assert incident.started_at.utcoffset() == timedelta(0)
+    (began,) = store.entries("T1", incident.id)
+    assert began.milestone is Milestone.BEGAN and began.at == T0
+    raw = store.db.execute("SELECT started_at FROM incidents").fetchone()[0]
+    assert raw.endswith("+00:00")
+    with pytest.raises(ValueError):
+        to_db(datetime(2026, 1, 1))
+
+
+def test_a_failed_write_leaves_nothing_half_written(tmp_path):
+    store = Store(tmp_path / "db.sqlite")
+    incident = _start(store)
+    with pytest.raises(sqlite3.IntegrityError), store.write() as db:
+        db.execute("UPDATE incidents SET title = 'changed' WHERE id = ?", [incident.id])
+        db.execute("INSERT INTO timeline (team_id) VALUES ('T1')")  # violates NOT NULL
+    assert store.incident("T1", incident.id).title == "db down"
