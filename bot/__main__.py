@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from types import FrameType
 
 from bot.config import ConfigError, load_config
@@ -32,7 +33,8 @@ def run() -> int:
 
     store = Store(config.database_path)
     health = Health(store)
-    app = create_app(config, store)
+    listeners = ThreadPoolExecutor(max_workers=16, thread_name_prefix="listener")
+    app = create_app(config, store, listener_executor=listeners)
     signal.signal(signal.SIGTERM, _stop)
     socket_handler = None
     if config.socket_mode:
@@ -54,6 +56,7 @@ def run() -> int:
         server.close()
         if socket_handler is not None:
             socket_handler.close()  # type: ignore[no-untyped-call]
+        listeners.shutdown(wait=True)  # let acknowledged work finish before the store closes
         store.close()
     return 0
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from bot.config import Config, load_config
 from bot.emulator import BOT_TOKEN, SIGNING_SECRET, Emulator
@@ -44,9 +45,18 @@ class Clock:
         return self.now
 
 
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def manifest_scopes() -> frozenset[str]:
+    """The bot scopes manifest.yml asks for: the emulator grants exactly these."""
+    manifest = yaml.safe_load((ROOT / "manifest.yml").read_text())
+    return frozenset(manifest["oauth_config"]["scopes"]["bot"])
+
+
 @pytest.fixture
 def slack() -> Iterator[Emulator]:
-    with Emulator() as emulator:
+    with Emulator(scopes=manifest_scopes()) as emulator:
         yield emulator
         emulator.wait_idle()
         assert emulator.problems == [], "Slack refused something the bot sent"

@@ -27,7 +27,6 @@ def open_incident(slack, who="alice", text="start Checkout API returning 500s se
         ),
         what="the incident channel and its kick-off message",
     )
-    wait_for(lambda: any(m.pinned for m in channel.messages), what="the pinned kick-off")
     wait_for(lambda: any("is open in" in e.text for e in slack.ephemerals(who)), what="ready note")
     return channel
 

@@ -20,6 +20,8 @@ from bot.slack.text import decode, mention
 logger = logging.getLogger(__name__)
 
 SEVERITIES = "|".join(s.value for s in Severity)
+# `/incident <subcommand>`: each is a method of IncidentCommands of the same name.
+SUBCOMMANDS = ("start", "resolve", "commander", "owner", "severity", "status", "list", "help")
 
 
 def parse_start(words: list[str]) -> tuple[bool, Severity, list[str]]:
@@ -32,9 +34,10 @@ def parse_start(words: list[str]) -> tuple[bool, Severity, list[str]]:
             private = True
         else:
             rest.append(word)
-    if rest and rest[-1].lower() in Severity.__members__.values():
+    levels = {s.value for s in Severity}
+    if rest and rest[-1].lower() in levels:
         severity = Severity(rest.pop().lower())
-    elif rest and rest[0].lower() in Severity.__members__.values():
+    elif rest and rest[0].lower() in levels:
         severity = Severity(rest.pop(0).lower())
     return private, severity, rest
 
@@ -51,16 +54,9 @@ class IncidentCommands:
         self.incidents = incidents
         self.opener = opener
         self.subcommands: dict[str, Callable[..., None]] = {
-            "start": self.start,
-            "resolve": self.resolve,
-            "commander": self.commander,
-            "owner": self.owner,
-            "owners": self.owner,
-            "severity": self.severity,
-            "status": self.status,
-            "list": self.list,
-            "help": self.help,
+            name: getattr(self, name) for name in SUBCOMMANDS
         }
+        self.subcommands["owners"] = self.owner
 
     @replies_errors
     def handle_incident(

@@ -1,0 +1,62 @@
+"""The house in one picture: Slack stays at the edge; imports go down, never up."""
+
+import ast
+from pathlib import Path
+
+BOT = Path(__file__).resolve().parents[1] / "bot"
+EDGE = {"slack", "server.py", "__main__.py"}
+SLACK_LIBS = ("slack_bolt", "slack_sdk")
+# What each workflow module may import from the bot package (lower layers only).
+ALLOWED = {
+    "errors": set(),
+    "models": set(),
+    "config": set(),
+    "naming": set(),
+    "timeline": {"errors", "models"},
+    "migrations": set(),
+    "store": {"migrations", "models"},
+    "incidents": {"errors", "models", "store", "timeline"},
+}
+
+
+def imports(path):
+    tree = ast.parse(path.read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from (a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            yield node.module
+
+
+def test_only_the_edge_imports_slack_libraries():
+    offenders = []
+    for path in BOT.rglob("*.py"):
+        top = path.relative_to(BOT).parts[0]
+        if top in EDGE:
+            continue
+        offenders += [
+            f"{path.relative_to(BOT)}: {m}" for m in imports(path) if m.startswith(SLACK_LIBS)
+        ]
+    assert offenders == []
+
+
+def test_workflow_modules_import_only_lower_layers():
+    for name, allowed in ALLOWED.items():
+        used = {m.split(".")[1] for m in imports(BOT / f"{name}.py") if m.startswith("bot.")}
+        assert used <= allowed, f"bot/{name}.py imports {used - allowed}"
+
+
+def test_the_workflow_never_imports_the_edge_or_the_emulator():
+    for path in BOT.glob("*.py"):
+        if path.name in EDGE:
+            continue
+        for module in imports(path):
+            assert not module.startswith(("bot.slack", "bot.emulator", "bot.server")), path
+
+
+def test_every_module_says_what_it_owns():
+    for path in BOT.rglob("*.py"):
+        doc = ast.get_docstring(ast.parse(path.read_text()))
+        assert doc and len(doc.splitlines()) <= 8, (
+            f"{path.relative_to(BOT)} needs a short docstring"
+        )

@@ -1,0 +1,49 @@
+"""The emulator's method table matches Slack's reference data, where that data is at hand."""
+
+import json
+
+import pytest
+
+from bot.emulator.methods import COMMON_ERRORS, METHODS
+from tests.conftest import SHARED
+
+SUBSET = SHARED / "slack" / "emulator-method-subset.json"
+TIERS = {"Tier 1": 1, "Tier 2": 2, "Tier 3": 3, "Tier 4": 4, "Special": 0}
+
+
+@pytest.fixture(scope="module")
+def reference():
+    if not SUBSET.exists():
+        pytest.skip(f"Slack's method reference is not at hand ({SUBSET}); checked where it is")
+    return json.loads(SUBSET.read_text())
+
+
+def test_every_method_matches_the_reference(reference):
+    methods = reference["methods"]
+    assert set(METHODS) == set(methods)
+    for name, ours in METHODS.items():
+        theirs = methods[name]
+        assert ours["tier"] == TIERS[theirs["rate_limit"]], name
+        assert set(ours["required"]) == set(theirs["required"]) - {"token"}, name
+        assert set(ours["args"]) == set(theirs["args"]) - {"token"}, name
+        assert set(ours["errors"]) == set(theirs.get("errors") or {}), name
+        assert set(ours["scopes"]) == set((theirs.get("scopes") or {}).get("bot") or []), name
+    assert set(COMMON_ERRORS) == set(reference["_common_errors"])
+
+
+def test_every_web_api_method_the_bot_calls_is_served():
+    import ast
+    from pathlib import Path
+
+    called = set()
+    for path in (Path(__file__).resolve().parents[1] / "bot" / "slack").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and (node.value.id == "client")
+            ):
+                called.add(node.attr)
+    assert called, "found no Web API calls: the scan is broken"
+    served = {name.replace(".", "_") for name in METHODS}
+    assert called <= served, called - served

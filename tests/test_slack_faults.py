@@ -1,0 +1,48 @@
+"""Slack errors and rate limits: retried by slack_sdk's handlers, reported, never losing data."""
+
+from tests.conftest import wait_for
+from tests.test_incident_commands import open_incident
+
+
+def test_rate_limited_and_failing_calls_are_retried(slack, bot):
+    slack.fail("chat.postMessage", "ratelimited", status=429, retry_after=1)
+    slack.fail("conversations.setTopic", "internal_error", status=500)
+    channel = open_incident(slack)
+    assert channel.topic.startswith("hotfix-001")
+    assert len(channel.messages) == 1 and channel.messages[0].pinned
+    tries = [m for m, _ in slack.api.calls if m == "chat.postMessage"]
+    assert tries == ["chat.postMessage"], "the refused call is not recorded, the retry is"
+
+
+def test_a_refused_channel_keeps_the_incident_and_tells_the_starter(slack, bot):
+    slack.fail("conversations.create", "restricted_action")
+    reply = slack.command("alice", "/incident", "start db down sev1")
+    assert "hotfix-001" in reply.text
+    wait_for(
+        lambda: any(
+            "refused to create its channel (restricted_action)" in e.text
+            for e in slack.ephemerals("alice")
+        ),
+        what="the explanation",
+    )
+    (incident,) = bot.store.open_incidents(slack.ws.team_id)
+    assert incident.title == "db down" and incident.channel_id is None
+
+
+def test_partial_failures_are_listed_for_the_starter(slack, bot):
+    slack.fail("pins.add", "too_many_pins")
+    channel = open_incident(slack)
+    note = next(e.text for e in slack.ephemerals("alice") if "is open in" in e.text)
+    assert "pinning the kick-off message (too_many_pins)" in note
+    assert channel.messages and not channel.messages[0].pinned
+
+
+def test_removed_bot_does_not_lose_what_was_asked(slack, bot):
+    channel = open_incident(slack)
+    channel.members.discard(slack.ws.bot.id)  # someone removed the bot from the channel
+    reply = slack.command("alice", "/incident", "severity sev1", channel.name)
+    assert "SEV1" in reply.text
+    bot.settle()
+    incident = bot.store.incident_by_channel(slack.ws.team_id, channel.id)
+    assert incident.severity.value == "sev1"
+    assert "SEV1" not in channel.topic  # Slack refused (not_in_channel); the bot carried on
