@@ -213,3 +213,22 @@ def test_an_unexpected_error_is_an_apology_not_a_500(slack, bot):
     assert reply.status == 200
     assert "went wrong on our side" in reply.text
     assert "Traceback" not in reply.body and "sqlite" not in reply.body.lower()
+
+
+def test_concurrent_starts_get_distinct_ids_and_channels(slack, bot):
+    from concurrent.futures import ThreadPoolExecutor
+
+    people = ["alice", "bob", "carol"] * 3
+    with ThreadPoolExecutor(max_workers=len(people)) as pool:
+        replies = list(
+            pool.map(
+                lambda i: slack.command(people[i], "/incident", f"start outage {i}"),
+                range(len(people)),
+            )
+        )
+    assert all(r.status == 200 for r in replies)
+    ids = sorted(r.text.split("*")[1] for r in replies)
+    assert ids == [f"hotfix-{n:03d}" for n in range(1, 10)]
+    bot.settle()
+    names = sorted(c.name for c in slack.ws.channels.values() if c.name.startswith("inc-"))
+    assert len(names) == 9 and len({n[:7] for n in names}) == 9

@@ -11,12 +11,14 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import uuid
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlparse
 
 from bot.emulator.blockkit import BlockError, validate_blocks
+from bot.emulator.socket_mode import SocketConnection, accept_key
 from bot.emulator.webapi import Fault, RateLimiter, WebApi
 from bot.emulator.workspace import Channel, Ephemeral, Message, Workspace
 
@@ -92,13 +94,23 @@ class Emulator:
         self._events: queue.Queue[dict[str, Any]] = queue.Queue()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
+        self.socket: SocketConnection | None = None
+        self.api.socket_url = lambda: f"ws://127.0.0.1:{self.port}/socket/{uuid.uuid4().hex}"
         self._threads: list[threading.Thread] = []
 
     # --- lifecycle -----------------------------------------------------------------------
 
     @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def socket_connected(self) -> bool:
+        return self.socket is not None and self.socket.open
 
     @property
     def api_url(self) -> str:
@@ -112,6 +124,8 @@ class Emulator:
         return self
 
     def stop(self) -> None:
+        if self.socket is not None:
+            self.socket.close()
         self._events.put({})
         self._server.shutdown()
         self._server.server_close()
@@ -186,7 +200,9 @@ class Emulator:
             "response_url": response_url,
             "trigger_id": self.api.issue_trigger(),
         }
-        reply = self.send(urlencode(form).encode(), "application/x-www-form-urlencoded")
+        reply = self._deliver(
+            "slash_commands", form, urlencode(form).encode(), "application/x-www-form-urlencoded"
+        )
         self._record_ack(reply, where.id, user.id)
         return reply
 
@@ -212,10 +228,8 @@ class Emulator:
             "token": "deprecated-verification-token",
             "api_app_id": APP_ID,
         }
-        reply = self.send(
-            urlencode({"payload": json.dumps(payload)}).encode(),
-            "application/x-www-form-urlencoded",
-        )
+        form = urlencode({"payload": json.dumps(payload)}).encode()
+        reply = self._deliver("interactive", payload, form, "application/x-www-form-urlencoded")
         if reply.status != 200:
             self.problems.append(f"shortcut {callback_id}: HTTP {reply.status}")
         return reply
@@ -230,6 +244,18 @@ class Emulator:
         where.members.add(user_id)
         self._member_joined(where, user_id)
 
+    def _deliver(self, kind: str, payload: dict[str, Any], body: bytes, content_type: str) -> Reply:
+        """To the app over its Socket Mode connection if it has one, else signed HTTP."""
+        socket = self.socket
+        if socket is None or not socket.open or self.app_url is not None:
+            return self.send(body, content_type)
+        started = time.monotonic()
+        answer = socket.envelope(kind, payload, timeout=ACK_DEADLINE_S + 2)
+        seconds = time.monotonic() - started
+        if answer is None:
+            return Reply(504, "no ack on the socket", seconds)
+        return Reply(200, json.dumps(answer) if answer else "", seconds)
+
     def send(
         self,
         body: bytes,
@@ -241,7 +267,7 @@ class Emulator:
     ) -> Reply:
         """POST a request to the bot as Slack does: signed with the signing secret."""
         if self.app_url is None:
-            raise RuntimeError("the emulator has no app_url to send to")
+            raise RuntimeError("the emulator has no app_url to send to, and no socket")
         timestamp = timestamp or str(int(time.time()))
         if signature is None:
             signature = sign(self.signing_secret, timestamp, body)
@@ -338,7 +364,7 @@ class Emulator:
             try:
                 if not event:
                     return
-                if self.app_url is None:
+                if self.app_url is None and not self.socket_connected:
                     continue
                 envelope = {
                     "token": "deprecated-verification-token",
@@ -357,7 +383,9 @@ class Emulator:
                         }
                     ],
                 }
-                reply = self.send(json.dumps(envelope).encode(), "application/json")
+                reply = self._deliver(
+                    "events_api", envelope, json.dumps(envelope).encode(), "application/json"
+                )
                 if reply.status != 200:
                     self.problems.append(f"event {event['type']}: HTTP {reply.status}")
             except OSError as exc:
@@ -394,7 +422,27 @@ def _handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
             return args
 
         def do_GET(self) -> None:
-            self.do_POST()
+            if urlparse(self.path).path.startswith("/socket/"):
+                self._socket()
+            else:
+                self.do_POST()
+
+        def _socket(self) -> None:
+            key = self.headers.get("Sec-WebSocket-Key")
+            if self.headers.get("Upgrade", "").lower() != "websocket" or not key:
+                self._reply(400, b"expected a websocket upgrade", {"Content-Type": "text/plain"})
+                return
+            self.send_response(101, "Switching Protocols")
+            self.send_header("Upgrade", "websocket")
+            self.send_header("Connection", "Upgrade")
+            self.send_header("Sec-WebSocket-Accept", accept_key(key))
+            self.end_headers()
+            self.wfile.flush()
+            connection = SocketConnection(self.rfile, self.wfile, APP_ID)  # type: ignore[arg-type]
+            emulator.socket = connection
+            connection.hello()
+            connection.serve()
+            self.close_connection = True
 
         def do_POST(self) -> None:
             path = urlparse(self.path).path
