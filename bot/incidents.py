@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bot.errors import NotAllowed, NotAnIncidentChannel, NotFound, UsageError
+from bot.errors import NotAllowed, NotAnIncidentChannel, UsageError
 from bot.models import Entry, Incident, Milestone, Severity, Status
 from bot.store import Store
 from bot.timeline import check_text, parse_entry, split_milestone, split_time
@@ -274,10 +274,3 @@ class Incidents:
             self.store.add_member(team_id, channel_id, user_id, self.clock())
         else:
             self.store.remove_member(team_id, channel_id, user_id)
-
-    def find(self, team_id: str, hotfix: str) -> Incident:
-        digits = hotfix.lower().removeprefix("hotfix-")
-        incident = self.store.incident_by_number(team_id, int(digits)) if digits.isdigit() else None
-        if incident is None:
-            raise NotFound(f"There is no {hotfix} in this workspace.")
-        return incident

@@ -337,7 +337,7 @@ class Store:
 
     def owners(self, team_id: str, incident_id: int) -> list[str]:
         rows = self.db.query(
-            "SELECT user_id FROM owners WHERE team_id = ? AND incident_id = ? ORDER BY added_at",
+            "SELECT user_id FROM owners WHERE team_id = ? AND incident_id = ? ORDER BY rowid",
             [team_id, incident_id],
         )
         return [r["user_id"] for r in rows]
@@ -349,14 +349,13 @@ class Store:
             db.execute(
                 "DELETE FROM owners WHERE team_id = ? AND incident_id = ?", [team_id, incident_id]
             )
-            for i, user_id in enumerate(dict.fromkeys(user_ids)):
+            for user_id in dict.fromkeys(user_ids):  # in the order given, once each
                 db.table("owners").insert(
                     {
                         "team_id": team_id,
                         "incident_id": incident_id,
                         "user_id": user_id,
-                        # keep the order given, even within one second
-                        "added_at": f"{to_db(at)}#{i:04d}",
+                        "added_at": to_db(at),
                     }
                 )
             self._event(db, team_id, incident_id, at, by, "owners", " ".join(user_ids))

@@ -6,9 +6,10 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 from bot.emulator import BOT_TOKEN, SIGNING_SECRET
 from tests.conftest import wait_for
@@ -28,15 +29,24 @@ def healthz(port):
         return None
 
 
-def test_run_serves_commands_over_http_and_stops_cleanly_on_sigterm(tmp_path, slack):
+@dataclass
+class BotProcess:
+    port: int
+    process: subprocess.Popen
+    output: str = ""
+
+
+@contextmanager
+def bot_process(tmp_path, slack, **settings):
+    """Run `python -m bot run` with these settings; on exit SIGTERM it and collect its output."""
     port = free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("SLACK_")},
         "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": slack.api_url,
         "PORT": str(port),
         "DATABASE_PATH": str(tmp_path / "deep" / "incidents.db"),
+        **settings,
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", "run"],
@@ -46,13 +56,19 @@ def test_run_serves_commands_over_http_and_stops_cleanly_on_sigterm(tmp_path, sl
         stderr=subprocess.STDOUT,
         text=True,
     )
+    running = BotProcess(port, process)
     try:
-        assert wait_for(lambda: healthz(port), timeout=30, what="/healthz") == {
-            "ok": True,
-            "ready": True,
-            "database": "ok",
-        }
-        slack.app_url = f"http://127.0.0.1:{port}/slack/events"
+        wait_for(lambda: healthz(port) or process.poll() is not None, timeout=30, what="/healthz")
+        yield running
+    finally:
+        process.send_signal(signal.SIGTERM)
+        running.output, _ = process.communicate(timeout=20)
+
+
+def test_run_serves_commands_over_http_and_stops_cleanly_on_sigterm(tmp_path, slack):
+    with bot_process(tmp_path, slack, SLACK_SIGNING_SECRET=SIGNING_SECRET) as bot:
+        assert healthz(bot.port) == {"ok": True, "ready": True, "database": "ok"}
+        slack.app_url = f"http://127.0.0.1:{bot.port}/slack/events"
         reply = slack.command("alice", "/incident", "start Checkout API returning 500s sev2")
         assert reply.status == 200 and "hotfix-001" in reply.text
         channel = wait_for(
@@ -68,13 +84,9 @@ def test_run_serves_commands_over_http_and_stops_cleanly_on_sigterm(tmp_path, sl
         )
         reply = slack.command("bob", "/timeline", "detected: alert fired", channel.name)
         assert reply.json["response_type"] == "in_channel"
-        slack.wait_idle()
-        time.sleep(0.2)  # let the bot finish what it does after its acks
-    finally:
-        process.send_signal(signal.SIGTERM)
-        output, _ = process.communicate(timeout=20)
-    assert process.returncode == 0, output
+        wait_for(lambda: any("is open in" in e.text for e in slack.ephemerals("alice")))
+        slack.wait_idle()  # the bot's last step is done and Slack's events are delivered
+    assert bot.process.returncode == 0, bot.output
     assert (tmp_path / "deep" / "incidents.db").exists()
-    assert "Traceback" not in output
-    assert BOT_TOKEN not in output and SIGNING_SECRET not in output
-    assert "ready (HTTP)" in output
+    assert "ready (HTTP)" in bot.output and "Traceback" not in bot.output
+    assert BOT_TOKEN not in bot.output and SIGNING_SECRET not in bot.output

@@ -1,17 +1,12 @@
 """Socket Mode end to end: the bot opens a WebSocket to the emulator and answers envelopes."""
 
-import os
-import signal
-import subprocess
-import sys
-
 import pytest
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 from bot.emulator import APP_TOKEN, BOT_TOKEN
 from bot.slack.app import create_app
 from tests.conftest import make_config, wait_for
-from tests.test_process import free_port, healthz
+from tests.test_process import bot_process, healthz
 
 
 @pytest.fixture
@@ -62,33 +57,14 @@ def test_commands_shortcuts_and_events_over_the_socket(slack, socket_bot):
 
 
 def test_run_in_socket_mode_as_a_process(tmp_path, slack):
-    port = free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("SLACK_")},
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_APP_TOKEN": APP_TOKEN,
-        "SLACK_API_URL": slack.api_url,
-        "PORT": str(port),
-        "DATABASE_PATH": str(tmp_path / "incidents.db"),
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "run"],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        wait_for(lambda: healthz(port), timeout=30, what="/healthz")
+    with bot_process(tmp_path, slack, SLACK_APP_TOKEN=APP_TOKEN) as bot:
+        assert healthz(bot.port)["ready"]
         wait_for(lambda: slack.socket_connected, what="the Socket Mode connection")
         reply = slack.command("alice", "/incident", "start db down")
         assert reply.status == 200 and "hotfix-001" in reply.text
         wait_for(lambda: any(c.name == "inc-001-db-down" for c in slack.ws.channels.values()))
-        slack.wait_idle()
-    finally:
-        process.send_signal(signal.SIGTERM)
-        output, _ = process.communicate(timeout=20)
-    assert process.returncode == 0, output
-    assert "ready (Socket Mode)" in output and "Traceback" not in output
-    assert APP_TOKEN not in output and BOT_TOKEN not in output
+        wait_for(lambda: any("is open in" in e.text for e in slack.ephemerals("alice")))
+        slack.wait_idle()  # the bot's last step is done and Slack's events are delivered
+    assert bot.process.returncode == 0, bot.output
+    assert "ready (Socket Mode)" in bot.output and "Traceback" not in bot.output
+    assert APP_TOKEN not in bot.output and BOT_TOKEN not in bot.output

@@ -17,8 +17,8 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 from bot.config import Config
 from bot.incidents import Clock, Incidents, utcnow
+from bot.slack.channels import Channels
 from bot.slack.incident_commands import IncidentCommands
-from bot.slack.opener import Opener
 from bot.slack.timeline_commands import TimelineCommands
 from bot.store import Store
 
@@ -58,8 +58,8 @@ def handle_error(error: Exception, response: BoltResponse | None) -> None:
         response.headers["content-type"] = ["application/json;charset=utf-8"]
 
 
-def register(app: App, incidents: Incidents, opener: Opener) -> None:
-    incident = IncidentCommands(incidents, opener)
+def register(app: App, incidents: Incidents, channels: Channels) -> None:
+    incident = IncidentCommands(incidents, channels)
     timeline = TimelineCommands(incidents)
 
     app.command("/incident")(incident.handle_incident)
@@ -95,5 +95,5 @@ def create_app(
         listener_executor=listener_executor,
     )
     incidents = Incidents(store, clock)
-    register(app, incidents, Opener(incidents, config.channel_prefix, config.announce_channel))
+    register(app, incidents, Channels(incidents, config.channel_prefix, config.announce_channel))
     return app

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from bot.incidents import Report
@@ -239,10 +238,10 @@ def build_announcement(incident: Incident) -> list[Block]:
     ]
 
 
-def opened_text(incident: Incident, now: datetime) -> str:
+def opened_text(incident: Incident) -> str:
     lock = "private " if incident.private else ""
     return (
         f":rotating_light: Opening {lock}*{incident.hotfix_id}*: {escape(incident.title)} "
         f"({incident.severity.label}). You are the incident commander; "
-        f"the channel is on its way ({date(now)})."
+        f"the channel is on its way ({date(incident.started_at)})."
     )

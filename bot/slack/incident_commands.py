@@ -13,7 +13,7 @@ from bot.errors import UsageError
 from bot.incidents import Incidents
 from bot.models import DEFAULT_SEVERITY, Incident, Severity
 from bot.slack import blocks
-from bot.slack.opener import Opener
+from bot.slack.channels import Channels
 from bot.slack.payloads import Command, replies_errors, users_in
 from bot.slack.text import decode, mention
 
@@ -50,9 +50,9 @@ def parse_severity(word: str) -> Severity:
 
 
 class IncidentCommands:
-    def __init__(self, incidents: Incidents, opener: Opener) -> None:
+    def __init__(self, incidents: Incidents, channels: Channels) -> None:
         self.incidents = incidents
-        self.opener = opener
+        self.channels = channels
         self.subcommands: dict[str, Callable[..., None]] = {
             name: getattr(self, name) for name in SUBCOMMANDS
         }
@@ -79,8 +79,8 @@ class IncidentCommands:
         incident = self.incidents.start(
             command.team_id, command.user_id, title, severity, private=private
         )
-        ack(response_type="ephemeral", text=blocks.opened_text(incident, incident.started_at))
-        self.opener.open(client, incident, respond)
+        ack(response_type="ephemeral", text=blocks.opened_text(incident))
+        self.channels.open(client, incident, respond)
 
     def _here(self, command: Command) -> Incident:
         return self.incidents.in_channel(command.team_id, command.channel_id, "`/incident`")
@@ -94,7 +94,7 @@ class IncidentCommands:
             text=f"{incident.hotfix_id} resolved; the post-mortem is due in 48 hours.",
             blocks=blocks.build_resolved(incident, command.user_id),
         )
-        self.opener.update_topic(client, incident)
+        self.channels.update_topic(client, incident)
 
     def commander(self, command: Command, ack: Ack, respond: Respond, client: WebClient) -> None:
         usage = "/incident commander @user"
@@ -107,8 +107,8 @@ class IncidentCommands:
             text=f":large_green_circle: {mention(users[0])} is now the incident commander "
             f"of {incident.hotfix_id} (handed over by {mention(command.user_id)}).",
         )
-        self.opener.invite(client, incident, users)
-        self.opener.update_topic(client, incident)
+        self.channels.invite(client, incident, users)
+        self.channels.update_topic(client, incident)
 
     def owner(self, command: Command, ack: Ack, respond: Respond, client: WebClient) -> None:
         usage = "/incident owner @user [@user ...]"
@@ -124,7 +124,7 @@ class IncidentCommands:
             text=f"Post-mortem owners of {incident.hotfix_id}: "
             + " ".join(mention(u) for u in owners),
         )
-        self.opener.invite(client, incident, owners)
+        self.channels.invite(client, incident, owners)
 
     def severity(self, command: Command, ack: Ack, respond: Respond, client: WebClient) -> None:
         if len(command.args) != 2:
@@ -136,7 +136,7 @@ class IncidentCommands:
             text=f"{incident.hotfix_id} is now {severity.label} "
             f"(set by {mention(command.user_id)}).",
         )
-        self.opener.update_topic(client, incident)
+        self.channels.update_topic(client, incident)
 
     def status(self, command: Command, ack: Ack, respond: Respond, client: WebClient) -> None:
         report = self.incidents.report(self._here(command))

@@ -24,7 +24,9 @@ def _error(exc: SlackApiError) -> str:
     return str(exc.response.get("error", "unknown_error"))
 
 
-class Opener:
+class Channels:
+    """Web API work on incident channels, done after the ack."""
+
     def __init__(self, incidents: Incidents, prefix: str, announce_channel: str | None) -> None:
         self.incidents = incidents
         self.prefix = prefix
