@@ -35,14 +35,19 @@ class Report:
         return min(times) if times else None
 
     @property
+    def began(self) -> datetime:
+        """When the incident began: its "Incident began" entry, which people may backdate."""
+        return self.first(Milestone.BEGAN) or self.incident.started_at
+
+    @property
     def duration(self) -> timedelta:
         end = self.incident.resolved_at or self.now
-        return end - self.incident.started_at
+        return end - self.began
 
     @property
     def time_to_detect(self) -> timedelta | None:
         detected = self.first(Milestone.DETECTED)
-        return detected - self.incident.started_at if detected else None
+        return detected - self.began if detected else None
 
 
 class Incidents:
@@ -112,9 +117,19 @@ class Incidents:
     # --- timeline --------------------------------------------------------------------------
 
     def add_entry(self, incident: Incident, user_id: str, text: str) -> Entry:
+        """Record a timeline entry; `began:` moves the incident's one "Incident began" entry."""
         parsed = parse_entry(text, self.clock())
         if parsed.at < incident.started_at - timedelta(days=30):
-            raise UsageError("That time is more than 30 days before the incident began.")
+            raise UsageError("That time is more than 30 days before the incident was opened.")
+        if parsed.milestone is Milestone.BEGAN:
+            began = next(e for e in self.entries(incident) if e.milestone is Milestone.BEGAN)
+            return self.store.update_entry(
+                incident.team_id,
+                began.id,
+                at=parsed.at,
+                text=parsed.text,
+                milestone=Milestone.BEGAN,
+            )
         return self.store.add_entry(
             incident,
             at=parsed.at,
@@ -198,9 +213,10 @@ class Incidents:
                 "`/incident resolve 15:40` for a time today (UTC)."
             )
         at = at or now
-        if at < incident.started_at:
+        began = self.report(incident).began
+        if at < began:
             raise UsageError(
-                f"The incident began at {incident.started_at:%Y-%m-%d %H:%M} UTC; "
+                f"The incident began at {began:%Y-%m-%d %H:%M} UTC; "
                 "it cannot be resolved before that."
             )
         self.store.add_entry(

@@ -57,8 +57,7 @@ _MILESTONE_LABELS = {
     Milestone.MONITORING: "Post-incident monitoring",
 }
 
-# Keywords people may type; `began` is recorded by the bot itself at `/incident start`.
-TYPED_MILESTONES = tuple(m for m in Milestone if m is not Milestone.BEGAN)
+# `began` is recorded by the bot at `/incident start`; typing `began:` moves that entry.
 
 
 def hotfix_id(number: int) -> str:

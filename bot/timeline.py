@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 
 from bot.errors import UsageError
-from bot.models import TYPED_MILESTONES, Milestone
+from bot.models import Milestone
 
 MAX_TEXT = 3000
 
@@ -23,7 +23,7 @@ _RELATIVE_RE = re.compile(r"^-(?P<spec>(?:\d+[smhd])+)(?=\s|$)", re.IGNORECASE)
 _UNIT_RE = re.compile(r"(\d+)([smhd])", re.IGNORECASE)
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _MILESTONE_RE = re.compile(
-    r"^(?P<kw>" + "|".join(re.escape(m.value) for m in TYPED_MILESTONES) + r")\s*:\s*",
+    r"^(?P<kw>" + "|".join(re.escape(m.value) for m in Milestone) + r")\s*:\s*",
     re.IGNORECASE,
 )
 

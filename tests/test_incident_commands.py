@@ -140,6 +140,24 @@ def test_roles_severity_and_status(slack, bot, clock):
     assert "First detection" in shown
 
 
+def test_an_incident_that_began_before_it_was_opened(slack, bot, clock):
+    """People open the incident after the alert: backdating "Incident began" fixes the metrics."""
+    channel = open_incident(slack)  # opened at 15:30
+    slack.command("bob", "/timeline", "15:05 detected: alert fired", channel.name)
+    reply = slack.command("alice", "/timeline", "14:50 began: bad config pushed", channel.name)
+    assert "Incident began" in reply.text
+    shown = str(slack.command("alice", "/incident", "status", channel.name).json["blocks"])
+    assert "Began* <!date^" in shown and "(14:50 UTC)" in shown
+    assert "Time to detect* 15m" in shown and "Duration so far* 40m" in shown
+    incident = bot.store.incident_by_channel(slack.ws.team_id, channel.id)
+    began = [
+        e for e in bot.store.entries(slack.ws.team_id, incident.id) if e.milestone.value == "began"
+    ]
+    assert [(e.at.strftime("%H:%M"), e.text) for e in began] == [("14:50", "bad config pushed")]
+    assert "before that" in slack.command("bob", "/incident", "resolve 14:40", channel.name).text
+    assert "resolved" in slack.command("bob", "/incident", "resolve 15:20", channel.name).text
+
+
 def test_owners_default_to_the_commander(slack, bot):
     channel = open_incident(slack)
     status = str(slack.command("alice", "/incident", "status", channel.name).json)

@@ -78,6 +78,16 @@ def register(app: App, incidents: Incidents, channels: Channels) -> None:
     app.error(handle_error)
 
 
+class _QuietTokenWarning(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN itself and warns that the client's token wins: it is the same."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+_QUIET_TOKEN_WARNING = _QuietTokenWarning()
+
+
 def create_app(
     config: Config,
     store: Store,
@@ -87,11 +97,13 @@ def create_app(
     listener_executor: Executor | None = None,
 ) -> App:
     """Assemble the Bolt app from its collaborators; no I/O beyond Bolt's token check."""
+    bolt_logger = logging.getLogger("bot.bolt")
+    bolt_logger.addFilter(_QUIET_TOKEN_WARNING)
     app = App(
         signing_secret=config.signing_secret or "",
         client=client or create_client(config),
         request_verification_enabled=not config.socket_mode,
-        logger=logging.getLogger("bot.bolt"),
+        logger=bolt_logger,
         listener_executor=listener_executor,
     )
     incidents = Incidents(store, clock)

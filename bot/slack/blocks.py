@@ -38,7 +38,7 @@ HELP: tuple[tuple[str, str], ...] = (
     ("/incident help", "this list"),
 )
 
-MILESTONE_HELP = ", ".join(f"`{m.value}:`" for m in Milestone if m is not Milestone.BEGAN)
+MILESTONE_HELP = ", ".join(f"`{m.value}:`" for m in Milestone)
 
 
 def _section(text: str) -> Block:
@@ -112,6 +112,8 @@ def build_kickoff(incident: Incident) -> list[Block]:
             f"a leading keyword marks a milestone ({MILESTONE_HELP}).\n" + commands
         ),
         _context(
+            "Began before it was opened? `/timeline 13:50 began: <what triggered it>` "
+            "moves *Incident began*. "
             "Resolving starts the clock: the post-mortem is due within 48 hours. "
             "Right-click any message → *Add to timeline* to keep it. "
             "`/incident help` lists everything."
@@ -175,7 +177,7 @@ def build_status(report: Report) -> list[Block]:
         f"*Severity* {i.severity.label}",
         f"*Commander* {mention(i.commander_id)}",
         f"*Post-mortem owners* {' '.join(mention(u) for u in report.owners)}",
-        f"*Started* {date(i.started_at)} ({utc(i.started_at)})",
+        f"*Began* {date(report.began)} ({utc(report.began)})",
         f"*Duration so far* {format_duration(report.duration)}"
         if i.resolved_at is None
         else f"*Duration of impact* {format_duration(report.duration)}",
