@@ -27,14 +27,16 @@ def run() -> int:
         return 2
 
     # Slack imports stay here so that `--help` and config errors are instant.
+    from bot.publish import Publisher
     from bot.server import Health, create_http_server, create_wsgi
-    from bot.slack.app import create_app
+    from bot.slack.app import create_app, repo_for
     from bot.store import Store
 
     store = Store(config.database_path)
     health = Health(store)
     listeners = ThreadPoolExecutor(max_workers=16, thread_name_prefix="listener")
-    app = create_app(config, store, listener_executor=listeners)
+    publisher = Publisher(repo_for(config)).start()
+    app = create_app(config, store, publisher, listener_executor=listeners)
     signal.signal(signal.SIGTERM, _stop)
     socket_handler = None
     if config.socket_mode:
@@ -57,7 +59,48 @@ def run() -> int:
         if socket_handler is not None:
             socket_handler.close()  # type: ignore[no-untyped-call]
         listeners.shutdown(wait=True)  # let acknowledged work finish before the store closes
+        publisher.stop()  # and the commits it queued
         store.close()
+    return 0
+
+
+def render(hotfix: str, team: str | None, log: bool) -> int:
+    """Print an incident's post-mortem draft (or its log) from the database, offline."""
+    from bot.config import load_offline
+    from bot.drafts import Drafts
+    from bot.errors import BotError
+    from bot.incidents import Incidents
+    from bot.postmortem import DEFAULT_TEMPLATES
+    from bot.retro import Retro
+    from bot.store import Store
+
+    try:
+        database, templates = load_offline(os.environ)
+    except ConfigError as error:
+        print(f"postmortem-bot: {error}", file=sys.stderr)
+        return 2
+    if not database.exists():
+        print(f"postmortem-bot: no database at {database} (set DATABASE_PATH)", file=sys.stderr)
+        return 2
+    store = Store(database)
+    teams = [r["team_id"] for r in store.db.query("SELECT DISTINCT team_id FROM incidents")]
+    if team is None and len(teams) != 1:
+        known = ", ".join(teams) or "none"
+        print(f"postmortem-bot: say which workspace with --team (known: {known})", file=sys.stderr)
+        return 2
+    incidents = Incidents(store)
+    drafts = Drafts(
+        incidents, Retro(store, incidents.clock), templates or DEFAULT_TEMPLATES, incidents.clock
+    )
+    try:
+        incident = incidents.find(team or teams[0], hotfix)
+        postmortem, hotfix_log, _ = drafts.render(incident)
+    except BotError as error:
+        print(f"postmortem-bot: {error}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    sys.stdout.write(hotfix_log if log else postmortem)
     return 0
 
 
@@ -65,6 +108,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="run the bot: HTTP server, or Socket Mode with SLACK_APP_TOKEN")
+    render_cmd = sub.add_parser("render", help="print an incident's post-mortem draft, offline")
+    render_cmd.add_argument("hotfix", help="the incident, e.g. hotfix-001")
+    render_cmd.add_argument("--team", help="Slack team id, when the database holds several")
+    render_cmd.add_argument("--log", action="store_true", help="print hotfix.md instead")
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=os.environ.get("LOG_LEVEL", "INFO").upper(),
@@ -72,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.command == "run":
         return run()
-    return 2
+    return render(args.hotfix, args.team, args.log)
 
 
 if __name__ == "__main__":

@@ -55,11 +55,30 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         "Optional channel ID (e.g. `C0123456789`) where new public incidents are announced.",
     ),
+    Setting(
+        "POSTMORTEM_REPO",
+        None,
+        "Git repository for post-mortems (any URL or path, e.g. a bare repository). Without it, "
+        "a local repository in the data folder.",
+    ),
+    Setting("POSTMORTEM_BRANCH", "main", "Branch the post-mortems are committed to."),
+    Setting(
+        "POSTMORTEM_GIT_AUTHOR",
+        "postmortem-bot <postmortem-bot@localhost>",
+        "Author of the bot's commits, as `Name <email>`.",
+    ),
+    Setting(
+        "TEMPLATES_DIR",
+        None,
+        "Folder with your own `postmortem.md.j2` and `hotfix.md.j2` (default: the bundled "
+        "`templates/`).",
+    ),
 )
 
 _DEFAULTS = {s.name: s.default for s in SETTINGS}
 _PREFIX_RE = re.compile(r"^[a-z0-9_-]{0,20}$")
 _CHANNEL_ID_RE = re.compile(r"^[CG][A-Z0-9]{2,}$")
+_AUTHOR_RE = re.compile(r"^(?P<name>[^<>]+)<(?P<email>[^<>\s]+@[^<>\s]+)>$")
 
 
 @dataclass(frozen=True)
@@ -72,6 +91,14 @@ class Config:
     database_path: Path
     channel_prefix: str
     announce_channel: str | None
+    repo: str | None = None
+    branch: str = "main"
+    git_author: tuple[str, str] = ("postmortem-bot", "postmortem-bot@localhost")
+    templates_dir: Path | None = None
+
+    @property
+    def data_dir(self) -> Path:
+        return self.database_path.parent
 
     @property
     def socket_mode(self) -> bool:
@@ -125,6 +152,14 @@ def load_config(env: Mapping[str, str]) -> Config:
             "ANNOUNCE_CHANNEL: expected a channel ID such as C0123456789 (not a #name)"
         )
 
+    branch = _get(env, "POSTMORTEM_BRANCH") or ""
+    if not re.match(r"^[A-Za-z0-9._/-]+$", branch) or ".." in branch:
+        raise ConfigError("POSTMORTEM_BRANCH: expected a branch name such as main")
+    author = _AUTHOR_RE.match(_get(env, "POSTMORTEM_GIT_AUTHOR") or "")
+    if not author:
+        raise ConfigError("POSTMORTEM_GIT_AUTHOR: expected `Name <email>`")
+    _, templates_dir = load_offline(env)
+
     return Config(
         bot_token=bot_token,
         signing_secret=signing_secret,
@@ -134,4 +169,18 @@ def load_config(env: Mapping[str, str]) -> Config:
         database_path=Path(_get(env, "DATABASE_PATH") or ""),
         channel_prefix=prefix,
         announce_channel=announce,
+        repo=_get(env, "POSTMORTEM_REPO"),
+        branch=branch,
+        git_author=(author["name"].strip(), author["email"]),
+        templates_dir=templates_dir,
     )
+
+
+def load_offline(env: Mapping[str, str]) -> tuple[Path, Path | None]:
+    """What offline commands (`render`) need: the database and the templates, no Slack."""
+    templates = _get(env, "TEMPLATES_DIR")
+    if templates is not None and not Path(templates, "postmortem.md.j2").is_file():
+        raise ConfigError(
+            f"TEMPLATES_DIR: expected a folder with postmortem.md.j2, got {templates}"
+        )
+    return Path(_get(env, "DATABASE_PATH") or ""), Path(templates) if templates else None

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bot.errors import NotAllowed, NotAnIncidentChannel, UsageError
+from bot.errors import NotAllowed, NotAnIncidentChannel, NotFound, UsageError
 from bot.models import Entry, Incident, Milestone, Severity, Status
 from bot.store import Store
 from bot.timeline import check_text, parse_entry, split_milestone, split_time
@@ -44,10 +44,22 @@ class Report:
         end = self.incident.resolved_at or self.now
         return end - self.began
 
+    def since_began(self, milestone: Milestone) -> timedelta | None:
+        at = self.first(milestone)
+        return at - self.began if at else None
+
     @property
     def time_to_detect(self) -> timedelta | None:
-        detected = self.first(Milestone.DETECTED)
-        return detected - self.began if detected else None
+        return self.since_began(Milestone.DETECTED)
+
+    @property
+    def time_to_root_cause(self) -> timedelta | None:
+        return self.since_began(Milestone.ROOT_CAUSE)
+
+    @property
+    def time_to_fix(self) -> timedelta | None:
+        """Until the fix was deployed (or, failing that, implemented)."""
+        return self.since_began(Milestone.DEPLOYED) or self.since_began(Milestone.FIX)
 
 
 class Incidents:
@@ -238,6 +250,18 @@ class Incidents:
             deadline_at=at + POSTMORTEM_DEADLINE,
         )
 
+    def publish(self, incident: Incident, user_id: str) -> Incident:
+        """Mark the post-mortem final (again, if it was already: the latest publication counts)."""
+        now = self.clock()
+        return self.store.update_incident(
+            incident.team_id,
+            incident.id,
+            at=now,
+            user_id=user_id,
+            event=("published", ""),
+            published_at=now,
+        )
+
     def set_commander(self, incident: Incident, actor: str, user_id: str) -> Incident:
         return self.store.update_incident(
             incident.team_id,
@@ -290,3 +314,11 @@ class Incidents:
             self.store.add_member(team_id, channel_id, user_id, self.clock())
         else:
             self.store.remove_member(team_id, channel_id, user_id)
+
+    def find(self, team_id: str, hotfix: str) -> Incident:
+        """`hotfix-001` (or `1`) in this workspace."""
+        digits = hotfix.lower().removeprefix("hotfix-")
+        incident = self.store.incident_by_number(team_id, int(digits)) if digits.isdigit() else None
+        if incident is None:
+            raise NotFound(f"There is no {hotfix} in workspace {team_id}.")
+        return incident

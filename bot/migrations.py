@@ -84,3 +84,67 @@ def m001_incidents(db: Database) -> None:
         {"team_id": str, "user_id": str, "name": str, "updated_at": str},
         pk=("team_id", "user_id"),
     )
+
+
+@migrations()
+def m002_postmortem(db: Database) -> None:
+    incidents = db.table("incidents")
+    incidents.add_column("checklist_ts", str)
+    incidents.add_column("published_at", str)
+    incidents.add_column("repo_warned", int)
+    db.table("section_values").create(
+        {
+            "team_id": str,
+            "incident_id": int,
+            "section": str,
+            "field": str,
+            "value": str,
+            "author_id": str,
+            "updated_at": str,
+        },
+        pk=("team_id", "incident_id", "section", "field"),
+        foreign_keys=[("incident_id", "incidents", "id")],
+    )
+    db.table("action_items").create(
+        {
+            "id": int,
+            "team_id": str,
+            "incident_id": int,
+            "number": int,
+            "text": str,
+            "owner_id": str,
+            "due": str,
+            "priority": str,
+            "why": str,
+            "status": str,
+            "created_by": str,
+            "created_at": str,
+            "done_at": str,
+            "dm_channel": str,
+            "dm_ts": str,
+        },
+        pk="id",
+        foreign_keys=[("incident_id", "incidents", "id")],
+        not_null={"team_id", "incident_id", "number", "text", "priority", "status"},
+    )
+    db.table("action_items").create_index(["team_id", "incident_id", "number"], unique=True)
+    db.table("drafts").create(
+        {
+            "id": int,
+            "team_id": str,
+            "incident_id": int,
+            "version": int,
+            "markdown": str,
+            "created_at": str,
+            "created_by": str,
+            "final": int,
+        },
+        pk="id",
+        foreign_keys=[("incident_id", "incidents", "id")],
+    )
+    db.table("drafts").create_index(["team_id", "incident_id", "version"], unique=True)
+    db.table("users").add_column("real_name", str)
+    db.table("speakers").create(
+        {"team_id": str, "incident_id": int, "user_id": str},
+        pk=("team_id", "incident_id", "user_id"),
+    )

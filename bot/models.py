@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 
@@ -81,6 +81,8 @@ class Incident:
     resolved_at: datetime | None = None
     deadline_at: datetime | None = None
     kickoff_ts: str | None = None
+    checklist_ts: str | None = None
+    published_at: datetime | None = None
 
     @property
     def hotfix_id(self) -> str:
@@ -102,3 +104,38 @@ class Entry:
     @property
     def event(self) -> str:
         return self.milestone.label if self.milestone else self.text
+
+
+class Priority(StrEnum):
+    """Action item groups of the template: this week, this month, this quarter."""
+
+    IMMEDIATE = "immediate"
+    SHORT_TERM = "short-term"
+    LONG_TERM = "long-term"
+
+    @property
+    def heading(self) -> str:
+        return {
+            Priority.IMMEDIATE: "Immediate Actions (This Week)",
+            Priority.SHORT_TERM: "Short-Term Actions (This Month)",
+            Priority.LONG_TERM: "Long-Term Actions (This Quarter)",
+        }[self]
+
+
+@dataclass(frozen=True)
+class ActionItem:
+    id: int
+    incident_id: int
+    number: int
+    text: str
+    priority: Priority
+    owner_id: str | None = None
+    due: date | None = None
+    why: str | None = None
+    done: bool = False
+    dm_channel: str | None = None
+    dm_ts: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"AI-{self.number:03d}"

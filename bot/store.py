@@ -46,6 +46,8 @@ def _incident(row: dict[str, Any]) -> Incident:
         resolved_at=from_db(row["resolved_at"]),
         deadline_at=from_db(row["deadline_at"]),
         kickoff_ts=row["kickoff_ts"],
+        checklist_ts=row["checklist_ts"],
+        published_at=from_db(row["published_at"]),
     )
 
 
@@ -402,8 +404,41 @@ class Store:
                 pk=("team_id", "user_id"),
             )
 
+    def remember_real_name(self, team_id: str, user_id: str, handle: str, real_name: str) -> None:
+        with self.write() as db:
+            db.table("users").upsert(
+                {
+                    "team_id": team_id,
+                    "user_id": user_id,
+                    "name": handle,
+                    "real_name": real_name,
+                    "updated_at": to_db(datetime.now(UTC)),
+                },
+                pk=("team_id", "user_id"),
+            )
+
     def user_name(self, team_id: str, user_id: str) -> str | None:
+        """The person's handle as they typed it (for decoding mentions)."""
         row = self._one(
             "SELECT name FROM users WHERE team_id = ? AND user_id = ?", [team_id, user_id]
         )
         return row["name"] if row else None
+
+    def real_name(self, team_id: str, user_id: str) -> str | None:
+        """The person's real name if Slack told us, else their handle."""
+        row = self._one(
+            "SELECT COALESCE(real_name, name) AS n FROM users WHERE team_id = ? AND user_id = ?",
+            [team_id, user_id],
+        )
+        return row["n"] if row else None
+
+    def missing_real_names(self, team_id: str, user_ids: list[str]) -> list[str]:
+        return [
+            u
+            for u in dict.fromkeys(user_ids)
+            if not self._one(
+                "SELECT 1 AS x FROM users "
+                "WHERE team_id = ? AND user_id = ? AND real_name IS NOT NULL",
+                [team_id, u],
+            )
+        ]

@@ -17,8 +17,9 @@ import yaml
 
 from bot.config import Config, load_config
 from bot.emulator import BOT_TOKEN, SIGNING_SECRET, Emulator
+from bot.publish import Publisher
 from bot.server import Health, create_http_server, create_wsgi, stop_http_server
-from bot.slack.app import create_app
+from bot.slack.app import create_app, repo_for
 from bot.store import Store
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
@@ -97,6 +98,7 @@ class RunningBot:
     store: Store
     server: Any
     settle: Callable[[], None]
+    publisher: Publisher
 
 
 class TrackingExecutor(ThreadPoolExecutor):
@@ -135,8 +137,13 @@ def serve(
 ) -> Iterator[RunningBot]:
     """The bot on a real waitress server on 127.0.0.1, wired to the emulator."""
     executor = TrackingExecutor()
+    publisher = Publisher(repo_for(config)).start()
     app = create_app(
-        config, store, listener_executor=executor, **({"clock": clock} if clock else {})
+        config,
+        store,
+        publisher,
+        listener_executor=executor,
+        **({"clock": clock} if clock else {}),
     )
     health = Health(store)
     health.ready = True
@@ -145,11 +152,14 @@ def serve(
     url = f"http://127.0.0.1:{server.effective_port}"
     slack.app_url = url + "/slack/events"
     try:
-        yield RunningBot(url, store, server, lambda: settle(slack, executor))
+        yield RunningBot(url, store, server, lambda: settle(slack, executor), publisher)
     finally:
+        settle(slack, executor)
+        publisher.wait_idle()
         settle(slack, executor)
         stop_http_server(server)
         executor.shutdown(wait=True)
+        publisher.stop()
 
 
 @pytest.fixture

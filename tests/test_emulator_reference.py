@@ -46,4 +46,7 @@ def test_every_web_api_method_the_bot_calls_is_served():
                 called.add(node.attr)
     assert called, "found no Web API calls: the scan is broken"
     served = {name.replace(".", "_") for name in METHODS}
+    if "files_upload_v2" in called:  # slack_sdk's helper for the two external-upload methods
+        called.remove("files_upload_v2")
+        called |= {"files_getUploadURLExternal", "files_completeUploadExternal"}
     assert called <= served, called - served

@@ -4,7 +4,8 @@ import pytest
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 from bot.emulator import APP_TOKEN, BOT_TOKEN
-from bot.slack.app import create_app
+from bot.publish import Publisher
+from bot.slack.app import create_app, repo_for
 from tests.conftest import make_config, wait_for
 from tests.test_process import bot_process, healthz
 
@@ -13,11 +14,13 @@ from tests.test_process import bot_process, healthz
 def socket_bot(tmp_path, slack, store):
     config = make_config(tmp_path, slack, SLACK_APP_TOKEN=APP_TOKEN, SLACK_SIGNING_SECRET="")
     assert config.socket_mode
-    handler = SocketModeHandler(create_app(config, store), APP_TOKEN)
+    publisher = Publisher(repo_for(config)).start()
+    handler = SocketModeHandler(create_app(config, store, publisher), APP_TOKEN)
     handler.connect()
     wait_for(lambda: slack.socket_connected, what="the Socket Mode connection")
     yield store
     slack.wait_idle()
+    publisher.stop()
     handler.close()
 
 

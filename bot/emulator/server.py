@@ -96,6 +96,7 @@ class Emulator:
         self._server.daemon_threads = True
         self.socket: SocketConnection | None = None
         self.api.socket_url = lambda: f"ws://127.0.0.1:{self.port}/socket/{uuid.uuid4().hex}"
+        self.api.base_url = self.base_url
         self._threads: list[threading.Thread] = []
 
     # --- lifecycle -----------------------------------------------------------------------
@@ -198,7 +199,7 @@ class Emulator:
             "api_app_id": APP_ID,
             "is_enterprise_install": "false",
             "response_url": response_url,
-            "trigger_id": self.api.issue_trigger(),
+            "trigger_id": self.api.issue_trigger(user.id),
         }
         reply = self._deliver(
             "slash_commands", form, urlencode(form).encode(), "application/x-www-form-urlencoded"
@@ -212,7 +213,7 @@ class Emulator:
         payload = {
             "type": "message_action",
             "callback_id": callback_id,
-            "trigger_id": self.api.issue_trigger(),
+            "trigger_id": self.api.issue_trigger(user.id),
             "team": {"id": self.ws.team_id, "domain": self.ws.domain},
             "channel": {"id": where.id, "name": where.name},
             "user": {
@@ -232,6 +233,98 @@ class Emulator:
         reply = self._deliver("interactive", payload, form, "application/x-www-form-urlencoded")
         if reply.status != 200:
             self.problems.append(f"shortcut {callback_id}: HTTP {reply.status}")
+        return reply
+
+    def click(self, who: str, message: Message, action_id: str, value: str | None = None) -> Reply:
+        """`who` clicks the button `action_id` (with `value`, if several share it) on a message."""
+        user = self.ws.user_named(who)
+        button = _find_button(message.blocks or [], action_id, value)
+        channel = self.ws.channels[message.channel]
+        payload = {
+            "type": "block_actions",
+            "team": {"id": self.ws.team_id, "domain": self.ws.domain},
+            "user": {
+                "id": user.id,
+                "username": user.name,
+                "name": user.name,
+                "team_id": self.ws.team_id,
+            },
+            "api_app_id": APP_ID,
+            "token": "deprecated-verification-token",
+            "container": {
+                "type": "message",
+                "message_ts": message.ts,
+                "channel_id": channel.id,
+                "is_ephemeral": False,
+            },
+            "trigger_id": self.api.issue_trigger(user.id),
+            "channel": {"id": channel.id, "name": channel.name},
+            "message": message.as_api(),
+            "response_url": self._responder(channel.id, user.id),
+            "actions": [
+                {
+                    "action_id": action_id,
+                    "block_id": button["block_id"],
+                    "value": button.get("value", ""),
+                    "type": "button",
+                    "text": button["text"],
+                    "action_ts": f"{time.time():.6f}",
+                }
+            ],
+        }
+        form = urlencode({"payload": json.dumps(payload)}).encode()
+        reply = self._deliver("interactive", payload, form, "application/x-www-form-urlencoded")
+        if reply.status != 200:
+            self.problems.append(f"click {action_id}: HTTP {reply.status}")
+        return reply
+
+    def modal(self, who: str) -> dict[str, Any] | None:
+        """The modal `who` has open on top, if any."""
+        stack = self.api.open_views.get(self.user(who)) or []
+        return self.api.views[stack[-1]] if stack else None
+
+    def submit(self, who: str, values: dict[str, Any]) -> Reply:
+        """`who` fills the top modal's inputs (by block_id) and presses its submit button."""
+        user = self.ws.user_named(who)
+        view = self.modal(who)
+        if view is None:
+            raise AssertionError(f"{who} has no modal open")
+        state: dict[str, Any] = {}
+        for block in view["blocks"]:
+            if block["type"] != "input":
+                continue
+            element = block["element"]
+            given = values.get(block["block_id"])
+            state[block["block_id"]] = {element["action_id"]: _state_value(element, given)}
+        unknown = set(values) - set(state)
+        if unknown:
+            raise AssertionError(f"the modal has no inputs {sorted(unknown)}")
+        payload = {
+            "type": "view_submission",
+            "team": {"id": self.ws.team_id, "domain": self.ws.domain},
+            "user": {
+                "id": user.id,
+                "username": user.name,
+                "name": user.name,
+                "team_id": self.ws.team_id,
+            },
+            "api_app_id": APP_ID,
+            "token": "deprecated-verification-token",
+            "trigger_id": self.api.issue_trigger(user.id),
+            "view": {
+                **view,
+                "state": {"values": state},
+                "team_id": self.ws.team_id,
+                "bot_id": self.ws.bot_id,
+                "app_id": APP_ID,
+            },
+        }
+        form = urlencode({"payload": json.dumps(payload)}).encode()
+        reply = self._deliver("interactive", payload, form, "application/x-www-form-urlencoded")
+        if reply.status != 200:
+            self.problems.append(f"view_submission: HTTP {reply.status}")
+        elif reply.json.get("response_action") != "errors":
+            self.api.open_views[user.id].remove(view["id"])  # Slack closes the modal
         return reply
 
     def say(self, who: str, channel: str, text: str) -> Message:
@@ -394,6 +487,39 @@ class Emulator:
                 self._events.task_done()
 
 
+def _find_button(blocks: list[dict[str, Any]], action_id: str, value: str | None) -> dict[str, Any]:
+    for block in blocks:
+        elements = (
+            block.get("elements", []) if block["type"] == "actions" else [block.get("accessory")]
+        )
+        for element in elements:
+            if (
+                element
+                and element.get("type") == "button"
+                and element.get("action_id") == action_id
+                and value in (None, element.get("value"))
+            ):
+                return {**element, "block_id": block.get("block_id", "")}
+    raise AssertionError(f"no button {action_id!r} (value {value!r}) on that message")
+
+
+def _state_value(element: dict[str, Any], given: Any) -> dict[str, Any]:
+    """A modal input's value as Slack reports it in view.state.values."""
+    kind = element["type"]
+    if kind == "plain_text_input":
+        return {"type": kind, "value": given}
+    if kind == "users_select":
+        return {"type": kind, "selected_user": given}
+    if kind == "datepicker":
+        return {"type": kind, "selected_date": given}
+    if kind == "static_select":
+        option = next((o for o in element["options"] if o["value"] == given), None)
+        if given is not None and option is None:
+            raise AssertionError(f"{given!r} is not an option")
+        return {"type": kind, "selected_option": option}
+    raise AssertionError(f"the emulator cannot fill a {kind}")
+
+
 def _handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -446,6 +572,15 @@ def _handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
 
         def do_POST(self) -> None:
             path = urlparse(self.path).path
+            if path.startswith("/upload/"):
+                length = int(self.headers.get("Content-Length") or 0)
+                ok = emulator.api.upload(path.removeprefix("/upload/"), self.rfile.read(length))
+                self._reply(
+                    200 if ok else 404,
+                    b"OK" if ok else b"not found",
+                    {"Content-Type": "text/plain"},
+                )
+                return
             try:
                 args = self._args()
             except ValueError:

@@ -96,10 +96,14 @@ class WebApi:
         self.delays: dict[str, float] = {}
         self.triggers: dict[str, tuple[float, bool]] = {}
         self.views: dict[str, dict[str, Any]] = {}
+        self.trigger_users: dict[str, str] = {}
+        self.open_views: dict[str, list[str]] = defaultdict(list)  # user -> modal stack
+        self.files: dict[str, dict[str, Any]] = {}
         self.home: dict[str, dict[str, Any]] = {}
         self.calls: list[tuple[str, Args]] = []
         self.on_join: Callable[[Channel, str], None] = lambda channel, user: None
         self.socket_url: Callable[[], str] | None = None
+        self.base_url = ""
 
     # --- the pipeline --------------------------------------------------------------------
 
@@ -232,9 +236,10 @@ class WebApi:
             ) from None
         return dict(view)
 
-    def issue_trigger(self) -> str:
+    def issue_trigger(self, user_id: str = "") -> str:
         trigger = f"{int(time.time())}.{self.ws.new_id('')}.trigger"
         self.triggers[trigger] = (time.monotonic(), False)
+        self.trigger_users[trigger] = user_id
         return trigger
 
     def _use_trigger(self, trigger: str) -> None:
@@ -456,9 +461,11 @@ class WebApi:
 
     def m_views_open(self, args: Args) -> Result:
         view = self._view(args)
-        self._use_trigger(str(args.get("trigger_id") or args.get("interactivity_pointer")))
+        trigger = str(args.get("trigger_id") or args.get("interactivity_pointer"))
+        self._use_trigger(trigger)
         view_id = self.ws.new_id("V")
         self.views[view_id] = {**view, "id": view_id, "hash": self.ws.next_ts()}
+        self.open_views[self.trigger_users.get(trigger, "")].append(view_id)
         return {"view": self.views[view_id]}
 
     def m_views_push(self, args: Args) -> Result:
@@ -487,6 +494,54 @@ class WebApi:
             raise ApiError("user_not_found")
         self.home[user_id] = {**view, "id": self.ws.new_id("V"), "hash": self.ws.next_ts()}
         return {"view": self.home[user_id]}
+
+    def m_files_getUploadURLExternal(self, args: Args) -> Result:
+        length = str(args["length"])
+        if not length.isdigit() or int(length) <= 0:
+            raise ApiError(
+                "invalid_arguments",
+                response_metadata={"messages": ["[ERROR] length must be a positive integer"]},
+            )
+        if int(length) > 1_000_000_000:
+            raise ApiError("file_upload_size_restricted")
+        file_id = self.ws.new_id("F")
+        self.files[file_id] = {
+            "id": file_id,
+            "name": str(args["filename"]),
+            "length": int(length),
+            "content": None,
+        }
+        return {"file_id": file_id, "upload_url": f"{self.base_url}/upload/{file_id}"}
+
+    def m_files_completeUploadExternal(self, args: Args) -> Result:
+        files = _json(args["files"], "invalid_arguments")
+        if not isinstance(files, list) or not files:
+            raise ApiError("invalid_arguments")
+        shared = []
+        for item in files:
+            stored = self.files.get(str(item.get("id")))
+            if stored is None or stored["content"] is None:
+                raise ApiError("file_not_found")
+            if len(stored["content"]) != stored["length"]:
+                raise ApiError("file_update_failed")
+            stored["title"] = item.get("title") or stored["name"]
+            shared.append(stored)
+        if args.get("channel_id"):
+            channel = self._channel(args["channel_id"], member=True)
+            comment = str(args.get("initial_comment") or "")
+            if len(comment) > MAX_MESSAGE_TEXT:
+                raise ApiError("msg_too_long")
+            message = self.ws.post(channel, self.ws.bot.id, comment, bot=True)
+            message.files = [dict(f) for f in shared]
+        return {"files": [{"id": f["id"], "name": f["name"], "title": f["title"]} for f in shared]}
+
+    def upload(self, file_id: str, content: bytes) -> bool:
+        """The upload URL: takes the bytes of a file announced by getUploadURLExternal."""
+        stored = self.files.get(file_id)
+        if stored is None or stored["content"] is not None:
+            return False
+        stored["content"] = content
+        return True
 
     def m_apps_connections_open(self, args: Args) -> Result:
         if self.socket_url is None:

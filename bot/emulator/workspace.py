@@ -46,6 +46,7 @@ class Message:
     bot_id: str | None = None
     edited: bool = False
     pinned: bool = False
+    files: list[dict[str, Any]] | None = None
 
     def as_api(self) -> dict[str, Any]:
         out: dict[str, Any] = {

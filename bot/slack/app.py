@@ -16,9 +16,16 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from bot.config import Config
+from bot.drafts import Drafts
 from bot.incidents import Clock, Incidents, utcnow
+from bot.postmortem import DEFAULT_TEMPLATES
+from bot.publish import Publisher, Repo
+from bot.retro import Retro
 from bot.slack.channels import Channels
+from bot.slack.drafting import Drafting
 from bot.slack.incident_commands import IncidentCommands
+from bot.slack.retro_blocks import Ids
+from bot.slack.retro_commands import RetroCommands
 from bot.slack.timeline_commands import TimelineCommands
 from bot.store import Store
 
@@ -27,6 +34,8 @@ logger = logging.getLogger(__name__)
 # Every listener, in one place; tests compare it with manifest.yml.
 COMMANDS = ("/incident", "/timeline")
 SHORTCUTS = ("add_to_timeline",)
+ACTIONS = ("write_section", "add_action", "post_draft", "action_done")
+VIEWS = ("section_modal", "action_modal")
 EVENTS = ("member_joined_channel", "member_left_channel")
 
 SORRY = (
@@ -58,13 +67,19 @@ def handle_error(error: Exception, response: BoltResponse | None) -> None:
         response.headers["content-type"] = ["application/json;charset=utf-8"]
 
 
-def register(app: App, incidents: Incidents, channels: Channels) -> None:
-    incident = IncidentCommands(incidents, channels)
+def register(app: App, incidents: Incidents, channels: Channels, retro: RetroCommands) -> None:
+    incident = IncidentCommands(incidents, channels, retro)
     timeline = TimelineCommands(incidents)
 
     app.command("/incident")(incident.handle_incident)
     app.command("/timeline")(timeline.handle_timeline)
     app.shortcut("add_to_timeline")(timeline.handle_add_to_timeline)
+    app.action(Ids.WRITE_SECTION)(retro.handle_write_button)
+    app.action(Ids.ADD_ACTION)(retro.handle_add_action_button)
+    app.action(Ids.POST_DRAFT)(retro.handle_draft_button)
+    app.action(Ids.ACTION_DONE)(retro.handle_action_done)
+    app.view(Ids.SECTION_MODAL)(retro.handle_section_submission)
+    app.view(Ids.ACTION_MODAL)(retro.handle_action_submission)
 
     def handle_membership(event: dict[str, Any], body: dict[str, Any]) -> None:
         team_id = body.get("team_id") or event.get("team", "")
@@ -88,9 +103,20 @@ class _QuietTokenWarning(logging.Filter):
 _QUIET_TOKEN_WARNING = _QuietTokenWarning()
 
 
+def repo_for(config: Config) -> Repo:
+    """The working copy: a clone of POSTMORTEM_REPO, or a local repository in the data folder."""
+    folder = "repo" if config.repo else "postmortems"
+    return Repo(config.data_dir / folder, config.repo, config.branch, config.git_author)
+
+
+def repo_location(config: Config) -> str:
+    return f"{config.repo or config.data_dir / 'postmortems'} (branch `{config.branch}`)"
+
+
 def create_app(
     config: Config,
     store: Store,
+    publisher: Publisher,
     *,
     client: WebClient | None = None,
     clock: Clock = utcnow,
@@ -107,5 +133,14 @@ def create_app(
         listener_executor=listener_executor,
     )
     incidents = Incidents(store, clock)
-    register(app, incidents, Channels(incidents, config.channel_prefix, config.announce_channel))
+    retro = Retro(store, clock)
+    drafts = Drafts(incidents, retro, config.templates_dir or DEFAULT_TEMPLATES, clock)
+    drafting = Drafting(drafts, retro, publisher, repo_location(config))
+    publisher.on_pushed = lambda: drafting.pushed(app.client)
+    register(
+        app,
+        incidents,
+        Channels(incidents, config.channel_prefix, config.announce_channel),
+        RetroCommands(incidents, retro, drafting),
+    )
     return app

@@ -15,13 +15,16 @@ from bot.models import DEFAULT_SEVERITY, Incident, Severity
 from bot.slack import blocks
 from bot.slack.channels import Channels
 from bot.slack.payloads import Command, replies_errors, users_in
+from bot.slack.retro_commands import RetroCommands
 from bot.slack.text import decode, mention
 
 logger = logging.getLogger(__name__)
 
 SEVERITIES = "|".join(s.value for s in Severity)
-# `/incident <subcommand>`: each is a method of IncidentCommands of the same name.
-SUBCOMMANDS = ("start", "resolve", "commander", "owner", "severity", "status", "list", "help")
+# `/incident <subcommand>`: each is a method of the same name, of IncidentCommands or RetroCommands.
+LIFECYCLE = ("start", "resolve", "commander", "owner", "severity", "status", "list", "help")
+RETROSPECTIVE = ("write", "action", "actions", "draft", "publish")
+SUBCOMMANDS = LIFECYCLE + RETROSPECTIVE
 
 
 def parse_start(words: list[str]) -> tuple[bool, Severity, list[str]]:
@@ -50,11 +53,13 @@ def parse_severity(word: str) -> Severity:
 
 
 class IncidentCommands:
-    def __init__(self, incidents: Incidents, channels: Channels) -> None:
+    def __init__(self, incidents: Incidents, channels: Channels, retro: RetroCommands) -> None:
         self.incidents = incidents
         self.channels = channels
+        self.retro = retro
         self.subcommands: dict[str, Callable[..., None]] = {
-            name: getattr(self, name) for name in SUBCOMMANDS
+            **{name: getattr(self, name) for name in LIFECYCLE},
+            **{name: getattr(retro, name) for name in RETROSPECTIVE},
         }
         self.subcommands["owners"] = self.owner
 
@@ -95,6 +100,7 @@ class IncidentCommands:
             blocks=blocks.build_resolved(incident, command.user_id),
         )
         self.channels.update_topic(client, incident)
+        self.retro.after_resolve(client, incident, command.user_id)
 
     def commander(self, command: Command, ack: Ack, respond: Respond, client: WebClient) -> None:
         usage = "/incident commander @user"

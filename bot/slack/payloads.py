@@ -25,6 +25,7 @@ class Command:
     channel_id: str
     user_id: str
     raw: str
+    trigger_id: str = ""
 
     @classmethod
     def from_body(cls, body: dict[str, Any], store: Store) -> Command:
@@ -33,6 +34,7 @@ class Command:
             channel_id=body.get("channel_id", ""),
             user_id=body["user_id"],
             raw=(body.get("text") or "").strip(),
+            trigger_id=body.get("trigger_id", ""),
         )
         store.remember_user(command.team_id, command.user_id, body.get("user_name", ""))
         for word in split_args(command.raw):

@@ -1,0 +1,134 @@
+"""Drafts of the post-mortem: read everything at one moment, render both files, keep versions."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from bot.incidents import Incidents
+from bot.models import Incident
+from bot.postmortem import HOTFIX_TEMPLATE, POSTMORTEM_TEMPLATE, PostMortem, context, render
+from bot.retro import Retro
+from bot.store import to_db
+
+
+@dataclass(frozen=True)
+class Draft:
+    incident: Incident
+    version: int
+    postmortem: str
+    hotfix: str
+    readiness: list[str]
+    changed: list[str] | None  # headings that changed since the last draft; None for the first
+    final: bool
+
+    @property
+    def files(self) -> dict[str, str]:
+        folder = self.incident.hotfix_id
+        return {f"{folder}/postmortem.md": self.postmortem, f"{folder}/hotfix.md": self.hotfix}
+
+
+def _parts(markdown: str) -> dict[str, str]:
+    """Top-level sections (`## ...`) of a draft, without its generated first line."""
+    body = markdown.split("\n", 1)[1] if markdown.startswith("<!--") else markdown
+    parts: dict[str, str] = {}
+    heading = "Header"
+    for chunk in re.split(r"^(## .+)$", body, flags=re.MULTILINE):
+        if chunk.startswith("## "):
+            heading = chunk[3:].strip()
+        else:
+            parts[heading] = parts.get(heading, "") + chunk
+    return parts
+
+
+def changes(previous: str | None, current: str) -> list[str] | None:
+    if previous is None:
+        return None
+    before, after = _parts(previous), _parts(current)
+    return [h for h in after if before.get(h) != after[h]]
+
+
+class Drafts:
+    def __init__(
+        self, incidents: Incidents, retro: Retro, templates_dir: Path, clock: Callable[[], datetime]
+    ) -> None:
+        self.incidents = incidents
+        self.retro = retro
+        self.store = incidents.store
+        self.templates_dir = templates_dir
+        self.clock = clock
+
+    def load(self, incident: Incident) -> PostMortem:
+        team, store = incident.team_id, self.store
+        speakers = [
+            r["user_id"]
+            for r in store.db.query(
+                "SELECT user_id FROM speakers WHERE team_id = ? AND incident_id = ? ORDER BY rowid",
+                [team, incident.id],
+            )
+        ]
+        return PostMortem(
+            report=self.incidents.report(incident),
+            sections=self.retro.states(incident),
+            actions=self.retro.actions(incident),
+            speakers=speakers,
+            events=store.events(team, incident.id),
+        )
+
+    def add_speakers(self, incident: Incident, user_ids: list[str]) -> None:
+        with self.store.write() as db:
+            for user_id in user_ids:
+                db.table("speakers").insert(
+                    {"team_id": incident.team_id, "incident_id": incident.id, "user_id": user_id},
+                    ignore=True,
+                )
+
+    def name(self, team_id: str) -> Callable[[str], str]:
+        """Real names for the draft; never a raw `<@U...>`."""
+        return lambda user_id: self.store.real_name(team_id, user_id) or f"user {user_id}"
+
+    def render(self, incident: Incident, version: int = 0) -> tuple[str, str, list[str]]:
+        """(postmortem.md, hotfix.md, readiness), without recording anything."""
+        pm = self.load(incident)
+        values = context(pm, self.name(incident.team_id), self.clock(), version)
+        return (
+            render(self.templates_dir, POSTMORTEM_TEMPLATE, values),
+            render(self.templates_dir, HOTFIX_TEMPLATE, values),
+            pm.readiness,
+        )
+
+    def make(self, incident: Incident, user_id: str, final: bool = False) -> Draft:
+        """Render and record the next draft version."""
+        previous = list(
+            self.store.db.query(
+                "SELECT version, markdown FROM drafts WHERE team_id = ? AND incident_id = ? "
+                "ORDER BY version DESC LIMIT 1",
+                [incident.team_id, incident.id],
+            )
+        )
+        version = previous[0]["version"] + 1 if previous else 1
+        postmortem, hotfix, readiness = self.render(incident, version)
+        with self.store.write() as db:
+            db.table("drafts").insert(
+                {
+                    "team_id": incident.team_id,
+                    "incident_id": incident.id,
+                    "version": version,
+                    "markdown": postmortem,
+                    "created_at": to_db(self.clock()),
+                    "created_by": user_id,
+                    "final": int(final),
+                }
+            )
+        return Draft(
+            incident,
+            version,
+            postmortem,
+            hotfix,
+            readiness,
+            changes(previous[0]["markdown"] if previous else None, postmortem),
+            final,
+        )

@@ -1,0 +1,293 @@
+"""Block Kit for the retrospective: the checklist, the section and action modals, DMs, summaries."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.drafts import Draft
+from bot.models import ActionItem, Incident, Priority
+from bot.retro import SectionState
+from bot.sections import Section
+from bot.slack.blocks import MAX_SECTION_TEXT, Block
+from bot.slack.text import date, escape, mention
+
+
+class Ids:
+    """Action and callback ids of the retrospective's interactive parts."""
+
+    WRITE_SECTION = "write_section"
+    ADD_ACTION = "add_action"
+    POST_DRAFT = "post_draft"
+    ACTION_DONE = "action_done"
+    SECTION_MODAL = "section_modal"
+    ACTION_MODAL = "action_modal"
+
+
+def _button(text: str, action_id: str, value: str = "", style: str | None = None) -> Block:
+    button: Block = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": text},
+        "action_id": action_id,
+    }
+    if value:
+        button["value"] = value
+    if style:
+        button["style"] = style
+    return button
+
+
+def build_checklist(
+    incident: Incident, states: list[SectionState], actions: list[ActionItem]
+) -> list[Block]:
+    """The retrospective checklist: every section's state with a button, the deadline."""
+    done = sum(s.written for s in states)
+    due = (
+        f"due {date(incident.deadline_at)}" if incident.deadline_at else "due 48 h after resolution"
+    )
+    state = ":white_check_mark: *Published*" if incident.published_at else f"*{due}*"
+    blocks: list[Block] = [
+        {
+            "type": "header",
+            "text": {"type": "plain_text", "text": f"📝 Post-mortem of {incident.hotfix_id}"[:150]},
+        },
+        {
+            "type": "section",
+            "text": {
+                "type": "mrkdwn",
+                "text": (
+                    f"{state} · {done} of {len(states)} sections written. "
+                    "Press a button to write a section, or type `/incident write` for the next "
+                    "empty one."
+                ),
+            },
+        },
+    ]
+    for st in states:
+        if st.written:
+            who = ", ".join(mention(a) for a in st.authors)
+            line = f":white_check_mark: *{st.section.title}* — written by {who}"
+        else:
+            line = f":white_large_square: *{st.section.title}* — empty"
+        blocks.append(
+            {
+                "type": "section",
+                "block_id": f"section-{st.section.key}",
+                "text": {"type": "mrkdwn", "text": line[:MAX_SECTION_TEXT]},
+                "accessory": _button(
+                    "Edit" if st.written else "Write", Ids.WRITE_SECTION, st.section.key
+                ),
+            }
+        )
+    open_items = [a for a in actions if not a.done]
+    missing = [a for a in actions if not (a.owner_id and a.due)]
+    items = f"*Action items*: {len(actions)} ({len(open_items)} open"
+    items += f", {len(missing)} without owner or due date)" if missing else ")"
+    blocks.append(
+        {
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": items},
+            "accessory": _button("Add action item", Ids.ADD_ACTION),
+        }
+    )
+    blocks.append(
+        {
+            "type": "actions",
+            "elements": [_button("Post the draft", Ids.POST_DRAFT, style="primary")],
+        }
+    )
+    return blocks
+
+
+def _input(
+    block_id: str, label: str, element: Block, hint: str = "", optional: bool = True
+) -> Block:
+    block: Block = {
+        "type": "input",
+        "block_id": block_id,
+        "optional": optional,
+        "label": {"type": "plain_text", "text": label[:2000]},
+        "element": element,
+    }
+    if hint:
+        block["hint"] = {"type": "plain_text", "text": hint[:2000]}
+    return block
+
+
+def build_section_modal(
+    incident: Incident, section: Section, values: dict[str, str], channel_id: str
+) -> dict[str, Any]:
+    """A modal with one input per field of the section, prompts from the template."""
+    blocks: list[Block] = [
+        {
+            "type": "context",
+            "elements": [
+                {
+                    "type": "mrkdwn",
+                    "text": (f"{incident.hotfix_id}: {escape(incident.title)}"[:3000]),
+                }
+            ],
+        }
+    ]
+    for field in section.fields:
+        element: Block = {
+            "type": "plain_text_input",
+            "action_id": "value",
+            "multiline": field.multiline,
+            "max_length": 3000,
+        }
+        if values.get(field.key):
+            element["initial_value"] = values[field.key][:3000]
+        blocks.append(_input(field.key, field.label, element, field.prompt))
+    return {
+        "type": "modal",
+        "callback_id": Ids.SECTION_MODAL,
+        "title": {"type": "plain_text", "text": section.title[:24]},
+        "submit": {"type": "plain_text", "text": "Save"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "private_metadata": json.dumps({"channel": channel_id, "section": section.key}),
+        "blocks": blocks,
+    }
+
+
+def build_action_modal(incident: Incident, channel_id: str) -> dict[str, Any]:
+    options = [
+        {"text": {"type": "plain_text", "text": p.heading.split(" (")[0]}, "value": p.value}
+        for p in Priority
+    ]
+    return {
+        "type": "modal",
+        "callback_id": Ids.ACTION_MODAL,
+        "title": {"type": "plain_text", "text": "Add an action item"},
+        "submit": {"type": "plain_text", "text": "Add"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "private_metadata": json.dumps({"channel": channel_id}),
+        "blocks": [
+            {
+                "type": "context",
+                "elements": [
+                    {
+                        "type": "mrkdwn",
+                        "text": (f"{incident.hotfix_id}: {escape(incident.title)}"[:3000]),
+                    }
+                ],
+            },
+            _input(
+                "text",
+                "Action item",
+                {"type": "plain_text_input", "action_id": "value", "max_length": 500},
+                optional=False,
+            ),
+            _input("owner", "Owner", {"type": "users_select", "action_id": "value"}),
+            _input("due", "Due", {"type": "datepicker", "action_id": "value"}),
+            _input(
+                "priority",
+                "Priority",
+                {
+                    "type": "static_select",
+                    "action_id": "value",
+                    "options": options,
+                    "initial_option": options[1],
+                },
+                optional=False,
+            ),
+            _input(
+                "why",
+                "Why",
+                {
+                    "type": "plain_text_input",
+                    "action_id": "value",
+                    "multiline": True,
+                    "max_length": 3000,
+                },
+                "What it prevents or improves",
+            ),
+        ],
+    }
+
+
+def action_line(item: ActionItem) -> str:
+    owner = mention(item.owner_id) if item.owner_id else "_no owner_"
+    due = item.due.isoformat() if item.due else "_no due date_"
+    mark = ":white_check_mark:" if item.done else ":white_large_square:"
+    return (
+        f"{mark} *{item.label}* {escape(item.text)} · {owner} · due {due} · {item.priority.value}"
+    )
+
+
+def build_action_dm(incident: Incident, item: ActionItem) -> list[Block]:
+    blocks: list[Block] = [
+        {
+            "type": "section",
+            "text": {
+                "type": "mrkdwn",
+                "text": (
+                    f"You own *{item.label}* of *{incident.hotfix_id}* ({escape(incident.title)}) "
+                    f"in <#{incident.channel_id}>:\n>{escape(item.text)}\n"
+                    f"Due {item.due.isoformat() if item.due else '(no date yet)'} · "
+                    f"{item.priority.value}"
+                )[:MAX_SECTION_TEXT],
+            },
+        }
+    ]
+    if item.done:
+        blocks.append(
+            {
+                "type": "context",
+                "elements": [{"type": "mrkdwn", "text": ":white_check_mark: Done. Thank you!"}],
+            }
+        )
+    else:
+        blocks.append(
+            {
+                "type": "actions",
+                "elements": [_button("Mark done", Ids.ACTION_DONE, str(item.id), "primary")],
+            }
+        )
+    return blocks
+
+
+def build_actions_list(incident: Incident, items: list[ActionItem]) -> list[Block]:
+    if not items:
+        return [
+            {
+                "type": "section",
+                "text": {
+                    "type": "mrkdwn",
+                    "text": (
+                        f"{incident.hotfix_id} has no action items yet. Add one with "
+                        "`/incident action <text> @owner [due YYYY-MM-DD] "
+                        "[immediate|short-term|long-term]`."
+                    ),
+                },
+            }
+        ]
+    lines = "\n".join(action_line(i) for i in items)
+    return [
+        {
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": f"*Action items of {incident.hotfix_id}*"},
+        },
+        {"type": "section", "text": {"type": "mrkdwn", "text": lines[:MAX_SECTION_TEXT]}},
+    ]
+
+
+def draft_summary(draft: Draft, where: str) -> str:
+    """The message that comes with an uploaded draft: readiness, changes, where it lives."""
+    kind = "Final post-mortem" if draft.final else f"Draft {draft.version} of the post-mortem"
+    lines = [f"*{kind} of {draft.incident.hotfix_id}*: {escape(draft.incident.title)}"]
+    if draft.readiness:
+        lines.append(f"Not ready yet, {len(draft.readiness)} open point(s):")
+        lines += [f"• {escape(p)}" for p in draft.readiness[:8]]
+        if len(draft.readiness) > 8:
+            lines.append(f"• … and {len(draft.readiness) - 8} more (see the file's first line)")
+    else:
+        lines.append(":white_check_mark: Ready: every section written, the timeline complete.")
+    if draft.changed is None:
+        lines.append("First draft.")
+    elif draft.changed:
+        lines.append("Changed since the last draft: " + ", ".join(draft.changed) + ".")
+    else:
+        lines.append("Nothing changed since the last draft.")
+    lines.append(f"In the repository: {where}")
+    return "\n".join(lines)

@@ -1,0 +1,248 @@
+"""The guided retrospective in Slack: `/incident write|action|actions|draft|publish`, the
+checklist's buttons, the section and action modals, and the owners' "Mark done"."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import date
+from typing import Any
+
+from slack_bolt import Ack, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.errors import BotError, UsageError
+from bot.incidents import Incidents
+from bot.models import ActionItem, Incident, Priority, Status
+from bot.retro import ParsedAction, Retro, parse_action
+from bot.sections import BY_KEY, SECTIONS, find_section
+from bot.slack.drafting import Drafting
+from bot.slack.payloads import Command
+from bot.slack.retro_blocks import (
+    action_line,
+    build_action_dm,
+    build_action_modal,
+    build_actions_list,
+    build_section_modal,
+)
+from bot.slack.text import decode, escape, mention, parse_mention
+
+logger = logging.getLogger(__name__)
+
+SECTION_NAMES = ", ".join(f"`{s.key}`" for s in SECTIONS)
+
+
+class RetroCommands:
+    def __init__(self, incidents: Incidents, retro: Retro, drafting: Drafting) -> None:
+        self.incidents = incidents
+        self.retro = retro
+        self.drafting = drafting
+
+    def _here(self, command: Command) -> Incident:
+        return self.incidents.in_channel(command.team_id, command.channel_id, "`/incident`")
+
+    # --- after resolution --------------------------------------------------------------------
+
+    def after_resolve(self, client: WebClient, incident: Incident, user_id: str) -> None:
+        """The retrospective begins: the checklist, then the first draft."""
+        if incident.checklist_ts:
+            self.drafting.refresh_checklist(client, incident)
+        else:
+            incident = self.drafting.post_checklist(client, incident)
+        self.drafting.post(client, incident, user_id)
+
+    # --- subcommands -------------------------------------------------------------------------
+
+    def write(self, command: Command, ack: Ack, respond: Respond, client: WebClient) -> None:
+        incident = self._here(command)
+        wanted = " ".join(command.args[1:])
+        if wanted:
+            section = find_section(decode(wanted))
+            if section is None:
+                raise UsageError(
+                    f"There is no section `{decode(wanted)}`. Sections: {SECTION_NAMES}."
+                )
+        else:
+            section = self.retro.next_empty(incident)
+            if section is None:
+                ack(
+                    response_type="ephemeral",
+                    text=(
+                        ":white_check_mark: Every section is written. `/incident write <section>` "
+                        f"edits one ({SECTION_NAMES}); `/incident draft` posts the draft."
+                    ),
+                )
+                return
+        values = self.retro.values(incident, section)  # a WAL read: never waits on writers
+        ack()
+        client.views_open(
+            trigger_id=command.trigger_id,
+            view=build_section_modal(incident, section, values, command.channel_id),
+        )
+
+    def action(self, command: Command, ack: Ack, respond: Respond, client: WebClient) -> None:
+        incident = self._here(command)
+        words = command.args[1:]
+        if not words:
+            ack()
+            client.views_open(
+                trigger_id=command.trigger_id, view=build_action_modal(incident, command.channel_id)
+            )
+            return
+        parsed = parse_action(
+            [w if parse_mention(w) else decode(w) for w in words],
+            lambda w: (parse_mention(w) or (None, ""))[0],
+        )
+        item = self.retro.add_action(incident, parsed, command.user_id)
+        ack(
+            response_type="in_channel",
+            text=f"Action item added by {mention(command.user_id)}: {action_line(item)}",
+        )
+        self._assigned(client, incident, item)
+
+    def actions(self, command: Command, ack: Ack, respond: Respond, client: WebClient) -> None:
+        incident = self._here(command)
+        ack(
+            response_type="ephemeral",
+            text=f"Action items of {incident.hotfix_id}",
+            blocks=build_actions_list(incident, self.retro.actions(incident)),
+        )
+
+    def draft(self, command: Command, ack: Ack, respond: Respond, client: WebClient) -> None:
+        incident = self._here(command)
+        ack(
+            response_type="ephemeral",
+            text=f"Drafting the {incident.hotfix_id} post-mortem; it will be posted here.",
+        )
+        self.drafting.post(client, incident, command.user_id)
+
+    def publish(self, command: Command, ack: Ack, respond: Respond, client: WebClient) -> None:
+        incident = self._here(command)
+        if incident.status is not Status.RESOLVED:
+            raise UsageError(
+                "Resolve the incident first (`/incident resolve`), then publish its post-mortem."
+            )
+        incident = self.incidents.publish(incident, command.user_id)
+        ack(
+            response_type="in_channel",
+            text=(
+                f":tada: {mention(command.user_id)} published the {incident.hotfix_id} "
+                "post-mortem. The final version follows."
+            ),
+        )
+        self.drafting.post(client, incident, command.user_id, final=True)
+        self.drafting.refresh_checklist(client, incident)
+
+    # --- buttons and modals ------------------------------------------------------------------
+
+    def handle_write_button(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        team_id, channel_id = body["team"]["id"], body["channel"]["id"]
+        incident = self.incidents.in_channel(team_id, channel_id)
+        section = BY_KEY[body["actions"][0]["value"]]
+        client.views_open(
+            trigger_id=body["trigger_id"],
+            view=build_section_modal(
+                incident, section, self.retro.values(incident, section), channel_id
+            ),
+        )
+
+    def handle_add_action_button(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        incident = self.incidents.in_channel(body["team"]["id"], body["channel"]["id"])
+        client.views_open(
+            trigger_id=body["trigger_id"], view=build_action_modal(incident, body["channel"]["id"])
+        )
+
+    def handle_draft_button(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        incident = self.incidents.in_channel(body["team"]["id"], body["channel"]["id"])
+        self.drafting.post(client, incident, body["user"]["id"])
+
+    def handle_section_submission(
+        self, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
+    ) -> None:
+        meta = json.loads(view["private_metadata"])
+        incident = self.incidents.in_channel(body["team"]["id"], meta["channel"])
+        values = {
+            key: (block.get("value", {}).get("value") or "")
+            for key, block in view["state"]["values"].items()
+        }
+        self.retro.save(incident, meta["section"], values, body["user"]["id"])
+        ack()
+        self.drafting.refresh_checklist(client, incident)
+
+    def handle_action_submission(
+        self, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
+    ) -> None:
+        meta = json.loads(view["private_metadata"])
+        incident = self.incidents.in_channel(body["team"]["id"], meta["channel"])
+        state = {key: block["value"] for key, block in view["state"]["values"].items()}
+        text = (state["text"].get("value") or "").strip()
+        if not text:
+            ack(response_action="errors", errors={"text": "What needs doing?"})
+            return
+        due = state["due"].get("selected_date")
+        option = state["priority"].get("selected_option") or {"value": "short-term"}
+        parsed = ParsedAction(
+            text=text[:500],
+            owner_id=state["owner"].get("selected_user"),
+            due=date.fromisoformat(due) if due else None,
+            priority=Priority(option["value"]),
+            why=(state["why"].get("value") or "").strip() or None,
+        )
+        user_id = body["user"]["id"]
+        item = self.retro.add_action(incident, parsed, user_id)
+        ack()
+        client.chat_postMessage(
+            channel=meta["channel"],
+            text=(f"Action item added by {mention(user_id)}: {action_line(item)}"),
+        )
+        self._assigned(client, incident, item)
+
+    def handle_action_done(
+        self, ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond
+    ) -> None:
+        ack()
+        team_id = body["team"]["id"]
+        try:
+            item, closed = self.retro.mark_done(team_id, int(body["actions"][0]["value"]))
+        except BotError as error:
+            respond(replace_original=False, text=f":warning: {error}")
+            return
+        incident = self.incidents.store.incident(team_id, item.incident_id)
+        assert incident is not None
+        container = body.get("container", {})
+        client.chat_update(
+            channel=container["channel_id"],
+            ts=container["message_ts"],
+            text=f"{item.label} done",
+            blocks=build_action_dm(incident, item),
+        )
+        if closed and incident.channel_id:
+            client.chat_postMessage(
+                channel=incident.channel_id,
+                text=(
+                    f":white_check_mark: {mention(body['user']['id'])} closed {item.label}: "
+                    f"{escape(item.text)}"
+                ),
+            )
+            self.drafting.refresh_checklist(client, incident)
+
+    # --- shared ------------------------------------------------------------------------------
+
+    def _assigned(self, client: WebClient, incident: Incident, item: ActionItem) -> None:
+        """The owner hears about it in a DM with a "Mark done" button; the checklist updates."""
+        self.drafting.refresh_checklist(client, incident)
+        if not item.owner_id:
+            return
+        try:
+            posted = client.chat_postMessage(
+                channel=item.owner_id,
+                text=f"You own {item.label} of {incident.hotfix_id}",
+                blocks=build_action_dm(incident, item),
+            )
+            self.retro.record_dm(item, incident.team_id, posted["channel"], posted["ts"])
+        except SlackApiError as exc:
+            logger.warning("DM for %s failed: %s", item.label, exc.response.get("error"))

@@ -1,0 +1,224 @@
+"""The guided retrospective end to end: checklist, modals, action items, drafts in the channel
+and in a real git repository (a bare one in tmp_path)."""
+
+import dataclasses
+import subprocess
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.sections import SECTIONS
+from tests.conftest import Clock, make_config, wait_for
+from tests.test_incident_commands import open_incident
+
+T0 = datetime(2026, 11, 26, 15, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock():
+    return Clock(T0)
+
+
+@pytest.fixture
+def remote(tmp_path):
+    path = tmp_path / "postmortems.git"
+    subprocess.run(["git", "init", "--bare", "-q", "-b", "main", str(path)], check=True)
+    return path
+
+
+@pytest.fixture
+def config(tmp_path, slack, remote):
+    return make_config(
+        tmp_path,
+        slack,
+        POSTMORTEM_REPO=str(remote),
+        POSTMORTEM_GIT_AUTHOR="Incident Bot <bot@example.com>",
+    )
+
+
+def git(remote, *args):
+    return subprocess.run(
+        ["git", "--git-dir", str(remote), *args], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def commits(remote):
+    done = subprocess.run(
+        ["git", "--git-dir", str(remote), "log", "--format=%s", "main"],
+        capture_output=True,
+        text=True,
+    )
+    return done.stdout.splitlines() if done.returncode == 0 else []
+
+
+def checklist(channel):
+    return next(m for m in channel.messages if m.blocks and "Post-mortem of" in str(m.blocks[0]))
+
+
+def drafts(channel):
+    return [m for m in channel.messages if m.files]
+
+
+@pytest.fixture
+def resolved(slack, bot, clock):
+    channel = open_incident(slack)
+    clock.now = T0 + timedelta(hours=1)
+    slack.command(
+        "bob", "/timeline", "15:35 detected: PagerDuty alert on checkout 5xx", channel.name
+    )
+    slack.command("alice", "/timeline", "16:05 root-cause: bad config push", channel.name)
+    slack.command("alice", "/timeline", "16:20 deployed: rollback to v41", channel.name)
+    slack.command("bob", "/incident", "resolve 16:25", channel.name)
+    wait_for(lambda: drafts(channel), what="the first draft")
+    bot.settle()
+    bot.publisher.wait_idle()
+    return channel
+
+
+def test_resolution_posts_the_checklist_and_the_first_draft_and_commits_it(
+    slack, bot, remote, resolved
+):
+    shown = str(checklist(resolved).blocks)
+    for section in SECTIONS:
+        assert section.title in shown
+    assert "2026-11-28 16:25 UTC" in shown  # the deadline
+    (draft,) = drafts(resolved)
+    (file,) = draft.files
+    assert file["name"] == "hotfix-001-postmortem.md"
+    content = file["content"].decode()
+    assert content.splitlines()[1] == "# Post-Mortem: Checkout API returning 500s"
+    assert "Draft 1 of the post-mortem" in draft.text and "First draft." in draft.text
+    assert "`hotfix-001/postmortem.md`" in draft.text
+    assert commits(remote) == ["hotfix-001: post-mortem draft 1"]
+    assert git(remote, "show", "main:hotfix-001/postmortem.md") == content
+    assert "Incident Bot <bot@example.com>" in git(remote, "log", "--format=%an <%ae>", "main")
+    log = git(remote, "show", "main:hotfix-001/hotfix.md")
+    assert (
+        "| 2026-11-26 16:05:00 UTC | Root cause identified | bad config push | Alice Example |"
+        in log
+    )
+
+
+def test_every_section_is_reached_through_the_guided_path(slack, bot, remote, resolved):
+    for section in SECTIONS:
+        reply = slack.command("carol", "/incident", "write", resolved.name)
+        assert reply.status == 200 and reply.body == ""
+        modal = slack.modal("carol")
+        assert modal["title"]["text"] == section.title[:24]
+        fields = [b["block_id"] for b in modal["blocks"] if b["type"] == "input"]
+        assert fields == [f.key for f in section.fields]
+        slack.submit("carol", {key: f"{section.key} {key} by carol" for key in fields})
+        bot.settle()
+    done = slack.command("carol", "/incident", "write", resolved.name)
+    assert "Every section is written" in done.text
+    assert str(checklist(resolved).blocks).count("written by") == len(SECTIONS)
+
+    slack.command("alice", "/incident", "draft", resolved.name)
+    wait_for(lambda: len(drafts(resolved)) == 2, what="the second draft")
+    content = drafts(resolved)[-1].files[0]["content"].decode()
+    for section in SECTIONS:
+        for field in section.fields:
+            assert f"{section.key} {field.key} by carol" in content, (section.key, field.key)
+    assert "Changed since the last draft: " in drafts(resolved)[-1].text
+
+
+def test_buttons_open_prefilled_modals_and_saving_updates_the_checklist(slack, bot, resolved):
+    slack.click("bob", checklist(resolved), "write_section", "summary")
+    assert slack.modal("bob")["title"]["text"] == "Executive Summary"
+    slack.submit("bob", {"text": "Checkout failed for 55 minutes after a bad config push."})
+    bot.settle()
+    line = next(b for b in checklist(resolved).blocks if b.get("block_id") == "section-summary")
+    assert f"written by <@{slack.user('bob')}>" in line["text"]["text"]
+    assert line["accessory"]["text"]["text"] == "Edit"
+
+    slack.click("carol", checklist(resolved), "write_section", "summary")
+    (field,) = [b for b in slack.modal("carol")["blocks"] if b["type"] == "input"]
+    assert field["element"]["initial_value"].startswith("Checkout failed for 55 minutes")
+
+
+def test_action_items_dm_their_owner_who_can_mark_them_done(slack, bot, resolved):
+    reply = slack.command(
+        "alice",
+        "/incident",
+        "action Alert on checkout 5xx rate @bob due 2026-12-01 immediate why: minutes, not hours",
+        resolved.name,
+    )
+    assert reply.json["response_type"] == "in_channel" and "AI-001" in reply.text
+    bot.settle()
+    dm = wait_for(lambda: slack.ws.im(slack.user("bob")).messages, what="bob's DM")[-1]
+    assert "You own *AI-001*" in str(dm.blocks)
+
+    stale = dataclasses.replace(dm)  # the message as bob's other device still shows it
+    slack.click("bob", dm, "action_done", None)
+    slack.click("bob", stale, "action_done", None)  # a double click does the work once
+    bot.settle()
+    assert "Done. Thank you!" in str(dm.blocks)
+    assert [m.text for m in resolved.messages if "closed AI-001" in m.text] == [
+        f"<@{slack.user('bob')}> closed AI-001: Alert on checkout 5xx rate".replace(
+            "<@", ":white_check_mark: <@", 1)
+    ]
+    assert "1 (0 open)" in str(checklist(resolved).blocks)
+
+    listing = slack.command("carol", "/incident", "actions", resolved.name)
+    assert "AI-001" in str(listing.json["blocks"]) and ":white_check_mark:" in str(
+        listing.json["blocks"]
+    )
+
+
+def test_action_items_through_the_modal(slack, bot, resolved):
+    slack.click("carol", checklist(resolved), "add_action")
+    assert slack.modal("carol")["callback_id"] == "action_modal"
+    reply = slack.submit(
+        "carol", {"text": "", "owner": None, "due": None, "priority": "long-term", "why": None}
+    )
+    assert reply.json["response_action"] == "errors"  # the modal stays open with the reason
+    slack.submit(
+        "carol",
+        {
+            "text": "Split checkout config",
+            "owner": slack.user("alice"),
+            "due": "2027-02-01",
+            "priority": "long-term",
+            "why": "blast radius",
+        },
+    )
+    bot.settle()
+    wait_for(lambda: slack.ws.im(slack.user("alice")).messages, what="alice's DM")
+    assert any("AI-001" in m.text for m in resolved.messages)
+
+
+def test_unchanged_drafts_make_no_empty_commits(slack, bot, remote, resolved):
+    slack.command("alice", "/incident", "draft", resolved.name)
+    wait_for(lambda: len(drafts(resolved)) == 2)
+    bot.settle()
+    bot.publisher.wait_idle()
+    assert "Nothing changed since the last draft." in drafts(resolved)[-1].text
+    assert commits(remote) == ["hotfix-001: post-mortem draft 1"]
+
+
+def test_publish_commits_the_final_version(slack, bot, remote, resolved, clock):
+    clock.now = T0 + timedelta(days=1)
+    reply = slack.command("alice", "/incident", "publish", resolved.name)
+    assert reply.json["response_type"] == "in_channel"
+    wait_for(lambda: len(drafts(resolved)) == 2)
+    bot.settle()
+    bot.publisher.wait_idle()
+    assert commits(remote)[0] == "hotfix-001: final post-mortem"
+    final = git(remote, "show", "main:hotfix-001/postmortem.md")
+    assert "*Post-mortem completed 2026-11-27 - See hotfix-001/hotfix.md" in final
+    assert "Published" in str(checklist(resolved).blocks)
+
+
+def test_publishing_an_open_incident_is_refused(slack, bot):
+    channel = open_incident(slack)
+    assert (
+        "Resolve the incident first"
+        in slack.command("alice", "/incident", "publish", channel.name).text
+    )
+
+
+def test_write_names_a_section_or_explains(slack, bot, resolved):
+    slack.command("alice", "/incident", "write five whys", resolved.name)
+    assert slack.modal("alice")["title"]["text"] == "Five Whys Analysis"
+    reply = slack.command("alice", "/incident", "write poetry", resolved.name)
+    assert "There is no section `poetry`" in reply.text
