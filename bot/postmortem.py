@@ -22,7 +22,8 @@ DEFAULT_TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 POSTMORTEM_TEMPLATE = "postmortem.md.j2"
 HOTFIX_TEMPLATE = "hotfix.md.j2"
 
-_STRUCTURE_RE = re.compile(r"^(\s*)(#{1,6}(?=\s|$)|={3,}\s*$|-{3,}\s*$|\*{3,}\s*$|_{3,}\s*$|>)")
+# Lines that would become a heading or a rule (`>` is already &gt; by then, so no quotes).
+_STRUCTURE_RE = re.compile(r"^(\s*)(#{1,6}(?=\s|$)|={3,}\s*$|-{3,}\s*$|\*{3,}\s*$|_{3,}\s*$)")
 _GROUPS = (
     (
         Priority.IMMEDIATE,

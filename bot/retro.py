@@ -135,7 +135,7 @@ class Retro:
     def save(
         self, incident: Incident, section_key: str, values: dict[str, str], user_id: str
     ) -> list[str]:
-        """Store what the person submitted; returns the fields that changed."""
+        """Store the submitted fields (a blank one is cleared); returns the fields that changed."""
         section = BY_KEY.get(section_key)
         if section is None:
             raise NotFound(f"There is no section `{section_key}`.")
@@ -144,6 +144,8 @@ class Retro:
         now = to_db(self.clock())
         with self.store.write() as db:
             for field in section.fields:
+                if field.key not in values:
+                    continue  # only what was submitted changes
                 value = (values.get(field.key) or "").strip()[:MAX_FIELD]
                 if value == current.get(field.key, ""):
                     continue

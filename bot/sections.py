@@ -213,7 +213,7 @@ SECTIONS: tuple[Section, ...] = (
     ),
     Section(
         "references",
-        "Related Incidents and References",
+        "Appendix",
         (
             _f("related", "Related incidents", "Link to similar past incidents if any"),
             _f(

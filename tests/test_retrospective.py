@@ -155,7 +155,8 @@ def test_action_items_dm_their_owner_who_can_mark_them_done(slack, bot, resolved
     assert "Done. Thank you!" in str(dm.blocks)
     assert [m.text for m in resolved.messages if "closed AI-001" in m.text] == [
         f"<@{slack.user('bob')}> closed AI-001: Alert on checkout 5xx rate".replace(
-            "<@", ":white_check_mark: <@", 1)
+            "<@", ":white_check_mark: <@", 1
+        )
     ]
     assert "1 (0 open)" in str(checklist(resolved).blocks)
 

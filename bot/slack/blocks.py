@@ -35,6 +35,14 @@ HELP: tuple[tuple[str, str], ...] = (
     ("/incident status", "summary with times and durations so far"),
     ("/incident resolve [HH:MM]", "record resolution; the post-mortem is due 48 hours later"),
     ("/incident list", "open incidents in this workspace"),
+    ("/incident write [section]", "write the next empty post-mortem section (or the one named)"),
+    (
+        "/incident action Add 5xx alert @user due 2026-12-01 immediate why: catch it early",
+        "add an action item; its owner gets a DM",
+    ),
+    ("/incident actions", "list the action items"),
+    ("/incident draft", "post the post-mortem draft here and commit it to the repository"),
+    ("/incident publish", "mark the post-mortem final: one last draft, committed"),
     ("/incident help", "this list"),
 )
 
