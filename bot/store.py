@@ -390,32 +390,22 @@ class Store:
             is not None
         )
 
-    def remember_user(self, team_id: str, user_id: str, name: str) -> None:
+    def remember_user(
+        self, team_id: str, user_id: str, name: str, real_name: str | None = None
+    ) -> None:
+        """Keep a person's handle (and real name, once Slack told us) for names in drafts."""
         if not name:
             return
+        row: dict[str, Any] = {
+            "team_id": team_id,
+            "user_id": user_id,
+            "name": name,
+            "updated_at": to_db(datetime.now(UTC)),
+        }
+        if real_name:
+            row["real_name"] = real_name
         with self.write() as db:
-            db.table("users").upsert(
-                {
-                    "team_id": team_id,
-                    "user_id": user_id,
-                    "name": name,
-                    "updated_at": to_db(datetime.now(UTC)),
-                },
-                pk=("team_id", "user_id"),
-            )
-
-    def remember_real_name(self, team_id: str, user_id: str, handle: str, real_name: str) -> None:
-        with self.write() as db:
-            db.table("users").upsert(
-                {
-                    "team_id": team_id,
-                    "user_id": user_id,
-                    "name": handle,
-                    "real_name": real_name,
-                    "updated_at": to_db(datetime.now(UTC)),
-                },
-                pk=("team_id", "user_id"),
-            )
+            db.table("users").upsert(row, pk=("team_id", "user_id"))
 
     def user_name(self, team_id: str, user_id: str) -> str | None:
         """The person's handle as they typed it (for decoding mentions)."""

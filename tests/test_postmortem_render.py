@@ -37,7 +37,7 @@ def world(tmp_path, clock):
         ("U3", "carol", "Carol Nguyen"),
         ("U4", "dan", "Dan Levi"),
     ):
-        store.remember_real_name("T1", uid, handle, real)
+        store.remember_user("T1", uid, handle, real)
     yield store, incidents, retro, drafts
     store.close()
 

@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, urlencode, urlparse
 from bot.emulator.blockkit import BlockError, validate_blocks
 from bot.emulator.socket_mode import SocketConnection, accept_key
 from bot.emulator.webapi import Fault, RateLimiter, WebApi
-from bot.emulator.workspace import Channel, Ephemeral, Message, Workspace
+from bot.emulator.workspace import Channel, Ephemeral, Message, User, Workspace
 
 BOT_TOKEN = "xoxb-emulator-bot-token"
 APP_TOKEN = "xapp-emulator-app-token"
@@ -242,15 +242,7 @@ class Emulator:
         channel = self.ws.channels[message.channel]
         payload = {
             "type": "block_actions",
-            "team": {"id": self.ws.team_id, "domain": self.ws.domain},
-            "user": {
-                "id": user.id,
-                "username": user.name,
-                "name": user.name,
-                "team_id": self.ws.team_id,
-            },
-            "api_app_id": APP_ID,
-            "token": "deprecated-verification-token",
+            **self._who(user),
             "container": {
                 "type": "message",
                 "message_ts": message.ts,
@@ -278,6 +270,20 @@ class Emulator:
             self.problems.append(f"click {action_id}: HTTP {reply.status}")
         return reply
 
+    def _who(self, user: User) -> dict[str, Any]:
+        """The fields every interactive payload carries about where and who."""
+        return {
+            "team": {"id": self.ws.team_id, "domain": self.ws.domain},
+            "user": {
+                "id": user.id,
+                "username": user.name,
+                "name": user.name,
+                "team_id": self.ws.team_id,
+            },
+            "api_app_id": APP_ID,
+            "token": "deprecated-verification-token",
+        }
+
     def modal(self, who: str) -> dict[str, Any] | None:
         """The modal `who` has open on top, if any."""
         stack = self.api.open_views.get(self.user(who)) or []
@@ -301,15 +307,7 @@ class Emulator:
             raise AssertionError(f"the modal has no inputs {sorted(unknown)}")
         payload = {
             "type": "view_submission",
-            "team": {"id": self.ws.team_id, "domain": self.ws.domain},
-            "user": {
-                "id": user.id,
-                "username": user.name,
-                "name": user.name,
-                "team_id": self.ws.team_id,
-            },
-            "api_app_id": APP_ID,
-            "token": "deprecated-verification-token",
+            **self._who(user),
             "trigger_id": self.api.issue_trigger(user.id),
             "view": {
                 **view,

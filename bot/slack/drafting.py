@@ -44,7 +44,7 @@ class Drafting:
                 logger.warning("users.info %s: %s", user_id, _error(exc))
                 continue
             real = user.get("real_name") or user.get("profile", {}).get("real_name") or user["name"]
-            self.store.remember_real_name(incident.team_id, user_id, user["name"], real)
+            self.store.remember_user(incident.team_id, user_id, user["name"], real)
 
     def _learn_speakers(self, client: WebClient, incident: Incident) -> None:
         """People who spoke in the incident channel are participants too."""
