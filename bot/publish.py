@@ -82,7 +82,8 @@ class Repo:
             if cloned.returncode == 0:
                 return
             logger.info(
-                "clone of the post-mortem repo failed, starting empty: %s", cloned.stderr.strip()
+                "clone of the post-mortem repo failed, starting empty: %s",
+                " ".join(cloned.stderr.split()),
             )
         self._git("init", "--initial-branch", self.branch)
         if self.remote:
@@ -139,7 +140,7 @@ class Repo:
         self._git("fetch", "--quiet", "origin", self.branch, check=False)
 
 
-Job = tuple[dict[str, str], str, Callable[[Outcome], None]]
+Job = tuple[dict[str, str] | None, str, Callable[[Outcome], None]]  # files None: retry a push
 
 
 class Publisher:
@@ -169,6 +170,10 @@ class Publisher:
         """Queue a commit of these files; `done` is called on the worker thread afterwards."""
         self._jobs.put((files, message, done))
 
+    def retry_now(self) -> None:
+        """Try the unpushed commits now rather than at the next retry."""
+        self._jobs.put((None, "", lambda outcome: None))
+
     def wait_idle(self, timeout: float = 30.0) -> None:
         """Block until every queued job has run (for tests and orderly shutdown)."""
         finished = threading.Event()
@@ -185,6 +190,8 @@ class Publisher:
             if job is None:
                 return
             files, message, done = job
+            if files is None:
+                self._retry()
             done(self._publish(files, message) if files else Outcome(None, True))
 
     def _publish(self, files: dict[str, str], message: str) -> Outcome:

@@ -394,8 +394,14 @@ class Store:
         self, team_id: str, user_id: str, name: str, real_name: str | None = None
     ) -> None:
         """Keep a person's handle (and real name, once Slack told us) for names in drafts."""
-        if not name:
-            return
+        known = self._one(
+            "SELECT name, real_name FROM users WHERE team_id = ? AND user_id = ?",
+            [team_id, user_id],
+        )
+        if not name or (
+            known and known["name"] == name and (not real_name or known["real_name"] == real_name)
+        ):
+            return  # nothing new: no write (commands stay fast while another writer holds the lock)
         row: dict[str, Any] = {
             "team_id": team_id,
             "user_id": user_id,

@@ -223,3 +223,61 @@ def test_write_names_a_section_or_explains(slack, bot, resolved):
     assert slack.modal("alice")["title"]["text"] == "Five Whys Analysis"
     reply = slack.command("alice", "/incident", "write poetry", resolved.name)
     assert "There is no section `poetry`" in reply.text
+
+
+def test_modals_open_while_another_writer_holds_the_database(slack, bot, resolved, config):
+    import sqlite3
+    import time
+
+    blocker = sqlite3.connect(config.database_path, timeout=1)
+    blocker.execute("BEGIN IMMEDIATE")  # like a long migration or a backup holding the lock
+    try:
+        started = time.monotonic()
+        reply = slack.command("alice", "/incident", "write", resolved.name)
+        slack.click("bob", checklist(resolved), "write_section", "impact")
+        elapsed = time.monotonic() - started
+        assert reply.status == 200 and elapsed < 2.5
+        assert slack.modal("alice")["title"]["text"] == "Executive Summary"
+        assert slack.modal("bob")["title"]["text"] == "Impact Analysis"
+    finally:
+        blocker.rollback()
+        blocker.close()
+
+
+@pytest.fixture
+def unreachable(tmp_path, remote):
+    """The remote goes away (a network outage); `restore()` brings it back."""
+    away = tmp_path / "away.git"
+    remote.rename(away)
+
+    def restore():
+        away.rename(remote)
+
+    return restore
+
+
+def test_an_unreachable_remote_keeps_the_commit_tells_once_and_pushes_later(
+    slack, bot, remote, unreachable, clock
+):
+    channel = open_incident(slack)
+    clock.now = T0 + timedelta(hours=1)
+    slack.command("bob", "/incident", "resolve", channel.name)
+    wait_for(lambda: drafts(channel), what="the first draft")
+    bot.settle()
+    bot.publisher.wait_idle()
+    slack.command("bob", "/incident", "action Fix the pool @bob", channel.name)
+    slack.command("bob", "/incident", "draft", channel.name)
+    wait_for(lambda: len(drafts(channel)) == 2, what="the second draft")
+    bot.settle()
+    bot.publisher.wait_idle()
+    bot.settle()
+    warnings = [m for m in channel.messages if "not reachable" in m.text]
+    assert len(warnings) == 1, "the channel is told once"
+    assert len(drafts(channel)) == 2, "Slack got its drafts while git was down"
+
+    unreachable()
+    bot.publisher.retry_now()
+    bot.publisher.wait_idle()
+    bot.settle()
+    assert commits(remote) == ["hotfix-001: post-mortem draft 2", "hotfix-001: post-mortem draft 1"]
+    assert any("now in the repository" in m.text for m in channel.messages)
