@@ -28,8 +28,14 @@ def run() -> int:
 
     # Slack imports stay here so that `--help` and config errors are instant.
     from bot.publish import Publisher
+    from bot.scheduler import ReminderScheduler
     from bot.server import Health, create_http_server, create_wsgi
-    from bot.slack.app import create_app, repo_for
+    from bot.slack.app import (
+        create_app,
+        create_reminder_sender,
+        replan_reminders,
+        repo_for,
+    )
     from bot.store import Store
 
     store = Store(config.database_path)
@@ -37,6 +43,10 @@ def run() -> int:
     listeners = ThreadPoolExecutor(max_workers=16, thread_name_prefix="listener")
     publisher = Publisher(repo_for(config)).start()
     app = create_app(config, store, publisher, listener_executor=listeners)
+    replan_reminders(config, store)
+    sender = create_reminder_sender(config, store, app.client)
+    scheduler = ReminderScheduler(store, sender.reminders, sender.fire).start()
+    health.scheduler = scheduler
     signal.signal(signal.SIGTERM, _stop)
     socket_handler = None
     if config.socket_mode:
@@ -58,6 +68,7 @@ def run() -> int:
         server.close()
         if socket_handler is not None:
             socket_handler.close()  # type: ignore[no-untyped-call]
+        scheduler.stop()
         listeners.shutdown(wait=True)  # let acknowledged work finish before the store closes
         publisher.stop()  # and the commits it queued
         store.close()

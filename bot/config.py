@@ -5,8 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlparse
+
+from bot.errors import UsageError
+from bot.timeline import parse_duration
 
 
 class ConfigError(Exception):
@@ -56,6 +60,27 @@ SETTINGS: tuple[Setting, ...] = (
         "Optional channel ID (e.g. `C0123456789`) where new public incidents are announced.",
     ),
     Setting(
+        "POSTMORTEM_DEADLINE",
+        "48h",
+        "How long after resolution the post-mortem is due (`30s`, `15m`, `4h`, `2d`, `1d12h`).",
+    ),
+    Setting(
+        "REMINDERS_BEFORE",
+        "24h,4h",
+        "When to DM the post-mortem owners, before the deadline (comma-separated durations).",
+    ),
+    Setting(
+        "OVERDUE_NUDGE_EVERY",
+        "1d",
+        "After an overdue notice, how often to nudge the owners until it is published (`off`: "
+        "never).",
+    ),
+    Setting(
+        "ACTION_REMINDER_BEFORE",
+        "24h",
+        "When to remind an action item's owner before its due date.",
+    ),
+    Setting(
         "POSTMORTEM_REPO",
         None,
         "Git repository for post-mortems (any URL or path, e.g. a bare repository). Without it, "
@@ -91,6 +116,10 @@ class Config:
     database_path: Path
     channel_prefix: str
     announce_channel: str | None
+    deadline: timedelta = timedelta(hours=48)
+    reminders_before: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=4))
+    nudge_every: timedelta | None = timedelta(days=1)
+    action_reminder_before: timedelta = timedelta(hours=24)
     repo: str | None = None
     branch: str = "main"
     git_author: tuple[str, str] = ("postmortem-bot", "postmortem-bot@localhost")
@@ -108,6 +137,23 @@ class Config:
 def _get(env: Mapping[str, str], name: str) -> str | None:
     value = env.get(name, "").strip()
     return value or _DEFAULTS[name]
+
+
+def _list(env: Mapping[str, str], name: str) -> list[str]:
+    return [part.strip() for part in (_get(env, name) or "").split(",") if part.strip()]
+
+
+def _duration(env: Mapping[str, str], name: str, text: str | None = None) -> timedelta:
+    spec = text if text is not None else (_get(env, name) or "")
+    try:
+        value = parse_duration(spec)
+    except UsageError:
+        raise ConfigError(
+            f"{name}: expected a duration such as 30s, 15m, 4h, 2d or 1d12h, got {spec!r}"
+        ) from None
+    if not value:
+        raise ConfigError(f"{name}: expected a duration longer than zero")
+    return value
 
 
 def load_config(env: Mapping[str, str]) -> Config:
@@ -159,6 +205,17 @@ def load_config(env: Mapping[str, str]) -> Config:
     if not author:
         raise ConfigError("POSTMORTEM_GIT_AUTHOR: expected `Name <email>`")
     _, templates_dir = load_offline(env)
+    deadline = _duration(env, "POSTMORTEM_DEADLINE")
+    reminders = tuple(
+        sorted(
+            {_duration(env, "REMINDERS_BEFORE", part) for part in _list(env, "REMINDERS_BEFORE")},
+            reverse=True,
+        )
+    )
+    if any(r >= deadline for r in reminders):
+        raise ConfigError("REMINDERS_BEFORE: every reminder must come before POSTMORTEM_DEADLINE")
+    nudge = _get(env, "OVERDUE_NUDGE_EVERY") or ""
+    nudge_every = None if nudge.lower() == "off" else _duration(env, "OVERDUE_NUDGE_EVERY")
 
     return Config(
         bot_token=bot_token,
@@ -169,6 +226,10 @@ def load_config(env: Mapping[str, str]) -> Config:
         database_path=Path(_get(env, "DATABASE_PATH") or ""),
         channel_prefix=prefix,
         announce_channel=announce,
+        deadline=deadline,
+        reminders_before=reminders,
+        nudge_every=nudge_every,
+        action_reminder_before=_duration(env, "ACTION_REMINDER_BEFORE"),
         repo=_get(env, "POSTMORTEM_REPO"),
         branch=branch,
         git_author=(author["name"].strip(), author["email"]),

@@ -13,7 +13,6 @@ from bot.timeline import check_text, parse_entry, split_milestone, split_time
 
 Clock = Callable[[], datetime]
 
-POSTMORTEM_DEADLINE = timedelta(hours=48)
 MAX_TITLE = 200
 
 
@@ -65,9 +64,12 @@ class Report:
 class Incidents:
     """Use-cases of the incident lifecycle, each scoped to one Slack workspace (team_id)."""
 
-    def __init__(self, store: Store, clock: Clock = utcnow) -> None:
+    def __init__(
+        self, store: Store, clock: Clock = utcnow, deadline: timedelta = timedelta(hours=48)
+    ) -> None:
         self.store = store
         self.clock = clock
+        self.deadline = deadline  # how long after resolution the post-mortem is due
 
     # --- opening ---------------------------------------------------------------------------
 
@@ -247,7 +249,7 @@ class Incidents:
             event=("resolved", at.isoformat()),
             status=Status.RESOLVED.value,
             resolved_at=at,
-            deadline_at=at + POSTMORTEM_DEADLINE,
+            deadline_at=at + self.deadline,
         )
 
     def publish(self, incident: Incident, user_id: str) -> Incident:
@@ -314,6 +316,41 @@ class Incidents:
             self.store.add_member(team_id, channel_id, user_id, self.clock())
         else:
             self.store.remove_member(team_id, channel_id, user_id)
+
+    def for_person(self, team_id: str, user_id: str) -> tuple[list[Incident], list[Incident]]:
+        """(open incidents they command, own or are in; resolved post-mortems they own)."""
+        store = self.store
+        mine = [
+            i
+            for i in store.open_incidents(team_id)
+            if user_id == i.commander_id
+            or user_id in self.owners(i)
+            or (i.channel_id and store.is_member(team_id, i.channel_id, user_id))
+        ]
+        owned = [i for i in store.unpublished(team_id) if user_id in self.owners(i)]
+        return mine, owned
+
+    def reopen(self, incident: Incident, user_id: str) -> Incident:
+        """Back to open: the resolution and the deadline go; re-resolving sets them anew."""
+        if incident.status is not Status.RESOLVED:
+            raise UsageError(f"{incident.hotfix_id} is open already.")
+        with self.store.write() as db:
+            db.execute(
+                "DELETE FROM timeline WHERE team_id = ? AND incident_id = ? AND milestone = ? "
+                "AND source = 'system'",
+                [incident.team_id, incident.id, Milestone.RESOLVED.value],
+            )
+        return self.store.update_incident(
+            incident.team_id,
+            incident.id,
+            at=self.clock(),
+            user_id=user_id,
+            event=("reopened", ""),
+            status=Status.OPEN.value,
+            resolved_at=None,
+            deadline_at=None,
+            published_at=None,
+        )
 
     def find(self, team_id: str, hotfix: str) -> Incident:
         """`hotfix-001` (or `1`) in this workspace."""

@@ -148,3 +148,36 @@ def m002_postmortem(db: Database) -> None:
         {"team_id": str, "incident_id": int, "user_id": str},
         pk=("team_id", "incident_id", "user_id"),
     )
+
+
+@migrations()
+def m003_reminders(db: Database) -> None:
+    db.table("reminders").create(
+        {
+            "id": int,
+            "team_id": str,
+            "incident_id": int,
+            "kind": str,
+            "key": str,
+            "due_at": str,
+            "status": str,
+            "action_item_id": int,
+            "attempts": int,
+            "last_error": str,
+            "sent_at": str,
+        },
+        pk="id",
+        foreign_keys=[("incident_id", "incidents", "id")],
+        not_null={"team_id", "incident_id", "kind", "key", "due_at", "status"},
+    )
+    db.table("reminders").create_index(["team_id", "incident_id", "key"], unique=True)
+    db.table("reminders").create_index(["status", "due_at"])
+    db.table("reminder_deliveries").create(
+        {"reminder_id": int, "user_id": str, "channel": str, "ts": str, "sent_at": str},
+        pk=("reminder_id", "user_id"),
+        foreign_keys=[("reminder_id", "reminders", "id")],
+    )
+    db.table("leases").create(
+        {"name": str, "holder": str, "expires_at": str},
+        pk="name",
+    )

@@ -211,6 +211,14 @@ class Retro:
         )
         return [_action(r) for r in rows]
 
+    def actions_owned_by(self, team_id: str, user_id: str) -> list[ActionItem]:
+        rows = self.store.db.query(
+            "SELECT * FROM action_items WHERE team_id = ? AND owner_id = ? AND status = 'open' "
+            "ORDER BY due IS NULL, due, id",
+            [team_id, user_id],
+        )
+        return [_action(r) for r in rows]
+
     def mark_done(self, team_id: str, action_id: int) -> tuple[ActionItem, bool]:
         """Close an item once; (the item, whether this call closed it)."""
         with self.store.write() as db:

@@ -10,6 +10,7 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from waitress.server import create_server
 
+from bot.scheduler import ReminderScheduler
 from bot.store import Store
 
 StartResponse = Callable[..., Any]
@@ -22,6 +23,7 @@ class Health:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.ready = False
+        self.scheduler: ReminderScheduler | None = None
 
     def check(self) -> tuple[bool, dict[str, Any]]:
         try:
@@ -29,8 +31,13 @@ class Health:
             database = "ok"
         except Exception as exc:  # report, don't crash, whatever the driver raises
             database = f"error: {type(exc).__name__}"
+        report: dict[str, Any] = {"ready": self.ready, "database": database}
         ok = self.ready and database == "ok"
-        return ok, {"ok": ok, "ready": self.ready, "database": database}
+        if self.scheduler is not None:
+            running = self.scheduler.running
+            report["scheduler"] = {"running": running, "sends_reminders": self.scheduler.leader}
+            ok = ok and running
+        return ok, {"ok": ok, **report}
 
 
 def create_wsgi(

@@ -198,6 +198,15 @@ class Store:
         )
         return [_incident(r) for r in rows]
 
+    def unpublished(self, team_id: str) -> list[Incident]:
+        """Resolved incidents whose post-mortem is not published yet."""
+        rows = self.db.query(
+            "SELECT * FROM incidents WHERE team_id = ? AND status = ? AND published_at IS NULL "
+            "ORDER BY deadline_at",
+            [team_id, Status.RESOLVED.value],
+        )
+        return [_incident(r) for r in rows]
+
     def update_incident(
         self,
         team_id: str,

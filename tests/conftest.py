@@ -18,8 +18,9 @@ import yaml
 from bot.config import Config, load_config
 from bot.emulator import BOT_TOKEN, SIGNING_SECRET, Emulator
 from bot.publish import Publisher
+from bot.scheduler import ReminderScheduler
 from bot.server import Health, create_http_server, create_wsgi, stop_http_server
-from bot.slack.app import create_app, repo_for
+from bot.slack.app import create_app, create_reminder_sender, repo_for
 from bot.store import Store
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
@@ -151,11 +152,17 @@ def serve(
     threading.Thread(target=server.run, daemon=True).start()
     url = f"http://127.0.0.1:{server.effective_port}"
     slack.app_url = url + "/slack/events"
+    sender = create_reminder_sender(
+        config, store, app.client, **({"clock": clock} if clock else {})
+    )
+    scheduler = ReminderScheduler(store, sender.reminders, sender.fire, lease_s=3, tick_s=0.2)
+    scheduler.start()
     try:
         yield RunningBot(url, store, server, lambda: settle(slack, executor), publisher)
     finally:
         settle(slack, executor)
         publisher.wait_idle()
+        scheduler.stop()
         settle(slack, executor)
         stop_http_server(server)
         executor.shutdown(wait=True)

@@ -67,7 +67,12 @@ def bot_process(tmp_path, slack, **settings):
 
 def test_run_serves_commands_over_http_and_stops_cleanly_on_sigterm(tmp_path, slack):
     with bot_process(tmp_path, slack, SLACK_SIGNING_SECRET=SIGNING_SECRET) as bot:
-        assert healthz(bot.port) == {"ok": True, "ready": True, "database": "ok"}
+        assert healthz(bot.port) == {
+            "ok": True,
+            "ready": True,
+            "database": "ok",
+            "scheduler": {"running": True, "sends_reminders": True},
+        }
         slack.app_url = f"http://127.0.0.1:{bot.port}/slack/events"
         reply = slack.command("alice", "/incident", "start Checkout API returning 500s sev2")
         assert reply.status == 200 and "hotfix-001" in reply.text

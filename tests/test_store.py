@@ -32,7 +32,7 @@ def test_wal_busy_timeout_and_migrations_are_idempotent(tmp_path):
     store.close()
     again = Store(path)  # second start: migrations already applied, nothing breaks
     applied = list(again.db.query("SELECT name FROM _sqlite_migrations"))
-    assert [r["name"] for r in applied] == ["m001_incidents", "m002_postmortem"]
+    assert [r["name"] for r in applied] == ["m001_incidents", "m002_postmortem", "m003_reminders"]
     again.close()
 
 

@@ -20,10 +20,14 @@ from bot.drafts import Drafts
 from bot.incidents import Clock, Incidents, utcnow
 from bot.postmortem import DEFAULT_TEMPLATES
 from bot.publish import Publisher, Repo
+from bot.reminders import Reminders, Settings
 from bot.retro import Retro
 from bot.slack.channels import Channels
 from bot.slack.drafting import Drafting
 from bot.slack.incident_commands import IncidentCommands
+from bot.slack.reminder_blocks import ReminderIds
+from bot.slack.reminder_commands import ReminderCommands
+from bot.slack.reminder_sender import ReminderSender
 from bot.slack.retro_blocks import Ids
 from bot.slack.retro_commands import RetroCommands
 from bot.slack.timeline_commands import TimelineCommands
@@ -34,9 +38,16 @@ logger = logging.getLogger(__name__)
 # Every listener, in one place; tests compare it with manifest.yml.
 COMMANDS = ("/incident", "/timeline")
 SHORTCUTS = ("add_to_timeline",)
-ACTIONS = ("write_section", "add_action", "post_draft", "action_done")
+ACTIONS = (
+    "write_section",
+    "add_action",
+    "post_draft",
+    "action_done",
+    "reminder_write",
+    "reminder_draft",
+)
 VIEWS = ("section_modal", "action_modal")
-EVENTS = ("member_joined_channel", "member_left_channel")
+EVENTS = ("member_joined_channel", "member_left_channel", "app_home_opened")
 
 SORRY = (
     ":warning: Something went wrong on our side and the command did not complete. "
@@ -67,8 +78,14 @@ def handle_error(error: Exception, response: BoltResponse | None) -> None:
         response.headers["content-type"] = ["application/json;charset=utf-8"]
 
 
-def register(app: App, incidents: Incidents, channels: Channels, retro: RetroCommands) -> None:
-    incident = IncidentCommands(incidents, channels, retro)
+def register(
+    app: App,
+    incidents: Incidents,
+    channels: Channels,
+    retro: RetroCommands,
+    reminders: ReminderCommands,
+) -> None:
+    incident = IncidentCommands(incidents, channels, retro, retro.reminders)
     timeline = TimelineCommands(incidents)
 
     app.command("/incident")(incident.handle_incident)
@@ -80,6 +97,9 @@ def register(app: App, incidents: Incidents, channels: Channels, retro: RetroCom
     app.action(Ids.ACTION_DONE)(retro.handle_action_done)
     app.view(Ids.SECTION_MODAL)(retro.handle_section_submission)
     app.view(Ids.ACTION_MODAL)(retro.handle_action_submission)
+    app.action(ReminderIds.WRITE_NEXT)(reminders.handle_write_next)
+    app.action(ReminderIds.LATEST_DRAFT)(reminders.handle_latest_draft)
+    app.event("app_home_opened")(reminders.handle_home_opened)
 
     def handle_membership(event: dict[str, Any], body: dict[str, Any]) -> None:
         team_id = body.get("team_id") or event.get("team", "")
@@ -113,6 +133,40 @@ def repo_location(config: Config) -> str:
     return f"{config.repo or config.data_dir / 'postmortems'} (branch `{config.branch}`)"
 
 
+def reminder_settings(config: Config) -> Settings:
+    return Settings(config.reminders_before, config.nudge_every, config.action_reminder_before)
+
+
+def create_reminder_sender(
+    config: Config, store: Store, client: WebClient, clock: Clock = utcnow
+) -> ReminderSender:
+    """What the scheduler calls to send a due reminder."""
+    retro = Retro(store, clock)
+    return ReminderSender(
+        store, retro, Reminders(store, reminder_settings(config), clock), client, clock
+    )
+
+
+def replan_reminders(config: Config, store: Store, clock: Clock = utcnow) -> int:
+    """At start: every unpublished post-mortem and open action item gets the reminders the
+    current settings ask for (a changed POSTMORTEM_DEADLINE moves the deadline too)."""
+    reminders = Reminders(store, reminder_settings(config), clock)
+    retro = Retro(store, clock)
+    planned = 0
+    for row in store.db.query("SELECT DISTINCT team_id FROM incidents"):
+        for incident in store.unpublished(row["team_id"]):
+            assert incident.resolved_at
+            deadline = incident.resolved_at + config.deadline
+            if incident.deadline_at != deadline:
+                incident = store.update_incident(
+                    incident.team_id, incident.id, at=clock(), user_id="", deadline_at=deadline
+                )
+            planned += len(reminders.plan_for(incident))
+        for incident in store.open_incidents(row["team_id"]) + store.unpublished(row["team_id"]):
+            planned += len(reminders.plan_actions(incident, retro.actions(incident)))
+    return planned
+
+
 def create_app(
     config: Config,
     store: Store,
@@ -132,15 +186,17 @@ def create_app(
         logger=bolt_logger,
         listener_executor=listener_executor,
     )
-    incidents = Incidents(store, clock)
+    incidents = Incidents(store, clock, config.deadline)
     retro = Retro(store, clock)
     drafts = Drafts(incidents, retro, config.templates_dir or DEFAULT_TEMPLATES, clock)
     drafting = Drafting(drafts, retro, publisher, repo_location(config))
     publisher.on_pushed = lambda: drafting.pushed(app.client)
+    reminders = Reminders(store, reminder_settings(config), clock)
     register(
         app,
         incidents,
         Channels(incidents, config.channel_prefix, config.announce_channel),
-        RetroCommands(incidents, retro, drafting),
+        RetroCommands(incidents, retro, drafting, reminders),
+        ReminderCommands(incidents, retro, drafts),
     )
     return app

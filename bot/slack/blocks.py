@@ -33,7 +33,8 @@ HELP: tuple[tuple[str, str], ...] = (
     ),
     ("/incident severity sev1", "change the severity"),
     ("/incident status", "summary with times and durations so far"),
-    ("/incident resolve [HH:MM]", "record resolution; the post-mortem is due 48 hours later"),
+    ("/incident resolve [HH:MM]", "record resolution; starts the post-mortem deadline"),
+    ("/incident reopen", "reopen a resolved incident; resolving again restarts the deadline"),
     ("/incident list", "open incidents in this workspace"),
     ("/incident write [section]", "write the next empty post-mortem section (or the one named)"),
     (
@@ -122,7 +123,7 @@ def build_kickoff(incident: Incident) -> list[Block]:
         _context(
             "Began before it was opened? `/timeline 13:50 began: <what triggered it>` "
             "moves *Incident began*. "
-            "Resolving starts the clock: the post-mortem is due within 48 hours. "
+            "Resolving starts the clock: the post-mortem is due soon after (48 hours by default). "
             "Right-click any message → *Add to timeline* to keep it. "
             "`/incident help` lists everything."
         ),
@@ -234,7 +235,8 @@ def build_resolved(incident: Incident, by: str) -> list[Block]:
         ),
         _section(
             f"*The post-mortem is due {date(incident.deadline_at)}* "
-            f"({incident.deadline_at:%Y-%m-%d %H:%M} UTC), within 48 hours of resolution."
+            f"({incident.deadline_at:%Y-%m-%d %H:%M} UTC), "
+            f"{format_duration(incident.deadline_at - incident.resolved_at)} after resolution."
         ),
     ]
 

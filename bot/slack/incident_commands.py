@@ -12,6 +12,7 @@ from slack_sdk import WebClient
 from bot.errors import UsageError
 from bot.incidents import Incidents
 from bot.models import DEFAULT_SEVERITY, Incident, Severity
+from bot.reminders import Reminders
 from bot.slack import blocks
 from bot.slack.channels import Channels
 from bot.slack.payloads import Command, replies_errors, users_in
@@ -22,7 +23,17 @@ logger = logging.getLogger(__name__)
 
 SEVERITIES = "|".join(s.value for s in Severity)
 # `/incident <subcommand>`: each is a method of the same name, of IncidentCommands or RetroCommands.
-LIFECYCLE = ("start", "resolve", "commander", "owner", "severity", "status", "list", "help")
+LIFECYCLE = (
+    "start",
+    "resolve",
+    "reopen",
+    "commander",
+    "owner",
+    "severity",
+    "status",
+    "list",
+    "help",
+)
 RETROSPECTIVE = ("write", "action", "actions", "draft", "publish")
 SUBCOMMANDS = LIFECYCLE + RETROSPECTIVE
 
@@ -53,10 +64,13 @@ def parse_severity(word: str) -> Severity:
 
 
 class IncidentCommands:
-    def __init__(self, incidents: Incidents, channels: Channels, retro: RetroCommands) -> None:
+    def __init__(
+        self, incidents: Incidents, channels: Channels, retro: RetroCommands, reminders: Reminders
+    ) -> None:
         self.incidents = incidents
         self.channels = channels
         self.retro = retro
+        self.reminders = reminders
         self.subcommands: dict[str, Callable[..., None]] = {
             **{name: getattr(self, name) for name in LIFECYCLE},
             **{name: getattr(retro, name) for name in RETROSPECTIVE},
@@ -96,11 +110,24 @@ class IncidentCommands:
         )
         ack(
             response_type="in_channel",
-            text=f"{incident.hotfix_id} resolved; the post-mortem is due in 48 hours.",
+            text=f"{incident.hotfix_id} resolved; the post-mortem is due "
+            f"{incident.deadline_at:%Y-%m-%d %H:%M} UTC.",
             blocks=blocks.build_resolved(incident, command.user_id),
         )
+        self.reminders.plan_for(incident)
         self.channels.update_topic(client, incident)
         self.retro.after_resolve(client, incident, command.user_id)
+
+    def reopen(self, command: Command, ack: Ack, respond: Respond, client: WebClient) -> None:
+        incident = self.incidents.reopen(self._here(command), command.user_id)
+        self.reminders.cancel_deadline(incident)
+        ack(
+            response_type="in_channel",
+            text=f":arrows_counterclockwise: {mention(command.user_id)} reopened "
+            f"{incident.hotfix_id}. Its post-mortem deadline waits for the next "
+            "`/incident resolve`.",
+        )
+        self.channels.update_topic(client, incident)
 
     def commander(self, command: Command, ack: Ack, respond: Respond, client: WebClient) -> None:
         usage = "/incident commander @user"

@@ -42,9 +42,7 @@ def build_checklist(
 ) -> list[Block]:
     """The retrospective checklist: every section's state with a button, the deadline."""
     done = sum(s.written for s in states)
-    due = (
-        f"due {date(incident.deadline_at)}" if incident.deadline_at else "due 48 h after resolution"
-    )
+    due = f"due {date(incident.deadline_at)}" if incident.deadline_at else "due after resolution"
     state = ":white_check_mark: *Published*" if incident.published_at else f"*{due}*"
     blocks: list[Block] = [
         {

@@ -15,6 +15,7 @@ from slack_sdk.errors import SlackApiError
 from bot.errors import BotError, UsageError
 from bot.incidents import Incidents
 from bot.models import ActionItem, Incident, Priority, Status
+from bot.reminders import Reminders
 from bot.retro import ParsedAction, Retro, parse_action
 from bot.sections import BY_KEY, SECTIONS, find_section
 from bot.slack.drafting import Drafting
@@ -34,10 +35,13 @@ SECTION_NAMES = ", ".join(f"`{s.key}`" for s in SECTIONS)
 
 
 class RetroCommands:
-    def __init__(self, incidents: Incidents, retro: Retro, drafting: Drafting) -> None:
+    def __init__(
+        self, incidents: Incidents, retro: Retro, drafting: Drafting, reminders: Reminders
+    ) -> None:
         self.incidents = incidents
         self.retro = retro
         self.drafting = drafting
+        self.reminders = reminders
 
     def _here(self, command: Command) -> Incident:
         return self.incidents.in_channel(command.team_id, command.channel_id, "`/incident`")
@@ -124,6 +128,7 @@ class RetroCommands:
                 "Resolve the incident first (`/incident resolve`), then publish its post-mortem."
             )
         incident = self.incidents.publish(incident, command.user_id)
+        self.reminders.cancel_deadline(incident)
         ack(
             response_type="in_channel",
             text=(
@@ -234,6 +239,7 @@ class RetroCommands:
 
     def _assigned(self, client: WebClient, incident: Incident, item: ActionItem) -> None:
         """The owner hears about it in a DM with a "Mark done" button; the checklist updates."""
+        self.reminders.plan_actions(incident, self.retro.actions(incident))
         self.drafting.refresh_checklist(client, incident)
         if not item.owner_id:
             return

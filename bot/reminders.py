@@ -1,0 +1,266 @@
+"""Reminders: which ones an incident needs, and their state in the database (the source of truth).
+
+A reminder row is planned once, claimed once (pending -> sending) and marked sent once. Each DM
+it sends is recorded right after Slack accepts it, so a crash can repeat at most the one DM
+whose record had not been written yet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+from bot.models import ActionItem, Incident
+from bot.store import Store, from_db, to_db
+
+BEFORE, OVERDUE, NUDGE, ACTION = "before", "overdue", "nudge", "action"
+DEADLINE_KINDS = (BEFORE, OVERDUE, NUDGE)
+RETRY_BACKOFF = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10))
+
+
+@dataclass(frozen=True)
+class Settings:
+    before: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=4))
+    nudge_every: timedelta | None = timedelta(days=1)
+    action_before: timedelta = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class Planned:
+    kind: str
+    key: str
+    due_at: datetime
+    action_item_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Reminder:
+    id: int
+    team_id: str
+    incident_id: int
+    kind: str
+    key: str
+    due_at: datetime
+    status: str
+    attempts: int
+    action_item_id: int | None
+
+
+def plan_deadline(deadline: datetime, settings: Settings) -> list[Planned]:
+    """The DMs before a deadline, and the overdue notice at it. Keys carry the deadline, so a
+    re-resolved incident gets fresh reminders."""
+    stamp = deadline.astimezone(UTC).strftime("%Y%m%dT%H%M%S")
+    planned = [
+        Planned(BEFORE, f"before:{int(b.total_seconds())}@{stamp}", deadline - b)
+        for b in settings.before
+    ]
+    planned.append(Planned(OVERDUE, f"overdue@{stamp}", deadline))
+    return planned
+
+
+def plan_nudge(deadline: datetime, number: int, settings: Settings) -> Planned | None:
+    if settings.nudge_every is None:
+        return None
+    stamp = deadline.astimezone(UTC).strftime("%Y%m%dT%H%M%S")
+    return Planned(NUDGE, f"nudge:{number}@{stamp}", deadline + number * settings.nudge_every)
+
+
+def action_due_moment(item: ActionItem) -> datetime | None:
+    """An action item is due by the end of its due date (UTC)."""
+    if item.due is None:
+        return None
+    return datetime.combine(item.due, time(0), UTC) + timedelta(days=1)
+
+
+def plan_action(item: ActionItem, settings: Settings) -> Planned | None:
+    due = action_due_moment(item)
+    if due is None:
+        return None
+    return Planned(ACTION, f"action:{item.id}@{item.due}", due - settings.action_before, item.id)
+
+
+def is_stale(
+    reminder: Reminder, deadline: datetime | None, now: datetime, due_befores: list[datetime]
+) -> bool:
+    """A "before" reminder makes no sense once the deadline passed (the overdue notice says it)
+    or once a later reminder is due too (send only the latest: "3h left", not also "23h left")."""
+    if reminder.kind != BEFORE:
+        return False
+    if deadline is None or now >= deadline:
+        return True
+    return any(reminder.due_at < other <= now for other in due_befores)
+
+
+def _reminder(row: dict[str, Any]) -> Reminder:
+    return Reminder(
+        id=row["id"],
+        team_id=row["team_id"],
+        incident_id=row["incident_id"],
+        kind=row["kind"],
+        key=row["key"],
+        due_at=from_db(row["due_at"]),  # type: ignore[arg-type]
+        status=row["status"],
+        attempts=row["attempts"] or 0,
+        action_item_id=row["action_item_id"],
+    )
+
+
+class Reminders:
+    """Planned reminders in the database: plan, cancel, claim, record, finish."""
+
+    def __init__(self, store: Store, settings: Settings, clock: Callable[[], datetime]) -> None:
+        self.store = store
+        self.settings = settings
+        self.clock = clock
+
+    def add(self, incident: Incident, planned: list[Planned]) -> list[Reminder]:
+        """Insert what is not planned yet (idempotent); returns the new pending reminders."""
+        new = []
+        with self.store.write() as db:
+            for p in planned:
+                cur = db.execute(
+                    "INSERT OR IGNORE INTO reminders (team_id, incident_id, kind, key, due_at, "
+                    "status, action_item_id, attempts) VALUES (?, ?, ?, ?, ?, 'pending', ?, 0)",
+                    [
+                        incident.team_id,
+                        incident.id,
+                        p.kind,
+                        p.key,
+                        to_db(p.due_at),
+                        p.action_item_id,
+                    ],
+                )
+                if cur.rowcount:
+                    new.append(cur.lastrowid)
+        return [self.get(i) for i in new if i is not None]
+
+    def _replan(
+        self, incident: Incident, kinds: tuple[str, ...], wanted: list[Planned]
+    ) -> list[Reminder]:
+        """Make the pending reminders of these kinds exactly `wanted`: re-time the ones that
+        stay, cancel the others, add the missing (settings may have changed since)."""
+        by_key = {p.key: p for p in wanted}
+        marks = ", ".join("?" for _ in kinds)
+        with self.store.write() as db:
+            rows = list(
+                db.query(
+                    f"SELECT id, key, kind FROM reminders WHERE team_id = ? AND incident_id = ? "
+                    f"AND status = 'pending' AND kind IN ({marks})",
+                    [incident.team_id, incident.id, *kinds],
+                )
+            )
+            for row in rows:
+                keep = by_key.get(row["key"])
+                if keep is not None:
+                    db.execute(
+                        "UPDATE reminders SET due_at = ? WHERE id = ?",
+                        [to_db(keep.due_at), row["id"]],
+                    )
+                elif row["kind"] != NUDGE:  # a nudge is planned by the notice before it
+                    db.execute(
+                        "UPDATE reminders SET status = 'cancelled' WHERE id = ?", [row["id"]]
+                    )
+        return self.add(incident, wanted)
+
+    def plan_for(self, incident: Incident) -> list[Reminder]:
+        """What a resolved, unpublished incident needs now (after resolve, or at start)."""
+        if incident.deadline_at is None or incident.published_at is not None:
+            return []
+        return self._replan(
+            incident, (BEFORE, OVERDUE), plan_deadline(incident.deadline_at, self.settings)
+        )
+
+    def plan_actions(self, incident: Incident, items: list[ActionItem]) -> list[Reminder]:
+        """One reminder before each open action item's due date."""
+        wanted = [
+            p
+            for item in items
+            if not item.done
+            if (p := plan_action(item, self.settings)) is not None
+        ]
+        return self._replan(incident, (ACTION,), wanted)
+
+    def cancel_deadline(self, incident: Incident) -> int:
+        """Published or reopened: the deadline's reminders that have not gone out never will."""
+        with self.store.write() as db:
+            cur = db.execute(
+                "UPDATE reminders SET status = 'cancelled' WHERE team_id = ? AND incident_id = ? "
+                "AND status IN ('pending', 'sending') AND kind IN (?, ?, ?)",
+                [incident.team_id, incident.id, *DEADLINE_KINDS],
+            )
+        return cur.rowcount
+
+    def get(self, reminder_id: int) -> Reminder:
+        rows = list(self.store.db.query("SELECT * FROM reminders WHERE id = ?", [reminder_id]))
+        return _reminder(rows[0])
+
+    def pending(self) -> list[Reminder]:
+        rows = self.store.db.query(
+            "SELECT * FROM reminders WHERE status IN ('pending', 'sending') ORDER BY due_at, id"
+        )
+        return [_reminder(r) for r in rows]
+
+    def due_befores(self, reminder: Reminder) -> list[datetime]:
+        rows = self.store.db.query(
+            "SELECT due_at FROM reminders WHERE team_id = ? AND incident_id = ? AND kind = ? "
+            "AND status != 'cancelled'",
+            [reminder.team_id, reminder.incident_id, BEFORE],
+        )
+        return [from_db(r["due_at"]) for r in rows]  # type: ignore[misc]
+
+    def claim(self, reminder_id: int) -> Reminder | None:
+        """Take a due reminder to send it; None if it is not pending (sent, cancelled, taken)."""
+        with self.store.write() as db:
+            cur = db.execute(
+                "UPDATE reminders SET status = 'sending', attempts = attempts + 1 "
+                "WHERE id = ? AND status = 'pending'",
+                [reminder_id],
+            )
+        return self.get(reminder_id) if cur.rowcount else None
+
+    def recover(self) -> int:
+        """At takeover: reminders a dead process left half-sent go again. Their deliveries say
+        who already has the DM, so only the one DM in flight at the crash can repeat."""
+        with self.store.write() as db:
+            cur = db.execute("UPDATE reminders SET status = 'pending' WHERE status = 'sending'")
+        return cur.rowcount
+
+    def delivered_to(self, reminder_id: int) -> set[str]:
+        rows = self.store.db.query(
+            "SELECT user_id FROM reminder_deliveries WHERE reminder_id = ?", [reminder_id]
+        )
+        return {r["user_id"] for r in rows}
+
+    def record_delivery(self, reminder_id: int, user_id: str, channel: str, ts: str) -> None:
+        with self.store.write() as db:
+            db.table("reminder_deliveries").insert(
+                {
+                    "reminder_id": reminder_id,
+                    "user_id": user_id,
+                    "channel": channel,
+                    "ts": ts,
+                    "sent_at": to_db(self.clock()),
+                },
+                ignore=True,
+            )
+
+    def finish(self, reminder_id: int, status: str, error: str | None = None) -> None:
+        with self.store.write() as db:
+            db.execute(
+                "UPDATE reminders SET status = ?, sent_at = ?, last_error = ? WHERE id = ?",
+                [status, to_db(self.clock()), error, reminder_id],
+            )
+
+    def retry_later(self, reminder: Reminder, error: str) -> datetime | None:
+        """Back off and try again; None when the attempts are used up."""
+        if reminder.attempts > len(RETRY_BACKOFF):
+            return None
+        at = self.clock() + RETRY_BACKOFF[reminder.attempts - 1]
+        with self.store.write() as db:
+            db.execute(
+                "UPDATE reminders SET status = 'pending', due_at = ?, last_error = ? WHERE id = ?",
+                [to_db(at), error, reminder.id],
+            )
+        return at

@@ -1,0 +1,128 @@
+"""Firing reminders with APScheduler, rebuilt from the database; one sender per database.
+
+Only the process holding the database lease (renewed every few seconds) schedules and sends;
+another process on the same database waits until the lease expires. The reminder rows'
+pending -> sending claim makes even an overlap harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from bot.reminders import Reminder, Reminders
+from bot.store import Store, from_db, to_db
+
+logger = logging.getLogger(__name__)
+
+LEASE = "reminders"
+
+# Sends one reminder; returns reminders to (re)schedule: a retry, the next nudge.
+Fire = Callable[[int], list[Reminder]]
+
+
+class ReminderScheduler:
+    def __init__(
+        self,
+        store: Store,
+        reminders: Reminders,
+        fire: Fire,
+        lease_s: float = 30.0,
+        tick_s: float = 5.0,
+    ) -> None:
+        self.store = store
+        self.reminders = reminders
+        self.fire = fire
+        self.lease_s = lease_s
+        self.tick_s = tick_s
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.leader = False
+        self.scheduler = BackgroundScheduler(timezone=UTC)
+
+    @property
+    def running(self) -> bool:
+        return bool(self.scheduler.running)
+
+    def start(self) -> ReminderScheduler:
+        self.scheduler.start()
+        self.tick()
+        self.scheduler.add_job(
+            self.tick, "interval", seconds=self.tick_s, id="tick", max_instances=1, coalesce=True
+        )
+        return self
+
+    def stop(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
+        if self.leader:
+            with self.store.write() as db:
+                db.execute("DELETE FROM leases WHERE name = ? AND holder = ?", [LEASE, self.holder])
+            self.leader = False
+
+    def _take_lease(self) -> bool:
+        now = datetime.now(UTC)
+        with self.store.write() as db:
+            rows = list(db.query("SELECT holder, expires_at FROM leases WHERE name = ?", [LEASE]))
+            expires = from_db(rows[0]["expires_at"]) if rows else None
+            if rows and rows[0]["holder"] != self.holder and expires and expires > now:
+                return False
+            db.table("leases").upsert(
+                {
+                    "name": LEASE,
+                    "holder": self.holder,
+                    "expires_at": to_db(now + timedelta(seconds=self.lease_s)),
+                },
+                pk="name",
+            )
+        return True
+
+    def tick(self) -> None:
+        """Renew the lease; as the sender, make sure every pending reminder has a job."""
+        try:
+            leader = self._take_lease()
+        except Exception:  # a locked or full disk must not stop the scheduler
+            logger.exception("could not renew the reminder lease")
+            return
+        if leader and not self.leader:
+            logger.info("this process sends the reminders (%s)", self.holder)
+            self.reminders.recover()
+        if not leader and self.leader:
+            logger.warning("another process took over the reminders")
+            for job in self.scheduler.get_jobs():
+                if job.id != "tick":
+                    job.remove()
+        self.leader = leader
+        if leader:
+            for reminder in self.reminders.pending():
+                if self.scheduler.get_job(f"reminder-{reminder.id}") is None:
+                    self.schedule(reminder)
+
+    def schedule(self, reminder: Reminder) -> None:
+        """A job that fires at the reminder's time (at once if that has passed)."""
+        if not (self.leader and self.scheduler.running):
+            return  # the sender's next tick picks it up from the database
+        run_at = max(reminder.due_at, datetime.now(UTC))
+        self.scheduler.add_job(
+            self._fire,
+            "date",
+            run_date=run_at,
+            args=[reminder.id],
+            id=f"reminder-{reminder.id}",
+            replace_existing=True,
+            misfire_grace_time=None,
+        )
+
+    def _fire(self, reminder_id: int) -> None:
+        try:
+            again = self.fire(reminder_id)
+        except Exception:  # one broken reminder must never stop the others
+            logger.exception("reminder %s failed", reminder_id)
+            return
+        for reminder in again:
+            self.schedule(reminder)

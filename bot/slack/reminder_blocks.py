@@ -1,0 +1,195 @@
+"""Block Kit for reminders and the App Home: what is missing, how long is left, one click on."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bot.models import ActionItem, Incident
+from bot.retro import SectionState
+from bot.slack.blocks import MAX_SECTION_TEXT, Block
+from bot.slack.retro_blocks import Ids, action_line
+from bot.slack.text import date, escape
+from bot.timeline import format_duration
+
+MAX_LISTED = 10
+
+
+class ReminderIds:
+    WRITE_NEXT = "reminder_write"
+    LATEST_DRAFT = "reminder_draft"
+
+
+def _listed(title: str, lines: list[str]) -> str:
+    shown = lines[:MAX_LISTED]
+    more = f"\n… and {len(lines) - MAX_LISTED} more" if len(lines) > MAX_LISTED else ""
+    return (f"*{title}*\n" + "\n".join(shown) + more)[:MAX_SECTION_TEXT]
+
+
+def build_deadline_dm(
+    incident: Incident,
+    states: list[SectionState],
+    actions: list[ActionItem],
+    now: datetime,
+    overdue: bool = False,
+) -> list[Block]:
+    """A DM to an owner: the incident, the time left (or how late), what is missing, buttons."""
+    assert incident.deadline_at
+    name = f"*{incident.hotfix_id}* ({escape(incident.title)})"
+    when = f"{date(incident.deadline_at)} ({incident.deadline_at:%Y-%m-%d %H:%M} UTC)"
+    if overdue:
+        head = (
+            f":alarm_clock: The post-mortem of {name} is *overdue by "
+            f"{format_duration(now - incident.deadline_at)}*: it was due {when}."
+        )
+    else:
+        head = (
+            f":hourglass_flowing_sand: The post-mortem of {name} is due in "
+            f"*{format_duration(incident.deadline_at - now)}*: {when}."
+        )
+    blocks: list[Block] = [{"type": "section", "text": {"type": "mrkdwn", "text": head}}]
+    empty = [f"• {s.section.title}" for s in states if not s.written]
+    if empty:
+        blocks.append(
+            {
+                "type": "section",
+                "text": {
+                    "type": "mrkdwn",
+                    "text": _listed(f"{len(empty)} section(s) still empty", empty),
+                },
+            }
+        )
+    lacking = [f"• {action_line(a)}" for a in actions if not (a.owner_id and a.due)]
+    if lacking:
+        blocks.append(
+            {
+                "type": "section",
+                "text": {
+                    "type": "mrkdwn",
+                    "text": _listed(
+                        f"{len(lacking)} action item(s) without owner or due date", lacking
+                    ),
+                },
+            }
+        )
+    if not empty and not lacking:
+        blocks.append(
+            {
+                "type": "section",
+                "text": {
+                    "type": "mrkdwn",
+                    "text": (
+                        "Everything is written: `/incident publish` in the channel makes it final."
+                    ),
+                },
+            }
+        )
+    value = str(incident.id)
+    blocks.append(
+        {
+            "type": "actions",
+            "elements": [
+                {
+                    "type": "button",
+                    "text": {"type": "plain_text", "text": "Write the next section"},
+                    "action_id": ReminderIds.WRITE_NEXT,
+                    "value": value,
+                    "style": "primary",
+                },
+                {
+                    "type": "button",
+                    "text": {"type": "plain_text", "text": "Latest draft"},
+                    "action_id": ReminderIds.LATEST_DRAFT,
+                    "value": value,
+                },
+            ],
+        }
+    )
+    blocks.append(
+        {
+            "type": "context",
+            "elements": [
+                {"type": "mrkdwn", "text": (f"Discussion and drafts: <#{incident.channel_id}>")}
+            ],
+        }
+    )
+    return blocks
+
+
+def build_action_reminder(incident: Incident, item: ActionItem, now: datetime) -> list[Block]:
+    return [
+        {
+            "type": "section",
+            "text": {
+                "type": "mrkdwn",
+                "text": (
+                    f":hourglass_flowing_sand: *{item.label}* of *{incident.hotfix_id}* is due "
+                    f"{item.due.isoformat() if item.due else ''}:\n>{escape(item.text)}"
+                )[:MAX_SECTION_TEXT],
+            },
+        },
+        {
+            "type": "actions",
+            "elements": [
+                {
+                    "type": "button",
+                    "text": {"type": "plain_text", "text": "Mark done"},
+                    "action_id": Ids.ACTION_DONE,
+                    "value": str(item.id),
+                    "style": "primary",
+                }
+            ],
+        },
+    ]
+
+
+def build_home(
+    open_incidents: list[Incident],
+    owned: list[Incident],
+    actions: list[tuple[Incident, ActionItem]],
+    now: datetime,
+) -> dict[str, Any]:
+    """The App Home tab for one person."""
+
+    def section(text: str) -> Block:
+        return {"type": "section", "text": {"type": "mrkdwn", "text": text[:MAX_SECTION_TEXT]}}
+
+    blocks: list[Block] = [
+        {"type": "header", "text": {"type": "plain_text", "text": "Your incidents"}}
+    ]
+    if open_incidents:
+        blocks += [
+            section(f"*{i.hotfix_id}* {escape(i.title)} · {i.severity.label} · <#{i.channel_id}>")
+            for i in open_incidents[:20]
+        ]
+    else:
+        blocks.append(section("No open incidents. :relieved:"))
+    blocks += [
+        {"type": "divider"},
+        {"type": "header", "text": {"type": "plain_text", "text": "Post-mortems you own"}},
+    ]
+    if owned:
+        for i in owned[:20]:
+            assert i.deadline_at
+            left = (
+                f"due in {format_duration(i.deadline_at - now)}"
+                if i.deadline_at > now
+                else f"*overdue by {format_duration(now - i.deadline_at)}*"
+            )
+            blocks.append(
+                section(
+                    f"*{i.hotfix_id}* {escape(i.title)} · {left} "
+                    f"({date(i.deadline_at)}) · <#{i.channel_id}>"
+                )
+            )
+    else:
+        blocks.append(section("None waiting on you."))
+    blocks += [
+        {"type": "divider"},
+        {"type": "header", "text": {"type": "plain_text", "text": "Your action items"}},
+    ]
+    if actions:
+        blocks += [section(f"{i.hotfix_id}: {action_line(a)}") for i, a in actions[:40]]
+    else:
+        blocks.append(section("No open action items."))
+    return {"type": "home", "blocks": blocks}

@@ -1,0 +1,75 @@
+"""The reminder DM's buttons and the App Home tab."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack
+from slack_sdk import WebClient
+
+from bot.drafts import Drafts
+from bot.incidents import Incidents
+from bot.retro import Retro
+from bot.sections import SECTIONS
+from bot.slack.reminder_blocks import build_home
+from bot.slack.retro_blocks import build_section_modal
+
+logger = logging.getLogger(__name__)
+
+
+class ReminderCommands:
+    def __init__(self, incidents: Incidents, retro: Retro, drafts: Drafts) -> None:
+        self.incidents = incidents
+        self.retro = retro
+        self.drafts = drafts
+
+    def _incident(self, body: dict[str, Any]) -> Any:
+        team_id = body.get("team", {}).get("id") or body["user"]["team_id"]
+        return self.incidents.store.incident(team_id, int(body["actions"][0]["value"]))
+
+    def handle_write_next(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        """From a reminder DM: the next empty section's modal (the first one if all are written)."""
+        ack()
+        incident = self._incident(body)
+        if incident is None or not incident.channel_id:
+            return
+        section = self.retro.next_empty(incident) or SECTIONS[0]
+        client.views_open(
+            trigger_id=body["trigger_id"],
+            view=build_section_modal(
+                incident, section, self.retro.values(incident, section), incident.channel_id
+            ),
+        )
+
+    def handle_latest_draft(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        """From a reminder DM: the draft as it is now, as a file in the DM."""
+        ack()
+        incident = self._incident(body)
+        if incident is None:
+            return
+        postmortem, _, readiness = self.drafts.render(incident)
+        client.files_upload_v2(
+            channel=body["channel"]["id"],
+            content=postmortem,
+            filename=f"{incident.hotfix_id}-postmortem.md",
+            title=f"{incident.hotfix_id} post-mortem (as it is now)",
+            initial_comment=f"{len(readiness)} open point(s); the first line lists them.",
+        )
+
+    def handle_home_opened(
+        self, event: dict[str, Any], body: dict[str, Any], client: WebClient
+    ) -> None:
+        if event.get("tab", "home") != "home":
+            return
+        team_id = body.get("team_id") or event.get("view", {}).get("team_id", "")
+        user_id = event["user"]
+        mine, owned = self.incidents.for_person(team_id, user_id)
+        actions = [
+            (self.incidents.store.incident(team_id, a.incident_id), a)
+            for a in self.retro.actions_owned_by(team_id, user_id)
+        ]
+        client.views_publish(
+            user_id=user_id,
+            view=build_home(mine, owned, [(i, a) for i, a in actions if i], self.incidents.clock()),
+        )
