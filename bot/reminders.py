@@ -114,6 +114,7 @@ class Reminders:
         self.store = store
         self.settings = settings
         self.clock = clock
+        self.backoff = RETRY_BACKOFF
 
     def add(self, incident: Incident, planned: list[Planned]) -> list[Reminder]:
         """Insert what is not planned yet (idempotent); returns the new pending reminders."""
@@ -255,9 +256,9 @@ class Reminders:
 
     def retry_later(self, reminder: Reminder, error: str) -> datetime | None:
         """Back off and try again; None when the attempts are used up."""
-        if reminder.attempts > len(RETRY_BACKOFF):
+        if reminder.attempts > len(self.backoff):
             return None
-        at = self.clock() + RETRY_BACKOFF[reminder.attempts - 1]
+        at = self.clock() + self.backoff[reminder.attempts - 1]
         with self.store.write() as db:
             db.execute(
                 "UPDATE reminders SET status = 'pending', due_at = ?, last_error = ? WHERE id = ?",

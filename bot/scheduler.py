@@ -27,6 +27,22 @@ LEASE = "reminders"
 Fire = Callable[[int], list[Reminder]]
 
 
+def _dead(holder: str) -> bool:
+    """A lease holder that was a process on this machine which no longer exists (a restart
+    after a crash takes over at once instead of waiting for the lease to expire)."""
+    host, _, rest = holder.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 class ReminderScheduler:
     def __init__(
         self,
@@ -34,7 +50,7 @@ class ReminderScheduler:
         reminders: Reminders,
         fire: Fire,
         lease_s: float = 30.0,
-        tick_s: float = 5.0,
+        tick_s: float = 1.0,
     ) -> None:
         self.store = store
         self.reminders = reminders
@@ -43,7 +59,9 @@ class ReminderScheduler:
         self.tick_s = tick_s
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.leader = False
+        self._renewed = datetime.min.replace(tzinfo=UTC)
         self.scheduler = BackgroundScheduler(timezone=UTC)
+        self._firing: set[int] = set()  # a running date job is no longer in the job store
 
     @property
     def running(self) -> bool:
@@ -70,7 +88,8 @@ class ReminderScheduler:
         with self.store.write() as db:
             rows = list(db.query("SELECT holder, expires_at FROM leases WHERE name = ?", [LEASE]))
             expires = from_db(rows[0]["expires_at"]) if rows else None
-            if rows and rows[0]["holder"] != self.holder and expires and expires > now:
+            holder = rows[0]["holder"] if rows else self.holder
+            if holder != self.holder and expires and expires > now and not _dead(holder):
                 return False
             db.table("leases").upsert(
                 {
@@ -83,12 +102,17 @@ class ReminderScheduler:
         return True
 
     def tick(self) -> None:
-        """Renew the lease; as the sender, make sure every pending reminder has a job."""
-        try:
-            leader = self._take_lease()
-        except Exception:  # a locked or full disk must not stop the scheduler
-            logger.exception("could not renew the reminder lease")
-            return
+        """Renew the lease now and then; as the sender, give every pending reminder a job (what
+        other processes planned shows up here within a tick)."""
+        now = datetime.now(UTC)
+        leader = self.leader
+        if not leader or now - self._renewed > timedelta(seconds=self.lease_s / 3):
+            try:
+                leader = self._take_lease()
+            except Exception:  # a locked or full disk must not stop the scheduler
+                logger.exception("could not renew the reminder lease")
+                return
+            self._renewed = now
         if leader and not self.leader:
             logger.info("this process sends the reminders (%s)", self.holder)
             self.reminders.recover()
@@ -100,6 +124,8 @@ class ReminderScheduler:
         self.leader = leader
         if leader:
             for reminder in self.reminders.pending():
+                if reminder.id in self._firing:
+                    continue
                 if self.scheduler.get_job(f"reminder-{reminder.id}") is None:
                     self.schedule(reminder)
 
@@ -116,13 +142,17 @@ class ReminderScheduler:
             id=f"reminder-{reminder.id}",
             replace_existing=True,
             misfire_grace_time=None,
+            max_instances=2,  # a retry may be planned while this run finishes
         )
 
     def _fire(self, reminder_id: int) -> None:
+        self._firing.add(reminder_id)
         try:
             again = self.fire(reminder_id)
         except Exception:  # one broken reminder must never stop the others
             logger.exception("reminder %s failed", reminder_id)
-            return
+            again = []
+        finally:
+            self._firing.discard(reminder_id)
         for reminder in again:
             self.schedule(reminder)

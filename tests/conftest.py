@@ -21,6 +21,7 @@ from bot.publish import Publisher
 from bot.scheduler import ReminderScheduler
 from bot.server import Health, create_http_server, create_wsgi, stop_http_server
 from bot.slack.app import create_app, create_reminder_sender, repo_for
+from bot.slack.reminder_sender import ReminderSender
 from bot.store import Store
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
@@ -100,6 +101,8 @@ class RunningBot:
     server: Any
     settle: Callable[[], None]
     publisher: Publisher
+    sender: ReminderSender
+    scheduler: ReminderScheduler
 
 
 class TrackingExecutor(ThreadPoolExecutor):
@@ -152,13 +155,15 @@ def serve(
     threading.Thread(target=server.run, daemon=True).start()
     url = f"http://127.0.0.1:{server.effective_port}"
     slack.app_url = url + "/slack/events"
-    sender = create_reminder_sender(
-        config, store, app.client, **({"clock": clock} if clock else {})
-    )
+    # Reminders fire on the real clock: only tests that keep the real clock run the scheduler.
+    sender = create_reminder_sender(config, store, app.client)
     scheduler = ReminderScheduler(store, sender.reminders, sender.fire, lease_s=3, tick_s=0.2)
-    scheduler.start()
+    if clock is None:
+        scheduler.start()
     try:
-        yield RunningBot(url, store, server, lambda: settle(slack, executor), publisher)
+        yield RunningBot(
+            url, store, server, lambda: settle(slack, executor), publisher, sender, scheduler
+        )
     finally:
         settle(slack, executor)
         publisher.wait_idle()

@@ -145,9 +145,11 @@ class Emulator:
         status: int = 200,
         retry_after: int | None = None,
         times: int = 1,
+        channel: str | None = None,
     ) -> None:
-        """Make the next `times` calls of `method` ("*" for any) fail like Slack does."""
-        self.api.faults[method].append(Fault(error, status, retry_after, times))
+        """Make the next `times` calls of `method` ("*" for any; only those for `channel`, if
+        given) fail like Slack does."""
+        self.api.faults[method].append(Fault(error, status, retry_after, times, channel))
 
     # --- what people do ------------------------------------------------------------------
 

@@ -45,6 +45,7 @@ class Fault:
     status: int = 200
     retry_after: int | None = None
     times: int = 1
+    channel: str | None = None  # only calls for this channel (or user's DM) fail
 
 
 class RateLimiter:
@@ -139,7 +140,7 @@ class WebApi:
             raise ApiError(
                 "missing_scope", needed=spec["scopes"][0], provided=",".join(sorted(self.scopes))
             )
-        self._fault(method)
+        self._fault(method, args)
         self._limit(method, spec, args)
         if delay := self.delays.get(method, self.delays.get("*", 0.0)):
             time.sleep(delay)
@@ -178,14 +179,16 @@ class WebApi:
                     "markdown_text_conflict" if "markdown_text" in group else "invalid_arguments"
                 )
 
-    def _fault(self, method: str) -> None:
+    def _fault(self, method: str, args: Args) -> None:
         for key in (method, "*"):
-            queue = self.faults.get(key)
+            queue = [
+                f for f in self.faults.get(key, []) if f.channel in (None, args.get("channel"))
+            ]
             if queue:
                 fault = queue[0]
                 fault.times -= 1
                 if fault.times <= 0:
-                    queue.pop(0)
+                    self.faults[key].remove(fault)
                 headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after else {}
                 raise ApiError(fault.error, fault.status, headers)
 
@@ -201,6 +204,8 @@ class WebApi:
     def _channel(self, channel_id: Any, *, member: bool = False) -> Channel:
         channel_id = str(channel_id)
         if channel_id.startswith(("U", "W")) and channel_id in self.ws.users:
+            if self.ws.users[channel_id].deleted:
+                raise ApiError("channel_not_found")  # a deactivated person has no DM
             return self.ws.im(channel_id)
         channel = self.ws.channels.get(channel_id)
         if channel is None or not self.ws.can_see(self.ws.bot.id, channel):

@@ -21,9 +21,14 @@ class ReminderIds:
 
 
 def _listed(title: str, lines: list[str]) -> str:
-    shown = lines[:MAX_LISTED]
-    more = f"\n… and {len(lines) - MAX_LISTED} more" if len(lines) > MAX_LISTED else ""
-    return (f"*{title}*\n" + "\n".join(shown) + more)[:MAX_SECTION_TEXT]
+    """A titled list that fits one section (3,000 characters), saying how many are left out."""
+    text = f"*{title}*"
+    for shown, line in enumerate(lines):
+        more = f"\n… and {len(lines) - shown} more"
+        if shown == MAX_LISTED or len(text) + 1 + len(line) + 30 > MAX_SECTION_TEXT:
+            return text + more
+        text += "\n" + line
+    return text
 
 
 def build_deadline_dm(

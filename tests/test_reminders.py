@@ -1,0 +1,289 @@
+"""Reminders: planned from the deadline, sent to the owners at the right times, exactly once."""
+
+import re
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from bot.config import ConfigError, load_config
+from bot.models import ActionItem, Priority
+from bot.reminders import (
+    BEFORE,
+    Reminder,
+    Settings,
+    action_due_moment,
+    is_stale,
+    plan_deadline,
+    plan_nudge,
+)
+from tests.conftest import make_config, wait_for
+from tests.test_incident_commands import open_incident
+
+DEADLINE = datetime(2026, 11, 28, 16, 0, tzinfo=UTC)
+SETTINGS = Settings(before=(timedelta(hours=24), timedelta(hours=4)))
+
+
+def test_plan_before_the_deadline_and_the_overdue_notice_at_it():
+    planned = plan_deadline(DEADLINE, SETTINGS)
+    assert [(p.kind, p.due_at) for p in planned] == [
+        ("before", DEADLINE - timedelta(hours=24)),
+        ("before", DEADLINE - timedelta(hours=4)),
+        ("overdue", DEADLINE),
+    ]
+    assert len({p.key for p in planned}) == 3
+    assert plan_nudge(DEADLINE, 2, SETTINGS).due_at == DEADLINE + timedelta(days=2)
+    assert plan_nudge(DEADLINE, 1, Settings(nudge_every=None)) is None
+
+
+def test_a_reminder_that_no_longer_makes_sense_is_skipped():
+    day, four = (DEADLINE - timedelta(hours=24)), (DEADLINE - timedelta(hours=4))
+    reminder = Reminder(1, "T", 1, BEFORE, "k", day, "sending", 1, None)
+    assert not is_stale(reminder, DEADLINE, day + timedelta(minutes=1), [day, four])
+    # down for a day: at 3 h left both are due; only the 4 h one goes
+    assert is_stale(reminder, DEADLINE, four + timedelta(hours=1), [day, four])
+    # past the deadline: the overdue notice says it
+    assert is_stale(reminder, DEADLINE, DEADLINE + timedelta(seconds=1), [day, four])
+
+
+def test_action_items_are_due_by_the_end_of_their_day():
+    item = ActionItem(1, 1, 1, "x", Priority.IMMEDIATE, "U1", date(2026, 12, 1))
+    assert action_due_moment(item) == datetime(2026, 12, 2, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "env, variable",
+    [
+        ({"POSTMORTEM_DEADLINE": "two days"}, "POSTMORTEM_DEADLINE"),
+        ({"POSTMORTEM_DEADLINE": "0s"}, "POSTMORTEM_DEADLINE"),
+        ({"REMINDERS_BEFORE": "24h,soon"}, "REMINDERS_BEFORE"),
+        ({"REMINDERS_BEFORE": "72h"}, "REMINDERS_BEFORE"),
+        ({"OVERDUE_NUDGE_EVERY": "daily"}, "OVERDUE_NUDGE_EVERY"),
+        ({"ACTION_REMINDER_BEFORE": "-1h"}, "ACTION_REMINDER_BEFORE"),
+    ],
+)
+def test_bad_durations_name_the_variable(env, variable):
+    base = {"SLACK_BOT_TOKEN": "xoxb-t", "SLACK_SIGNING_SECRET": "s"}
+    with pytest.raises(ConfigError) as raised:
+        load_config({**base, **env})
+    assert str(raised.value).startswith(variable)
+
+
+def test_durations_and_off():
+    config = load_config(
+        {
+            "SLACK_BOT_TOKEN": "xoxb-t",
+            "SLACK_SIGNING_SECRET": "s",
+            "POSTMORTEM_DEADLINE": "1d12h",
+            "REMINDERS_BEFORE": "4h, 24h, 4h",
+            "OVERDUE_NUDGE_EVERY": "off",
+        }
+    )
+    assert config.deadline == timedelta(hours=36)
+    assert config.reminders_before == (timedelta(hours=24), timedelta(hours=4))
+    assert config.nudge_every is None
+
+
+# --- end to end, on the real clock with short durations --------------------------------------
+
+FAST = {"POSTMORTEM_DEADLINE": "4s", "REMINDERS_BEFORE": "3s,1s", "OVERDUE_NUDGE_EVERY": "2s"}
+
+
+@pytest.fixture
+def config(tmp_path, slack):
+    return make_config(tmp_path, slack, **FAST)
+
+
+def dms(slack, who):
+    return [m for m in slack.ws.im(slack.user(who)).messages]
+
+
+def texts(messages):
+    return [m.text for m in messages]
+
+
+def test_owners_get_each_reminder_then_the_overdue_notice_and_nudges(slack, bot):
+    channel = open_incident(slack)
+    slack.command("alice", "/incident", "owner @bob @carol", channel.name)
+    slack.command("alice", "/incident", "resolve", channel.name)
+    resolved_at = datetime.now(UTC)
+    for who in ("bob", "carol"):
+        wait_for(lambda w=who: len(dms(slack, w)) >= 2, timeout=6, what=f"{who}'s reminders")
+    wait_for(
+        lambda: any("overdue" in m.text for m in channel.messages),
+        timeout=6,
+        what="the overdue notice",
+    )
+    wait_for(
+        lambda: any("overdue" in m.text for m in dms(slack, "bob")),
+        timeout=6,
+        what="the first nudge",
+    )
+    for who in ("bob", "carol"):
+        due = [m for m in dms(slack, who) if "due soon" in m.text]
+        assert len(due) == 2, texts(dms(slack, who))
+        sent = [datetime.fromtimestamp(float(m.ts), UTC) - resolved_at for m in due]
+        assert timedelta(seconds=0.5) < sent[0] < timedelta(seconds=2.5)
+        assert timedelta(seconds=2.5) < sent[1] < timedelta(seconds=4)
+        blocks = str(due[0].blocks)
+        assert "hotfix-001" in blocks and "Checkout API returning 500s" in blocks
+        assert "<!date^" in blocks and "UTC)" in blocks
+        assert "12 section(s) still empty" in blocks and "Write the next section" in blocks
+    commander = [m for m in dms(slack, "alice") if "overdue" in m.text]
+    assert len(commander) == 1, "the commander's DM at the deadline"
+    assert len([m for m in channel.messages if "is overdue" in m.text]) == 1
+
+    slack.command("alice", "/incident", "publish", channel.name)
+    bot.settle()
+    before = len(dms(slack, "bob"))
+    import time
+
+    time.sleep(2.5)
+    assert len(dms(slack, "bob")) == before, "publishing stops the nudges"
+
+
+def test_publishing_before_the_first_reminder_cancels_them_all(slack, bot):
+    channel = open_incident(slack)
+    slack.command("alice", "/incident", "resolve", channel.name)
+    slack.command("alice", "/incident", "publish", channel.name)
+    bot.settle()
+    import time
+
+    time.sleep(4.5)
+    assert dms(slack, "alice") == []
+    assert not any("overdue" in m.text for m in channel.messages)
+    statuses = [r["status"] for r in bot.store.db.query("SELECT status FROM reminders")]
+    assert statuses and set(statuses) == {"cancelled"}
+
+
+def test_reminder_buttons_open_the_next_section_and_the_draft(slack, bot):
+    channel = open_incident(slack)
+    slack.command("alice", "/incident", "resolve", channel.name)
+    dm = wait_for(lambda: dms(slack, "alice"), timeout=4, what="a reminder")[0]
+    slack.click("alice", dm, "reminder_write")
+    assert slack.modal("alice")["title"]["text"] == "Executive Summary"
+    slack.click("alice", dm, "reminder_draft")
+    bot.settle()
+    drafted = wait_for(lambda: [m for m in dms(slack, "alice") if m.files], what="the draft")
+    assert drafted[0].files[0]["content"].startswith(b"<!-- Written with postmortem-bot.")
+
+
+def test_dms_stay_within_block_limits_however_much_is_missing(slack, bot):
+    channel = open_incident(slack)
+    for n in range(60):
+        slack.command(
+            "alice", "/incident", f"action Fix thing number {n} " + "x" * 300, channel.name
+        )
+    slack.command("alice", "/incident", "resolve", channel.name)
+    dm = wait_for(
+        lambda: [m for m in dms(slack, "alice") if "due soon" in m.text],
+        timeout=4,
+        what="the reminder",
+    )[0]
+    assert "60 action item(s) without owner or due date" in str(dm.blocks)
+    assert re.search(r"… and \d+ more", str(dm.blocks))
+    # the emulator refuses invalid blocks: no problem recorded means Slack took it
+
+
+def test_an_undeliverable_reminder_is_reported_in_the_channel(slack, bot):
+    channel = open_incident(slack)
+    slack.command("alice", "/incident", "owner @carol @bob", channel.name)
+    slack.ws.user_named("carol").deleted = True  # carol left the company
+    slack.command("alice", "/incident", "resolve", channel.name)
+    wait_for(
+        lambda: any("could not be delivered" in m.text for m in channel.messages),
+        timeout=4,
+        what="the report",
+    )
+    assert any("due soon" in m.text for m in dms(slack, "bob"))
+    report = next(m.text for m in channel.messages if "could not be delivered" in m.text)
+    assert f"<@{slack.user('carol')}>" in report and "channel_not_found" in report
+
+
+@pytest.fixture
+def due_now(slack, config, store):
+    """A resolved incident with one reminder due now, and the sender, without the scheduler."""
+    from bot.incidents import Incidents
+    from bot.models import Severity
+    from bot.reminders import Planned
+    from bot.slack.app import create_client, create_reminder_sender
+
+    incidents = Incidents(store)
+    incident = incidents.start(
+        slack.ws.team_id, slack.user("alice"), "db", Severity.SEV2, private=False
+    )
+    incident = incidents.attach_channel(incident, slack.general.id, "general")
+    incident = incidents.resolve(incident, slack.user("alice"), "")
+    sender = create_reminder_sender(config, store, create_client(config))
+    sender.reminders.backoff = (timedelta(milliseconds=1),) * 3
+    (reminder,) = sender.reminders.add(incident, [Planned("before", "k", datetime.now(UTC))])
+    return sender, reminder
+
+
+def test_a_failing_dm_is_retried_with_backoff(slack, due_now):
+    sender, reminder = due_now
+    # her DMs fail 3 times: slack_sdk's own retries use them up, then the bot backs off
+    slack.fail(
+        "chat.postMessage", "internal_error", status=500, times=3, channel=slack.user("alice")
+    )
+    (again,) = sender.fire(reminder.id)
+    assert (again.status, again.attempts) == ("pending", 1)
+    assert again.due_at > reminder.due_at
+    assert sender.fire(reminder.id) == []
+    assert sender.reminders.get(reminder.id).status == "sent"
+    assert [m.text for m in dms(slack, "alice")] == ["The hotfix-001 post-mortem is due soon"]
+
+
+def test_a_dm_that_keeps_failing_is_reported_and_the_sender_carries_on(slack, due_now):
+    sender, reminder = due_now
+    slack.fail(
+        "chat.postMessage", "internal_error", status=500, times=100, channel=slack.user("alice")
+    )
+    for _ in range(4):
+        sender.fire(reminder.id)
+    assert sender.reminders.get(reminder.id).status == "failed"
+    assert any(
+        "could not be delivered" in m.text and "internal_error" in m.text
+        for m in slack.general.messages
+    )
+    assert sender.fire(reminder.id) == []  # nothing left to do, nothing raised
+
+
+def test_action_item_reminders_reach_their_owner(slack, bot):
+    channel = open_incident(slack)
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).date()
+    slack.command("alice", "/incident", f"action Rotate keys @bob due {tomorrow}", channel.name)
+    bot.settle()
+    rows = list(bot.store.db.query("SELECT kind, due_at FROM reminders WHERE kind = 'action'"))
+    assert len(rows) == 1
+    due = datetime.fromisoformat(rows[0]["due_at"])
+    assert due == datetime.combine(tomorrow, datetime.min.time(), UTC) + timedelta(hours=0)
+
+
+def test_home_tab_shows_incidents_post_mortems_and_action_items(slack, bot):
+    import json
+
+    channel = open_incident(slack)
+    slack.command("alice", "/incident", "action Rotate keys @alice due 2026-12-24", channel.name)
+    other = open_incident(slack, text="start Search is slow")
+    slack.command("alice", "/incident", "resolve", other.name)
+    bot.settle()
+    body = {
+        "type": "event_callback",
+        "team_id": slack.ws.team_id,
+        "api_app_id": "A0",
+        "event_id": "Ev1",
+        "event_time": 1,
+        "event": {
+            "type": "app_home_opened",
+            "user": slack.user("alice"),
+            "tab": "home",
+            "channel": "D0",
+            "event_ts": "1.0",
+        },
+    }
+    assert slack.send(json.dumps(body).encode(), "application/json").status == 200
+    bot.settle()
+    home = str(slack.api.home[slack.user("alice")]["blocks"])
+    assert "hotfix-001" in home and "Checkout API" in home
+    assert "hotfix-002" in home and "due in" in home
+    assert "AI-001" in home and "Rotate keys" in home
