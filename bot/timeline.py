@@ -131,11 +131,15 @@ def parse_entry(text: str, now: datetime) -> ParsedEntry:
 
 
 def format_duration(delta: timedelta) -> str:
-    """`1d 2h 5m`, `45m`, `0m`: how long something took, to the minute."""
-    minutes = max(0, int(delta.total_seconds() // 60))
+    """`1d 2h 5m`, `45m`, `12s`: how long something took or is left, to the minute (to the
+    second under a minute)."""
+    seconds = max(0, int(delta.total_seconds()))
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes = seconds // 60
     days, minutes = divmod(minutes, 1440)
     hours, minutes = divmod(minutes, 60)
     parts = [f"{days}d" if days else "", f"{hours}h" if hours else "", f"{minutes}m"]
     if days or hours:
         parts[2] = f"{minutes}m" if minutes else ""
-    return " ".join(p for p in parts if p) or "0m"
+    return " ".join(p for p in parts if p)

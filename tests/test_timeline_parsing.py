@@ -95,4 +95,5 @@ def test_durations():
     assert format_duration(timedelta(minutes=5)) == "5m"
     assert format_duration(timedelta(hours=2)) == "2h"
     assert format_duration(timedelta(days=1, hours=2, minutes=3)) == "1d 2h 3m"
-    assert format_duration(timedelta(seconds=-5)) == "0m"
+    assert format_duration(timedelta(seconds=-5)) == "0s"
+    assert format_duration(timedelta(seconds=42)) == "42s"
