@@ -10,8 +10,11 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -62,6 +65,9 @@ class ReminderScheduler:
         self._renewed = datetime.min.replace(tzinfo=UTC)
         self.scheduler = BackgroundScheduler(timezone=UTC)
         self._firing: set[int] = set()  # a running date job is no longer in the job store
+        self._busy = 0  # ticks and fires running now
+        self._busy_lock = threading.Lock()
+        self._stopping = False
 
     @property
     def running(self) -> bool:
@@ -75,9 +81,15 @@ class ReminderScheduler:
         )
         return self
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop firing; let a reminder being sent finish (shutdown(wait=True) would deadlock
+        APScheduler 3 against a running job that looks up jobs)."""
+        self._stopping = True
         if self.scheduler.running:
-            self.scheduler.shutdown(wait=True)
+            self.scheduler.shutdown(wait=False)
+        deadline = time.monotonic() + timeout
+        while self._busy and time.monotonic() < deadline:
+            time.sleep(0.01)
         if self.leader:
             with self.store.write() as db:
                 db.execute("DELETE FROM leases WHERE name = ? AND holder = ?", [LEASE, self.holder])
@@ -104,6 +116,12 @@ class ReminderScheduler:
     def tick(self) -> None:
         """Renew the lease now and then; as the sender, give every pending reminder a job (what
         other processes planned shows up here within a tick)."""
+        if self._stopping:
+            return
+        with self._working():
+            self._tick()
+
+    def _tick(self) -> None:
         now = datetime.now(UTC)
         leader = self.leader
         if not leader or now - self._renewed > timedelta(seconds=self.lease_s / 3):
@@ -146,6 +164,22 @@ class ReminderScheduler:
         )
 
     def _fire(self, reminder_id: int) -> None:
+        if self._stopping:
+            return
+        with self._working():
+            self._fire_one(reminder_id)
+
+    @contextmanager
+    def _working(self) -> Iterator[None]:
+        with self._busy_lock:
+            self._busy += 1
+        try:
+            yield
+        finally:
+            with self._busy_lock:
+                self._busy -= 1
+
+    def _fire_one(self, reminder_id: int) -> None:
         self._firing.add(reminder_id)
         try:
             again = self.fire(reminder_id)

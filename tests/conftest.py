@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,12 +12,8 @@ import pytest
 import yaml
 
 from bot.config import Config, load_config
-from bot.emulator import BOT_TOKEN, SIGNING_SECRET, Emulator
-from bot.publish import Publisher
-from bot.scheduler import ReminderScheduler
-from bot.server import Health, create_http_server, create_wsgi, stop_http_server
-from bot.slack.app import create_app, create_reminder_sender, repo_for
-from bot.slack.reminder_sender import ReminderSender
+from bot.sandbox import BOT_TOKEN, SIGNING_SECRET, Emulator
+from bot.sandbox.harness import RunningBot, serve
 from bot.store import Store
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
@@ -92,86 +84,6 @@ def store(config: Config) -> Iterator[Store]:
 def clock() -> Clock | None:
     """Tests that need a fixed time override this; by default the bot uses the real clock."""
     return None
-
-
-@dataclass
-class RunningBot:
-    url: str
-    store: Store
-    server: Any
-    settle: Callable[[], None]
-    publisher: Publisher
-    sender: ReminderSender
-    scheduler: ReminderScheduler
-
-
-class TrackingExecutor(ThreadPoolExecutor):
-    """Bolt's listener pool, counting work in flight so tests can wait until the bot is idle."""
-
-    def __init__(self) -> None:
-        super().__init__(max_workers=8, thread_name_prefix="listener")
-        self.pending = 0
-        self._count = threading.Lock()
-
-    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
-        with self._count:
-            self.pending += 1
-        future = super().submit(fn, *args, **kwargs)
-        future.add_done_callback(self._done)
-        return future
-
-    def _done(self, _future: Any) -> None:
-        with self._count:
-            self.pending -= 1
-
-
-def settle(slack: Emulator, executor: TrackingExecutor, timeout: float = 10.0) -> None:
-    """Wait until the bot has finished its after-ack work and Slack has delivered its events."""
-    deadline = time.monotonic() + timeout
-    quiet = 0
-    while quiet < 3 and time.monotonic() < deadline:
-        slack.wait_idle()
-        quiet = quiet + 1 if executor.pending == 0 and slack.idle else 0
-        time.sleep(0.01)
-
-
-@contextmanager
-def serve(
-    slack: Emulator, config: Config, store: Store, clock: Clock | None
-) -> Iterator[RunningBot]:
-    """The bot on a real waitress server on 127.0.0.1, wired to the emulator."""
-    executor = TrackingExecutor()
-    publisher = Publisher(repo_for(config)).start()
-    app = create_app(
-        config,
-        store,
-        publisher,
-        listener_executor=executor,
-        **({"clock": clock} if clock else {}),
-    )
-    health = Health(store)
-    health.ready = True
-    server = create_http_server(create_wsgi(app, health), "127.0.0.1", 0, threads=8)
-    threading.Thread(target=server.run, daemon=True).start()
-    url = f"http://127.0.0.1:{server.effective_port}"
-    slack.app_url = url + "/slack/events"
-    # Reminders fire on the real clock: only tests that keep the real clock run the scheduler.
-    sender = create_reminder_sender(config, store, app.client)
-    scheduler = ReminderScheduler(store, sender.reminders, sender.fire, lease_s=3, tick_s=0.2)
-    if clock is None:
-        scheduler.start()
-    try:
-        yield RunningBot(
-            url, store, server, lambda: settle(slack, executor), publisher, sender, scheduler
-        )
-    finally:
-        settle(slack, executor)
-        publisher.wait_idle()
-        scheduler.stop()
-        settle(slack, executor)
-        stop_http_server(server)
-        executor.shutdown(wait=True)
-        publisher.stop()
 
 
 @pytest.fixture

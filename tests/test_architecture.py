@@ -51,7 +51,7 @@ def test_the_workflow_never_imports_the_edge_or_the_emulator():
         if path.name in EDGE:
             continue
         for module in imports(path):
-            assert not module.startswith(("bot.slack", "bot.emulator", "bot.server")), path
+            assert not module.startswith(("bot.slack", "bot.sandbox", "bot.server")), path
 
 
 def test_every_module_says_what_it_owns():

@@ -8,7 +8,7 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.emulator import BOT_TOKEN, Emulator
+from bot.sandbox import BOT_TOKEN, Emulator
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from bot.emulator.methods import COMMON_ERRORS, METHODS
+from bot.sandbox.methods import COMMON_ERRORS, METHODS
 from tests.conftest import SHARED
 
 SUBSET = SHARED / "slack" / "emulator-method-subset.json"

@@ -11,7 +11,7 @@ import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from bot.emulator import BOT_TOKEN, SIGNING_SECRET
+from bot.sandbox import BOT_TOKEN, SIGNING_SECRET
 from tests.conftest import wait_for
 
 

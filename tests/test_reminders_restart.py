@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.emulator import SIGNING_SECRET
+from bot.sandbox import SIGNING_SECRET
 from tests.conftest import wait_for
 from tests.test_process import bot_process
 

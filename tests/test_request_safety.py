@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from bot.emulator import sign
+from bot.sandbox import sign
 from tests.test_incident_commands import open_incident
 
 

@@ -3,8 +3,8 @@
 import pytest
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-from bot.emulator import APP_TOKEN, BOT_TOKEN
 from bot.publish import Publisher
+from bot.sandbox import APP_TOKEN, BOT_TOKEN
 from bot.slack.app import create_app, repo_for
 from tests.conftest import make_config, wait_for
 from tests.test_process import bot_process, healthz

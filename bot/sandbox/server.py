@@ -17,10 +17,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlparse
 
-from bot.emulator.blockkit import BlockError, validate_blocks
-from bot.emulator.socket_mode import SocketConnection, accept_key
-from bot.emulator.webapi import Fault, RateLimiter, WebApi
-from bot.emulator.workspace import Channel, Ephemeral, Message, User, Workspace
+from bot.sandbox.blockkit import BlockError, validate_blocks
+from bot.sandbox.socket_mode import SocketConnection, accept_key
+from bot.sandbox.webapi import Fault, RateLimiter, WebApi
+from bot.sandbox.workspace import Channel, Ephemeral, Message, User, Workspace
 
 BOT_TOKEN = "xoxb-emulator-bot-token"
 APP_TOKEN = "xapp-emulator-app-token"
@@ -428,7 +428,9 @@ class Emulator:
             self.ws.post(channel, self.ws.bot.id, text, blocks, bot=True)
         else:
             with self.ws.lock:
-                self.ws.ephemerals.append(Ephemeral(channel_id, user_id, text, blocks))
+                self.ws.ephemerals.append(
+                    Ephemeral(channel_id, user_id, text, blocks, self.ws.next_ts())
+                )
 
     def _record_ack(self, reply: Reply, channel_id: str, user_id: str) -> None:
         if reply.seconds > ACK_DEADLINE_S:

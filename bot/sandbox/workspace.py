@@ -99,6 +99,7 @@ class Ephemeral:
     user: str
     text: str
     blocks: list[dict[str, Any]] | None = None
+    ts: str = ""
 
 
 class Workspace:

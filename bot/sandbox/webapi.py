@@ -11,9 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bot.emulator.blockkit import BlockError, validate_blocks, validate_view
-from bot.emulator.methods import METHODS
-from bot.emulator.workspace import CHANNEL_NAME_RE, Channel, Ephemeral, Workspace
+from bot.sandbox.blockkit import BlockError, validate_blocks, validate_view
+from bot.sandbox.methods import METHODS
+from bot.sandbox.workspace import CHANNEL_NAME_RE, Channel, Ephemeral, Workspace
 
 Args = dict[str, Any]
 Result = dict[str, Any]
@@ -401,7 +401,7 @@ class WebApi:
         if user not in channel.members:
             raise ApiError("user_not_in_channel")
         text, blocks = self._content(args)
-        self.ws.ephemerals.append(Ephemeral(channel.id, user, text, blocks))
+        self.ws.ephemerals.append(Ephemeral(channel.id, user, text, blocks, self.ws.next_ts()))
         return {"message_ts": self.ws.next_ts()}
 
     def m_chat_update(self, args: Args) -> Result:

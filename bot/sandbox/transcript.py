@@ -1,0 +1,166 @@
+"""What each person in the sandbox would see, as terminal text (with colour where it helps)."""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from bot.sandbox.workspace import Ephemeral, Message, Workspace
+
+EMOJI = {
+    "white_check_mark": "✅",
+    "white_large_square": "⬜",
+    "rotating_light": "🚨",
+    "warning": "⚠️",
+    "hourglass_flowing_sand": "⏳",
+    "alarm_clock": "⏰",
+    "tada": "🎉",
+    "large_green_circle": "🟢",
+    "arrows_counterclockwise": "🔄",
+    "relieved": "😌",
+    "lock": "🔒",
+}
+
+
+@dataclass(frozen=True)
+class Style:
+    colour: bool
+
+    def _wrap(self, code: str, text: str) -> str:
+        return f"\033[{code}m{text}\033[0m" if self.colour else text
+
+    def bold(self, text: str) -> str:
+        return self._wrap("1", text)
+
+    def dim(self, text: str) -> str:
+        return self._wrap("2", text)
+
+    def accent(self, text: str) -> str:
+        return self._wrap("36", text)
+
+    def person(self, text: str) -> str:
+        return self._wrap("35", text)
+
+    def button(self, text: str) -> str:
+        return self._wrap("7", f" {text} ")
+
+
+class Renderer:
+    """Slack mrkdwn and Block Kit -> readable lines for one workspace."""
+
+    def __init__(self, ws: Workspace, style: Style) -> None:
+        self.ws = ws
+        self.style = style
+
+    def name(self, user_id: str) -> str:
+        user = self.ws.users.get(user_id)
+        return user.name if user else user_id
+
+    def mrkdwn(self, text: str) -> str:
+        def token(m: re.Match[str]) -> str:
+            target, _, label = m.group(1).partition("|")
+            if target.startswith("@"):
+                return self.style.person("@" + (label or self.name(target[1:])))
+            if target.startswith("#"):
+                channel = self.ws.channels.get(target[1:])
+                return self.style.accent("#" + (label or (channel.name if channel else target)))
+            if target.startswith("!date"):
+                return label or target
+            if target.startswith("!"):
+                return "@" + (label or target[1:])
+            return f"{label} ({target})" if label else target
+
+        text = re.sub(r"<([^<>]*)>", token, text)
+        text = re.sub(r":([a-z_]+):", lambda m: EMOJI.get(m.group(1), m.group(0)), text)
+        text = re.sub(
+            r"(?<![\w*])\*([^*\n]+)\*(?![\w*])", lambda m: self.style.bold(m.group(1)), text
+        )
+        return html.unescape(text)
+
+    def _text(self, obj: dict[str, Any] | None) -> str:
+        if not obj:
+            return ""
+        return self.mrkdwn(obj["text"]) if obj.get("type") == "mrkdwn" else obj["text"]
+
+    def blocks(
+        self, blocks: list[dict[str, Any]], numbered: list[dict[str, Any]] | None = None
+    ) -> list[str]:
+        """Lines for these blocks; buttons are numbered (and collected) for `click N`."""
+        lines: list[str] = []
+
+        def button(element: dict[str, Any]) -> str:
+            label = element["text"]["text"]
+            if numbered is not None:
+                numbered.append(element)
+                label = f"{len(numbered)}: {label}"
+            return self.style.button(label)
+
+        for block in blocks:
+            kind = block["type"]
+            if kind == "header":
+                lines.append(self.style.bold(block["text"]["text"]))
+            elif kind == "section":
+                text = self._text(block.get("text"))
+                if "fields" in block:
+                    text += ("\n" if text else "") + "\n".join(
+                        self._text(f) for f in block["fields"]
+                    )
+                accessory = block.get("accessory")
+                if accessory and accessory.get("type") == "button":
+                    text += "  " + button(accessory)
+                lines.append(text)
+            elif kind == "context":
+                lines.append(
+                    self.style.dim(
+                        " ".join(self._text(e) for e in block["elements"] if "text" in e)
+                    )
+                )
+            elif kind == "actions":
+                lines.append(
+                    "  ".join(button(e) for e in block["elements"] if e["type"] == "button")
+                )
+            elif kind == "divider":
+                lines.append(self.style.dim("─" * 40))
+            elif kind == "input":
+                lines.append(f"[{block['label']['text']}]")
+        return lines
+
+    def message(
+        self, message: Message | Ephemeral, numbered: list[dict[str, Any]] | None = None
+    ) -> list[str]:
+        body = (
+            self.blocks(message.blocks, numbered) if message.blocks else [self.mrkdwn(message.text)]
+        )
+        files = getattr(message, "files", None) or []
+        if message.blocks and message.text and isinstance(message, Message) and files:
+            body.insert(0, self.mrkdwn(message.text))
+        elif files and message.text:
+            body = [self.mrkdwn(message.text)]
+        body += [f"📎 {f['name']} ({f['length']:,} bytes)" for f in files]
+        return body
+
+
+def transcript(ws: Workspace, who: str, style: Style) -> list[str]:
+    """Everything `who` saw: their channels, what only they saw, their DMs, in order."""
+    user = ws.user_named(who)
+    render = Renderer(ws, style)
+    items: list[tuple[str, str, list[str]]] = []
+    for channel in ws.channels.values():
+        if user.id not in channel.members or channel.name == "general":
+            continue
+        where = f"DM with {ws.bot.name}" if channel.is_im else f"#{channel.name}"
+        for message in channel.messages:
+            author = "postmortem-bot" if message.bot_id else render.name(message.user)
+            items.append((message.ts, f"{where} · {author}", render.message(message)))
+    for ephemeral in (e for e in ws.ephemerals if e.user == user.id):
+        channel = ws.channels[ephemeral.channel]
+        items.append(
+            (ephemeral.ts, f"#{channel.name} · only you can see this", render.message(ephemeral))
+        )
+    lines = []
+    for _, heading, body in sorted(items, key=lambda item: float(item[0] or 0)):
+        lines.append(style.accent(heading))
+        lines += ["    " + line.replace("\n", "\n    ") for line in body]
+    return lines
