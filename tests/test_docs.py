@@ -19,7 +19,7 @@ def settings_table():
 def test_readme_opens_with_the_two_commands():
     first_block = README.split("```")[1]
     commands = [line.split("#")[0].strip() for line in first_block.strip().splitlines()[1:]]
-    assert commands == ["scripts/run", "scripts/test"]
+    assert commands == ["scripts/demo", "scripts/test"]
     for command in commands:
         assert (ROOT / command).exists()
     assert "scripts/test" in (ROOT / ".ci" / "run").read_text()

@@ -194,7 +194,7 @@ def test_an_undeliverable_reminder_is_reported_in_the_channel(slack, bot):
         timeout=4,
         what="the report",
     )
-    assert any("due soon" in m.text for m in dms(slack, "bob"))
+    wait_for(lambda: any("due soon" in m.text for m in dms(slack, "bob")), what="bob's reminder")
     report = next(m.text for m in channel.messages if "could not be delivered" in m.text)
     assert f"<@{slack.user('carol')}>" in report and "channel_not_found" in report
 

@@ -1,0 +1,215 @@
+"""`python -m bot demo`: a whole incident, start to published post-mortem, in the sandbox.
+
+No Slack workspace, tokens or network: the real bot runs in-process against the sandbox Slack,
+three people play the incident, and the transcript shows what each of them saw.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TextIO
+
+from bot.config import Config, load_config
+from bot.sandbox import BOT_TOKEN, SIGNING_SECRET, Emulator
+from bot.sandbox.harness import serve
+from bot.sandbox.server import BOT_SCOPES
+from bot.sandbox.transcript import Style, transcript
+from bot.sections import SECTIONS
+from bot.store import Store
+
+PEOPLE = ("alice", "bob", "carol")
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def manifest_scopes() -> frozenset[str] | None:
+    """The scopes manifest.yml asks for, so the sandbox grants exactly those."""
+    import yaml
+
+    path = ROOT / "manifest.yml"
+    if not path.exists():
+        return None
+    return frozenset(yaml.safe_load(path.read_text())["oauth_config"]["scopes"]["bot"])
+
+
+def sandbox_config(slack: Emulator, data: Path, **settings: str) -> Config:
+    return load_config(
+        {
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": slack.api_url,
+            "DATABASE_PATH": str(data / "incidents.db"),
+            **settings,
+        }
+    )
+
+
+def wait(condition: Callable[[], Any], timeout: float = 15.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if result := condition():
+            return result
+        time.sleep(0.05)
+    raise RuntimeError("the demo waited too long for the bot")
+
+
+# What the team writes into each section, through the guided path.
+WRITTEN = {
+    "summary": {
+        "text": "For 40 minutes, one checkout in three failed with a 500 after config "
+        "push 4512 set the payments TLS pool to zero. We reverted the push."
+    },
+    "description": {
+        "text": "- Checkout API answered 500 to ~35% of requests\n"
+        "- Logs: `TLS pool exhausted (size=0)`\n"
+        "- PagerDuty fired on the 5xx rate"
+    },
+    "impact": {
+        "users_total": "about 18,000 shoppers",
+        "user_segments": "web and app checkout",
+        "geography": "all regions",
+        "revenue_loss": "about $42,000 (estimate)",
+        "support_tickets": "212",
+        "teams": "payments, SRE",
+        "engineer_hours": "11",
+    },
+    "root_cause": {
+        "text": "Config push 4512 set `tls_pool_size: 0` for payments-api.",
+        "why_existed": "The config schema allowed 0.",
+        "why_tests": "No test validates pool sizes in config pushes.",
+    },
+    "contributing": {
+        "factor1": "No alert on TLS pool exhaustion",
+        "how1": "Detection waited for the 5xx alert",
+        "why1": "Pool metrics were never exported",
+    },
+    "five_whys": {
+        "problem": "Checkout failed after a config push.",
+        "why1": "The TLS pool was empty.",
+        "why2": "The push set its size to 0.",
+        "why3": "The schema accepted 0.",
+        "why4": "Schemas are hand-written.",
+        "why5": "No validation step in the config pipeline.",
+    },
+    "went_well": {
+        "detection": "PagerDuty fired within minutes.",
+        "remediation": "The revert was one command.",
+    },
+    "went_wrong": {"response": "Ten minutes passed before someone checked recent pushes."},
+    "prevention": {
+        "tests": "Config validation test for pool sizes",
+        "monitoring": "Alert on TLS pool exhaustion",
+    },
+    "lessons": {
+        "technical": "Config is code: validate it like code.",
+        "process": "Check recent pushes first.",
+    },
+    "acknowledgments": {"text": "Thanks to Bob for the quick revert."},
+    "references": {"external": "Dashboard: checkout-5xx; PagerDuty incident PD-8812"},
+}
+
+
+def play(slack: Emulator, say: Callable[[str], None]) -> str:
+    """The incident, as three people would run it in Slack. Returns the channel name."""
+    say("alice opens the incident")
+    slack.command("alice", "/incident", "start Checkout API returning 500s sev2")
+    channel = wait(
+        lambda: next(
+            (c for c in slack.ws.channels.values() if c.name.startswith("inc-") and c.messages),
+            None,
+        )
+    )
+    name: str = channel.name
+    slack.join("bob", name)
+    slack.join("carol", name)
+    say("bob and carol record the timeline (one entry backdated)")
+    slack.command("bob", "/timeline", "-40m began: config push 4512 rolled out", name)
+    slack.command("bob", "/timeline", "-33m detected: PagerDuty alert on checkout 5xx", name)
+    slack.command("carol", "/timeline", "-25m investigating: api-gw errors, recent pushes", name)
+    slack.command("carol", "/timeline", "-15m root-cause: push 4512 set the TLS pool to 0", name)
+    slack.command("bob", "/timeline", "-8m deployed: reverted push 4512", name)
+    message = slack.say("carol", name, "Status page updated: checkout is recovering")
+    slack.shortcut("alice", "add_to_timeline", name, message)  # a message, kept as it was
+    slack.command("carol", "/timeline", "verified: 5xx back to baseline", name)
+    say("alice names carol post-mortem owner and adds an action item for bob")
+    slack.command("alice", "/incident", "owner @carol", name)
+    due = (datetime.now(UTC) + timedelta(days=3)).date()
+    slack.command(
+        "alice",
+        "/incident",
+        f"action Validate pool sizes in config pushes @bob "
+        f"due {due} immediate why: stops a zero pool reaching production",
+        name,
+    )
+    say("alice resolves it: the post-mortem clock starts")
+    slack.command("alice", "/incident", "resolve", name)
+    wait(lambda: [m for m in channel.messages if m.files])
+    say("carol writes the post-mortem, section by section (/incident write)")
+    for section in SECTIONS:
+        slack.command("carol", "/incident", "write", name)
+        modal = slack.modal("carol")
+        if modal is None:
+            break
+        fields = [b["block_id"] for b in modal["blocks"] if b["type"] == "input"]
+        values = {k: v for k, v in WRITTEN.get(section.key, {}).items() if k in fields}
+        slack.submit("carol", values or {fields[0]: "(to be completed)"})
+    say("the deadline is shortened for the demo: waiting for carol's reminder")
+    wait(
+        lambda: (
+            slack.ws.im(slack.user("carol")).messages
+            and any("due soon" in m.text for m in slack.ws.im(slack.user("carol")).messages)
+        ),
+        timeout=20,
+    )
+    dm = slack.ws.im(slack.user("bob")).messages[0]
+    say("bob marks his action item done from his DM")
+    slack.click("bob", dm, "action_done")
+    say("alice publishes the post-mortem")
+    slack.command("alice", "/incident", "publish", name)
+    wait(lambda: any(m.files and "Final" in m.text for m in channel.messages))
+    return name
+
+
+def run_demo(out: TextIO = sys.stdout, colour: bool | None = None) -> int:
+    style = Style(out.isatty() if colour is None else colour)
+    folder = Path(tempfile.mkdtemp(prefix="postmortem-demo-"))
+    started = time.monotonic()
+
+    def say(text: str) -> None:
+        print(style.dim(f"[{time.monotonic() - started:4.1f}s] ") + text, file=out, flush=True)
+
+    print(style.bold("postmortem-bot demo: a whole incident in the sandbox Slack"), file=out)
+    with Emulator(people=PEOPLE, scopes=manifest_scopes() or BOT_SCOPES) as slack:
+        config = sandbox_config(
+            slack,
+            folder / "data",
+            POSTMORTEM_DEADLINE="20s",
+            REMINDERS_BEFORE="16s,8s",
+            OVERDUE_NUDGE_EVERY="off",
+        )
+        store = Store(config.database_path)
+        try:
+            with serve(slack, config, store) as bot:
+                play(slack, say)
+                bot.settle()
+                bot.publisher.wait_idle()
+        finally:
+            store.close()
+        if slack.problems:
+            print(style.bold("Slack refused something: ") + "; ".join(slack.problems), file=out)
+            return 1
+        for who in PEOPLE:
+            print("\n" + style.bold(f"═══ What {who} saw in Slack ═══"), file=out)
+            for line in transcript(slack.ws, who, style):
+                print(line, file=out)
+    repo = config.data_dir / "postmortems"
+    print("\n" + style.bold("The post-mortem is committed:"), file=out)
+    print(f"  {repo / 'hotfix-001' / 'postmortem.md'}", file=out)
+    print(f"  {repo / 'hotfix-001' / 'hotfix.md'}", file=out)
+    print(f"  (git -C {repo} log --oneline)", file=out)
+    say("done")
+    return 0

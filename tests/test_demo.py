@@ -1,0 +1,36 @@
+"""The README's first command: a whole incident in the sandbox, one process, exit 0."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+
+def test_demo_plays_a_whole_incident_and_commits_the_post_mortem(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "demo"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    for who in ("alice", "bob", "carol"):
+        assert f"═══ What {who} saw in Slack ═══" in out
+    assert "\033[" not in out, "no colour codes when the output is not a terminal"
+    assert "Opening hotfix-001" in out
+    assert "First detection" in out and "Incident began" in out
+    assert "is due in" in out, "a reminder reached an owner during the demo"
+    assert "closed AI-001" in out
+    assert "Final post-mortem of hotfix-001" in out and "Ready: every section written" in out
+    assert "Traceback" not in done.stderr
+    (path,) = re.findall(r"^  (/\S+/hotfix-001/postmortem\.md)$", out, re.MULTILINE)
+    postmortem = Path(path).read_text()
+    assert postmortem.splitlines()[1] == "# Post-Mortem: Checkout API returning 500s"
+    assert "For 40 minutes, one checkout in three failed" in postmortem
+    repo = Path(path).parents[1]
+    log = subprocess.run(
+        ["git", "-C", str(repo), "log", "--format=%s"], capture_output=True, text=True, check=True
+    ).stdout
+    assert log.splitlines()[0] == "hotfix-001: final post-mortem"
