@@ -120,13 +120,18 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="run the bot: HTTP server, or Socket Mode with SLACK_APP_TOKEN")
     sub.add_parser("demo", help="play a whole incident in the sandbox Slack (no workspace needed)")
+    sub.add_parser(
+        "playground", help="an interactive terminal Slack on the sandbox, to try the bot"
+    )
     render_cmd = sub.add_parser("render", help="print an incident's post-mortem draft, offline")
     render_cmd.add_argument("hotfix", help="the incident, e.g. hotfix-001")
     render_cmd.add_argument("--team", help="Slack team id, when the database holds several")
     render_cmd.add_argument("--log", action="store_true", help="print hotfix.md instead")
     args = parser.parse_args(argv)
     logging.basicConfig(
-        level=os.environ.get("LOG_LEVEL", "WARNING" if args.command == "demo" else "INFO").upper(),
+        level=os.environ.get(
+            "LOG_LEVEL", "WARNING" if args.command in ("demo", "playground") else "INFO"
+        ).upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
@@ -136,6 +141,10 @@ def main(argv: list[str] | None = None) -> int:
         from bot.demo import run_demo
 
         return run_demo()
+    if args.command == "playground":
+        from bot.playground import run_playground
+
+        return run_playground()
     return render(args.hotfix, args.team, args.log)
 
 

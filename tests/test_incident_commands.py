@@ -203,8 +203,8 @@ def test_resolve_refuses_times_before_the_start_or_in_the_future(slack, bot, clo
 @pytest.mark.parametrize(
     "text, expected",
     [
-        ("", "/incident start <title>"),
-        ("help", "/incident start <title>"),
+        ("", "/incident start &lt;title&gt;"),
+        ("help", "/incident start &lt;title&gt;"),
         ("launch rockets", "`/incident launch` is not a command"),
         ("start", "An incident needs a title"),
         ("start sev2", "An incident needs a title"),

@@ -203,10 +203,11 @@ class Emulator:
             "response_url": response_url,
             "trigger_id": self.api.issue_trigger(user.id),
         }
+        sent = self.ws.next_ts()  # what the ack shows appears when the command was sent
         reply = self._deliver(
             "slash_commands", form, urlencode(form).encode(), "application/x-www-form-urlencoded"
         )
-        self._record_ack(reply, where.id, user.id)
+        self._record_ack(reply, where.id, user.id, sent)
         return reply
 
     def shortcut(self, who: str, callback_id: str, channel: str, message: Message) -> Reply:
@@ -411,7 +412,9 @@ class Emulator:
         self._responders[key] = (channel_id, user_id)
         return f"{self.base_url}/respond/{key}"
 
-    def _show(self, channel_id: str, user_id: str, payload: dict[str, Any], source: str) -> None:
+    def _show(
+        self, channel_id: str, user_id: str, payload: dict[str, Any], source: str, ts: str = ""
+    ) -> None:
         """What Slack does with an ack body or a response_url post."""
         blocks = payload.get("blocks")
         text = str(payload.get("text", ""))
@@ -425,21 +428,21 @@ class Emulator:
             return
         channel = self.ws.channels[channel_id]
         if payload.get("response_type") == "in_channel":
-            self.ws.post(channel, self.ws.bot.id, text, blocks, bot=True)
+            self.ws.post(channel, self.ws.bot.id, text, blocks, bot=True, ts=ts)
         else:
             with self.ws.lock:
                 self.ws.ephemerals.append(
-                    Ephemeral(channel_id, user_id, text, blocks, self.ws.next_ts())
+                    Ephemeral(channel_id, user_id, text, blocks, ts or self.ws.next_ts())
                 )
 
-    def _record_ack(self, reply: Reply, channel_id: str, user_id: str) -> None:
+    def _record_ack(self, reply: Reply, channel_id: str, user_id: str, ts: str) -> None:
         if reply.seconds > ACK_DEADLINE_S:
             self.problems.append(f"ack took {reply.seconds:.1f}s (operation_timeout)")
         if reply.status != 200:
             self.problems.append(f"ack answered HTTP {reply.status}: {reply.body[:200]}")
             return
         if reply.body:
-            self._show(channel_id, user_id, reply.json or {"text": reply.body}, "ack")
+            self._show(channel_id, user_id, reply.json or {"text": reply.body}, "ack", ts)
 
     def _member_joined(self, channel: Channel, user_id: str) -> None:
         self._events.put(

@@ -196,12 +196,15 @@ class Workspace:
         text: str,
         blocks: list[dict[str, Any]] | None = None,
         bot: bool = False,
+        ts: str = "",
     ) -> Message:
+        """A message in a channel; `ts` places it at an earlier moment (an ack shown late)."""
         message = Message(
-            self.next_ts(), channel.id, user, text, blocks, self.bot_id if bot else None
+            ts or self.next_ts(), channel.id, user, text, blocks, self.bot_id if bot else None
         )
         with self.lock:
             channel.messages.append(message)
+            channel.messages.sort(key=lambda m: float(m.ts))
         return message
 
     def find_message(self, channel: Channel, ts: str) -> Message | None:

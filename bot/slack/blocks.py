@@ -63,7 +63,7 @@ def _header(text: str) -> Block:
 
 
 def help_text() -> str:
-    lines = [f"`{usage}` — {what}" for usage, what in HELP]
+    lines = [f"`{escape(usage)}` — {what}" for usage, what in HELP]
     return "\n".join(lines) + f"\nMilestone keywords: {MILESTONE_HELP}"
 
 
@@ -98,7 +98,7 @@ def topic(incident: Incident) -> str:
 
 def build_kickoff(incident: Incident) -> list[Block]:
     commands = "\n".join(
-        f"• `{usage}` — {what}"
+        f"• `{escape(usage)}` — {what}"
         for usage, what in HELP
         if usage.startswith(
             (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 from slack_bolt import Ack
 
 from bot.errors import BotError, UsageError
-from bot.slack.text import decode, parse_mention, split_args
+from bot.slack.text import decode, escape, parse_mention, split_args
 from bot.store import Store
 
 logger = logging.getLogger(__name__)
@@ -69,6 +70,11 @@ def users_in(words: list[str], usage: str) -> list[str]:
     return users
 
 
+def error_text(error: BotError) -> str:
+    """A workflow error as Slack text: `<title>` shows as typed; the bot's mentions still work."""
+    return re.sub(r"&lt;(@[UW][A-Z0-9]+)&gt;", r"<\1>", escape(str(error)))
+
+
 def replies_errors(handler: Callable[..., None]) -> Callable[..., None]:
     """Run a command handler; a BotError before the ack becomes an ephemeral reply instead.
 
@@ -91,6 +97,6 @@ def replies_errors(handler: Callable[..., None]) -> Callable[..., None]:
             if acked:
                 raise
             logger.info("refused: %s", error)
-            ack(response_type="ephemeral", text=f":warning: {error}")
+            ack(response_type="ephemeral", text=f":warning: {error_text(error)}")
 
     return wrapper

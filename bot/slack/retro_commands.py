@@ -19,7 +19,7 @@ from bot.reminders import Reminders
 from bot.retro import ParsedAction, Retro, parse_action
 from bot.sections import BY_KEY, SECTIONS, find_section
 from bot.slack.drafting import Drafting
-from bot.slack.payloads import Command
+from bot.slack.payloads import Command, error_text
 from bot.slack.retro_blocks import (
     action_line,
     build_action_dm,
@@ -214,7 +214,7 @@ class RetroCommands:
         try:
             item, closed = self.retro.mark_done(team_id, int(body["actions"][0]["value"]))
         except BotError as error:
-            respond(replace_original=False, text=f":warning: {error}")
+            respond(replace_original=False, text=f":warning: {error_text(error)}")
             return
         incident = self.incidents.store.incident(team_id, item.incident_id)
         assert incident is not None

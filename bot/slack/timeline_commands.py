@@ -13,7 +13,7 @@ from slack_sdk.errors import SlackApiError
 from bot.errors import BotError
 from bot.incidents import Incidents
 from bot.slack import blocks
-from bot.slack.payloads import Command, replies_errors
+from bot.slack.payloads import Command, error_text, replies_errors
 from bot.slack.text import decode
 
 logger = logging.getLogger(__name__)
@@ -78,7 +78,7 @@ class TimelineCommands:
             )
         except BotError as error:
             ack()
-            respond(response_type="ephemeral", text=f":warning: {error}")
+            respond(response_type="ephemeral", text=f":warning: {error_text(error)}")
             return
         ack()
         if not new:
