@@ -128,8 +128,14 @@ class Playground:
 
     def do_go(self, name: str) -> None:
         channel = self.slack.channel(name.lstrip("#"))
-        if not self.slack.ws.can_see(self.slack.user(self.me), channel):
+        me = self.slack.user(self.me)
+        if not self.slack.ws.can_see(me, channel):
             raise ValueError(f"#{channel.name} is private and you are not in it.")
+        if me not in channel.members:  # opening a public channel and typing there joins it
+            self.slack.join(self.me, channel.name)
+            self.say(self.style.dim(f"You joined #{channel.name}."))
+            self.bot.settle()
+        self.seen[self.me] |= {m.ts for m in channel.messages}
         self.here = channel.name
         self.do_show("")
 
@@ -153,8 +159,13 @@ class Playground:
         if not 0 <= n < len(self.buttons):
             raise ValueError("No such button: `show` or `dms` numbers them.")
         button, message = self.buttons[n], self.button_messages[n]
+        before = (message.text, str(message.blocks))
         self.slack.click(self.me, message, button["action_id"], button.get("value"))
         self.after()
+        if (message.text, str(message.blocks)) != before:  # Slack updated it in place
+            self.say(self.style.dim("(the message now reads)"))
+            for line in self.render.message(message):
+                self.say("    " + line.replace("\n", "\n    "))
 
     def do_add(self, number: str) -> None:
         message = self.shown[int(number) - 1]
@@ -209,6 +220,7 @@ class Playground:
             reply = self.slack.submit(self.me, values)
             errors = reply.json.get("errors") if reply.json else None
             if not errors:
+                self.say(self.style.accent("✓ Saved."))
                 break
             for field, why in errors.items():
                 self.say(self.style.bold(f"  {field}: {why}"))

@@ -1,0 +1,50 @@
+"""The playground, driven as a person would type into it."""
+
+import subprocess
+import sys
+
+SESSION = """\
+help
+/incident start Search results empty sev2
+go #inc-001-search-results-empty
+/timeline -20m detected: zero-result rate alert
+as bob
+go #inc-001-search-results-empty
+/timeline -10m root-cause: index alias pointed at an empty index
+as alice
+/incident action Alert on zero-result rate @bob due 2027-01-15 immediate
+/incident resolve
+/incident write
+modal
+Search returned nothing for 20 minutes after an index alias swap.
+as bob
+dms
+click 1
+home
+as alice
+/incident draft
+draft
+frobnicate
+/nonsense
+quit
+"""
+
+
+def test_a_session_in_the_playground():
+    done = subprocess.run([sys.executable, "-m", "bot", "playground"], input=SESSION,
+                          capture_output=True, text=True, timeout=120)
+    out = done.stdout
+    assert done.returncode == 0, out + done.stderr
+    assert "Commander @alice" in out  # the kick-off message, as people see it
+    assert "(type `go #inc-001-search-results-empty` to go there)" in out
+    assert "You joined #inc-001-search-results-empty." in out
+    assert "Root cause identified · index alias pointed at an empty index" in out
+    assert "You own AI-001 of hotfix-001" in out or "You own AI-001" in out
+    assert "A modal is open: Executive Summary." in out and "✓ Saved." in out
+    assert "Done. Thank you!" in out  # bob clicked "Mark done" in his DM
+    assert "Post-mortems you own" in out  # the App Home
+    assert "# Post-Mortem: Search results empty" in out
+    assert "Search returned nothing for 20 minutes after an index alias swap." in out
+    assert "`frobnicate` is not a playground command" in out
+    assert "/nonsense is not a command of this app" in out
+    assert "\033[" not in out and "Traceback" not in done.stderr
