@@ -119,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="run the bot: HTTP server, or Socket Mode with SLACK_APP_TOKEN")
+    sub.add_parser("check", help="check settings, the Slack token and scopes, the repository")
     sub.add_parser("demo", help="play a whole incident in the sandbox Slack (no workspace needed)")
     sub.add_parser(
         "playground", help="an interactive terminal Slack on the sandbox, to try the bot"
@@ -137,6 +138,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     if args.command == "run":
         return run()
+    if args.command == "check":
+        from bot.check import run_check
+
+        return run_check(os.environ)
     if args.command == "demo":
         from bot.demo import run_demo
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 BOT = Path(__file__).resolve().parents[1] / "bot"
 # Entry points and the edge: they wire Slack (or the sandbox) to the workflow.
-EDGE = {"slack", "server.py", "__main__.py", "demo.py", "playground.py", "sandbox"}
+EDGE = {"slack", "server.py", "__main__.py", "demo.py", "playground.py", "check.py", "sandbox"}
 SLACK_LIBS = ("slack_bolt", "slack_sdk")
 # What each workflow module may import from the bot package (lower layers only).
 ALLOWED = {

@@ -31,8 +31,13 @@ quit
 
 
 def test_a_session_in_the_playground():
-    done = subprocess.run([sys.executable, "-m", "bot", "playground"], input=SESSION,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "playground"],
+        input=SESSION,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     out = done.stdout
     assert done.returncode == 0, out + done.stderr
     assert "Commander @alice" in out  # the kick-off message, as people see it

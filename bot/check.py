@@ -1,0 +1,173 @@
+"""`python -m bot check`: is this deployment ready? Each problem in plain words, with its fix."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.config import Config, ConfigError, load_config
+from bot.demo import manifest_scopes
+from bot.postmortem import DEFAULT_TEMPLATES, HOTFIX_TEMPLATE, POSTMORTEM_TEMPLATE, environment
+
+
+@dataclass
+class Report:
+    out: TextIO
+    problems: list[str] = field(default_factory=list)
+
+    def ok(self, text: str) -> None:
+        print(f"  ✓ {text}", file=self.out)
+
+    def bad(self, text: str, fix: str) -> None:
+        self.problems.append(text)
+        print(f"  ✗ {text}\n      → {fix}", file=self.out)
+
+
+def check_slack(config: Config, report: Report) -> None:
+    client = WebClient(token=config.bot_token, base_url=config.api_url, timeout=15)
+    try:
+        auth = client.auth_test()
+    except SlackApiError as exc:
+        error = exc.response.get("error")
+        report.bad(
+            f"Slack refused the bot token ({error}).",
+            "Copy the Bot User OAuth Token (xoxb-...) from OAuth & Permissions into "
+            "SLACK_BOT_TOKEN; reinstall the app if it was revoked.",
+        )
+        return
+    except OSError as exc:
+        report.bad(
+            f"Slack is not reachable at {config.api_url} ({exc}).",
+            "Check SLACK_API_URL and this machine's outbound network.",
+        )
+        return
+    report.ok(f"The token works: bot @{auth['user']} in workspace {auth['team']}.")
+    granted = {s.strip() for s in auth.headers.get("x-oauth-scopes", "").split(",") if s.strip()}
+    wanted = manifest_scopes()
+    if wanted is None:
+        report.ok("manifest.yml is not here; scopes not compared.")
+    elif missing := sorted(wanted - granted):
+        report.bad(
+            f"The token lacks scopes manifest.yml asks for: {', '.join(missing)}.",
+            "Add them under OAuth & Permissions (or update the app from manifest.yml), "
+            "then reinstall the app to the workspace.",
+        )
+    else:
+        report.ok(f"The token has every scope manifest.yml asks for ({len(wanted)}).")
+    if config.app_token:
+        app = WebClient(token=config.app_token, base_url=config.api_url, timeout=15)
+        try:
+            app.apps_connections_open(app_token=config.app_token)
+            report.ok("Socket Mode: the app-level token opens a connection.")
+        except SlackApiError as exc:
+            report.bad(
+                f"Socket Mode: the app-level token was refused ({exc.response.get('error')}).",
+                "Create an app-level token with connections:write (Basic Information) "
+                "and enable Socket Mode; put it in SLACK_APP_TOKEN.",
+            )
+
+
+def check_repo(config: Config, report: Report) -> None:
+    if shutil.which("git") is None:
+        report.bad("git is not installed.", "Install git (e.g. `apt-get install git`).")
+        return
+    if not config.repo:
+        folder = config.data_dir / "postmortems"
+        if os.access(config.data_dir if config.data_dir.exists() else Path.cwd(), os.W_OK):
+            report.ok(f"Post-mortems go to a local repository: {folder}")
+        else:
+            report.bad(
+                f"The data folder {config.data_dir} is not writable.",
+                "Point DATABASE_PATH at a writable (persistent) folder.",
+            )
+        return
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
+    listed = subprocess.run(
+        ["git", "ls-remote", "--heads", config.repo],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    if listed.returncode != 0:
+        report.bad(
+            f"The post-mortem repository is not reachable: {' '.join(listed.stderr.split())[:200]}",
+            "Check POSTMORTEM_REPO and the credentials git uses on this machine "
+            "(SSH key or credential helper).",
+        )
+        return
+    with tempfile.TemporaryDirectory() as scratch:
+
+        def git(*args: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run(
+                ["git", "-C", scratch, *args], capture_output=True, text=True, timeout=60, env=env
+            )
+
+        git("init", "-q")
+        git(
+            "-c",
+            "user.name=check",
+            "-c",
+            "user.email=check@localhost",
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-m",
+            "postmortem-bot check",
+        )
+        pushed = git("push", "--dry-run", config.repo, "HEAD:refs/heads/postmortem-bot-check")
+    if pushed.returncode != 0:
+        report.bad(
+            f"The post-mortem repository is read-only for this machine: "
+            f"{' '.join(pushed.stderr.split())[:200]}",
+            "Give the bot's credentials push access to POSTMORTEM_REPO.",
+        )
+    else:
+        report.ok(
+            f"The post-mortem repository is reachable and writable: {config.repo} "
+            f"(branch {config.branch})."
+        )
+
+
+def check_templates(config: Config, report: Report) -> None:
+    folder = config.templates_dir or DEFAULT_TEMPLATES
+    env = environment(folder)
+    for name in (POSTMORTEM_TEMPLATE, HOTFIX_TEMPLATE):
+        try:
+            env.get_template(name)
+        except Exception as exc:  # jinja2 reports syntax and missing files several ways
+            report.bad(
+                f"Template {folder / name}: {exc}",
+                "Fix the template, or unset TEMPLATES_DIR to use the bundled one.",
+            )
+            return
+    report.ok(f"Templates compile: {folder}")
+
+
+def run_check(env: Mapping[str, str], out: TextIO = sys.stdout) -> int:
+    print("postmortem-bot check", file=out)
+    try:
+        config = load_config(env)
+    except ConfigError as error:
+        print(f"  ✗ {error}\n      → Set it (see the settings table in README.md).", file=out)
+        return 2
+    report = Report(out)
+    report.ok(f"Settings are valid ({'Socket Mode' if config.socket_mode else 'HTTP mode'}).")
+    check_slack(config, report)
+    check_repo(config, report)
+    check_templates(config, report)
+    if report.problems:
+        print(f"{len(report.problems)} problem(s) to fix.", file=out)
+        return 1
+    print("Ready to run: python -m bot run", file=out)
+    return 0

@@ -1,0 +1,51 @@
+"""`python -m bot check` against the sandbox: what is right, what is wrong and how to fix it."""
+
+import io
+import subprocess
+
+from bot.check import run_check
+from bot.sandbox import BOT_TOKEN, SIGNING_SECRET, Emulator
+from tests.conftest import manifest_scopes
+
+
+def env_for(slack, tmp_path, **extra):
+    return {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack.api_url,
+        "DATABASE_PATH": str(tmp_path / "data" / "x.db"),
+        **extra,
+    }
+
+
+def check(env):
+    out = io.StringIO()
+    return run_check(env, out), out.getvalue()
+
+
+def test_a_ready_deployment(slack, tmp_path):
+    remote = tmp_path / "pm.git"
+    subprocess.run(["git", "init", "--bare", "-q", str(remote)], check=True)
+    code, out = check(env_for(slack, tmp_path, POSTMORTEM_REPO=str(remote)))
+    assert code == 0, out
+    assert "✓ The token works: bot @postmortem in workspace acme." in out
+    assert "every scope manifest.yml asks for" in out
+    assert "reachable and writable" in out and "Templates compile" in out
+    assert "Ready to run" in out
+
+
+def test_each_problem_is_named_with_its_fix(tmp_path):
+    with Emulator(scopes=manifest_scopes() - {"files:write", "pins:write"}) as slack:
+        code, out = check(env_for(slack, tmp_path, POSTMORTEM_REPO=str(tmp_path / "nowhere")))
+    assert code == 1
+    assert "lacks scopes manifest.yml asks for: files:write, pins:write" in out
+    assert "reinstall the app" in out
+    assert "not reachable" in out and "POSTMORTEM_REPO" in out
+
+
+def test_a_refused_token_and_a_bad_setting(slack, tmp_path):
+    code, out = check(env_for(slack, tmp_path, SLACK_BOT_TOKEN="xoxb-revoked"))
+    assert code == 1 and "Slack refused the bot token (invalid_auth)" in out
+    code, out = check(env_for(slack, tmp_path, PORT="http"))
+    assert code == 2 and "PORT: expected a port number" in out
+    assert BOT_TOKEN not in out
