@@ -7,10 +7,10 @@ import logging
 import os
 import signal
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from types import FrameType
 
 from bot.config import ConfigError, load_config
+from bot.logs import configure as configure_logs
 
 logger = logging.getLogger("bot")
 
@@ -27,6 +27,7 @@ def run() -> int:
         return 2
 
     # Slack imports stay here so that `--help` and config errors are instant.
+    from bot.logs import ContextExecutor
     from bot.publish import Publisher
     from bot.scheduler import ReminderScheduler
     from bot.server import Health, create_http_server, create_wsgi
@@ -40,7 +41,7 @@ def run() -> int:
 
     store = Store(config.database_path)
     health = Health(store)
-    listeners = ThreadPoolExecutor(max_workers=16, thread_name_prefix="listener")
+    listeners = ContextExecutor(max_workers=16, thread_name_prefix="listener")
     publisher = Publisher(repo_for(config)).start()
     app = create_app(config, store, publisher, listener_executor=listeners)
     replan_reminders(config, store)
@@ -129,13 +130,15 @@ def main(argv: list[str] | None = None) -> int:
     render_cmd.add_argument("--team", help="Slack team id, when the database holds several")
     render_cmd.add_argument("--log", action="store_true", help="print hotfix.md instead")
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=os.environ.get(
-            "LOG_LEVEL", "WARNING" if args.command in ("demo", "playground") else "INFO"
-        ).upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    quiet = args.command in ("demo", "playground", "check", "render")
+    configure_logs(
+        level=os.environ.get("LOG_LEVEL", "WARNING" if quiet else "INFO"),
+        json_lines=os.environ.get("LOG_FORMAT", "text" if quiet else "json") == "json",
+        secrets=[
+            os.environ.get(n)
+            for n in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN")
+        ],
     )
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     if args.command == "run":
         return run()
     if args.command == "check":

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from bot.errors import NotAllowed, NotAnIncidentChannel, NotFound, UsageError
+from bot.logs import bind_incident
 from bot.models import Entry, Incident, Milestone, Severity, Status
 from bot.store import Store
 from bot.timeline import check_text, parse_entry, split_milestone, split_time
 
 Clock = Callable[[], datetime]
+logger = logging.getLogger(__name__)
 
 MAX_TITLE = 200
 
@@ -84,7 +87,7 @@ class Incidents:
             )
         if len(title) > MAX_TITLE:
             raise UsageError(f"That title is {len(title)} characters; keep it under {MAX_TITLE}.")
-        return self.store.create_incident(
+        incident = self.store.create_incident(
             team_id=team_id,
             title=title,
             severity=severity,
@@ -92,6 +95,9 @@ class Incidents:
             user_id=user_id,
             started_at=self.clock(),
         )
+        bind_incident(incident.hotfix_id)
+        logger.info("incident opened (%s, private=%s)", severity.value, private)
+        return incident
 
     def attach_channel(self, incident: Incident, channel_id: str, channel_name: str) -> Incident:
         now = self.clock()
@@ -117,6 +123,7 @@ class Incidents:
         incident = self.store.incident_by_channel(team_id, channel_id)
         if incident is None:
             raise NotAnIncidentChannel(command)
+        bind_incident(incident.hotfix_id)
         return incident
 
     def visible_open(self, team_id: str, user_id: str) -> list[Incident]:
@@ -135,6 +142,7 @@ class Incidents:
         parsed = parse_entry(text, self.clock())
         if parsed.at < incident.started_at - timedelta(days=30):
             raise UsageError("That time is more than 30 days before the incident was opened.")
+        logger.info("timeline entry (%s)", parsed.milestone or "event")
         if parsed.milestone is Milestone.BEGAN:
             began = next(e for e in self.entries(incident) if e.milestone is Milestone.BEGAN)
             return self.store.update_entry(
@@ -241,6 +249,7 @@ class Incidents:
             milestone=Milestone.RESOLVED,
             source="system",
         )
+        logger.info("resolved at %s", at.isoformat())
         return self.store.update_incident(
             incident.team_id,
             incident.id,

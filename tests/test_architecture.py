@@ -16,7 +16,8 @@ ALLOWED = {
     "timeline": {"errors", "models"},
     "migrations": set(),
     "store": {"migrations", "models"},
-    "incidents": {"errors", "models", "store", "timeline"},
+    "logs": set(),
+    "incidents": {"errors", "logs", "models", "store", "timeline"},
 }
 
 

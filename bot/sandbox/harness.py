@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,6 +12,7 @@ from typing import Any
 
 from bot.config import Config
 from bot.incidents import utcnow
+from bot.logs import ContextExecutor
 from bot.publish import Publisher
 from bot.sandbox.server import Emulator
 from bot.scheduler import ReminderScheduler
@@ -35,7 +35,7 @@ class RunningBot:
     scheduler: ReminderScheduler
 
 
-class TrackingExecutor(ThreadPoolExecutor):
+class TrackingExecutor(ContextExecutor):
     """Bolt's listener pool, counting work in flight so tests can wait until the bot is idle."""
 
     def __init__(self) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
+from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import Any
 
@@ -15,6 +17,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
+from bot import logs
 from bot.config import Config
 from bot.drafts import Drafts
 from bot.incidents import Clock, Incidents, utcnow
@@ -78,6 +81,24 @@ def handle_error(error: Exception, response: BoltResponse | None) -> None:
         response.headers["content-type"] = ["application/json;charset=utf-8"]
 
 
+def log_request(body: dict[str, Any], next: Callable[[], None]) -> None:
+    """One line per request from Slack, with an id that every line of its work carries."""
+    logs.request_id.set(uuid.uuid4().hex[:12])
+    logs.incident.set(None)
+    kind = body.get("command") or body.get("type") or "request"
+    detail = (
+        (body.get("actions") or [{}])[0].get("action_id")
+        or body.get("callback_id")
+        or (body.get("view") or {}).get("callback_id")
+        or (body.get("event") or {}).get("type")
+        or ""
+    )
+    team = body.get("team_id") or (body.get("team") or {}).get("id", "")
+    user = body.get("user_id") or (body.get("user") or {}).get("id", "")
+    logger.info("slack %s %s team=%s user=%s", kind, detail, team, user)
+    next()
+
+
 def register(
     app: App,
     incidents: Incidents,
@@ -110,6 +131,7 @@ def register(
 
     app.event("member_joined_channel")(handle_membership)
     app.event("member_left_channel")(handle_membership)
+    app.use(log_request)
     app.error(handle_error)
 
 

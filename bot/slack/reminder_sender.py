@@ -14,6 +14,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.logs import bind_incident
 from bot.models import Incident, Status
 from bot.reminders import (
     ACTION,
@@ -75,6 +76,8 @@ class ReminderSender:
             return []  # already sent, cancelled, or taken
         incident = self.store.incident(reminder.team_id, reminder.incident_id)
         now = self.clock()
+        if incident is not None:
+            bind_incident(incident.hotfix_id)
         if incident is None or (
             reminder.kind in DEADLINE_KINDS
             and (

@@ -1,0 +1,92 @@
+"""Logs: one JSON line per event, with the request and incident it belongs to, never a secret."""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import re
+import sys
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
+incident: contextvars.ContextVar[str | None] = contextvars.ContextVar("incident", default=None)
+
+_TOKEN_RE = re.compile(r"\b(xox[abposr]|xapp)-[A-Za-z0-9-]+")
+T = TypeVar("T")
+
+
+def bind_incident(hotfix_id: str) -> None:
+    """Say which incident the rest of this request's log lines are about."""
+    incident.set(hotfix_id)
+
+
+class Redact(logging.Filter):
+    """Removes Slack tokens, and the given secrets, from every message and traceback."""
+
+    def __init__(self, secrets: Iterable[str | None] = ()) -> None:
+        super().__init__()
+        self.secrets = [s for s in secrets if s and len(s) >= 6]
+
+    def clean(self, text: str) -> str:
+        text = _TOKEN_RE.sub("[redacted]", text)
+        for secret in self.secrets:
+            text = text.replace(secret, "[redacted]")
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = self.clean(record.getMessage())
+        record.args = ()
+        if record.exc_info:
+            record.exc_text = self.clean(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        return True
+
+
+class JsonLines(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        for key, var in (("request_id", request_id), ("incident", incident)):
+            if value := var.get():
+                line[key] = value
+        if record.exc_text:
+            line["error"] = record.exc_text
+        return json.dumps(line, ensure_ascii=False)
+
+
+class Text(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        tags = " ".join(
+            f"{k}={v}"
+            for k, v in (("request", request_id.get()), ("incident", incident.get()))
+            if v
+        )
+        base = f"{self.formatTime(record)} {record.levelname} {record.name}: {record.getMessage()}"
+        text = f"{base} [{tags}]" if tags else base
+        return f"{text}\n{record.exc_text}" if record.exc_text else text
+
+
+def configure(level: str, json_lines: bool, secrets: Iterable[str | None] = ()) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonLines() if json_lines else Text())
+    handler.addFilter(Redact(secrets))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+class ContextExecutor(ThreadPoolExecutor):
+    """A thread pool whose tasks keep the submitter's context (request id, incident)."""
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        context = contextvars.copy_context()
+        return super().submit(context.run, fn, *args, **kwargs)
