@@ -27,7 +27,6 @@ def run() -> int:
         return 2
 
     # Slack imports stay here so that `--help` and config errors are instant.
-    from bot.logs import ContextExecutor
     from bot.publish import Publisher
     from bot.scheduler import ReminderScheduler
     from bot.server import Health, create_http_server, create_wsgi
@@ -37,11 +36,12 @@ def run() -> int:
         replan_reminders,
         repo_for,
     )
+    from bot.slack.executor import ListenerExecutor
     from bot.store import Store
 
     store = Store(config.database_path)
     health = Health(store)
-    listeners = ContextExecutor(max_workers=16, thread_name_prefix="listener")
+    listeners = ListenerExecutor(max_workers=16, thread_name_prefix="listener")
     publisher = Publisher(repo_for(config)).start()
     app = create_app(config, store, publisher, listener_executor=listeners)
     replan_reminders(config, store)

@@ -142,7 +142,7 @@ class Incidents:
         parsed = parse_entry(text, self.clock())
         if parsed.at < incident.started_at - timedelta(days=30):
             raise UsageError("That time is more than 30 days before the incident was opened.")
-        logger.info("timeline entry (%s)", parsed.milestone or "event")
+        logger.debug("timeline entry (%s)", parsed.milestone or "event")
         if parsed.milestone is Milestone.BEGAN:
             began = next(e for e in self.entries(incident) if e.milestone is Milestone.BEGAN)
             return self.store.update_entry(

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import contextvars
 import json
 import logging
+import logging.handlers
+import queue
 import re
 import sys
 from collections.abc import Callable, Iterable
@@ -46,6 +49,21 @@ class Redact(logging.Filter):
         return True
 
 
+class Capture(logging.Filter):
+    """Keeps the request and incident on the record, for the thread that writes it out."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = request_id.get()
+        record.incident = incident.get()
+        return True
+
+
+def _tags(record: logging.LogRecord) -> list[tuple[str, str]]:
+    return [
+        (key, value) for key in ("request_id", "incident") if (value := getattr(record, key, None))
+    ]
+
+
 class JsonLines(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, Any] = {
@@ -54,9 +72,7 @@ class JsonLines(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
-        for key, var in (("request_id", request_id), ("incident", incident)):
-            if value := var.get():
-                line[key] = value
+        line.update(_tags(record))
         if record.exc_text:
             line["error"] = record.exc_text
         return json.dumps(line, ensure_ascii=False)
@@ -64,24 +80,32 @@ class JsonLines(logging.Formatter):
 
 class Text(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        tags = " ".join(
-            f"{k}={v}"
-            for k, v in (("request", request_id.get()), ("incident", incident.get()))
-            if v
-        )
+        tags = " ".join(f"{k}={v}" for k, v in _tags(record))
         base = f"{self.formatTime(record)} {record.levelname} {record.name}: {record.getMessage()}"
         text = f"{base} [{tags}]" if tags else base
         return f"{text}\n{record.exc_text}" if record.exc_text else text
 
 
 def configure(level: str, json_lines: bool, secrets: Iterable[str | None] = ()) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonLines() if json_lines else Text())
-    handler.addFilter(Redact(secrets))
+    """Log through a queue: request threads only enqueue, one thread formats and writes."""
+    global _listener
+    stream = logging.StreamHandler(sys.stderr)
+    stream.setFormatter(JsonLines() if json_lines else Text())
+    stream.addFilter(Redact(secrets))
+    queued = logging.handlers.QueueHandler(queue.SimpleQueue())
+    queued.addFilter(Capture())
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = [queued]
     root.setLevel(level.upper())
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    if _listener is not None:
+        _listener.stop()
+    _listener = logging.handlers.QueueListener(queued.queue, stream, respect_handler_level=True)
+    _listener.start()
+    atexit.register(_listener.stop)
+
+
+_listener: logging.handlers.QueueListener | None = None
 
 
 class ContextExecutor(ThreadPoolExecutor):

@@ -204,7 +204,7 @@ class Playground:
         raise ValueError("No draft yet: resolve an incident or type /incident draft.")
 
     def do_modal(self, _: str) -> None:
-        view = self.slack.modal(self.me)
+        view = self.slack.modal(self.me, wait=0)
         if view is None:
             raise ValueError("You have no modal open.")
         while view is not None:
@@ -327,7 +327,7 @@ class Playground:
         ]
         if new_channels:
             self.say(self.style.dim(f"  (type `go #{new_channels[-1].name}` to go there)"))
-        modal = self.slack.modal(self.me)
+        modal = self.slack.modal(self.me, wait=0)
         if modal:
             title = modal["title"]["text"]
             self.say(self.style.bold(f"A modal is open: {title}.") + " Type `modal` to fill it.")

@@ -64,9 +64,15 @@ def _entry(row: dict[str, Any]) -> Entry:
 
 
 def _insert(db: Database, table: str, row: dict[str, Any]) -> int:
-    rowid = db.table(table).insert(row).last_rowid
-    assert rowid is not None
-    return rowid
+    """A plain INSERT: sqlite-utils' insert() inspects the table first, which costs more than
+    the write itself on the command path."""
+    columns = ", ".join(f"[{c}]" for c in row)
+    marks = ", ".join("?" for _ in row)
+    cursor = db.conn.execute(
+        f"INSERT INTO [{table}] ({columns}) VALUES ({marks})", list(row.values())
+    )
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
 
 
 class Store:
@@ -78,6 +84,8 @@ class Store:
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self._writer = threading.RLock()  # nested write() calls in one thread are savepoints
+        self._known: dict[tuple[str, str], tuple[str, str | None]] = {}  # users, by (team, id)
         db = self.db
         db.enable_wal()
         migrations.apply(db)
@@ -112,7 +120,15 @@ class Store:
         threads and processes; waiting writers queue on the busy timeout.
         """
         db = self.db
-        db.conn.execute("BEGIN IMMEDIATE")
+        # Writers in this process queue on a lock (handed over at once), not on SQLite's busy
+        # handler, which sleeps in steps of up to 100 ms; other processes still meet the
+        # busy timeout.
+        self._writer.acquire()
+        try:
+            db.conn.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self._writer.release()
+            raise
         try:
             yield db
         except BaseException:
@@ -120,6 +136,8 @@ class Store:
             raise
         else:
             db.conn.execute("COMMIT")
+        finally:
+            self._writer.release()
 
     def _one(self, sql: str, params: list[Any]) -> dict[str, Any] | None:
         rows = list(self.db.query(sql, params))
@@ -300,7 +318,15 @@ class Store:
             entry_id = self._insert_entry(
                 db, team_id=incident.team_id, incident_id=incident.id, **fields
             )
-        return self.entry(incident.team_id, entry_id)
+        return Entry(  # as stored, without reading it back
+            id=entry_id,
+            incident_id=incident.id,
+            at=fields["at"].astimezone(UTC),
+            text=fields["text"],
+            author_id=fields["author_id"],
+            milestone=fields["milestone"],
+            source=fields["source"],
+        )
 
     def entry(self, team_id: str, entry_id: int) -> Entry:
         row = self._one("SELECT * FROM timeline WHERE team_id = ? AND id = ?", [team_id, entry_id])
@@ -403,13 +429,16 @@ class Store:
         self, team_id: str, user_id: str, name: str, real_name: str | None = None
     ) -> None:
         """Keep a person's handle (and real name, once Slack told us) for names in drafts."""
-        known = self._one(
-            "SELECT name, real_name FROM users WHERE team_id = ? AND user_id = ?",
-            [team_id, user_id],
-        )
-        if not name or (
-            known and known["name"] == name and (not real_name or known["real_name"] == real_name)
-        ):
+        key = (team_id, user_id)
+        known = self._known.get(key)
+        if known is None:
+            found = self._one(
+                "SELECT name, real_name FROM users WHERE team_id = ? AND user_id = ?",
+                [team_id, user_id],
+            )
+            known = (found["name"], found["real_name"]) if found else ("", None)
+            self._known[key] = known
+        if not name or (known[0] == name and (not real_name or known[1] == real_name)):
             return  # nothing new: no write (commands stay fast while another writer holds the lock)
         row: dict[str, Any] = {
             "team_id": team_id,
@@ -421,6 +450,7 @@ class Store:
             row["real_name"] = real_name
         with self.write() as db:
             db.table("users").upsert(row, pk=("team_id", "user_id"))
+        self._known[key] = (name, real_name or known[1])
 
     def user_name(self, team_id: str, user_id: str) -> str | None:
         """The person's handle as they typed it (for decoding mentions)."""

@@ -23,7 +23,12 @@ def open_incident(slack, who="alice", text="start Checkout API returning 500s se
     assert reply.status == 200
     channel = wait_for(
         lambda: next(
-            (c for cid, c in slack.ws.channels.items() if cid not in before and c.messages), None
+            (
+                c
+                for cid, c in slack.ws.channels.items()
+                if cid not in before and not c.is_im and c.messages
+            ),
+            None,
         ),
         what="the incident channel and its kick-off message",
     )

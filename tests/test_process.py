@@ -97,7 +97,7 @@ def test_run_serves_commands_over_http_and_stops_cleanly_on_sigterm(tmp_path, sl
     assert BOT_TOKEN not in bot.output and SIGNING_SECRET not in bot.output
     lines = [json.loads(line) for line in bot.output.splitlines() if line.startswith("{")]
     assert lines and len(lines) == len(bot.output.splitlines()), "one JSON object per line"
-    request = next(entry for entry in lines if entry["msg"].startswith("slack /timeline"))
-    entry = next(entry for entry in lines if entry["msg"].startswith("timeline entry"))
-    assert entry["request_id"] == request["request_id"] and entry["incident"] == "hotfix-001"
+    request = next(entry for entry in lines if entry["msg"].startswith("slack /incident"))
+    opened = next(entry for entry in lines if entry["msg"].startswith("incident opened"))
+    assert opened["request_id"] == request["request_id"] and opened["incident"] == "hotfix-001"
     assert {entry["level"] for entry in lines} <= {"info", "warning"}

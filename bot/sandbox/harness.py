@@ -12,12 +12,12 @@ from typing import Any
 
 from bot.config import Config
 from bot.incidents import utcnow
-from bot.logs import ContextExecutor
 from bot.publish import Publisher
 from bot.sandbox.server import Emulator
 from bot.scheduler import ReminderScheduler
 from bot.server import Health, create_http_server, create_wsgi, stop_http_server
 from bot.slack.app import create_app, create_reminder_sender, repo_for
+from bot.slack.executor import ListenerExecutor
 from bot.slack.reminder_sender import ReminderSender
 from bot.store import Store
 
@@ -35,11 +35,11 @@ class RunningBot:
     scheduler: ReminderScheduler
 
 
-class TrackingExecutor(ContextExecutor):
+class TrackingExecutor(ListenerExecutor):
     """Bolt's listener pool, counting work in flight so tests can wait until the bot is idle."""
 
     def __init__(self) -> None:
-        super().__init__(max_workers=8, thread_name_prefix="listener")
+        super().__init__(max_workers=16, thread_name_prefix="listener")
         self.pending = 0
         self._count = threading.Lock()
 
@@ -75,7 +75,7 @@ def serve(
     app = create_app(config, store, publisher, listener_executor=executor, clock=clock or utcnow)
     health = Health(store)
     health.ready = True
-    server = create_http_server(create_wsgi(app, health), "127.0.0.1", 0, threads=8)
+    server = create_http_server(create_wsgi(app, health), "127.0.0.1", 0, threads=16)
     threading.Thread(target=server.run, daemon=True).start()
     url = f"http://127.0.0.1:{server.effective_port}"
     slack.app_url = url + "/slack/events"

@@ -287,15 +287,20 @@ class Emulator:
             "token": "deprecated-verification-token",
         }
 
-    def modal(self, who: str) -> dict[str, Any] | None:
-        """The modal `who` has open on top, if any."""
-        stack = self.api.open_views.get(self.user(who)) or []
-        return self.api.views[stack[-1]] if stack else None
+    def modal(self, who: str, wait: float = 2.0) -> dict[str, Any] | None:
+        """The modal `who` has open on top, waiting up to `wait` s for the bot to open one
+        (it does so after its ack, as Slack apps must)."""
+        deadline = time.monotonic() + wait
+        while True:
+            stack = self.api.open_views.get(self.user(who)) or []
+            if stack or time.monotonic() >= deadline:
+                return self.api.views[stack[-1]] if stack else None
+            time.sleep(0.01)
 
     def submit(self, who: str, values: dict[str, Any]) -> Reply:
         """`who` fills the top modal's inputs (by block_id) and presses its submit button."""
         user = self.ws.user_named(who)
-        view = self.modal(who)
+        view = self.modal(who, wait=0)
         if view is None:
             raise AssertionError(f"{who} has no modal open")
         state: dict[str, Any] = {}

@@ -27,6 +27,7 @@ from bot.reminders import Reminders, Settings
 from bot.retro import Retro
 from bot.slack.channels import Channels
 from bot.slack.drafting import Drafting
+from bot.slack.executor import acks_at_once
 from bot.slack.incident_commands import IncidentCommands
 from bot.slack.reminder_blocks import ReminderIds
 from bot.slack.reminder_commands import ReminderCommands
@@ -109,18 +110,18 @@ def register(
     incident = IncidentCommands(incidents, channels, retro, retro.reminders)
     timeline = TimelineCommands(incidents)
 
-    app.command("/incident")(incident.handle_incident)
-    app.command("/timeline")(timeline.handle_timeline)
-    app.shortcut("add_to_timeline")(timeline.handle_add_to_timeline)
-    app.action(Ids.WRITE_SECTION)(retro.handle_write_button)
-    app.action(Ids.ADD_ACTION)(retro.handle_add_action_button)
-    app.action(Ids.POST_DRAFT)(retro.handle_draft_button)
-    app.action(Ids.ACTION_DONE)(retro.handle_action_done)
-    app.view(Ids.SECTION_MODAL)(retro.handle_section_submission)
-    app.view(Ids.ACTION_MODAL)(retro.handle_action_submission)
-    app.action(ReminderIds.WRITE_NEXT)(reminders.handle_write_next)
-    app.action(ReminderIds.LATEST_DRAFT)(reminders.handle_latest_draft)
-    app.event("app_home_opened")(reminders.handle_home_opened)
+    app.command("/incident")(acks_at_once(incident.handle_incident))
+    app.command("/timeline")(acks_at_once(timeline.handle_timeline))
+    app.shortcut("add_to_timeline")(acks_at_once(timeline.handle_add_to_timeline))
+    app.action(Ids.WRITE_SECTION)(acks_at_once(retro.handle_write_button))
+    app.action(Ids.ADD_ACTION)(acks_at_once(retro.handle_add_action_button))
+    app.action(Ids.POST_DRAFT)(acks_at_once(retro.handle_draft_button))
+    app.action(Ids.ACTION_DONE)(acks_at_once(retro.handle_action_done))
+    app.view(Ids.SECTION_MODAL)(acks_at_once(retro.handle_section_submission))
+    app.view(Ids.ACTION_MODAL)(acks_at_once(retro.handle_action_submission))
+    app.action(ReminderIds.WRITE_NEXT)(acks_at_once(reminders.handle_write_next))
+    app.action(ReminderIds.LATEST_DRAFT)(acks_at_once(reminders.handle_latest_draft))
+    app.event("app_home_opened")(acks_at_once(reminders.handle_home_opened))
 
     def handle_membership(event: dict[str, Any], body: dict[str, Any]) -> None:
         team_id = body.get("team_id") or event.get("team", "")
@@ -129,8 +130,8 @@ def register(
                 team_id, event["channel"], event["user"], event["type"] == "member_joined_channel"
             )
 
-    app.event("member_joined_channel")(handle_membership)
-    app.event("member_left_channel")(handle_membership)
+    app.event("member_joined_channel")(acks_at_once(handle_membership))
+    app.event("member_left_channel")(acks_at_once(handle_membership))
     app.use(log_request)
     app.error(handle_error)
 

@@ -1,0 +1,330 @@
+"""Benchmarks, run on demand: `python bench/bench.py` prints a table (never part of the tests).
+
+1. Ack latency of `/timeline` at 16 concurrent requests over real HTTP, the sandbox's Web API
+   answering every call after 250 ms, against a bare Bolt app that only acks, on the same server.
+2. The same with a database of 10,000 incidents and 1,000,000 timeline entries; rendering and
+   posting the draft of an incident with 5,000 entries while commands keep coming.
+3. Start-up to a ready /healthz, and the idle memory of the process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bot.demo import manifest_scopes, sandbox_config  # noqa: E402
+from bot.sandbox import BOT_TOKEN, SIGNING_SECRET, Emulator  # noqa: E402
+from bot.sandbox.harness import serve  # noqa: E402
+from bot.store import Store, to_db  # noqa: E402
+
+CONCURRENCY = 16
+API_DELAY_S = 0.25
+
+
+def timeline_body(slack: Emulator, channel_id: str, n: int) -> bytes:
+    alice = slack.ws.user_named("alice")
+    return urlencode(
+        {
+            "team_id": slack.ws.team_id,
+            "channel_id": channel_id,
+            "channel_name": "inc",
+            "user_id": alice.id,
+            "user_name": alice.name,
+            "command": "/timeline",
+            "text": f"load entry {n}",
+            "response_url": f"{slack.base_url}/respond/none",
+            "trigger_id": "1.2.3",
+            "api_app_id": "A0POSTMORTEM",
+        }
+    ).encode()
+
+
+def load(slack: Emulator, url: str, channel_id: str, requests: int) -> list[float]:
+    """`requests` signed /timeline commands, CONCURRENCY at a time: each one's ack latency."""
+    slack.app_url = url
+
+    def one(n: int) -> float:
+        reply = slack.send(timeline_body(slack, channel_id, n), "application/x-www-form-urlencoded")
+        if reply.status != 200:
+            raise RuntimeError(f"HTTP {reply.status}: {reply.body[:200]}")
+        return reply.seconds
+
+    with ThreadPoolExecutor(CONCURRENCY) as pool:
+        return list(pool.map(one, range(requests)))
+
+
+@contextmanager
+def process(slack: Emulator, data: Path, *args: str, **settings: str) -> Iterator[str]:
+    """A server process (the bot, or the bare app) on a free port; yields its events URL."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {
+        **os.environ,
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack.api_url,
+        "PORT": str(port),
+        "DATABASE_PATH": str(data / "incidents.db"),
+        **settings,
+    }
+    child = subprocess.Popen(
+        [sys.executable, *args],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
+                    break
+            except OSError:
+                time.sleep(0.02)
+        yield f"http://127.0.0.1:{port}/slack/events"
+    finally:
+        child.send_signal(signal.SIGTERM)
+        child.wait(30)
+
+
+def stats(latencies: list[float]) -> dict[str, float]:
+    ordered = sorted(latencies)
+    return {
+        "median": statistics.median(ordered),
+        "p99": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))],
+        "max": ordered[-1],
+    }
+
+
+def fill(store: Store, team_id: str, incidents: int, entries: int) -> None:
+    """A big database, written directly (what years of incidents look like)."""
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    per = max(1, entries // incidents)
+    with store.write() as db:
+        db.conn.executemany(
+            "INSERT INTO incidents (team_id, number, title, severity, status, private, "
+            "commander_id, created_by, started_at, channel_id, channel_name) "
+            "VALUES (?, ?, ?, 'sev3', 'resolved', 0, 'U1', 'U1', ?, ?, ?)",
+            [
+                (
+                    team_id,
+                    n + 1000,
+                    f"old incident {n}",
+                    to_db(start + timedelta(hours=n)),
+                    f"COLD{n:06d}",
+                    f"inc-old-{n}",
+                )
+                for n in range(incidents)
+            ],
+        )
+        ids = [r[0] for r in db.execute("SELECT id FROM incidents WHERE number >= 1000")]
+        rows = (
+            (
+                team_id,
+                incident_id,
+                to_db(start + timedelta(minutes=k)),
+                f"entry {k}",
+                "U1",
+                "command",
+            )
+            for incident_id in ids
+            for k in range(per)
+        )
+        db.conn.executemany(
+            "INSERT INTO timeline (team_id, incident_id, at, text, author_id, "
+            "source) VALUES (?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+
+
+def open_incident(slack: Emulator) -> str:
+    slack.command("alice", "/incident", "start Benchmark incident sev3")
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        for channel in slack.ws.channels.values():
+            if channel.name.startswith("inc-") and channel.messages:
+                return channel.id
+        time.sleep(0.05)
+    raise RuntimeError("no incident channel")
+
+
+def bot_latencies(data: Path, requests: int, big: bool) -> tuple[dict[str, float], int, int]:
+    data.mkdir(parents=True, exist_ok=True)
+    with Emulator(scopes=manifest_scopes() or frozenset()) as slack:
+        if big:
+            store = Store(data / "incidents.db")
+            t = time.monotonic()
+            fill(store, slack.ws.team_id, 10_000, 1_000_000)
+            store.close()
+            print(
+                f"  (filled 10,000 incidents and 1,000,000 entries in "
+                f"{time.monotonic() - t:.0f} s)",
+                flush=True,
+            )
+        with process(slack, data, "-m", "bot", "run") as url:
+            slack.app_url = url
+            channel_id = open_incident(slack)
+            slack.api.delays["*"] = API_DELAY_S
+            load(slack, url, channel_id, 32)  # warm up
+            latencies = load(slack, url, channel_id, requests)
+        store = Store(data / "incidents.db")
+        stored = store.db.execute(
+            "SELECT COUNT(*) FROM timeline WHERE text LIKE 'load entry %'"
+        ).fetchone()[0]
+        store.close()
+    return stats(latencies), len(latencies) + 32, stored
+
+
+def bare_latencies(data: Path, requests: int) -> dict[str, float]:
+    data.mkdir(parents=True, exist_ok=True)
+    with Emulator() as slack, process(slack, data, str(ROOT / "bench" / "bare_app.py")) as url:
+        slack.api.delays["*"] = API_DELAY_S
+        load(slack, url, slack.general.id, 32)
+        return stats(load(slack, url, slack.general.id, requests))
+
+
+def draft_of_5000(data: Path) -> tuple[float, float, dict[str, float], int]:
+    """Render a 5,000-entry incident; post and commit it while /timeline keeps coming."""
+    from bot.drafts import Drafts
+    from bot.incidents import Incidents
+    from bot.postmortem import DEFAULT_TEMPLATES
+    from bot.retro import Retro
+
+    with Emulator(scopes=manifest_scopes() or frozenset()) as slack:
+        config = sandbox_config(slack, data)
+        store = Store(config.database_path)
+        with serve(slack, config, store) as bot:
+            channel_id = open_incident(slack)
+            bot.settle()
+            incidents = Incidents(store)
+            incident = incidents.in_channel(slack.ws.team_id, channel_id)
+            start = incident.started_at
+            with store.write() as db:
+                db.conn.executemany(
+                    "INSERT INTO timeline (team_id, incident_id, at, text, author_id, source) "
+                    "VALUES (?, ?, ?, ?, ?, 'command')",
+                    [
+                        (
+                            slack.ws.team_id,
+                            incident.id,
+                            to_db(start + timedelta(seconds=k)),
+                            f"step {k}: checked shard {k % 97} | latency ok",
+                            "U00000001",
+                        )
+                        for k in range(5000)
+                    ],
+                )
+            drafts = Drafts(
+                incidents, Retro(store, incidents.clock), DEFAULT_TEMPLATES, incidents.clock
+            )
+            t = time.monotonic()
+            markdown, _, _ = drafts.render(incident)
+            render_s = time.monotonic() - t
+            t = time.monotonic()
+            slack.command("alice", "/incident", "draft", channel_id)
+            during = load(slack, bot.url + "/slack/events", channel_id, 64)
+            bot.settle()
+            bot.publisher.wait_idle()
+            post_s = time.monotonic() - t
+        store.close()
+    return render_s, post_s, stats(during), len(markdown.encode())
+
+
+def startup(data: Path) -> tuple[float, int]:
+    with Emulator() as slack:
+        env = {
+            **os.environ,
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": slack.api_url,
+            "PORT": "38111",
+            "DATABASE_PATH": str(data / "incidents.db"),
+            "LOG_LEVEL": "WARNING",
+        }
+        t = time.monotonic()
+        process = subprocess.Popen([sys.executable, "-m", "bot", "run"], env=env, cwd=ROOT)
+        try:
+            while True:
+                try:
+                    with urllib.request.urlopen("http://127.0.0.1:38111/healthz", timeout=1):
+                        break
+                except OSError:
+                    time.sleep(0.02)
+            ready = time.monotonic() - t
+            time.sleep(2)
+            status = Path(f"/proc/{process.pid}/status").read_text()
+            rss_kb = int(
+                next(ln.split()[1] for ln in status.splitlines() if ln.startswith("VmRSS"))
+            )
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(20)
+    return ready, rss_kb
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=480)
+    parser.add_argument("--skip-big", action="store_true", help="skip the 1,000,000-entry run")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="postmortem-bench-"))
+    ms = 1000.0
+    print(
+        f"{args.requests} x /timeline, {CONCURRENCY} at a time, Web API answering after "
+        f"{API_DELAY_S * ms:.0f} ms",
+        flush=True,
+    )
+    bare = bare_latencies(work / "bare", args.requests)
+    ours, acked, stored = bot_latencies(work / "empty", args.requests, big=False)
+    rows = [("bare Bolt app (ack only)", bare), ("postmortem-bot, empty database", ours)]
+    if not args.skip_big:
+        big, big_acked, big_stored = bot_latencies(work / "big", args.requests, big=True)
+        rows.append(("postmortem-bot, 10k incidents / 1M entries", big))
+    print(f"\n{'ack latency':<44}{'median':>10}{'p99':>10}{'max':>10}")
+    for name, s in rows:
+        print(f"{name:<44}{s['median'] * ms:>8.1f}ms{s['p99'] * ms:>8.1f}ms{s['max'] * ms:>8.1f}ms")
+    print(
+        f"\nmedian vs bare: {ours['median'] / bare['median']:.2f}x (target 1.2x); "
+        f"p99 vs bare: {ours['p99'] / bare['p99']:.2f}x (target 1.5x)"
+    )
+    print(f"acked {acked}, stored {stored} (+1 'began' per incident not counted)")
+    if not args.skip_big:
+        print(
+            f"big database median vs empty: {big['median'] / ours['median']:.2f}x "
+            f"(target 1.1x); acked {big_acked}, stored {big_stored}"
+        )
+    render_s, post_s, during, size = draft_of_5000(work / "draft")
+    print(
+        f"\ndraft of a 5,000-entry incident: rendered in {render_s * ms:.0f} ms "
+        f"(target 500 ms), {size / 1024:.0f} KiB; posted and committed in {post_s:.1f} s"
+    )
+    print(
+        f"/timeline while it was posted: median {during['median'] * ms:.1f} ms, "
+        f"p99 {during['p99'] * ms:.1f} ms, max {during['max'] * ms:.1f} ms"
+    )
+    ready, rss_kb = startup(work / "startup")
+    print(f"\nstart-up to a ready /healthz: {ready:.2f} s; idle memory: {rss_kb / 1024:.0f} MiB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

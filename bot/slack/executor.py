@@ -1,0 +1,68 @@
+"""The pool Bolt runs listeners on, tuned so an ack goes out the moment it is made.
+
+Bolt hands each listener to this pool and then polls every 10 ms until the listener has acked.
+Here `submit` returns only once the listener has acked (or finished), so the poll finds the ack
+at once: under load that saves a 10 ms step on every command. The submitter's context (the
+request id for the logs) goes along into the listener's thread.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import inspect
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any, TypeVar
+
+from bot.logs import ContextExecutor
+
+ACK_WAIT_S = 3.0  # Slack's own limit: never hold a request longer
+_acked: contextvars.ContextVar[threading.Event | None] = contextvars.ContextVar(
+    "acked", default=None
+)
+T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class ListenerExecutor(ContextExecutor):
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        acked = threading.Event()
+        token = _acked.set(acked)
+        try:
+            future = super().submit(fn, *args, **kwargs)
+        finally:
+            _acked.reset(token)
+        future.add_done_callback(lambda _: acked.set())
+        acked.wait(ACK_WAIT_S)
+        return future
+
+
+def _signal() -> None:
+    if (event := _acked.get()) is not None:
+        event.set()
+
+
+def acks_at_once(listener: F) -> F:
+    """Wrap a listener so its ack (or, for events Bolt acks itself, its start) is signalled."""
+    if "ack" not in inspect.signature(listener).parameters:
+
+        @functools.wraps(listener)
+        def started(*args: Any, **kwargs: Any) -> Any:
+            _signal()
+            return listener(*args, **kwargs)
+
+        return started  # type: ignore[return-value]
+
+    @functools.wraps(listener)
+    def wrapper(*args: Any, ack: Any, **kwargs: Any) -> Any:
+        def signalling_ack(*a: Any, **kw: Any) -> Any:
+            try:
+                return ack(*a, **kw)
+            finally:
+                _signal()
+
+        return listener(*args, ack=signalling_ack, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
