@@ -1,0 +1,90 @@
+"""Faults: a process killed mid-load, Slack's retried events. Nothing acknowledged is lost."""
+
+import json
+import sqlite3
+import threading
+import time
+import urllib.error
+
+from bot.sandbox import SIGNING_SECRET
+from tests.conftest import wait_for
+from tests.test_process import bot_process
+
+
+def test_sigkill_with_50_timeline_commands_in_flight_loses_no_acked_entry(tmp_path, slack):
+    with bot_process(tmp_path, slack, SLACK_SIGNING_SECRET=SIGNING_SECRET) as bot:
+        slack.app_url = f"http://127.0.0.1:{bot.port}/slack/events"
+        slack.command("alice", "/incident", "start Killed under load")
+        channel = wait_for(
+            lambda: next(
+                (c for c in slack.ws.channels.values() if c.name.startswith("inc-") and c.messages),
+                None,
+            )
+        )
+        acked: list[str] = []
+        lock = threading.Lock()
+
+        def send(n: int) -> None:
+            text = f"entry number {n}"
+            try:
+                reply = slack.command("bob", "/timeline", text, channel.name)
+            except (urllib.error.URLError, ConnectionError, OSError):
+                return
+            if reply.status == 200 and "entry number" in reply.body:
+                with lock:
+                    acked.append(text)
+
+        threads = [threading.Thread(target=send, args=(n,)) for n in range(50)]
+        for t in threads:
+            t.start()
+        wait_for(lambda: len(acked) >= 10, what="some acks")
+        bot.process.kill()  # SIGKILL while the rest are in flight
+        for t in threads:
+            t.join(15)
+    slack.problems.clear()  # the requests cut off by the kill
+    database = tmp_path / "deep" / "incidents.db"
+    texts = [
+        r[0]
+        for r in sqlite3.connect(database).execute(
+            "SELECT text FROM timeline WHERE text LIKE 'entry number %'"
+        )
+    ]
+    assert len(texts) == len(set(texts)), "an entry was stored twice"
+    assert 0 < len(acked) < 50, "the kill came while commands were in flight"
+    assert set(acked) <= set(texts), f"acknowledged but lost: {set(acked) - set(texts)}"
+    with bot_process(tmp_path, slack, SLACK_SIGNING_SECRET=SIGNING_SECRET) as again:
+        slack.app_url = f"http://127.0.0.1:{again.port}/slack/events"
+        listing = slack.command("carol", "/timeline", "", channel.name)
+        assert listing.status == 200 and "entry number" in listing.body
+
+
+def test_slacks_retried_events_do_no_work_twice(slack, bot):
+    from tests.test_incident_commands import open_incident
+
+    channel = open_incident(slack, text="start --private vault sealed")
+    event = {
+        "type": "event_callback",
+        "team_id": slack.ws.team_id,
+        "api_app_id": "A0",
+        "event_id": "Ev0RETRY",
+        "event_time": int(time.time()),
+        "event": {
+            "type": "member_joined_channel",
+            "user": slack.user("carol"),
+            "channel": channel.id,
+            "channel_type": "G",
+            "team": slack.ws.team_id,
+            "event_ts": "1.0",
+        },
+    }
+    body = json.dumps(event).encode()
+    for retry in ("", "1", "2"):
+        headers = (
+            {"X-Slack-Retry-Num": retry, "X-Slack-Retry-Reason": "http_timeout"} if retry else {}
+        )
+        assert slack.send(body, "application/json", headers=headers).status == 200
+    bot.settle()
+    rows = list(
+        bot.store.db.query("SELECT * FROM members WHERE user_id = ?", [slack.user("carol")])
+    )
+    assert len(rows) == 1

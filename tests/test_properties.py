@@ -1,0 +1,89 @@
+"""Property-based tests over everything that parses what people type: no exception escapes but
+the named ones, whose messages tell the person what was wrong."""
+
+from datetime import UTC, datetime
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.errors import BotError, UsageError
+from bot.naming import channel_name
+from bot.postmortem import block, cell, inline
+from bot.retro import parse_action
+from bot.slack.text import decode, escape, parse_mention, split_args
+from bot.timeline import parse_duration, parse_entry
+
+NOW = datetime(2026, 11, 26, 15, 30, tzinfo=UTC)
+typed = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=400) | st.from_regex(
+    r"(-?\d{1,3}[smhd]|\d{1,2}:\d{2}([+-]\d{2}:?\d{2}|Z)?|\d{4}-\d{2}-\d{2} "
+    r"\d{1,2}:\d{2})( [a-z-]+:)? .{0,40}",
+    fullmatch=True,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(typed)
+def test_timeline_text_parses_or_says_why(text):
+    try:
+        entry = parse_entry(text, NOW)
+    except UsageError as error:
+        assert str(error) and len(str(error)) < 400
+        return
+    assert entry.at <= NOW and entry.at.tzinfo is not None
+    assert 0 < len(entry.text) <= 3000
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=30))
+def test_durations_parse_or_say_why(spec):
+    try:
+        assert parse_duration(spec).total_seconds() >= 0
+    except UsageError as error:
+        assert "duration" in str(error) or "year" in str(error)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300))
+def test_decode_and_escape_round_trip(typed_text):
+    shown = escape(typed_text)
+    assert "<" not in shown and ">" not in shown
+    assert decode(shown) == typed_text
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300))
+def test_mentions_and_words_never_raise(text):
+    for word in split_args(text):
+        parse_mention(word)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(min_size=1, max_size=30).filter(lambda w: " " not in w), max_size=12))
+def test_action_items_parse_or_say_why(words):
+    try:
+        parsed = parse_action(words, lambda w: "U1" if w.startswith("<@") else None)
+    except BotError as error:
+        assert "`" in str(error) or "owner" in str(error) or "500" in str(error)
+        return
+    assert parsed.text
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(max_size=300),
+    st.integers(min_value=1, max_value=99999),
+    st.integers(min_value=0, max_value=20),
+)
+def test_channel_names_are_always_valid(title, number, attempt):
+    import re
+
+    assert re.fullmatch(r"[a-z0-9_-]{1,80}", channel_name("inc-", number, title, attempt))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=500))
+def test_markdown_filters_keep_structure(text):
+    assert "\n" not in inline(text) and "<" not in inline(text)
+    assert "\n" not in cell(text) and "|" not in cell(text).replace("\\|", "")
+    for line in block(text).splitlines():
+        assert not line.lstrip().startswith(("# ", "## ", "---", "===")) or line.lstrip() == "#"
