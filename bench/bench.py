@@ -122,14 +122,18 @@ def fill(store: Store, team_id: str, incidents: int, entries: int) -> None:
     with store.write() as db:
         db.conn.executemany(
             "INSERT INTO incidents (team_id, number, title, severity, status, private, "
-            "commander_id, created_by, started_at, channel_id, channel_name) "
-            "VALUES (?, ?, ?, 'sev3', 'resolved', 0, 'U1', 'U1', ?, ?, ?)",
+            "commander_id, created_by, started_at, resolved_at, deadline_at, published_at, "
+            "channel_id, channel_name) "
+            "VALUES (?, ?, ?, 'sev3', 'resolved', 0, 'U1', 'U1', ?, ?, ?, ?, ?, ?)",
             [
                 (
                     team_id,
                     n + 1000,
                     f"old incident {n}",
                     to_db(start + timedelta(hours=n)),
+                    to_db(start + timedelta(hours=n, minutes=50)),
+                    to_db(start + timedelta(hours=n + 48)),
+                    to_db(start + timedelta(hours=n + 30)),
                     f"COLD{n:06d}",
                     f"inc-old-{n}",
                 )

@@ -12,10 +12,30 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from bot.errors import BotError
 from bot.migrations import migrations
 from bot.models import Entry, Incident, Milestone, Severity, Status
 
-BUSY_TIMEOUT_S = 10.0
+BUSY_TIMEOUT_S = 2.0  # what a write waits for another process's lock; Slack allows 3 s
+WRITE_WAIT_S = 2.5
+BUSY = (
+    "The incident database is busy (another process is writing to it), so nothing was "
+    "recorded. Please try again in a moment."
+)
+FULL = "The bot's disk is full, so nothing was recorded. Ask an admin to free some space."
+
+
+class StoreUnavailable(BotError):
+    """The database cannot take a write right now; the message says why, for the user."""
+
+
+def _unavailable(exc: sqlite3.OperationalError) -> Exception:
+    text = str(exc).lower()
+    if "locked" in text or "busy" in text:
+        return StoreUnavailable(BUSY)
+    if "full" in text:
+        return StoreUnavailable(FULL)
+    return exc
 
 
 def to_db(dt: datetime) -> str:
@@ -117,25 +137,33 @@ class Store:
         """A write transaction that takes the write lock up front (BEGIN IMMEDIATE).
 
         Read-then-write sequences (allocating the next hotfix number) are atomic across
-        threads and processes; waiting writers queue on the busy timeout.
+        threads and processes. Writers in this process queue on a lock (handed over at once,
+        unlike SQLite's busy handler, which sleeps in steps of up to 100 ms). A database held by
+        another writer for longer than WRITE_WAIT_S, or a full disk, is a StoreUnavailable:
+        nothing was written, and the person is told so in time.
         """
         db = self.db
-        # Writers in this process queue on a lock (handed over at once), not on SQLite's busy
-        # handler, which sleeps in steps of up to 100 ms; other processes still meet the
-        # busy timeout.
-        self._writer.acquire()
+        if not self._writer.acquire(timeout=WRITE_WAIT_S):
+            raise StoreUnavailable(BUSY)
         try:
-            db.conn.execute("BEGIN IMMEDIATE")
-        except BaseException:
-            self._writer.release()
-            raise
-        try:
-            yield db
-        except BaseException:
-            db.conn.execute("ROLLBACK")
-            raise
-        else:
-            db.conn.execute("COMMIT")
+            try:
+                db.conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise _unavailable(exc) from exc
+            try:
+                yield db
+            except BaseException:
+                if db.conn.in_transaction:  # SQLite may have rolled back already (disk full)
+                    db.conn.execute("ROLLBACK")
+                raise
+            try:
+                db.conn.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                if db.conn.in_transaction:
+                    db.conn.execute("ROLLBACK")
+                raise _unavailable(exc) from exc
+        except sqlite3.OperationalError as exc:
+            raise _unavailable(exc) from exc
         finally:
             self._writer.release()
 

@@ -15,7 +15,7 @@ ALLOWED = {
     "naming": set(),
     "timeline": {"errors", "models"},
     "migrations": set(),
-    "store": {"migrations", "models"},
+    "store": {"errors", "migrations", "models"},
     "logs": set(),
     "incidents": {"errors", "logs", "models", "store", "timeline"},
 }

@@ -88,3 +88,62 @@ def test_slacks_retried_events_do_no_work_twice(slack, bot):
         bot.store.db.query("SELECT * FROM members WHERE user_id = ?", [slack.user("carol")])
     )
     assert len(rows) == 1
+
+
+def test_a_database_held_by_another_writer_is_a_clear_answer_in_time(slack, bot, config):
+    from tests.test_incident_commands import open_incident
+
+    channel = open_incident(slack)
+    blocker = sqlite3.connect(config.database_path, timeout=1)
+    blocker.execute("BEGIN IMMEDIATE")  # a backup or a migration holding the write lock
+    try:
+        started = time.monotonic()
+        reply = slack.command("bob", "/timeline", "during the lock", channel.name)
+        assert time.monotonic() - started < 3.0, "Slack's deadline"
+        assert reply.json["response_type"] == "ephemeral"
+        assert "database is busy" in reply.text and "nothing was recorded" in reply.text
+    finally:
+        blocker.rollback()
+        blocker.close()
+    after = slack.command("bob", "/timeline", "after the lock", channel.name)
+    assert after.json["response_type"] == "in_channel"  # recovered by itself
+    texts = [e.text for e in bot.store.entries(slack.ws.team_id, 1)]
+    assert "after the lock" in texts and "during the lock" not in texts
+
+
+def test_a_full_disk_is_a_clear_answer_and_nothing_half_written(slack, bot):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.test_incident_commands import open_incident
+
+    channel = open_incident(slack)
+    with ThreadPoolExecutor(16) as pool:  # every listener thread opens its connection
+        list(pool.map(lambda _: slack.command("bob", "/timeline", "", channel.name), range(48)))
+    pages = bot.store.db.execute("PRAGMA page_count").fetchone()[0]
+    connections = list(bot.store._all)
+    for conn in connections:  # what a full disk imposes: not one page more
+        conn.execute(f"PRAGMA max_page_count = {pages}")
+    try:
+        replies = [
+            slack.command("bob", "/timeline", f"{n} " + "x" * 2900, channel.name) for n in range(40)
+        ]
+    finally:
+        for conn in connections:
+            conn.execute("PRAGMA max_page_count = 1073741823")
+    refused = [r for r in replies if r.json["response_type"] == "ephemeral"]
+    assert refused, "the disk never filled up"
+    assert all("disk is full" in r.text and "nothing was recorded" in r.text for r in refused), [
+        r.text for r in refused]
+    stored = [
+        e.text.split()[0] for e in bot.store.entries(slack.ws.team_id, 1) if e.text.endswith("xxx")
+    ]
+    acked = [
+        r.text.split(" · ")[1].split()[0]
+        for r in replies
+        if r.json["response_type"] == "in_channel"
+    ]
+    assert stored == acked, "what was acknowledged is stored, nothing else"
+    assert (
+        slack.command("bob", "/timeline", "space again", channel.name).json["response_type"]
+        == "in_channel"
+    )
