@@ -221,6 +221,16 @@ class Reminders:
             )
         return self.get(reminder_id) if cur.rowcount else None
 
+    def release(self, reminder_id: int) -> None:
+        """A send that failed half-way (the database went away, a bug): back to pending, to be
+        tried again at the next tick; after five tries it is marked failed."""
+        with self.store.write() as db:
+            db.execute(
+                "UPDATE reminders SET status = CASE WHEN attempts >= 5 THEN 'failed' "
+                "ELSE 'pending' END WHERE id = ? AND status = 'sending'",
+                [reminder_id],
+            )
+
     def recover(self) -> int:
         """At takeover: reminders a dead process left half-sent go again. Their deliveries say
         who already has the DM, so only the one DM in flight at the crash can repeat."""

@@ -184,8 +184,12 @@ class ReminderScheduler:
         try:
             again = self.fire(reminder_id)
         except Exception:  # one broken reminder must never stop the others
-            logger.exception("reminder %s failed", reminder_id)
+            logger.exception("reminder %s failed; it will be tried again", reminder_id)
             again = []
+            try:
+                self.reminders.release(reminder_id)  # the next tick schedules it again
+            except Exception:
+                logger.exception("reminder %s stays claimed until the next start", reminder_id)
         finally:
             self._firing.discard(reminder_id)
         for reminder in again:
