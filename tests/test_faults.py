@@ -133,7 +133,8 @@ def test_a_full_disk_is_a_clear_answer_and_nothing_half_written(slack, bot):
     refused = [r for r in replies if r.json["response_type"] == "ephemeral"]
     assert refused, "the disk never filled up"
     assert all("disk is full" in r.text and "nothing was recorded" in r.text for r in refused), [
-        r.text for r in refused]
+        r.text for r in refused
+    ]
     stored = [
         e.text.split()[0] for e in bot.store.entries(slack.ws.team_id, 1) if e.text.endswith("xxx")
     ]
