@@ -28,7 +28,7 @@ def test_wal_busy_timeout_and_migrations_are_idempotent(tmp_path):
     path = tmp_path / "nested" / "dir" / "incidents.db"
     store = Store(path)
     assert store.db.journal_mode == "wal"
-    assert store.db.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
+    assert store.db.execute("PRAGMA busy_timeout").fetchone()[0] == 2000  # under Slack's 3 s
     store.close()
     again = Store(path)  # second start: migrations already applied, nothing breaks
     applied = list(again.db.query("SELECT name FROM _sqlite_migrations"))
