@@ -1,5 +1,7 @@
 """Slack errors and rate limits: retried by slack_sdk's handlers, reported, never losing data."""
 
+import itertools
+
 from tests.conftest import wait_for
 from tests.test_incident_commands import open_incident
 
@@ -46,3 +48,20 @@ def test_removed_bot_does_not_lose_what_was_asked(slack, bot):
     incident = bot.store.incident_by_channel(slack.ws.team_id, channel.id)
     assert incident.severity.value == "sev1"
     assert "SEV1" not in channel.topic  # Slack refused (not_in_channel); the bot carried on
+
+
+def test_the_bot_paces_its_posts_to_one_a_second_per_channel(slack, bot):
+    """With Slack at its strictest (no bursts), the bot's own posts never meet a 429."""
+    slack.api.post_burst = 1
+    channel = open_incident(slack)
+    messages = [slack.say("carol", channel.name, f"update {n}") for n in range(4)]
+    for message in messages:  # four echoes into one channel, as fast as people click
+        slack.shortcut("alice", "add_to_timeline", channel.name, message)
+    wait_for(
+        lambda: sum("update" in m.text for m in channel.messages if m.bot_id) == 4,
+        timeout=10,
+        what="the four echoes",
+    )
+    assert ("chat.postMessage", "ratelimited") not in slack.api.refused
+    echoes = [float(m.ts) for m in channel.messages if m.bot_id and "update" in m.text]
+    assert all(b - a >= 1.0 for a, b in itertools.pairwise(echoes))

@@ -93,6 +93,8 @@ class WebApi:
         self.tokens = tokens  # token -> "bot" | "app"
         self.scopes = scopes
         self.limiter = limiter
+        self.post_burst = POST_BURST  # chat.postMessage per channel within that many seconds
+        self.refused: list[tuple[str, str]] = []  # (method, error) of every refusal
         self.faults: dict[str, list[Fault]] = defaultdict(list)
         self.delays: dict[str, float] = {}
         self.triggers: dict[str, tuple[float, bool]] = {}
@@ -116,6 +118,7 @@ class WebApi:
             result = self._call(method, args, token)
             return 200, headers, {"ok": True, **result}
         except ApiError as exc:
+            self.refused.append((method, exc.error))
             body: Result = {"ok": False, "error": exc.error, **exc.extra}
             return exc.status, {**headers, **exc.headers}, body
 
@@ -195,7 +198,8 @@ class WebApi:
     def _limit(self, method: str, spec: dict[str, Any], args: Args) -> None:
         tier = spec["tier"]
         if method == "chat.postMessage":
-            self.limiter.check((method, str(args.get("channel"))), POST_BURST, POST_BURST)
+            burst = self.post_burst
+            self.limiter.check((method, str(args.get("channel"))), burst, float(burst))
         elif tier in TIER_PER_MINUTE:
             self.limiter.check((method,), TIER_PER_MINUTE[tier], 60.0)
 

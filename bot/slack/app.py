@@ -29,6 +29,7 @@ from bot.slack.channels import Channels
 from bot.slack.drafting import Drafting
 from bot.slack.executor import acks_at_once
 from bot.slack.incident_commands import IncidentCommands
+from bot.slack.pacing import Pacer
 from bot.slack.reminder_blocks import ReminderIds
 from bot.slack.reminder_commands import ReminderCommands
 from bot.slack.reminder_sender import ReminderSender
@@ -108,7 +109,7 @@ def register(
     reminders: ReminderCommands,
 ) -> None:
     incident = IncidentCommands(incidents, channels, retro, retro.reminders)
-    timeline = TimelineCommands(incidents)
+    timeline = TimelineCommands(incidents, channels.pacer)
 
     app.command("/incident")(acks_at_once(incident.handle_incident))
     app.command("/timeline")(acks_at_once(timeline.handle_timeline))
@@ -212,13 +213,14 @@ def create_app(
     incidents = Incidents(store, clock, config.deadline)
     retro = Retro(store, clock)
     drafts = Drafts(incidents, retro, config.templates_dir or DEFAULT_TEMPLATES, clock)
-    drafting = Drafting(drafts, retro, publisher, repo_location(config))
+    pacer = Pacer()  # one per process: it knows when each channel last got a message
+    drafting = Drafting(drafts, retro, publisher, repo_location(config), pacer)
     publisher.on_pushed = lambda: drafting.pushed(app.client)
     reminders = Reminders(store, reminder_settings(config), clock)
     register(
         app,
         incidents,
-        Channels(incidents, config.channel_prefix, config.announce_channel),
+        Channels(incidents, config.channel_prefix, config.announce_channel, pacer),
         RetroCommands(incidents, retro, drafting, reminders),
         ReminderCommands(incidents, retro, drafts),
     )

@@ -14,6 +14,7 @@ from bot.incidents import Incidents
 from bot.models import Incident
 from bot.naming import channel_name
 from bot.slack import blocks
+from bot.slack.pacing import Pacer
 
 logger = logging.getLogger(__name__)
 
@@ -27,8 +28,11 @@ def _error(exc: SlackApiError) -> str:
 class Channels:
     """Web API work on incident channels, done after the ack."""
 
-    def __init__(self, incidents: Incidents, prefix: str, announce_channel: str | None) -> None:
+    def __init__(
+        self, incidents: Incidents, prefix: str, announce_channel: str | None, pacer: Pacer
+    ) -> None:
         self.incidents = incidents
+        self.pacer = pacer
         self.prefix = prefix
         self.announce_channel = announce_channel
 
@@ -84,7 +88,8 @@ class Channels:
         kickoff = self._try(
             problems,
             "posting the kick-off message",
-            lambda: client.chat_postMessage(
+            lambda: self.pacer.post(
+                client,
                 channel=channel,
                 text=blocks.kickoff_text(incident),
                 blocks=blocks.build_kickoff(incident),
@@ -102,7 +107,8 @@ class Channels:
             self._try(
                 problems,
                 "announcing it",
-                lambda: client.chat_postMessage(
+                lambda: self.pacer.post(
+                    client,
                     channel=announce,
                     text=f"{incident.hotfix_id} opened: {incident.title}",
                     blocks=blocks.build_announcement(incident),

@@ -13,6 +13,7 @@ from bot.errors import BotError
 from bot.models import Incident
 from bot.publish import Outcome, Publisher
 from bot.retro import Retro
+from bot.slack.pacing import Pacer
 from bot.slack.retro_blocks import build_checklist, draft_summary
 from bot.slack.text import escape
 
@@ -26,8 +27,11 @@ def _error(exc: SlackApiError) -> str:
 class Drafting:
     """The Web API and git work of a draft, done after the ack."""
 
-    def __init__(self, drafts: Drafts, retro: Retro, publisher: Publisher, where: str) -> None:
+    def __init__(
+        self, drafts: Drafts, retro: Retro, publisher: Publisher, where: str, pacer: Pacer
+    ) -> None:
         self.drafts = drafts
+        self.pacer = pacer
         self.retro = retro
         self.store = drafts.store
         self.publisher = publisher
@@ -74,8 +78,8 @@ class Drafting:
         try:
             draft = self.drafts.make(incident, user_id, final=final)
         except BotError as error:
-            client.chat_postMessage(
-                channel=channel, text=f":warning: No draft: {escape(str(error))}"
+            self.pacer.post(
+                client, channel=channel, text=f":warning: No draft: {escape(str(error))}"
             )
             return
         kind = "final post-mortem" if final else f"post-mortem draft {draft.version}"
@@ -95,7 +99,8 @@ class Drafting:
             )
         except SlackApiError as exc:
             logger.warning("draft upload for %s failed: %s", incident.hotfix_id, _error(exc))
-            client.chat_postMessage(
+            self.pacer.post(
+                client,
                 channel=channel,
                 text=(
                     f":warning: Slack refused the draft file ({_error(exc)}); it is committed to "
@@ -114,7 +119,8 @@ class Drafting:
                 [incident.team_id, incident.id],
             )
         if cur.rowcount:
-            client.chat_postMessage(
+            self.pacer.post(
+                client,
                 channel=incident.channel_id,
                 text=(
                     f":warning: The post-mortem repository is not reachable right now "
@@ -132,7 +138,8 @@ class Drafting:
             db.execute("UPDATE incidents SET repo_warned = 0 WHERE repo_warned = 1")
         for row in rows:
             try:
-                client.chat_postMessage(
+                self.pacer.post(
+                    client,
                     channel=row["channel_id"],
                     text=(
                         ":white_check_mark: The post-mortem is now in the repository "
@@ -160,7 +167,8 @@ class Drafting:
 
     def post_checklist(self, client: WebClient, incident: Incident) -> Incident:
         assert incident.channel_id
-        posted = client.chat_postMessage(
+        posted = self.pacer.post(
+            client,
             channel=incident.channel_id,
             text=f"Post-mortem checklist of {incident.hotfix_id}",
             blocks=build_checklist(

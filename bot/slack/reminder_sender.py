@@ -27,6 +27,7 @@ from bot.reminders import (
     plan_nudge,
 )
 from bot.retro import Retro
+from bot.slack.pacing import Pacer
 from bot.slack.reminder_blocks import build_action_reminder, build_deadline_dm
 from bot.slack.text import mention
 from bot.store import Store
@@ -62,7 +63,9 @@ class ReminderSender:
         reminders: Reminders,
         client: WebClient,
         clock: Callable[[], datetime],
+        pacer: Pacer | None = None,
     ) -> None:
+        self.pacer = pacer or Pacer()
         self.store = store
         self.retro = retro
         self.reminders = reminders
@@ -100,8 +103,8 @@ class ReminderSender:
             if key in delivered:
                 continue
             try:
-                posted = self.client.chat_postMessage(
-                    channel=key.removeprefix("channel:"), text=text, blocks=blocks
+                posted = self.pacer.post(
+                    self.client, channel=key.removeprefix("channel:"), text=text, blocks=blocks
                 )
             except (SlackApiError, OSError) as exc:
                 error = (
@@ -183,7 +186,8 @@ class ReminderSender:
         if not incident.channel_id or key == f"channel:{incident.channel_id}":
             return
         try:
-            self.client.chat_postMessage(
+            self.pacer.post(
+                self.client,
                 channel=incident.channel_id,
                 text=(
                     f":warning: A post-mortem reminder could not be delivered to {who} ({error})."

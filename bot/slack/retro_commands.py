@@ -42,6 +42,7 @@ class RetroCommands:
         self.retro = retro
         self.drafting = drafting
         self.reminders = reminders
+        self.pacer = drafting.pacer
 
     def _here(self, command: Command) -> Incident:
         return self.incidents.in_channel(command.team_id, command.channel_id, "`/incident`")
@@ -200,7 +201,8 @@ class RetroCommands:
         user_id = body["user"]["id"]
         item = self.retro.add_action(incident, parsed, user_id)
         ack()
-        client.chat_postMessage(
+        self.pacer.post(
+            client,
             channel=meta["channel"],
             text=(f"Action item added by {mention(user_id)}: {action_line(item)}"),
         )
@@ -226,7 +228,8 @@ class RetroCommands:
             blocks=build_action_dm(incident, item),
         )
         if closed and incident.channel_id:
-            client.chat_postMessage(
+            self.pacer.post(
+                client,
                 channel=incident.channel_id,
                 text=(
                     f":white_check_mark: {mention(body['user']['id'])} closed {item.label}: "
@@ -244,7 +247,8 @@ class RetroCommands:
         if not item.owner_id:
             return
         try:
-            posted = client.chat_postMessage(
+            posted = self.pacer.post(
+                client,
                 channel=item.owner_id,
                 text=f"You own {item.label} of {incident.hotfix_id}",
                 blocks=build_action_dm(incident, item),

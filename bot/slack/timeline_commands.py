@@ -13,6 +13,7 @@ from slack_sdk.errors import SlackApiError
 from bot.errors import BotError
 from bot.incidents import Incidents
 from bot.slack import blocks
+from bot.slack.pacing import Pacer
 from bot.slack.payloads import Command, error_text, replies_errors
 from bot.slack.text import decode
 
@@ -20,8 +21,9 @@ logger = logging.getLogger(__name__)
 
 
 class TimelineCommands:
-    def __init__(self, incidents: Incidents) -> None:
+    def __init__(self, incidents: Incidents, pacer: Pacer) -> None:
         self.incidents = incidents
+        self.pacer = pacer
 
     @replies_errors
     def handle_timeline(self, ack: Ack, body: dict[str, Any]) -> None:
@@ -85,7 +87,8 @@ class TimelineCommands:
             respond(response_type="ephemeral", text="That message is already in the timeline.")
             return
         try:
-            client.chat_postMessage(
+            self.pacer.post(
+                client,
                 channel=channel_id,
                 text=blocks.entry_echo_text(entry),
                 blocks=blocks.build_entry_echo(entry),
