@@ -34,3 +34,25 @@ def test_demo_plays_a_whole_incident_and_commits_the_post_mortem(tmp_path):
         ["git", "-C", str(repo), "log", "--format=%s"], capture_output=True, text=True, check=True
     ).stdout
     assert log.splitlines()[0] == "hotfix-001: final post-mortem"
+
+
+def test_no_secret_reaches_the_logs_of_a_whole_run(tmp_path):
+    """The demo at DEBUG: every log line of a whole incident, scanned for tokens and secrets."""
+    import os
+
+    from bot.sandbox import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET
+
+    env = {**os.environ, "LOG_LEVEL": "DEBUG", "LOG_FORMAT": "json"}
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "demo"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env=env,
+    )
+    assert done.returncode == 0
+    logs = done.stderr
+    assert logs.count("\n") > 100, "DEBUG logging of a whole run"
+    for secret in (BOT_TOKEN, APP_TOKEN, SIGNING_SECRET, "xoxb-", "xapp-"):
+        assert secret not in logs and secret not in done.stdout, secret
