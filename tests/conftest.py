@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -90,7 +90,3 @@ def clock() -> Clock | None:
 def bot(slack: Emulator, config: Config, store: Store, clock: Clock | None) -> Iterator[RunningBot]:
     with serve(slack, config, store, clock) as running:
         yield running
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)

@@ -143,7 +143,7 @@ def test_message_text_limit(slack, api):
     )
 
 
-def test_trigger_ids_expire_and_are_single_use(slack, api, monkeypatch):
+def test_trigger_ids_expire_and_are_single_use(slack, api):
     view = {
         "type": "modal",
         "title": {"type": "plain_text", "text": "Hi"},

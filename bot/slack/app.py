@@ -43,15 +43,6 @@ logger = logging.getLogger(__name__)
 # Every listener, in one place; tests compare it with manifest.yml.
 COMMANDS = ("/incident", "/timeline")
 SHORTCUTS = ("add_to_timeline",)
-ACTIONS = (
-    "write_section",
-    "add_action",
-    "post_draft",
-    "action_done",
-    "reminder_write",
-    "reminder_draft",
-)
-VIEWS = ("section_modal", "action_modal")
 EVENTS = ("member_joined_channel", "member_left_channel", "app_home_opened")
 
 SORRY = (
