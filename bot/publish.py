@@ -121,8 +121,9 @@ class Repo:
         if first.returncode == 0:
             self._git("fetch", "--quiet", "origin", self.branch, check=False)
             return
-        if "rejected" not in first.stderr and "fetch first" not in first.stderr:
-            raise GitError(f"git push: {first.stderr.strip()}")
+        if "non-fast-forward" not in first.stderr and "fetch first" not in first.stderr:
+            # not "the remote moved on" (a hook, permissions, the network): say git's words
+            raise GitError(f"git push: {' '.join(first.stderr.split())}")
         self._git("fetch", "--quiet", "origin", self.branch)
         upstream = f"origin/{self.branch}"
         if self._git("rebase", "--quiet", upstream, check=False).returncode != 0:

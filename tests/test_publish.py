@@ -92,3 +92,21 @@ def test_an_unreachable_remote_raises_and_the_publisher_keeps_going(tmp_path):
     publisher.wait_idle()
     publisher.stop()
     assert log(missing) == ["two", "one"]
+
+
+def test_a_remote_that_rejects_pushes_keeps_the_commit_until_it_accepts(tmp_path, remote):
+    hook = remote / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho 'pushes are frozen during the audit' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    repo = Repo(tmp_path / "clone", str(remote), "main", AUTHOR)
+    outcomes = []
+    publisher = Publisher(repo).start()
+    publisher.submit({"hotfix-001/postmortem.md": "v1\n"}, "draft 1", outcomes.append)
+    publisher.wait_idle()
+    assert outcomes[0].sha and not outcomes[0].pushed
+    assert "frozen during the audit" in outcomes[0].error
+    hook.unlink()
+    publisher.retry_now()
+    publisher.wait_idle()
+    publisher.stop()
+    assert log(remote) == ["draft 1"] and repo.unpushed() == 0

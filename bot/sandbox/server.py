@@ -300,7 +300,7 @@ class Emulator:
     def submit(self, who: str, values: dict[str, Any]) -> Reply:
         """`who` fills the top modal's inputs (by block_id) and presses its submit button."""
         user = self.ws.user_named(who)
-        view = self.modal(who, wait=0)
+        view = self.modal(who)  # the bot opens it after its ack: give it a moment
         if view is None:
             raise AssertionError(f"{who} has no modal open")
         state: dict[str, Any] = {}

@@ -1,0 +1,73 @@
+"""Hostile text through every Slack surface the bot writes to: nobody is pinged, nothing is
+double-escaped, nothing runs. What people typed shows as they typed it."""
+
+from tests.conftest import wait_for
+from tests.test_incident_commands import open_incident
+
+HOSTILE = "<!channel> <!here> @everyone & <b>x</b> {{ config }} | *bold* `code` \u202eevil"
+
+
+def mrkdwn(blocks) -> list[str]:
+    """The texts Slack parses for mentions and links: mrkdwn objects (plain_text shows as is)."""
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("type") == "mrkdwn":
+                found.append(node["text"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(blocks)
+    return found
+
+
+def everything_the_bot_wrote(slack) -> str:
+    """Every text Slack would parse, and every file, that the bot sent anyone."""
+    parts = []
+    for channel in slack.ws.channels.values():
+        parts.append(channel.topic)
+        for message in channel.messages:
+            if message.bot_id:
+                parts += [message.text, *mrkdwn(message.blocks or [])]
+                parts += [file["content"].decode() for file in message.files or []]
+    for ephemeral in slack.ws.ephemerals:
+        parts += [ephemeral.text, *mrkdwn(ephemeral.blocks or [])]
+    for view in [*slack.api.views.values(), *slack.api.home.values()]:
+        parts += mrkdwn(view["blocks"])
+    return "\n".join(parts)
+
+
+def test_hostile_text_everywhere(slack, bot):
+    channel = open_incident(slack, text=f"start {HOSTILE}")
+    slack.command("alice", "/timeline", f"detected: {HOSTILE}", channel.name)
+    slack.command("alice", "/incident", f"action {HOSTILE} @bob due 2027-01-01", channel.name)
+    message = slack.say("carol", channel.name, HOSTILE)
+    slack.shortcut("alice", "add_to_timeline", channel.name, message)
+    slack.command("alice", "/incident", "resolve", channel.name)
+    wait_for(lambda: any(m.files for m in channel.messages), what="the draft")
+    slack.command("alice", "/incident", "write", channel.name)
+    slack.submit("alice", {"text": HOSTILE})
+    slack.command("alice", "/incident", "status", channel.name)
+    slack.command("alice", "/timeline", "", channel.name)
+    slack.command("alice", "/incident", "list", channel.name)
+    slack.command("alice", "/incident", "draft", channel.name)
+    wait_for(lambda: sum(bool(m.files) for m in channel.messages) == 2, what="the second draft")
+    bot.settle()
+
+    written = everything_the_bot_wrote(slack)
+    for ping in ("<!channel>", "<!here>", "<!everyone>"):
+        assert ping not in written, f"{ping} would notify people"
+    assert "&amp;lt;" not in written and "&amp;amp;" not in written, "double-escaped"
+    assert "&lt;!channel&gt;" in written, "the text is shown as typed"
+    assert "<b>" not in written, "HTML passed through"
+    header = next(
+        m.blocks[0] for m in channel.messages if m.blocks and m.blocks[0]["type"] == "header"
+    )
+    assert HOSTILE in header["text"]["text"], "plain_text shows the title exactly as typed"
+    assert "{{ config }}" in written, "template syntax stays literal"
+    stored = [e.text for e in bot.store.entries(slack.ws.team_id, 1)]
+    assert any(HOSTILE in text for text in stored), "stored exactly as typed"
