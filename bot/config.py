@@ -124,6 +124,7 @@ class Config:
     branch: str = "main"
     git_author: tuple[str, str] = ("postmortem-bot", "postmortem-bot@localhost")
     templates_dir: Path | None = None
+    api_timeout: int = 15  # seconds a Web API call may take (work after the ack only)
 
     @property
     def data_dir(self) -> Path:

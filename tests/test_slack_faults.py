@@ -22,7 +22,7 @@ def test_a_refused_channel_keeps_the_incident_and_tells_the_starter(slack, bot):
     assert "hotfix-001" in reply.text
     wait_for(
         lambda: any(
-            "refused to create its channel (restricted_action)" in e.text
+            "did not create its channel (restricted_action)" in e.text
             for e in slack.ephemerals("alice")
         ),
         what="the explanation",
@@ -65,3 +65,19 @@ def test_the_bot_paces_its_posts_to_one_a_second_per_channel(slack, bot):
     assert ("chat.postMessage", "ratelimited") not in slack.api.refused
     echoes = [float(m.ts) for m in channel.messages if m.bot_id and "update" in m.text]
     assert all(b - a >= 1.0 for a, b in itertools.pairwise(echoes))
+
+
+def test_a_slack_that_does_not_answer_in_time_is_reported_not_fatal(tmp_path, slack, store):
+    import dataclasses
+
+    from bot.sandbox.harness import serve
+    from tests.conftest import make_config
+
+    config = dataclasses.replace(make_config(tmp_path, slack), api_timeout=1)
+    slack.api.delays["pins.add"] = 2.5  # Slack hangs on one call
+    with serve(slack, config, store):
+        channel = open_incident(slack)
+        note = next(e.text for e in slack.ephemerals("alice") if "is open in" in e.text)
+        assert "pinning the kick-off message (timeout)" in note
+        reply = slack.command("alice", "/timeline", "still answering", channel.name)
+        assert reply.json["response_type"] == "in_channel"

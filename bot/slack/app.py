@@ -56,7 +56,7 @@ def create_client(config: Config) -> WebClient:
     return WebClient(
         token=config.bot_token,
         base_url=config.api_url,
-        timeout=15,
+        timeout=config.api_timeout,
         retry_handlers=[
             ConnectionErrorRetryHandler(max_retry_count=2),
             RateLimitErrorRetryHandler(max_retry_count=3),

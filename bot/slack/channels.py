@@ -14,15 +14,12 @@ from bot.incidents import Incidents
 from bot.models import Incident
 from bot.naming import channel_name
 from bot.slack import blocks
+from bot.slack.failures import FAILURES, reason
 from bot.slack.pacing import Pacer
 
 logger = logging.getLogger(__name__)
 
 NAME_ATTEMPTS = 10
-
-
-def _error(exc: SlackApiError) -> str:
-    return str(exc.response.get("error", "unknown_error"))
 
 
 class Channels:
@@ -40,9 +37,9 @@ class Channels:
         """Run one Web API step; a Slack error is noted for the user and the rest goes on."""
         try:
             return call()
-        except SlackApiError as exc:
-            logger.warning("%s failed: %s", what, _error(exc))
-            problems.append(f"{what} ({_error(exc)})")
+        except FAILURES as exc:
+            logger.warning("%s failed: %s", what, reason(exc))
+            problems.append(f"{what} ({reason(exc)})")
             return None
 
     def create_channel(self, client: WebClient, incident: Incident) -> Incident:
@@ -50,8 +47,8 @@ class Channels:
             name = channel_name(self.prefix, incident.number, incident.title, attempt)
             try:
                 response = client.conversations_create(name=name, is_private=incident.private)
-            except SlackApiError as exc:
-                if _error(exc) == "name_taken":
+            except FAILURES as exc:
+                if reason(exc) == "name_taken":
                     continue
                 raise
             channel = response["channel"]
@@ -62,14 +59,14 @@ class Channels:
         """Create the channel and set it up; tell the starter how it went."""
         try:
             incident = self.create_channel(client, incident)
-        except (SlackApiError, RuntimeError) as exc:
-            reason = _error(exc) if isinstance(exc, SlackApiError) else str(exc)
-            logger.warning("channel for %s not created: %s", incident.hotfix_id, reason)
+        except (SlackApiError, OSError, RuntimeError) as exc:
+            why = str(exc) if isinstance(exc, RuntimeError) else reason(exc)
+            logger.warning("channel for %s not created: %s", incident.hotfix_id, why)
             respond(
                 response_type="ephemeral",
                 replace_original=False,
-                text=f":warning: {incident.hotfix_id} is recorded, but Slack refused to create "
-                f"its channel ({reason}). Check the app's scopes, or ask an admin.",
+                text=f":warning: {incident.hotfix_id} is recorded, but Slack did not create "
+                f"its channel ({why}). Check the app's scopes, or ask an admin.",
             )
             return
         assert incident.channel_id
@@ -127,15 +124,15 @@ class Channels:
         for user in users:
             try:
                 client.conversations_invite(channel=incident.channel_id, users=user)
-            except SlackApiError as exc:
+            except FAILURES as exc:
                 # already_in_channel is the usual case; anything else is worth a log line only
-                if _error(exc) != "already_in_channel":
-                    logger.warning("invite to %s failed: %s", incident.hotfix_id, _error(exc))
+                if reason(exc) != "already_in_channel":
+                    logger.warning("invite to %s failed: %s", incident.hotfix_id, reason(exc))
 
     def update_topic(self, client: WebClient, incident: Incident) -> None:
         if not incident.channel_id:
             return
         try:
             client.conversations_setTopic(channel=incident.channel_id, topic=blocks.topic(incident))
-        except SlackApiError as exc:
-            logger.warning("topic of %s not updated: %s", incident.hotfix_id, _error(exc))
+        except FAILURES as exc:
+            logger.warning("topic of %s not updated: %s", incident.hotfix_id, reason(exc))

@@ -6,22 +6,18 @@ import logging
 from typing import Any
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.drafts import Drafts
 from bot.errors import BotError
 from bot.models import Incident
 from bot.publish import Outcome, Publisher
 from bot.retro import Retro
+from bot.slack.failures import FAILURES, reason
 from bot.slack.pacing import Pacer
 from bot.slack.retro_blocks import build_checklist, draft_summary
 from bot.slack.text import escape
 
 logger = logging.getLogger(__name__)
-
-
-def _error(exc: SlackApiError) -> str:
-    return str(exc.response.get("error", "unknown_error"))
 
 
 class Drafting:
@@ -44,8 +40,8 @@ class Drafting:
         for user_id in self.store.missing_real_names(incident.team_id, ids):
             try:
                 user = client.users_info(user=user_id)["user"]
-            except SlackApiError as exc:
-                logger.warning("users.info %s: %s", user_id, _error(exc))
+            except FAILURES as exc:
+                logger.warning("users.info %s: %s", user_id, reason(exc))
                 continue
             real = user.get("real_name") or user.get("profile", {}).get("real_name") or user["name"]
             self.store.remember_user(incident.team_id, user_id, user["name"], real)
@@ -56,8 +52,8 @@ class Drafting:
             return
         try:
             history = client.conversations_history(channel=incident.channel_id, limit=1000)
-        except SlackApiError as exc:
-            logger.warning("conversations.history: %s", _error(exc))
+        except FAILURES as exc:
+            logger.warning("conversations.history: %s", reason(exc))
             return
         messages: list[dict[str, Any]] = history.get("messages", [])
         speakers = [
@@ -97,13 +93,13 @@ class Drafting:
                 title=title,
                 initial_comment=draft_summary(draft, where),
             )
-        except SlackApiError as exc:
-            logger.warning("draft upload for %s failed: %s", incident.hotfix_id, _error(exc))
+        except FAILURES as exc:
+            logger.warning("draft upload for %s failed: %s", incident.hotfix_id, reason(exc))
             self.pacer.post(
                 client,
                 channel=channel,
                 text=(
-                    f":warning: Slack refused the draft file ({_error(exc)}); it is committed to "
+                    f":warning: Slack refused the draft file ({reason(exc)}); it is committed to "
                     f"{where} all the same."
                 ),
             )
@@ -146,8 +142,8 @@ class Drafting:
                         f"({self.where})."
                     ),
                 )
-            except SlackApiError as exc:
-                logger.warning("push notice: %s", _error(exc))
+            except FAILURES as exc:
+                logger.warning("push notice: %s", reason(exc))
 
     def refresh_checklist(self, client: WebClient, incident: Incident) -> None:
         """Update the checklist message in place, if the incident has one."""
@@ -162,8 +158,8 @@ class Drafting:
                     incident, self.retro.states(incident), self.retro.actions(incident)
                 ),
             )
-        except SlackApiError as exc:
-            logger.warning("checklist of %s not updated: %s", incident.hotfix_id, _error(exc))
+        except FAILURES as exc:
+            logger.warning("checklist of %s not updated: %s", incident.hotfix_id, reason(exc))
 
     def post_checklist(self, client: WebClient, incident: Incident) -> Incident:
         assert incident.channel_id

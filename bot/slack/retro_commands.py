@@ -10,7 +10,6 @@ from typing import Any
 
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.errors import BotError, UsageError
 from bot.incidents import Incidents
@@ -19,6 +18,7 @@ from bot.reminders import Reminders
 from bot.retro import ParsedAction, Retro, parse_action
 from bot.sections import BY_KEY, SECTIONS, find_section
 from bot.slack.drafting import Drafting
+from bot.slack.failures import FAILURES, reason
 from bot.slack.payloads import Command, error_text
 from bot.slack.retro_blocks import (
     action_line,
@@ -254,5 +254,5 @@ class RetroCommands:
                 blocks=build_action_dm(incident, item),
             )
             self.retro.record_dm(item, incident.team_id, posted["channel"], posted["ts"])
-        except SlackApiError as exc:
-            logger.warning("DM for %s failed: %s", item.label, exc.response.get("error"))
+        except FAILURES as exc:
+            logger.warning("DM for %s failed: %s", item.label, reason(exc))

@@ -8,11 +8,11 @@ from typing import Any
 
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.errors import BotError
 from bot.incidents import Incidents
 from bot.slack import blocks
+from bot.slack.failures import FAILURES, reason
 from bot.slack.pacing import Pacer
 from bot.slack.payloads import Command, error_text, replies_errors
 from bot.slack.text import decode
@@ -93,6 +93,6 @@ class TimelineCommands:
                 text=blocks.entry_echo_text(entry),
                 blocks=blocks.build_entry_echo(entry),
             )
-        except SlackApiError as exc:
-            logger.warning("timeline echo failed: %s", exc.response.get("error"))
+        except FAILURES as exc:
+            logger.warning("timeline echo failed: %s", reason(exc))
             respond(response_type="ephemeral", text="Added to the timeline.")

@@ -1,0 +1,17 @@
+"""What can go wrong in a Web API call after the ack, and how to name it for people and logs."""
+
+from __future__ import annotations
+
+from slack_sdk.errors import SlackApiError
+
+# Slack said no, or never answered (timeouts and connection errors are OSErrors).
+FAILURES: tuple[type[Exception], ...] = (SlackApiError, OSError)
+
+
+def reason(exc: Exception) -> str:
+    """Slack's error code (`not_in_channel`), or what happened on the way (`timeout`)."""
+    if isinstance(exc, SlackApiError):
+        return str(exc.response.get("error", "unknown_error"))
+    if isinstance(exc, TimeoutError) or "timed out" in str(exc):
+        return "timeout"
+    return type(exc).__name__
