@@ -29,7 +29,8 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.demo import manifest_scopes, sandbox_config  # noqa: E402
+from bot.demo import sandbox_config  # noqa: E402
+from bot.manifest import manifest_scopes  # noqa: E402
 from bot.sandbox import BOT_TOKEN, SIGNING_SECRET, Emulator  # noqa: E402
 from bot.sandbox.harness import serve  # noqa: E402
 from bot.store import Store, to_db  # noqa: E402

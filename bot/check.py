@@ -16,7 +16,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.config import Config, ConfigError, load_config
-from bot.demo import manifest_scopes
+from bot.manifest import manifest_scopes
 from bot.postmortem import DEFAULT_TEMPLATES, HOTFIX_TEMPLATE, POSTMORTEM_TEMPLATE, environment
 
 

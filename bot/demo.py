@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.config import Config, load_config
+from bot.manifest import manifest_scopes
 from bot.sandbox import BOT_TOKEN, SIGNING_SECRET, Emulator
 from bot.sandbox.harness import serve
 from bot.sandbox.server import BOT_SCOPES
@@ -23,17 +24,6 @@ from bot.sections import SECTIONS
 from bot.store import Store
 
 PEOPLE = ("alice", "bob", "carol")
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def manifest_scopes() -> frozenset[str] | None:
-    """The scopes manifest.yml asks for, so the sandbox grants exactly those."""
-    import yaml
-
-    path = ROOT / "manifest.yml"
-    if not path.exists():
-        return None
-    return frozenset(yaml.safe_load(path.read_text())["oauth_config"]["scopes"]["bot"])
 
 
 def sandbox_config(slack: Emulator, data: Path, **settings: str) -> Config:

@@ -14,7 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.demo import PEOPLE, manifest_scopes, sandbox_config
+from bot.demo import PEOPLE, sandbox_config
+from bot.manifest import manifest_scopes
 from bot.sandbox import Emulator
 from bot.sandbox.harness import RunningBot, serve
 from bot.sandbox.server import BOT_SCOPES

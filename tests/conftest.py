@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from bot.config import Config, load_config
+from bot.manifest import manifest_scopes
 from bot.sandbox import BOT_TOKEN, SIGNING_SECRET, Emulator
 from bot.sandbox.harness import RunningBot, serve
 from bot.store import Store
@@ -40,18 +40,11 @@ class Clock:
         return self.now
 
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def manifest_scopes() -> frozenset[str]:
-    """The bot scopes manifest.yml asks for: the emulator grants exactly these."""
-    manifest = yaml.safe_load((ROOT / "manifest.yml").read_text())
-    return frozenset(manifest["oauth_config"]["scopes"]["bot"])
-
-
 @pytest.fixture
 def slack() -> Iterator[Emulator]:
-    with Emulator(scopes=manifest_scopes()) as emulator:
+    scopes = manifest_scopes()  # the sandbox grants exactly what manifest.yml asks for
+    assert scopes is not None
+    with Emulator(scopes=scopes) as emulator:
         yield emulator
         emulator.wait_idle()
         assert emulator.problems == [], "Slack refused something the bot sent"

@@ -4,8 +4,8 @@ import io
 import subprocess
 
 from bot.check import run_check
+from bot.manifest import manifest_scopes
 from bot.sandbox import BOT_TOKEN, SIGNING_SECRET, Emulator
-from tests.conftest import manifest_scopes
 
 
 def env_for(slack, tmp_path, **extra):
@@ -35,7 +35,9 @@ def test_a_ready_deployment(slack, tmp_path):
 
 
 def test_each_problem_is_named_with_its_fix(tmp_path):
-    with Emulator(scopes=manifest_scopes() - {"files:write", "pins:write"}) as slack:
+    with Emulator(
+        scopes=(manifest_scopes() or frozenset()) - {"files:write", "pins:write"}
+    ) as slack:
         code, out = check(env_for(slack, tmp_path, POSTMORTEM_REPO=str(tmp_path / "nowhere")))
     assert code == 1
     assert "lacks scopes manifest.yml asks for: files:write, pins:write" in out
