@@ -163,13 +163,7 @@ def fill(store: Store, team_id: str, incidents: int, entries: int) -> None:
 
 def open_incident(slack: Emulator) -> str:
     slack.command("alice", "/incident", "start Benchmark incident sev3")
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        for channel in slack.ws.channels.values():
-            if channel.name.startswith("inc-") and channel.messages:
-                return channel.id
-        time.sleep(0.05)
-    raise RuntimeError("no incident channel")
+    return slack.posted_channel("inc-", timeout=20).id
 
 
 def bot_latencies(data: Path, requests: int, big: bool) -> tuple[dict[str, float], int, int]:

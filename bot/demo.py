@@ -107,13 +107,8 @@ def play(slack: Emulator, say: Callable[[str], None]) -> str:
     """The incident, as three people would run it in Slack. Returns the channel name."""
     say("alice opens the incident")
     slack.command("alice", "/incident", "start Checkout API returning 500s sev2")
-    channel = wait(
-        lambda: next(
-            (c for c in slack.ws.channels.values() if c.name.startswith("inc-") and c.messages),
-            None,
-        )
-    )
-    name: str = channel.name
+    channel = slack.posted_channel("inc-")
+    name = channel.name
     slack.join("bob", name)
     slack.join("carol", name)
     say("bob and carol record the timeline (one entry backdated)")

@@ -16,12 +16,7 @@ def test_sigkill_with_50_timeline_commands_in_flight_loses_no_acked_entry(tmp_pa
     with bot_process(tmp_path, slack, SLACK_SIGNING_SECRET=SIGNING_SECRET) as bot:
         slack.app_url = f"http://127.0.0.1:{bot.port}/slack/events"
         slack.command("alice", "/incident", "start Killed under load")
-        channel = wait_for(
-            lambda: next(
-                (c for c in slack.ws.channels.values() if c.name.startswith("inc-") and c.messages),
-                None,
-            )
-        )
+        channel = slack.posted_channel("inc-")
         acked: list[str] = []
         lock = threading.Lock()
 

@@ -76,17 +76,7 @@ def test_run_serves_commands_over_http_and_stops_cleanly_on_sigterm(tmp_path, sl
         slack.app_url = f"http://127.0.0.1:{bot.port}/slack/events"
         reply = slack.command("alice", "/incident", "start Checkout API returning 500s sev2")
         assert reply.status == 200 and "hotfix-001" in reply.text
-        channel = wait_for(
-            lambda: next(
-                (
-                    c
-                    for c in slack.ws.channels.values()
-                    if c.name.startswith("inc-001") and c.messages
-                ),
-                None,
-            ),
-            what="the incident channel",
-        )
+        channel = slack.posted_channel("inc-001")
         reply = slack.command("bob", "/timeline", "detected: alert fired", channel.name)
         assert reply.json["response_type"] == "in_channel"
         wait_for(lambda: any("is open in" in e.text for e in slack.ephemerals("alice")))

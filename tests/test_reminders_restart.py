@@ -26,13 +26,7 @@ def dm_texts(slack, who):
 def start_and_resolve(slack, port):
     slack.app_url = f"http://127.0.0.1:{port}/slack/events"
     slack.command("alice", "/incident", "start Payments timing out sev1")
-    channel = wait_for(
-        lambda: next(
-            (c for c in slack.ws.channels.values() if c.name.startswith("inc-001") and c.messages),
-            None,
-        ),
-        what="the incident channel",
-    )
+    channel = slack.posted_channel("inc-001")
     slack.command("alice", "/incident", "owner @bob @carol", channel.name)
     assert "resolved" in slack.command("alice", "/incident", "resolve", channel.name).text
     return channel, datetime.now(UTC)

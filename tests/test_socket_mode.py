@@ -28,13 +28,7 @@ def test_commands_shortcuts_and_events_over_the_socket(slack, socket_bot):
     assert slack.app_url is None  # nothing is sent over HTTP
     reply = slack.command("alice", "/incident", "start --private vault sealed sev1")
     assert reply.status == 200 and "hotfix-001" in reply.text
-    channel = wait_for(
-        lambda: next(
-            (c for c in slack.ws.channels.values() if c.name.startswith("inc-001") and c.messages),
-            None,
-        ),
-        what="the incident channel",
-    )
+    channel = slack.posted_channel("inc-001")
     assert channel.is_private
 
     reply = slack.command("bob", "/timeline", "detected: seal alarms", channel.name)

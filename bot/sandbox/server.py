@@ -405,6 +405,17 @@ class Emulator:
         with self.ws.lock:
             return list(self.channel(channel).messages)
 
+    def posted_channel(self, prefix: str, timeout: float = 15.0) -> Channel:
+        """The channel named `prefix...` once the bot has posted in it (work after an ack)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.ws.lock:
+                for channel in self.ws.channels.values():
+                    if channel.name.startswith(prefix) and not channel.is_im and channel.messages:
+                        return channel
+            time.sleep(0.02)
+        raise TimeoutError(f"no channel {prefix}... with a message from the bot")
+
     def ephemerals(self, who: str) -> list[Ephemeral]:
         user_id = self.user(who)
         with self.ws.lock:
