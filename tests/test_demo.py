@@ -1,19 +1,25 @@
 """The README's first command: a whole incident in the sandbox, one process, exit 0."""
 
+import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 
-def test_demo_plays_a_whole_incident_and_commits_the_post_mortem(tmp_path):
-    done = subprocess.run(
+def demo(tmp_path, **env):
+    return subprocess.run(
         [sys.executable, "-m", "bot", "demo"],
         capture_output=True,
         text=True,
         timeout=120,
         cwd=tmp_path,
+        env={**os.environ, **env},
     )
+
+
+def test_demo_plays_a_whole_incident_and_commits_the_post_mortem(tmp_path):
+    done = demo(tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     out = done.stdout
     for who in ("alice", "bob", "carol"):
@@ -38,19 +44,9 @@ def test_demo_plays_a_whole_incident_and_commits_the_post_mortem(tmp_path):
 
 def test_no_secret_reaches_the_logs_of_a_whole_run(tmp_path):
     """The demo at DEBUG: every log line of a whole incident, scanned for tokens and secrets."""
-    import os
-
     from bot.sandbox import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET
 
-    env = {**os.environ, "LOG_LEVEL": "DEBUG", "LOG_FORMAT": "json"}
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", "demo"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp_path,
-        env=env,
-    )
+    done = demo(tmp_path, LOG_LEVEL="DEBUG", LOG_FORMAT="json")
     assert done.returncode == 0
     logs = done.stderr
     assert logs.count("\n") > 100, "DEBUG logging of a whole run"

@@ -1,6 +1,7 @@
 """Reminders: planned from the deadline, sent to the owners at the right times, exactly once."""
 
 import re
+import time
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -135,8 +136,6 @@ def test_owners_get_each_reminder_then_the_overdue_notice_and_nudges(slack, bot)
     slack.command("alice", "/incident", "publish", channel.name)
     bot.settle()
     before = len(dms(slack, "bob"))
-    import time
-
     time.sleep(2.5)
     assert len(dms(slack, "bob")) == before, "publishing stops the nudges"
 
@@ -146,8 +145,6 @@ def test_publishing_before_the_first_reminder_cancels_them_all(slack, bot):
     slack.command("alice", "/incident", "resolve", channel.name)
     slack.command("alice", "/incident", "publish", channel.name)
     bot.settle()
-    import time
-
     time.sleep(4.5)
     assert dms(slack, "alice") == []
     assert not any("overdue" in m.text for m in channel.messages)
@@ -250,13 +247,21 @@ def test_a_dm_that_keeps_failing_is_reported_and_the_sender_carries_on(slack, du
 
 def test_action_item_reminders_reach_their_owner(slack, bot):
     channel = open_incident(slack)
-    tomorrow = (datetime.now(UTC) + timedelta(days=1)).date()
-    slack.command("alice", "/incident", f"action Rotate keys @bob due {tomorrow}", channel.name)
-    bot.settle()
-    rows = list(bot.store.db.query("SELECT kind, due_at FROM reminders WHERE kind = 'action'"))
-    assert len(rows) == 1
-    due = datetime.fromisoformat(rows[0]["due_at"])
-    assert due == datetime.combine(tomorrow, datetime.min.time(), UTC) + timedelta(hours=0)
+    today = datetime.now(UTC).date()  # due by the end of today: 24 h before that has passed
+    slack.command("alice", "/incident", f"action Rotate keys @bob due {today}", channel.name)
+    wait_for(
+        lambda: any("is due soon" in m.text for m in dms(slack, "bob")),
+        timeout=5,
+        what="the action item reminder",
+    )
+    assert [m.text for m in dms(slack, "bob")] == [
+        "You own AI-001 of hotfix-001",
+        "Reminder: AI-001 of hotfix-001 is due soon",
+    ]
+    (row,) = bot.store.db.query("SELECT due_at FROM reminders WHERE kind = 'action'")
+    assert datetime.fromisoformat(row["due_at"]) == datetime.combine(
+        today, datetime.min.time(), UTC
+    )
 
 
 def test_home_tab_shows_incidents_post_mortems_and_action_items(slack, bot):
