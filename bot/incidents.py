@@ -343,23 +343,7 @@ class Incidents:
         """Back to open: the resolution and the deadline go; re-resolving sets them anew."""
         if incident.status is not Status.RESOLVED:
             raise UsageError(f"{incident.hotfix_id} is open already.")
-        with self.store.write() as db:
-            db.execute(
-                "DELETE FROM timeline WHERE team_id = ? AND incident_id = ? AND milestone = ? "
-                "AND source = 'system'",
-                [incident.team_id, incident.id, Milestone.RESOLVED.value],
-            )
-        return self.store.update_incident(
-            incident.team_id,
-            incident.id,
-            at=self.clock(),
-            user_id=user_id,
-            event=("reopened", ""),
-            status=Status.OPEN.value,
-            resolved_at=None,
-            deadline_at=None,
-            published_at=None,
-        )
+        return self.store.reopen_incident(incident, at=self.clock(), user_id=user_id)
 
     def find(self, team_id: str, hotfix: str) -> Incident:
         """`hotfix-001` (or `1`) in this workspace."""

@@ -279,6 +279,25 @@ class Store:
         assert incident is not None
         return incident
 
+    def reopen_incident(self, incident: Incident, *, at: datetime, user_id: str) -> Incident:
+        """Open again, in one transaction: no resolution, deadline or publication, and no
+        "Incident closed" entry the bot recorded (the next resolve records a new one)."""
+        with self.write() as db:
+            db.execute(
+                "DELETE FROM timeline WHERE team_id = ? AND incident_id = ? AND milestone = ? "
+                "AND source = 'system'",
+                [incident.team_id, incident.id, Milestone.RESOLVED.value],
+            )
+            db.execute(
+                "UPDATE incidents SET status = ?, resolved_at = NULL, deadline_at = NULL, "
+                "published_at = NULL WHERE team_id = ? AND id = ?",
+                [Status.OPEN.value, incident.team_id, incident.id],
+            )
+            self._event(db, incident.team_id, incident.id, at, user_id, "reopened", "")
+        reopened = self.incident(incident.team_id, incident.id)
+        assert reopened is not None
+        return reopened
+
     def _event(
         self,
         db: Database,

@@ -255,3 +255,30 @@ def test_concurrent_starts_get_distinct_ids_and_channels(slack, bot):
     bot.settle()
     names = sorted(c.name for c in slack.ws.channels.values() if c.name.startswith("inc-"))
     assert len(names) == 9 and len({n[:7] for n in names}) == 9
+
+
+def test_reopen_and_resolve_again_moves_the_deadline_and_its_reminders(slack, bot, clock):
+    channel = open_incident(slack)
+    clock.now = T0 + timedelta(hours=1)
+    slack.command("bob", "/incident", "resolve", channel.name)
+    bot.settle()
+    reply = slack.command("bob", "/incident", "reopen", channel.name)
+    assert reply.json["response_type"] == "in_channel" and "reopened" in reply.text
+    incident = bot.store.incident_by_channel(slack.ws.team_id, channel.id)
+    assert incident.status is Status.OPEN and incident.resolved_at is None
+    assert incident.deadline_at is None
+    milestones = [
+        e.milestone.value for e in bot.store.entries(slack.ws.team_id, incident.id) if e.milestone
+    ]
+    assert milestones == ["began"]
+    statuses = {r["status"] for r in bot.store.db.query("SELECT status FROM reminders")}
+    assert statuses == {"cancelled"}
+    assert "open already" in slack.command("bob", "/incident", "reopen", channel.name).text
+
+    clock.now = T0 + timedelta(hours=3)
+    slack.command("bob", "/incident", "resolve", channel.name)
+    bot.settle()
+    incident = bot.store.incident_by_channel(slack.ws.team_id, channel.id)
+    assert incident.deadline_at == T0 + timedelta(hours=3 + 48)
+    pending = list(bot.store.db.query("SELECT due_at FROM reminders WHERE status = 'pending'"))
+    assert len(pending) == 3  # 24 h and 4 h before the new deadline, and the overdue notice
