@@ -95,7 +95,7 @@ def render(hotfix: str, team: str | None, log: bool) -> int:
         print(f"postmortem-bot: no database at {database} (set DATABASE_PATH)", file=sys.stderr)
         return 2
     store = Store(database)
-    teams = [r["team_id"] for r in store.db.query("SELECT DISTINCT team_id FROM incidents")]
+    teams = store.teams()
     if team is None and len(teams) != 1:
         known = ", ".join(teams) or "none"
         print(f"postmortem-bot: say which workspace with --team (known: {known})", file=sys.stderr)

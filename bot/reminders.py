@@ -13,6 +13,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from bot.models import ActionItem, Incident
+from bot.retro import Retro
 from bot.store import Store, from_db, to_db
 
 BEFORE, OVERDUE, NUDGE, ACTION = "before", "overdue", "nudge", "action"
@@ -182,6 +183,26 @@ class Reminders:
             if (p := plan_action(item, self.settings)) is not None
         ]
         return self._replan(incident, (ACTION,), wanted)
+
+    def replan_all(self, retro: Retro, deadline: timedelta) -> int:
+        """Every unpublished post-mortem and open action item gets what the settings ask for
+        now; a changed deadline setting moves the deadline itself."""
+        planned = 0
+        for team_id in self.store.teams():
+            for incident in self.store.unpublished(team_id):
+                assert incident.resolved_at
+                if incident.deadline_at != incident.resolved_at + deadline:
+                    incident = self.store.update_incident(
+                        team_id,
+                        incident.id,
+                        at=self.clock(),
+                        user_id="",
+                        deadline_at=incident.resolved_at + deadline,
+                    )
+                planned += len(self.plan_for(incident))
+            for incident in self.store.open_incidents(team_id) + self.store.unpublished(team_id):
+                planned += len(self.plan_actions(incident, retro.actions(incident)))
+        return planned
 
     def cancel_deadline(self, incident: Incident) -> int:
         """Published or reopened: the deadline's reminders that have not gone out never will."""

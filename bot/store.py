@@ -244,6 +244,27 @@ class Store:
         )
         return [_incident(r) for r in rows]
 
+    def teams(self) -> list[str]:
+        """Every workspace that has incidents here."""
+        return [r["team_id"] for r in self.db.query("SELECT DISTINCT team_id FROM incidents")]
+
+    def mark_repo_warned(self, incident: Incident) -> bool:
+        """Note that the channel was told the repository is unreachable; False if it already was."""
+        with self.write() as db:
+            cur = db.execute(
+                "UPDATE incidents SET repo_warned = 1 WHERE team_id = ? AND id = ? "
+                "AND COALESCE(repo_warned, 0) = 0",
+                [incident.team_id, incident.id],
+            )
+        return cur.rowcount == 1
+
+    def take_repo_warnings(self) -> list[str]:
+        """The channels told the repository was unreachable (now it is reachable again)."""
+        with self.write() as db:
+            rows = list(db.query("SELECT channel_id FROM incidents WHERE repo_warned = 1"))
+            db.execute("UPDATE incidents SET repo_warned = 0 WHERE repo_warned = 1")
+        return [r["channel_id"] for r in rows if r["channel_id"]]
+
     def unpublished(self, team_id: str) -> list[Incident]:
         """Resolved incidents whose post-mortem is not published yet."""
         rows = self.db.query(

@@ -293,3 +293,32 @@ def test_home_tab_shows_incidents_post_mortems_and_action_items(slack, bot):
     assert "hotfix-001" in home and "Checkout API" in home
     assert "hotfix-002" in home and ("due in" in home or "overdue by" in home)  # 4 s deadline
     assert "AI-001" in home and "Rotate keys" in home
+
+
+def test_changed_settings_replan_unsent_reminders_at_start(tmp_path):
+    from bot.incidents import Incidents
+    from bot.models import Severity
+    from bot.reminders import Reminders
+    from bot.retro import Retro
+    from bot.store import Store
+
+    store = Store(tmp_path / "incidents.db")
+    resolved = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+    incidents = Incidents(store, lambda: resolved)
+    incident = incidents.start("T1", "U1", "db down", Severity.SEV2, private=False)
+    incident = incidents.resolve(incident, "U1", "")
+    Reminders(store, SETTINGS, lambda: resolved).plan_for(incident)
+
+    later = Settings(before=(timedelta(hours=2),))  # REMINDERS_BEFORE=2h, deadline 24h now
+    planned = Reminders(store, later, lambda: resolved).replan_all(
+        Retro(store, lambda: resolved), timedelta(hours=24)
+    )
+    assert planned == 2
+    deadline = resolved + timedelta(hours=24)
+    assert store.incident("T1", incident.id).deadline_at == deadline
+    pending = sorted(
+        datetime.fromisoformat(r["due_at"])
+        for r in store.db.query("SELECT due_at FROM reminders WHERE status = 'pending'")
+    )
+    assert pending == [deadline - timedelta(hours=2), deadline]
+    store.close()

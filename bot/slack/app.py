@@ -163,23 +163,9 @@ def create_reminder_sender(
 
 
 def replan_reminders(config: Config, store: Store, clock: Clock = utcnow) -> int:
-    """At start: every unpublished post-mortem and open action item gets the reminders the
-    current settings ask for (a changed POSTMORTEM_DEADLINE moves the deadline too)."""
+    """At start: the reminders the current settings ask for (see Reminders.replan_all)."""
     reminders = Reminders(store, reminder_settings(config), clock)
-    retro = Retro(store, clock)
-    planned = 0
-    for row in store.db.query("SELECT DISTINCT team_id FROM incidents"):
-        for incident in store.unpublished(row["team_id"]):
-            assert incident.resolved_at
-            deadline = incident.resolved_at + config.deadline
-            if incident.deadline_at != deadline:
-                incident = store.update_incident(
-                    incident.team_id, incident.id, at=clock(), user_id="", deadline_at=deadline
-                )
-            planned += len(reminders.plan_for(incident))
-        for incident in store.open_incidents(row["team_id"]) + store.unpublished(row["team_id"]):
-            planned += len(reminders.plan_actions(incident, retro.actions(incident)))
-    return planned
+    return reminders.replan_all(Retro(store, clock), config.deadline)
 
 
 def create_app(

@@ -108,13 +108,7 @@ class Drafting:
         """After git: if the push failed, tell the channel once (until a push succeeds)."""
         if outcome.pushed or not incident.channel_id:
             return
-        with self.store.write() as db:
-            cur = db.execute(
-                "UPDATE incidents SET repo_warned = 1 WHERE team_id = ? AND id = ? "
-                "AND COALESCE(repo_warned, 0) = 0",
-                [incident.team_id, incident.id],
-            )
-        if cur.rowcount:
+        if self.store.mark_repo_warned(incident):
             self.pacer.post(
                 client,
                 channel=incident.channel_id,
@@ -127,16 +121,11 @@ class Drafting:
 
     def pushed(self, client: WebClient) -> None:
         """A delayed push went through: tell the channels that were warned."""
-        with self.store.write() as db:
-            rows = list(
-                db.query("SELECT team_id, channel_id, number FROM incidents WHERE repo_warned = 1")
-            )
-            db.execute("UPDATE incidents SET repo_warned = 0 WHERE repo_warned = 1")
-        for row in rows:
+        for channel in self.store.take_repo_warnings():
             try:
                 self.pacer.post(
                     client,
-                    channel=row["channel_id"],
+                    channel=channel,
                     text=(
                         ":white_check_mark: The post-mortem is now in the repository "
                         f"({self.where})."
