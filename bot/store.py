@@ -13,6 +13,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from bot.errors import BotError
+from bot.group_commit import GroupCommit
 from bot.migrations import migrations
 from bot.models import Entry, Incident, Milestone, Severity, Status
 
@@ -106,6 +107,7 @@ class Store:
         self._lock = threading.Lock()
         self._writer = threading.RLock()  # nested write() calls in one thread are savepoints
         self._known: dict[tuple[str, str], tuple[str, str | None]] = {}  # users, by (team, id)
+        self._entries = GroupCommit(self.write, lambda: StoreUnavailable(BUSY), WRITE_WAIT_S)
         db = self.db
         db.enable_wal()
         migrations.apply(db)
@@ -126,6 +128,7 @@ class Store:
         return db
 
     def close(self) -> None:
+        self._entries.close()
         with self._lock:
             for conn in self._all:
                 conn.close()
@@ -150,6 +153,7 @@ class Store:
                 db.conn.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as exc:
                 raise _unavailable(exc) from exc
+            self._local.writing = True
             try:
                 yield db
             except BaseException:
@@ -165,6 +169,7 @@ class Store:
         except sqlite3.OperationalError as exc:
             raise _unavailable(exc) from exc
         finally:
+            self._local.writing = False
             self._writer.release()
 
     def _one(self, sql: str, params: list[Any]) -> dict[str, Any] | None:
@@ -382,10 +387,17 @@ class Store:
         )
 
     def add_entry(self, incident: Incident, **fields: Any) -> Entry:
-        with self.write() as db:
-            entry_id = self._insert_entry(
+        """Store a timeline entry; entries that arrive together are committed together."""
+
+        def insert(db: Database) -> int:
+            return self._insert_entry(
                 db, team_id=incident.team_id, incident_id=incident.id, **fields
             )
+
+        if getattr(self._local, "writing", False):  # already inside this thread's transaction
+            entry_id = insert(self.db)
+        else:
+            entry_id = self._entries.submit(insert)
         return Entry(  # as stored, without reading it back
             id=entry_id,
             incident_id=incident.id,

@@ -15,7 +15,8 @@ ALLOWED = {
     "naming": set(),
     "timeline": {"errors", "models"},
     "migrations": set(),
-    "store": {"errors", "migrations", "models"},
+    "group_commit": {"errors"},
+    "store": {"errors", "group_commit", "migrations", "models"},
     "logs": set(),
     "incidents": {"errors", "logs", "models", "store", "timeline"},
 }

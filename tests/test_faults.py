@@ -115,6 +115,7 @@ def test_a_full_disk_is_a_clear_answer_and_nothing_half_written(slack, bot):
     channel = open_incident(slack)
     with ThreadPoolExecutor(16) as pool:  # every listener thread opens its connection
         list(pool.map(lambda _: slack.command("bob", "/timeline", "", channel.name), range(48)))
+    slack.command("bob", "/timeline", "before", channel.name)  # and the entry writer its own
     pages = bot.store.db.execute("PRAGMA page_count").fetchone()[0]
     connections = list(bot.store._all)
     for conn in connections:  # what a full disk imposes: not one page more
