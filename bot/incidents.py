@@ -119,8 +119,16 @@ class Incidents:
 
     # --- finding ---------------------------------------------------------------------------
 
-    def in_channel(self, team_id: str, channel_id: str, command: str = "This command") -> Incident:
-        incident = self.store.incident_by_channel(team_id, channel_id)
+    def in_channel(
+        self,
+        team_id: str,
+        channel_id: str,
+        command: str = "This command",
+        *,
+        as_last_read: bool = False,
+    ) -> Incident:
+        """The channel's incident (`as_last_read`: see Store.incident_by_channel)."""
+        incident = self.store.incident_by_channel(team_id, channel_id, as_last_read=as_last_read)
         if incident is None:
             raise NotAnIncidentChannel(command)
         bind_incident(incident.hotfix_id)

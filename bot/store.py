@@ -107,6 +107,7 @@ class Store:
         self._lock = threading.Lock()
         self._writer = threading.RLock()  # nested write() calls in one thread are savepoints
         self._known: dict[tuple[str, str], tuple[str, str | None]] = {}  # users, by (team, id)
+        self._by_channel: dict[tuple[str, str], Incident] = {}  # as last read, see below
         self._entries = GroupCommit(self.write, lambda: StoreUnavailable(BUSY), WRITE_WAIT_S)
         db = self.db
         db.enable_wal()
@@ -230,11 +231,25 @@ class Store:
         )
         return _incident(row) if row else None
 
-    def incident_by_channel(self, team_id: str, channel_id: str) -> Incident | None:
+    def incident_by_channel(
+        self, team_id: str, channel_id: str, *, as_last_read: bool = False
+    ) -> Incident | None:
+        """The incident whose channel this is.
+
+        `as_last_read` answers from memory when this process has read it before: its id,
+        number, channel and start never change, but its status and people may have since. For
+        callers that use only those (recording a timeline entry: no database read on the way).
+        """
+        key = (team_id, channel_id)
+        if as_last_read and (known := self._by_channel.get(key)):
+            return known
         row = self._one(
             "SELECT * FROM incidents WHERE team_id = ? AND channel_id = ?", [team_id, channel_id]
         )
-        return _incident(row) if row else None
+        if not row:
+            return None
+        self._by_channel[key] = incident = _incident(row)
+        return incident
 
     def incident_by_number(self, team_id: str, number: int) -> Incident | None:
         row = self._one(

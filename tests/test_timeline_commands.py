@@ -106,6 +106,18 @@ def test_edit_and_delete_by_author_or_commander_only(slack, bot, channel, clock)
     assert "stays" in slack.command("alice", "/timeline", "delete 1", channel.name).text
 
 
+def test_a_new_commander_may_delete_at_once(slack, bot, channel):
+    """Entries are recorded without a database read (the incident as last read), but who may
+    edit or delete is decided on the incident as it is now."""
+    slack.command("bob", "/timeline", "cache warmed by this entry", channel.name)
+    assert (
+        "Only the entry's author"
+        in slack.command("carol", "/timeline", "delete 2", channel.name).text
+    )
+    slack.command("alice", "/incident", "commander @carol", channel.name)
+    assert "Deleted entry 2" in slack.command("carol", "/timeline", "delete 2", channel.name).text
+
+
 def test_words_edit_and_delete_without_a_number_are_plain_entries(slack, bot, channel):
     slack.command("alice", "/timeline", "delete the bad cache keys", channel.name)
     assert entries(bot, slack, channel)[-1].text == "delete the bad cache keys"

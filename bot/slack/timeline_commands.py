@@ -28,9 +28,14 @@ class TimelineCommands:
     @replies_errors
     def handle_timeline(self, ack: Ack, body: dict[str, Any]) -> None:
         command = Command.from_body(body, self.incidents.store)
-        incident = self.incidents.in_channel(command.team_id, command.channel_id, "`/timeline`")
         args = command.args
         verb = args[0].lower() if args else ""
+        incident = self.incidents.in_channel(
+            command.team_id,
+            command.channel_id,
+            "`/timeline`",
+            as_last_read=verb not in ("edit", "delete"),  # those check who may: read afresh
+        )
         if not args:
             entries = self.incidents.entries(incident)
             ack(
