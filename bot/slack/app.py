@@ -27,7 +27,7 @@ from bot.reminders import Reminders, Settings
 from bot.retro import Retro
 from bot.slack.channels import Channels
 from bot.slack.drafting import Drafting
-from bot.slack.executor import acks_at_once
+from bot.slack.executor import acks_at_once, answered_in_ack
 from bot.slack.incident_commands import IncidentCommands
 from bot.slack.pacing import Pacer
 from bot.slack.reminder_blocks import ReminderIds
@@ -103,7 +103,7 @@ def register(
     timeline = TimelineCommands(incidents, channels.pacer)
 
     app.command("/incident")(acks_at_once(incident.handle_incident))
-    app.command("/timeline")(acks_at_once(timeline.handle_timeline))
+    app.command("/timeline", middleware=[answered_in_ack])(acks_at_once(timeline.handle_timeline))
     app.shortcut("add_to_timeline")(acks_at_once(timeline.handle_add_to_timeline))
     app.action(Ids.WRITE_SECTION)(acks_at_once(retro.handle_write_button))
     app.action(Ids.ADD_ACTION)(acks_at_once(retro.handle_add_action_button))
