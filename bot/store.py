@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from bot.checkpoint import Checkpointer
 from bot.errors import BotError
 from bot.group_commit import GroupCommit
 from bot.migrations import migrations
@@ -19,6 +20,7 @@ from bot.models import Entry, Incident, Milestone, Severity, Status
 
 BUSY_TIMEOUT_S = 2.0  # what a write waits for another process's lock; Slack allows 3 s
 WRITE_WAIT_S = 2.5
+CHECKPOINT_EVERY_S = 1.0
 BUSY = (
     "The incident database is busy (another process is writing to it), so nothing was "
     "recorded. Please try again in a moment."
@@ -99,7 +101,7 @@ def _insert(db: Database, table: str, row: dict[str, Any]) -> int:
 class Store:
     """The bot's SQLite database. Safe to share between threads: each gets its own connection."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, checkpoint_every_s: float = CHECKPOINT_EVERY_S) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
@@ -109,6 +111,7 @@ class Store:
         self._known: dict[tuple[str, str], tuple[str, str | None]] = {}  # users, by (team, id)
         self._by_channel: dict[tuple[str, str], Incident] = {}  # as last read, see below
         self._entries = GroupCommit(self.write, lambda: StoreUnavailable(BUSY), WRITE_WAIT_S)
+        self._checkpoints = Checkpointer(lambda: self.db.conn, checkpoint_every_s)
         db = self.db
         db.enable_wal()
         migrations.apply(db)
@@ -122,6 +125,7 @@ class Store:
             conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA wal_autocheckpoint = 0")  # bot/checkpoint.py does it
             db = Database(conn)
             self._local.db = db
             with self._lock:
@@ -130,6 +134,7 @@ class Store:
 
     def close(self) -> None:
         self._entries.close()
+        self._checkpoints.stop()
         with self._lock:
             for conn in self._all:
                 conn.close()
@@ -147,6 +152,7 @@ class Store:
         nothing was written, and the person is told so in time.
         """
         db = self.db
+        self._checkpoints.ensure_running()
         if not self._writer.acquire(timeout=WRITE_WAIT_S):
             raise StoreUnavailable(BUSY)
         try:

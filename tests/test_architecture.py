@@ -16,7 +16,8 @@ ALLOWED = {
     "timeline": {"errors", "models"},
     "migrations": set(),
     "group_commit": {"errors"},
-    "store": {"errors", "group_commit", "migrations", "models"},
+    "checkpoint": set(),
+    "store": {"checkpoint", "errors", "group_commit", "migrations", "models"},
     "logs": set(),
     "incidents": {"errors", "logs", "models", "store", "timeline"},
 }

@@ -130,3 +130,41 @@ def test_a_failed_write_leaves_nothing_half_written(tmp_path):
         db.execute("UPDATE incidents SET title = 'changed' WHERE id = ?", [incident.id])
         db.execute("INSERT INTO timeline (team_id) VALUES ('T1')")  # violates NOT NULL
     assert store.incident("T1", incident.id).title == "db down"
+
+
+def _fill(store, incident, n=150):
+    for k in range(n):
+        store.add_entry(
+            incident,
+            at=T0,
+            text=f"{k} " + "x" * 2000,
+            author_id="U1",
+            milestone=None,
+            source="command",
+        )
+
+
+def test_commits_never_checkpoint_the_write_ahead_log(tmp_path):
+    """A commit that copied the log into the database file would keep every write queued
+    behind it waiting: only the background checkpointer does (here: never)."""
+    path = tmp_path / "db.sqlite"
+    store = Store(path, checkpoint_every_s=3600)
+    incident = _start(store)
+    before = path.stat().st_size
+    _fill(store, incident, 600)  # ~600 pages: past SQLite's own mark of 1,000 log frames
+    assert path.stat().st_size == before, "a commit checkpointed the log"
+    assert (tmp_path / "db.sqlite-wal").stat().st_size > 1000 * 4096
+    store.close()
+
+
+def test_the_background_checkpointer_moves_the_log_into_the_database(tmp_path):
+    from tests.conftest import wait_for
+
+    path = tmp_path / "db.sqlite"
+    store = Store(path, checkpoint_every_s=0.05)
+    incident = _start(store)
+    before = path.stat().st_size
+    _fill(store, incident)
+    wait_for(lambda: path.stat().st_size > before + 100 * 4096, what="a checkpoint")
+    store.close()
+    assert len(Store(path).entries("T1", incident.id)) == 151  # the "began" entry too
