@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import signal
@@ -61,6 +62,9 @@ def run() -> int:
         server = create_http_server(create_wsgi(app, health), "0.0.0.0", config.port)
         mode = "HTTP"
     health.ready = True
+    # What start-up built (modules, the app) lives as long as the process: keep it out of the
+    # collector, whose full passes over it otherwise stall every request for ~30 ms under load.
+    gc.freeze()
     logger.info("postmortem-bot ready (%s) on port %s", mode, server.effective_port)
     try:
         server.run()
