@@ -93,6 +93,7 @@ def test_writes_that_arrive_together_share_one_transaction(writer):
 def test_a_bad_write_fails_alone(writer):
     group = GroupCommit(writer.write, Busy, wait_s=5)
     group.submit(note("taken"))
+    writer.waiting.clear()
     writer.gate.clear()
     send_all(group, ["blocker"])
     wait_for(writer.waiting.is_set, what="the writer at the gate")
