@@ -1,9 +1,10 @@
 """Group commit: writes that arrive together share one transaction.
 
-`/timeline` in a busy incident channel is many small writes at once. Each in its own
-transaction, the threads answering them take turns at SQLite's single writer, and every turn
-costs a round of thread switches on the interpreter lock. Here one thread writes: it takes
-everything queued, writes it in one transaction, and wakes each sender with its own result.
+`/timeline` in a busy incident channel is many small writes at once. Written by the threads
+answering them, each on its own connection, they take turns at SQLite's single writer, every
+commit empties the other connections' caches, and every turn costs a round of thread switches
+on the interpreter lock. Here one thread on one connection writes: it takes everything queued,
+writes it in one transaction, and wakes each sender with its own result.
 """
 
 from __future__ import annotations
