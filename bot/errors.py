@@ -1,5 +1,14 @@
 """Named errors of the workflow, with messages fit to show the person who caused them."""
 
+QUOTE_LIMIT = 40
+
+
+def quoted(text: str) -> str:
+    """What the person typed, echoed in an error message: in backticks, on one line, cut short
+    (a refusal never repeats 100 KB back at them)."""
+    text = " ".join(str(text).split()).replace("`", "'")
+    return f"`{text if len(text) <= QUOTE_LIMIT else text[: QUOTE_LIMIT - 1] + '…'}`"
+
 
 class BotError(Exception):
     """Base class: the message is safe and useful to show the user as it is."""

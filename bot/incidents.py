@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bot.errors import NotAllowed, NotAnIncidentChannel, NotFound, UsageError
+from bot.errors import NotAllowed, NotAnIncidentChannel, NotFound, UsageError, quoted
 from bot.logs import bind_incident
 from bot.models import Entry, Incident, Milestone, Severity, Status
 from bot.store import Store
@@ -86,7 +86,7 @@ class Incidents:
                 "e.g. `/incident start Checkout API returning 500s sev2`."
             )
         if len(title) > MAX_TITLE:
-            raise UsageError(f"That title is {len(title)} characters; keep it under {MAX_TITLE}.")
+            raise UsageError(f"That title is {len(title):,} characters; keep it under {MAX_TITLE}.")
         incident = self.store.create_incident(
             team_id=team_id,
             title=title,
@@ -195,7 +195,7 @@ class Incidents:
         entries = self.entries(incident)
         if not number_text.isdigit() or not 1 <= int(number_text) <= len(entries):
             raise UsageError(
-                f"There is no entry `{number_text}`: the timeline has {len(entries)} "
+                f"There is no entry {quoted(number_text)}: the timeline has {len(entries)} "
                 "entries. Type `/timeline` to see their numbers."
             )
         entry = entries[int(number_text) - 1]
@@ -239,7 +239,7 @@ class Incidents:
         at, rest = split_time(when, now)
         if rest:
             raise UsageError(
-                f"`{rest}` is not a time. Type `/incident resolve` for now, or "
+                f"{quoted(rest)} is not a time. Type `/incident resolve` for now, or "
                 "`/incident resolve 15:40` for a time today (UTC)."
             )
         at = at or now

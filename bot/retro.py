@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from bot.errors import NotFound, UsageError
+from bot.errors import NotFound, UsageError, quoted
 from bot.models import ActionItem, Incident, Priority
 from bot.sections import BY_KEY, SECTIONS, Section
 from bot.store import Store, to_db
@@ -60,7 +60,7 @@ def parse_action(words: list[str], mention: Callable[[str], str | None]) -> Pars
                 due = date.fromisoformat(words[i + 1])
             except ValueError:
                 raise UsageError(
-                    f"`{words[i + 1]}` is not a date; write `due 2026-12-01`."
+                    f"{quoted(words[i + 1])} is not a date; write `due 2026-12-01`."
                 ) from None
             i += 1
         elif lower in PRIORITY_WORDS and (i == len(words) - 1 or words[i + 1].lower() == "why:"):
@@ -138,7 +138,7 @@ class Retro:
         """Store the submitted fields (a blank one is cleared); returns the fields that changed."""
         section = BY_KEY.get(section_key)
         if section is None:
-            raise NotFound(f"There is no section `{section_key}`.")
+            raise NotFound(f"There is no section {quoted(section_key)}.")
         current = self.values(incident, section)
         changed = []
         now = to_db(self.clock())

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 
-from bot.errors import UsageError
+from bot.errors import UsageError, quoted
 from bot.models import Milestone
 
 MAX_TEXT = 3000
@@ -43,7 +43,7 @@ def _offset(text: str | None) -> timezone:
     digits = text[1:].replace(":", "")
     hours, minutes = int(digits[:2]), int(digits[2:])
     if hours > 14 or minutes > 59:
-        raise UsageError(f"`{text}` is not a UTC offset; write it like `+01:00`.")
+        raise UsageError(f"{quoted(text)} is not a UTC offset; write it like `+01:00`.")
     return timezone(sign * timedelta(hours=hours, minutes=minutes))
 
 
@@ -51,7 +51,8 @@ def _clock(match: re.Match[str]) -> time:
     hour, minute = int(match["hour"]), int(match["minute"])
     if hour > 23 or minute > 59:
         raise UsageError(
-            f"`{match['hour']}:{match['minute']}` is not a time of day. Use {TIME_FORMS}."
+            f"{quoted(match['hour'] + ':' + match['minute'])} is not a time of day. "
+            f"Use {TIME_FORMS}."
         )
     return time(hour, minute)
 
@@ -59,10 +60,10 @@ def _clock(match: re.Match[str]) -> time:
 def parse_duration(spec: str) -> timedelta:
     """`15m`, `2h`, `1d12h`, `90s` -> timedelta; UsageError otherwise."""
     if not spec or not re.fullmatch(r"(?:\d+[smhd])+", spec, re.IGNORECASE):
-        raise UsageError(f"`{spec}` is not a duration; write it like `15m`, `4h` or `1d12h`.")
+        raise UsageError(f"{quoted(spec)} is not a duration; write it like `15m`, `4h` or `1d12h`.")
     seconds = sum(int(n) * _UNIT_SECONDS[u.lower()] for n, u in _UNIT_RE.findall(spec))
     if seconds > 365 * 86400:
-        raise UsageError(f"`{spec}` is more than a year; write a shorter duration.")
+        raise UsageError(f"{quoted(spec)} is more than a year; write a shorter duration.")
     return timedelta(seconds=seconds)
 
 
@@ -77,7 +78,9 @@ def split_time(text: str, now: datetime) -> tuple[datetime | None, str]:
         try:
             day = date.fromisoformat(m["date"])
         except ValueError:
-            raise UsageError(f"`{m['date']}` is not a date; write it as YYYY-MM-DD.") from None
+            raise UsageError(
+                f"{quoted(m['date'])} is not a date; write it as YYYY-MM-DD."
+            ) from None
         at = datetime.combine(day, _clock(m), _offset(m["offset"]))
     elif m := _TIME_RE.match(text):
         tz = _offset(m["offset"])

@@ -1,18 +1,20 @@
 """Property-based tests over everything that parses what people type: no exception escapes but
 the named ones, whose messages tell the person what was wrong."""
 
+import re
 from datetime import UTC, datetime
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.errors import BotError, UsageError
+from bot.errors import BotError, UsageError, quoted
 from bot.naming import channel_name
 from bot.postmortem import block, cell, inline
 from bot.retro import parse_action
-from bot.slack.text import decode, escape, parse_mention, split_args
+from bot.slack.text import decode, escape, parse_mention, split_args, without_controls
 from bot.timeline import parse_duration, parse_entry
 
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 NOW = datetime(2026, 11, 26, 15, 30, tzinfo=UTC)
 typed = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=400) | st.from_regex(
     r"(-?\d{1,3}[smhd]|\d{1,2}:\d{2}([+-]\d{2}:?\d{2}|Z)?|\d{4}-\d{2}-\d{2} "
@@ -47,7 +49,25 @@ def test_durations_parse_or_say_why(spec):
 def test_decode_and_escape_round_trip(typed_text):
     shown = escape(typed_text)
     assert "<" not in shown and ">" not in shown
-    assert decode(shown) == typed_text
+    assert decode(shown) == without_controls(typed_text)
+    if not CONTROL_RE.search(typed_text.replace("\r", "")):
+        assert decode(shown) == typed_text.replace("\r", "\n")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300))
+def test_what_is_kept_has_no_control_characters_and_loses_nothing_else(text):
+    kept = without_controls(text)
+    assert not CONTROL_RE.search(kept)
+    assert kept.replace("\n", "") == CONTROL_RE.sub("", text.replace("\r", "").replace("\n", ""))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=3000))
+def test_quoted_text_is_one_short_line(text):
+    shown = quoted(text)
+    assert shown.startswith("`") and shown.endswith("`") and shown.count("`") == 2
+    assert "\n" not in shown and len(shown) <= 42
 
 
 @settings(max_examples=300, deadline=None)

@@ -9,7 +9,7 @@ from typing import Any
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
-from bot.errors import UsageError
+from bot.errors import UsageError, quoted
 from bot.incidents import Incidents
 from bot.models import DEFAULT_SEVERITY, Incident, Severity
 from bot.reminders import Reminders
@@ -60,7 +60,9 @@ def parse_severity(word: str) -> Severity:
     try:
         return Severity(word.lower())
     except ValueError:
-        raise UsageError(f"`{decode(word)}` is not a severity; use one of {SEVERITIES}.") from None
+        raise UsageError(
+            f"{quoted(decode(word))} is not a severity; use one of {SEVERITIES}."
+        ) from None
 
 
 class IncidentCommands:
@@ -87,8 +89,9 @@ class IncidentCommands:
         sub = self.subcommands.get(name)
         if sub is None:
             raise UsageError(
-                f"`/incident {decode(args[0])}` is not a command. Try `/incident start <title>`, "
-                "`/incident resolve`, `/incident status` or `/incident help`."
+                f"{quoted('/incident ' + decode(args[0]))} is not a command. Try "
+                "`/incident start <title>`, `/incident resolve`, `/incident status` or "
+                "`/incident help`."
             )
         sub(command, ack=ack, respond=respond, client=client)
 

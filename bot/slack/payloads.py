@@ -11,7 +11,7 @@ from typing import Any
 
 from slack_bolt import Ack
 
-from bot.errors import BotError, UsageError
+from bot.errors import BotError, UsageError, quoted
 from bot.slack.text import decode, escape, parse_mention, split_args
 from bot.store import Store
 
@@ -62,7 +62,7 @@ def users_in(words: list[str], usage: str) -> list[str]:
         found = parse_mention(word)
         if found is None:
             raise UsageError(
-                f"`{decode(word)}` is not a person. Mention them with @, e.g. `{usage}`."
+                f"{quoted(decode(word))} is not a person. Mention them with @, e.g. `{usage}`."
             )
         users.append(found[0])
     if not users:

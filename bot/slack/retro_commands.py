@@ -11,7 +11,7 @@ from typing import Any
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
-from bot.errors import BotError, UsageError
+from bot.errors import BotError, UsageError, quoted
 from bot.incidents import Incidents
 from bot.models import ActionItem, Incident, Priority, Status
 from bot.reminders import Reminders
@@ -27,7 +27,7 @@ from bot.slack.retro_blocks import (
     build_actions_list,
     build_section_modal,
 )
-from bot.slack.text import decode, escape, mention, parse_mention
+from bot.slack.text import decode, escape, mention, parse_mention, without_controls
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ class RetroCommands:
             section = find_section(decode(wanted))
             if section is None:
                 raise UsageError(
-                    f"There is no section `{decode(wanted)}`. Sections: {SECTION_NAMES}."
+                    f"There is no section {quoted(decode(wanted))}. Sections: {SECTION_NAMES}."
                 )
         else:
             section = self.retro.next_empty(incident)
@@ -172,7 +172,7 @@ class RetroCommands:
         meta = json.loads(view["private_metadata"])
         incident = self.incidents.in_channel(body["team"]["id"], meta["channel"])
         values = {
-            key: (block.get("value", {}).get("value") or "")
+            key: without_controls(block.get("value", {}).get("value") or "")
             for key, block in view["state"]["values"].items()
         }
         self.retro.save(incident, meta["section"], values, body["user"]["id"])
@@ -185,7 +185,7 @@ class RetroCommands:
         meta = json.loads(view["private_metadata"])
         incident = self.incidents.in_channel(body["team"]["id"], meta["channel"])
         state = {key: block["value"] for key, block in view["state"]["values"].items()}
-        text = (state["text"].get("value") or "").strip()
+        text = without_controls(state["text"].get("value") or "").strip()
         if not text:
             ack(response_action="errors", errors={"text": "What needs doing?"})
             return
