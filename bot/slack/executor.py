@@ -17,6 +17,9 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
+from slack_bolt import BoltRequest, BoltResponse
+from slack_bolt.middleware import Middleware
+
 from bot.logs import ContextExecutor
 
 ACK_WAIT_S = 3.0  # Slack's own limit: never hold a request longer
@@ -75,7 +78,7 @@ def acks_at_once(listener: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def answered_in_ack(next: Callable[[], Any]) -> Any:
+class AnsweredInAck(Middleware):
     """Listener middleware for a listener that does nothing after its ack (`/timeline`): it runs
     in the request's own thread, since the request waits for all of it anyway.
 
@@ -83,5 +86,12 @@ def answered_in_ack(next: Callable[[], Any]) -> Any:
     next `submit` there is this listener's. Under load each hand-over between threads is a round
     of switches on the interpreter lock: most of what such a listener would otherwise cost.
     """
-    _here.set(True)
-    return next()
+
+    def process(
+        self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
+    ) -> BoltResponse | None:
+        _here.set(True)
+        return next()
+
+
+answered_in_ack = AnsweredInAck()
