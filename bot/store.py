@@ -99,7 +99,8 @@ def _insert(db: Database, table: str, row: dict[str, Any]) -> int:
 
 
 class Store:
-    """The bot's SQLite database. Safe to share between threads: each gets its own connection."""
+    """The bot's SQLite database. Safe to share between threads: each gets its own connection;
+    timeline entries are written by one thread for all (bot/group_commit.py)."""
 
     def __init__(self, path: Path | str, checkpoint_every_s: float = CHECKPOINT_EVERY_S) -> None:
         self.path = Path(path)
@@ -107,7 +108,7 @@ class Store:
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        self._writer = threading.RLock()  # nested write() calls in one thread are savepoints
+        self._writer = threading.RLock()  # a write() inside a write() fails in SQLite, not here
         self._known: dict[tuple[str, str], tuple[str, str | None]] = {}  # users, by (team, id)
         self._by_channel: dict[tuple[str, str], Incident] = {}  # as last read, see below
         self._entries = GroupCommit(self.write, lambda: StoreUnavailable(BUSY), WRITE_WAIT_S)
