@@ -161,7 +161,6 @@ class Store:
                 db.conn.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as exc:
                 raise _unavailable(exc) from exc
-            self._local.writing = True
             try:
                 yield db
             except BaseException:
@@ -177,7 +176,6 @@ class Store:
         except sqlite3.OperationalError as exc:
             raise _unavailable(exc) from exc
         finally:
-            self._local.writing = False
             self._writer.release()
 
     def _one(self, sql: str, params: list[Any]) -> dict[str, Any] | None:
@@ -409,17 +407,13 @@ class Store:
         )
 
     def add_entry(self, incident: Incident, **fields: Any) -> Entry:
-        """Store a timeline entry; entries that arrive together are committed together."""
-
-        def insert(db: Database) -> int:
-            return self._insert_entry(
+        """Store a timeline entry; entries that arrive together are committed together.
+        (Not from inside a write(): the writer thread would wait for this one's transaction.)"""
+        entry_id = self._entries.submit(
+            lambda db: self._insert_entry(
                 db, team_id=incident.team_id, incident_id=incident.id, **fields
             )
-
-        if getattr(self._local, "writing", False):  # already inside this thread's transaction
-            entry_id = insert(self.db)
-        else:
-            entry_id = self._entries.submit(insert)
+        )
         return Entry(  # as stored, without reading it back
             id=entry_id,
             incident_id=incident.id,
