@@ -136,8 +136,8 @@ class Writer:
             batch = [self.records.get()]
             while not self.records.empty():
                 batch.append(self.records.get())
-            lines = [self._line(r) for r in batch if r is not None]
-            if lines := [line for line in lines if line is not None]:
+            lines = [line for r in batch if r is not None and (line := self._line(r)) is not None]
+            if lines:
                 self.out.stream.write("\n".join(lines) + "\n")
                 self.out.flush()
             if None in batch:
