@@ -50,16 +50,29 @@ HELP: tuple[tuple[str, str], ...] = (
 MILESTONE_HELP = ", ".join(f"`{m.value}:`" for m in Milestone)
 
 
-def _section(text: str) -> Block:
+def section(text: str) -> Block:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text[:MAX_SECTION_TEXT]}}
 
 
-def _context(text: str) -> Block:
+def context(text: str) -> Block:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
 
 
-def _header(text: str) -> Block:
+def header(text: str) -> Block:
     return {"type": "header", "text": {"type": "plain_text", "text": text[:150], "emoji": True}}
+
+
+def button(text: str, action_id: str, value: str = "", style: str | None = None) -> Block:
+    button: Block = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": text},
+        "action_id": action_id,
+    }
+    if value:
+        button["value"] = value
+    if style:
+        button["style"] = style
+    return button
 
 
 def help_text() -> str:
@@ -69,9 +82,9 @@ def help_text() -> str:
 
 def build_help() -> list[Block]:
     return [
-        _section("*postmortem-bot commands*"),
-        _section(help_text()),
-        _context("Times are UTC. Mentions look like `@user`."),
+        section("*postmortem-bot commands*"),
+        section(help_text()),
+        context("Times are UTC. Mentions look like `@user`."),
     ]
 
 
@@ -111,16 +124,16 @@ def build_kickoff(incident: Incident) -> list[Block]:
         )
     )
     return [
-        _header(f"🚨 {incident.hotfix_id}: {incident.title}"),
-        _section(
+        header(f"🚨 {incident.hotfix_id}: {incident.title}"),
+        section(
             f"*Severity* {incident.severity.label}   *Commander* {mention(incident.commander_id)}"
             f"   *Started* {date(incident.started_at)}"
         ),
-        _section(
+        section(
             "*Record the response as it happens.* Every entry keeps its UTC time and author; "
             f"a leading keyword marks a milestone ({MILESTONE_HELP}).\n" + commands
         ),
-        _context(
+        context(
             "Began before it was opened? `/timeline 13:50 began: <what triggered it>` "
             "moves *Incident began*. "
             "Resolving starts the clock: the post-mortem is due soon after (48 hours by default). "
@@ -145,8 +158,8 @@ def entry_line(entry: Entry, number: int | None = None) -> str:
 def build_entry_echo(entry: Entry, verb: str = "added") -> list[Block]:
     label = f"*{entry.milestone.label}* · " if entry.milestone else ""
     return [
-        _section(f"🕑 *{utc(entry.at)}* · {label}{escape(entry.text)}"),
-        _context(
+        section(f"🕑 *{utc(entry.at)}* · {label}{escape(entry.text)}"),
+        context(
             f"Timeline entry {verb} by {mention(entry.author_id)} · {date(entry.at)} your time"
         ),
     ]
@@ -159,7 +172,7 @@ def entry_echo_text(entry: Entry) -> str:
 
 def build_timeline(incident: Incident, entries: list[Entry]) -> list[Block]:
     """The numbered timeline, as much as fits in one message (the latest entries if not all)."""
-    blocks = [_section(f"*Timeline of {incident.hotfix_id}* ({len(entries)} entries, UTC)")]
+    blocks = [section(f"*Timeline of {incident.hotfix_id}* ({len(entries)} entries, UTC)")]
     chunks: list[str] = []
     current = ""
     for number, entry in reversed(list(enumerate(entries, start=1))):
@@ -171,10 +184,10 @@ def build_timeline(incident: Incident, entries: list[Entry]) -> list[Block]:
     if current:
         chunks.append(current)
     shown = chunks[: MAX_BLOCKS - 2]
-    blocks += [_section(c) for c in reversed(shown)]
+    blocks += [section(c) for c in reversed(shown)]
     if len(shown) < len(chunks):
-        blocks.insert(1, _context("Older entries are left out here; the post-mortem has them all."))
-    blocks.append(_context("`/timeline edit N <text>` · `/timeline delete N`"))
+        blocks.insert(1, context("Older entries are left out here; the post-mortem has them all."))
+    blocks.append(context("`/timeline edit N <text>` · `/timeline delete N`"))
     return blocks
 
 
@@ -198,7 +211,7 @@ def build_status(report: Report) -> list[Block]:
         fields.append(f"*Post-mortem due* {date(i.deadline_at)}")
     milestones = [e for e in report.entries if e.milestone]
     blocks = [
-        _section(f"*{i.hotfix_id}: {escape(i.title)}*"),
+        section(f"*{i.hotfix_id}: {escape(i.title)}*"),
         {
             "type": "section",
             "fields": [{"type": "mrkdwn", "text": f} for f in fields[:10]],
@@ -206,34 +219,34 @@ def build_status(report: Report) -> list[Block]:
     ]
     if milestones:
         lines = [f"`{utc(e.at)}` {e.milestone.label if e.milestone else ''}" for e in milestones]
-        blocks.append(_section("*Milestones*\n" + "\n".join(lines)))
-    blocks.append(_context(f"{len(report.entries)} timeline entries · `/timeline` lists them"))
+        blocks.append(section("*Milestones*\n" + "\n".join(lines)))
+    blocks.append(context(f"{len(report.entries)} timeline entries · `/timeline` lists them"))
     return blocks
 
 
 def build_list(incidents: list[Incident]) -> list[Block]:
     if not incidents:
-        return [_section("No open incidents. :relieved:")]
+        return [section("No open incidents. :relieved:")]
     lines = [incident_line(i) for i in incidents]
-    blocks = [_section(f"*Open incidents* ({len(incidents)})")]
+    blocks = [section(f"*Open incidents* ({len(incidents)})")]
     chunk = ""
     for line in lines:
         if len(chunk) + len(line) + 1 > MAX_SECTION_TEXT:
-            blocks.append(_section(chunk))
+            blocks.append(section(chunk))
             chunk = ""
         chunk = f"{chunk}\n{line}" if chunk else line
-    blocks.append(_section(chunk))
+    blocks.append(section(chunk))
     return blocks[:MAX_BLOCKS]
 
 
 def build_resolved(incident: Incident, by: str) -> list[Block]:
     assert incident.resolved_at and incident.deadline_at
     return [
-        _section(
+        section(
             f":white_check_mark: *{incident.hotfix_id} resolved* at {utc(incident.resolved_at)} "
             f"({date(incident.resolved_at)} your time) by {mention(by)}."
         ),
-        _section(
+        section(
             f"*The post-mortem is due {date(incident.deadline_at)}* "
             f"({incident.deadline_at:%Y-%m-%d %H:%M} UTC), "
             f"{format_duration(incident.deadline_at - incident.resolved_at)} after resolution."
@@ -243,7 +256,7 @@ def build_resolved(incident: Incident, by: str) -> list[Block]:
 
 def build_announcement(incident: Incident) -> list[Block]:
     return [
-        _section(
+        section(
             f":rotating_light: *{incident.hotfix_id}* opened by {mention(incident.created_by)}: "
             f"{escape(incident.title)} · {incident.severity.label} · join <#{incident.channel_id}>"
         )

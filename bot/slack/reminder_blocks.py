@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.models import ActionItem, Incident
 from bot.retro import SectionState
-from bot.slack.blocks import MAX_SECTION_TEXT, Block
+from bot.slack.blocks import MAX_SECTION_TEXT, Block, button, context, header, section
 from bot.slack.retro_blocks import Ids, action_line
 from bot.slack.text import date, escape
 from bot.timeline import format_duration
@@ -52,98 +52,42 @@ def build_deadline_dm(
             f":hourglass_flowing_sand: The post-mortem of {name} is due in "
             f"*{format_duration(incident.deadline_at - now)}*: {when}."
         )
-    blocks: list[Block] = [{"type": "section", "text": {"type": "mrkdwn", "text": head}}]
+    blocks: list[Block] = [section(head)]
     empty = [f"• {s.section.title}" for s in states if not s.written]
     if empty:
-        blocks.append(
-            {
-                "type": "section",
-                "text": {
-                    "type": "mrkdwn",
-                    "text": _listed(f"{len(empty)} section(s) still empty", empty),
-                },
-            }
-        )
+        blocks.append(section(_listed(f"{len(empty)} section(s) still empty", empty)))
     lacking = [f"• {action_line(a)}" for a in actions if not (a.owner_id and a.due)]
     if lacking:
         blocks.append(
-            {
-                "type": "section",
-                "text": {
-                    "type": "mrkdwn",
-                    "text": _listed(
-                        f"{len(lacking)} action item(s) without owner or due date", lacking
-                    ),
-                },
-            }
+            section(_listed(f"{len(lacking)} action item(s) without owner or due date", lacking))
         )
     if not empty and not lacking:
         blocks.append(
-            {
-                "type": "section",
-                "text": {
-                    "type": "mrkdwn",
-                    "text": (
-                        "Everything is written: `/incident publish` in the channel makes it final."
-                    ),
-                },
-            }
+            section("Everything is written: `/incident publish` in the channel makes it final.")
         )
     value = str(incident.id)
     blocks.append(
         {
             "type": "actions",
             "elements": [
-                {
-                    "type": "button",
-                    "text": {"type": "plain_text", "text": "Write the next section"},
-                    "action_id": ReminderIds.WRITE_NEXT,
-                    "value": value,
-                    "style": "primary",
-                },
-                {
-                    "type": "button",
-                    "text": {"type": "plain_text", "text": "Latest draft"},
-                    "action_id": ReminderIds.LATEST_DRAFT,
-                    "value": value,
-                },
+                button("Write the next section", ReminderIds.WRITE_NEXT, value, "primary"),
+                button("Latest draft", ReminderIds.LATEST_DRAFT, value),
             ],
         }
     )
-    blocks.append(
-        {
-            "type": "context",
-            "elements": [
-                {"type": "mrkdwn", "text": (f"Discussion and drafts: <#{incident.channel_id}>")}
-            ],
-        }
-    )
+    blocks.append(context(f"Discussion and drafts: <#{incident.channel_id}>"))
     return blocks
 
 
 def build_action_reminder(incident: Incident, item: ActionItem, now: datetime) -> list[Block]:
     return [
-        {
-            "type": "section",
-            "text": {
-                "type": "mrkdwn",
-                "text": (
-                    f":hourglass_flowing_sand: *{item.label}* of *{incident.hotfix_id}* is due "
-                    f"{item.due.isoformat() if item.due else ''}:\n>{escape(item.text)}"
-                )[:MAX_SECTION_TEXT],
-            },
-        },
+        section(
+            f":hourglass_flowing_sand: *{item.label}* of *{incident.hotfix_id}* is due "
+            f"{item.due.isoformat() if item.due else ''}:\n>{escape(item.text)}"
+        ),
         {
             "type": "actions",
-            "elements": [
-                {
-                    "type": "button",
-                    "text": {"type": "plain_text", "text": "Mark done"},
-                    "action_id": Ids.ACTION_DONE,
-                    "value": str(item.id),
-                    "style": "primary",
-                }
-            ],
+            "elements": [button("Mark done", Ids.ACTION_DONE, str(item.id), "primary")],
         },
     ]
 
@@ -156,12 +100,7 @@ def build_home(
 ) -> dict[str, Any]:
     """The App Home tab for one person."""
 
-    def section(text: str) -> Block:
-        return {"type": "section", "text": {"type": "mrkdwn", "text": text[:MAX_SECTION_TEXT]}}
-
-    blocks: list[Block] = [
-        {"type": "header", "text": {"type": "plain_text", "text": "Your incidents"}}
-    ]
+    blocks: list[Block] = [header("Your incidents")]
     if open_incidents:
         blocks += [
             section(f"*{i.hotfix_id}* {escape(i.title)} · {i.severity.label} · <#{i.channel_id}>")
@@ -171,7 +110,7 @@ def build_home(
         blocks.append(section("No open incidents. :relieved:"))
     blocks += [
         {"type": "divider"},
-        {"type": "header", "text": {"type": "plain_text", "text": "Post-mortems you own"}},
+        header("Post-mortems you own"),
     ]
     if owned:
         for i in owned[:20]:
@@ -191,7 +130,7 @@ def build_home(
         blocks.append(section("None waiting on you."))
     blocks += [
         {"type": "divider"},
-        {"type": "header", "text": {"type": "plain_text", "text": "Your action items"}},
+        header("Your action items"),
     ]
     if actions:
         blocks += [section(f"{i.hotfix_id}: {action_line(a)}") for i, a in actions[:40]]

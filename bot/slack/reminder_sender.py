@@ -27,6 +27,7 @@ from bot.reminders import (
     plan_nudge,
 )
 from bot.retro import Retro
+from bot.slack.blocks import section
 from bot.slack.pacing import Pacer
 from bot.slack.reminder_blocks import build_action_reminder, build_deadline_dm
 from bot.slack.text import mention
@@ -164,7 +165,7 @@ class ReminderSender:
                 (
                     f"channel:{incident.channel_id}",
                     notice,
-                    [{"type": "section", "text": {"type": "mrkdwn", "text": notice}}],
+                    [section(notice)],
                 ),
             ]
         owners = self.store.owners(incident.team_id, incident.id) or [incident.commander_id]

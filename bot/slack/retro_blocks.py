@@ -9,7 +9,7 @@ from bot.drafts import Draft
 from bot.models import ActionItem, Incident, Priority
 from bot.retro import SectionState
 from bot.sections import Section
-from bot.slack.blocks import MAX_SECTION_TEXT, Block
+from bot.slack.blocks import MAX_SECTION_TEXT, Block, button, context, header, section
 from bot.slack.text import date, escape, mention
 
 
@@ -24,19 +24,6 @@ class Ids:
     ACTION_MODAL = "action_modal"
 
 
-def _button(text: str, action_id: str, value: str = "", style: str | None = None) -> Block:
-    button: Block = {
-        "type": "button",
-        "text": {"type": "plain_text", "text": text},
-        "action_id": action_id,
-    }
-    if value:
-        button["value"] = value
-    if style:
-        button["style"] = style
-    return button
-
-
 def build_checklist(
     incident: Incident, states: list[SectionState], actions: list[ActionItem]
 ) -> list[Block]:
@@ -45,21 +32,12 @@ def build_checklist(
     due = f"due {date(incident.deadline_at)}" if incident.deadline_at else "due after resolution"
     state = ":white_check_mark: *Published*" if incident.published_at else f"*{due}*"
     blocks: list[Block] = [
-        {
-            "type": "header",
-            "text": {"type": "plain_text", "text": f"📝 Post-mortem of {incident.hotfix_id}"[:150]},
-        },
-        {
-            "type": "section",
-            "text": {
-                "type": "mrkdwn",
-                "text": (
-                    f"{state} · {done} of {len(states)} sections written. "
-                    "Press a button to write a section, or type `/incident write` for the next "
-                    "empty one."
-                ),
-            },
-        },
+        header(f"📝 Post-mortem of {incident.hotfix_id}"),
+        section(
+            f"{state} · {done} of {len(states)} sections written. "
+            "Press a button to write a section, or type `/incident write` for the next "
+            "empty one."
+        ),
     ]
     for st in states:
         if st.written:
@@ -72,7 +50,7 @@ def build_checklist(
                 "type": "section",
                 "block_id": f"section-{st.section.key}",
                 "text": {"type": "mrkdwn", "text": line[:MAX_SECTION_TEXT]},
-                "accessory": _button(
+                "accessory": button(
                     "Edit" if st.written else "Write", Ids.WRITE_SECTION, st.section.key
                 ),
             }
@@ -85,13 +63,13 @@ def build_checklist(
         {
             "type": "section",
             "text": {"type": "mrkdwn", "text": items},
-            "accessory": _button("Add action item", Ids.ADD_ACTION),
+            "accessory": button("Add action item", Ids.ADD_ACTION),
         }
     )
     blocks.append(
         {
             "type": "actions",
-            "elements": [_button("Post the draft", Ids.POST_DRAFT, style="primary")],
+            "elements": [button("Post the draft", Ids.POST_DRAFT, style="primary")],
         }
     )
     return blocks
@@ -116,17 +94,7 @@ def build_section_modal(
     incident: Incident, section: Section, values: dict[str, str], channel_id: str
 ) -> dict[str, Any]:
     """A modal with one input per field of the section, prompts from the template."""
-    blocks: list[Block] = [
-        {
-            "type": "context",
-            "elements": [
-                {
-                    "type": "mrkdwn",
-                    "text": (f"{incident.hotfix_id}: {escape(incident.title)}"[:3000]),
-                }
-            ],
-        }
-    ]
+    blocks: list[Block] = [context(f"{incident.hotfix_id}: {escape(incident.title)}"[:3000])]
     for field in section.fields:
         element: Block = {
             "type": "plain_text_input",
@@ -161,15 +129,7 @@ def build_action_modal(incident: Incident, channel_id: str) -> dict[str, Any]:
         "close": {"type": "plain_text", "text": "Cancel"},
         "private_metadata": json.dumps({"channel": channel_id}),
         "blocks": [
-            {
-                "type": "context",
-                "elements": [
-                    {
-                        "type": "mrkdwn",
-                        "text": (f"{incident.hotfix_id}: {escape(incident.title)}"[:3000]),
-                    }
-                ],
-            },
+            context(f"{incident.hotfix_id}: {escape(incident.title)}"[:3000]),
             _input(
                 "text",
                 "Action item",
@@ -215,31 +175,20 @@ def action_line(item: ActionItem) -> str:
 
 def build_action_dm(incident: Incident, item: ActionItem) -> list[Block]:
     blocks: list[Block] = [
-        {
-            "type": "section",
-            "text": {
-                "type": "mrkdwn",
-                "text": (
-                    f"You own *{item.label}* of *{incident.hotfix_id}* ({escape(incident.title)}) "
-                    f"in <#{incident.channel_id}>:\n>{escape(item.text)}\n"
-                    f"Due {item.due.isoformat() if item.due else '(no date yet)'} · "
-                    f"{item.priority.value}"
-                )[:MAX_SECTION_TEXT],
-            },
-        }
+        section(
+            f"You own *{item.label}* of *{incident.hotfix_id}* ({escape(incident.title)}) "
+            f"in <#{incident.channel_id}>:\n>{escape(item.text)}\n"
+            f"Due {item.due.isoformat() if item.due else '(no date yet)'} · "
+            f"{item.priority.value}"
+        )
     ]
     if item.done:
-        blocks.append(
-            {
-                "type": "context",
-                "elements": [{"type": "mrkdwn", "text": ":white_check_mark: Done. Thank you!"}],
-            }
-        )
+        blocks.append(context(":white_check_mark: Done. Thank you!"))
     else:
         blocks.append(
             {
                 "type": "actions",
-                "elements": [_button("Mark done", Ids.ACTION_DONE, str(item.id), "primary")],
+                "elements": [button("Mark done", Ids.ACTION_DONE, str(item.id), "primary")],
             }
         )
     return blocks
@@ -248,26 +197,14 @@ def build_action_dm(incident: Incident, item: ActionItem) -> list[Block]:
 def build_actions_list(incident: Incident, items: list[ActionItem]) -> list[Block]:
     if not items:
         return [
-            {
-                "type": "section",
-                "text": {
-                    "type": "mrkdwn",
-                    "text": (
-                        f"{incident.hotfix_id} has no action items yet. Add one with "
-                        "`/incident action <text> @owner [due YYYY-MM-DD] "
-                        "[immediate|short-term|long-term]`."
-                    ),
-                },
-            }
+            section(
+                f"{incident.hotfix_id} has no action items yet. Add one with "
+                "`/incident action <text> @owner [due YYYY-MM-DD] "
+                "[immediate|short-term|long-term]`."
+            )
         ]
     lines = "\n".join(action_line(i) for i in items)
-    return [
-        {
-            "type": "section",
-            "text": {"type": "mrkdwn", "text": f"*Action items of {incident.hotfix_id}*"},
-        },
-        {"type": "section", "text": {"type": "mrkdwn", "text": lines[:MAX_SECTION_TEXT]}},
-    ]
+    return [section(f"*Action items of {incident.hotfix_id}*"), section(lines)]
 
 
 def draft_summary(draft: Draft, where: str) -> str:
