@@ -94,6 +94,27 @@ def test_not_in_channel_and_private_channels(slack, api):
     api.chat_postMessage(channel=bobs.id, text="public channels take chat:write.public posts")
 
 
+def test_only_the_bots_own_messages_can_be_updated_or_deleted(slack, api):
+    general = slack.general.id
+    theirs = slack.say("carol", "general", "carol's words").ts
+    ours = api.chat_postMessage(channel=general, text="the bot's words")["ts"]
+
+    def refusal(call):
+        return error_of(call)["error"]
+
+    assert refusal(lambda: api.chat_update(channel=general, ts=theirs, text="x")) == (
+        "cant_update_message"
+    )
+    assert refusal(lambda: api.chat_delete(channel=general, ts=theirs)) == "cant_delete_message"
+    assert refusal(lambda: api.chat_update(channel=general, ts="9.9", text="x")) == (
+        "message_not_found"
+    )
+    assert refusal(lambda: api.chat_delete(channel=general, ts="9.9")) == "message_not_found"
+    assert api.chat_update(channel=general, ts=ours, text="changed")["text"] == "changed"
+    api.chat_delete(channel=general, ts=ours)
+    assert [m.text for m in slack.general.messages] == ["carol's words"]
+
+
 def test_missing_scope_is_reported_with_the_needed_scope():
     with Emulator(scopes=frozenset({"chat:write"})) as slack:
         api = WebClient(token=BOT_TOKEN, base_url=slack.api_url)

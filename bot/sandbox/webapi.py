@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.sandbox.blockkit import BlockError, validate_blocks, validate_view
 from bot.sandbox.methods import METHODS
-from bot.sandbox.workspace import CHANNEL_NAME_RE, Channel, Ephemeral, Workspace
+from bot.sandbox.workspace import CHANNEL_NAME_RE, Channel, Ephemeral, Message, Workspace
 
 Args = dict[str, Any]
 Result = dict[str, Any]
@@ -408,24 +408,24 @@ class WebApi:
         self.ws.ephemerals.append(Ephemeral(channel.id, user, text, blocks, self.ws.next_ts()))
         return {"message_ts": self.ws.next_ts()}
 
-    def m_chat_update(self, args: Args) -> Result:
+    def _own_message(self, args: Args, refusal: str) -> tuple[Channel, Message]:
+        """The channel and the bot's own message at `ts`; Slack's refusal for anyone else's."""
         channel = self._channel(args["channel"])
         message = self.ws.find_message(channel, str(args["ts"]))
         if message is None:
             raise ApiError("message_not_found")
         if message.user != self.ws.bot.id:
-            raise ApiError("cant_update_message")
+            raise ApiError(refusal)
+        return channel, message
+
+    def m_chat_update(self, args: Args) -> Result:
+        channel, message = self._own_message(args, "cant_update_message")
         message.text, message.blocks = self._content(args)
         message.edited = True
         return {"channel": channel.id, "ts": message.ts, "text": message.text}
 
     def m_chat_delete(self, args: Args) -> Result:
-        channel = self._channel(args["channel"])
-        message = self.ws.find_message(channel, str(args["ts"]))
-        if message is None:
-            raise ApiError("message_not_found")
-        if message.user != self.ws.bot.id:
-            raise ApiError("cant_delete_message")
+        channel, message = self._own_message(args, "cant_delete_message")
         channel.messages.remove(message)
         return {"channel": channel.id, "ts": message.ts}
 
