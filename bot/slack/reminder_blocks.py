@@ -108,10 +108,7 @@ def build_home(
         ]
     else:
         blocks.append(section("No open incidents. :relieved:"))
-    blocks += [
-        {"type": "divider"},
-        header("Post-mortems you own"),
-    ]
+    blocks += [{"type": "divider"}, header("Post-mortems you own")]
     if owned:
         for i in owned[:20]:
             assert i.deadline_at
@@ -128,10 +125,7 @@ def build_home(
             )
     else:
         blocks.append(section("None waiting on you."))
-    blocks += [
-        {"type": "divider"},
-        header("Your action items"),
-    ]
+    blocks += [{"type": "divider"}, header("Your action items")]
     if actions:
         blocks += [section(f"{i.hotfix_id}: {action_line(a)}") for i, a in actions[:40]]
     else:
