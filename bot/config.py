@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import timedelta, tzinfo
 from pathlib import Path
 from urllib.parse import urlparse
 
+from bot.durations import parse_duration
 from bot.errors import UsageError
-from bot.timeline import parse_duration
+from bot.when import parse_zone_setting
 
 
 class ConfigError(Exception):
@@ -93,6 +94,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Author of the bot's commits, as `Name <email>`.",
     ),
     Setting(
+        "TIMELINE_TIME_ZONE",
+        "user",
+        "How a time typed without a zone (`/timeline 14:05 ...`) is read: `user` (in the "
+        "typing person's Slack time zone), `utc`, or one IANA zone for the whole team "
+        "(`Europe/Berlin`).",
+    ),
+    Setting(
         "TEMPLATES_DIR",
         None,
         "Folder with your own `postmortem.md.j2` and `hotfix.md.j2` (default: the bundled "
@@ -124,6 +132,7 @@ class Config:
     branch: str = "main"
     git_author: tuple[str, str] = ("postmortem-bot", "postmortem-bot@localhost")
     templates_dir: Path | None = None
+    timeline_zone: tzinfo | None = None  # None: each person's own (TIMELINE_TIME_ZONE=user)
     api_timeout: int = 15  # seconds a Web API call may take (work after the ack only)
 
     @property
@@ -215,6 +224,14 @@ def load_config(env: Mapping[str, str]) -> Config:
     )
     if any(r >= deadline for r in reminders):
         raise ConfigError("REMINDERS_BEFORE: every reminder must come before POSTMORTEM_DEADLINE")
+    zone_setting = _get(env, "TIMELINE_TIME_ZONE") or ""
+    try:
+        timeline_zone = parse_zone_setting(zone_setting)
+    except ValueError:
+        raise ConfigError(
+            "TIMELINE_TIME_ZONE: expected `user`, `utc` or an IANA time zone such as "
+            f"Europe/Berlin, got {zone_setting!r}"
+        ) from None
     nudge = _get(env, "OVERDUE_NUDGE_EVERY") or ""
     nudge_every = None if nudge.lower() == "off" else _duration(env, "OVERDUE_NUDGE_EVERY")
 
@@ -235,6 +252,7 @@ def load_config(env: Mapping[str, str]) -> Config:
         branch=branch,
         git_author=(author["name"].strip(), author["email"]),
         templates_dir=templates_dir,
+        timeline_zone=timeline_zone,
     )
 
 

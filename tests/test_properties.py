@@ -3,35 +3,44 @@ the named ones, whose messages tell the person what was wrong."""
 
 import re
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.durations import parse_duration
 from bot.errors import BotError, UsageError, quoted
 from bot.naming import channel_name
 from bot.postmortem import block, cell, inline
 from bot.retro import parse_action
 from bot.slack.text import decode, escape, parse_mention, split_args, without_controls
-from bot.timeline import parse_duration, parse_entry
+from bot.timeline import parse_entry
 
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 NOW = datetime(2026, 11, 26, 15, 30, tzinfo=UTC)
 typed = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=400) | st.from_regex(
-    r"(-?\d{1,3}[smhd]|\d{1,2}:\d{2}([+-]\d{2}:?\d{2}|Z)?|\d{4}-\d{2}-\d{2} "
+    r"([-+]?\d{1,3} ?[smhd]( ago)?|\d{1,2}[:h]\d{2}(:\d{2})?( ?[ap]\.?m\.?)?"
+    r"( ?(UTC|Z|GMT)|[+-]\d{2}:?\d{2})?|(yesterday |today |\d{4}-\d{2}-\d{2}[ T])"
     r"\d{1,2}:\d{2})( [a-z-]+:)? .{0,40}",
     fullmatch=True,
 )
+zones = st.sampled_from(
+    [UTC, ZoneInfo("Europe/Berlin"), ZoneInfo("America/Los_Angeles"), ZoneInfo("Asia/Kolkata")]
+)
+moments = st.datetimes(
+    min_value=datetime(2024, 1, 1), max_value=datetime(2030, 12, 31), timezones=st.just(UTC)
+)
 
 
-@settings(max_examples=400, deadline=None)
-@given(typed)
-def test_timeline_text_parses_or_says_why(text):
+@settings(max_examples=600, deadline=None)
+@given(typed, zones, moments)
+def test_timeline_text_parses_or_says_why(text, zone, now):
     try:
-        entry = parse_entry(text, NOW)
+        entry = parse_entry(text, now, lambda: zone)
     except UsageError as error:
         assert str(error) and len(str(error)) < 400
         return
-    assert entry.at <= NOW and entry.at.tzinfo is not None
+    assert entry.at <= now and entry.at.tzinfo is not None
     assert 0 < len(entry.text) <= 3000
 
 
