@@ -181,3 +181,32 @@ def m003_reminders(db: Database) -> None:
         {"name": str, "holder": str, "expires_at": str},
         pk="name",
     )
+
+
+@migrations()
+def m004_stable_timeline(db: Database) -> None:
+    """Entry numbers that never change (a deleted entry keeps its number, marked deleted), the
+    channel messages that show each entry, and apps told apart from people."""
+    timeline = db.table("timeline")
+    for column, kind in (
+        ("number", int),
+        ("deleted_at", str),
+        ("deleted_by", str),
+        ("edited_at", str),
+        ("edited_by", str),
+        ("kept_by", str),  # who kept a channel message in the timeline (its author may be an app)
+    ):
+        timeline.add_column(column, kind)
+    db.execute(  # in the order they were recorded (UPDATE ... FROM: SQLite 3.33 or newer)
+        "UPDATE timeline SET number = n.number FROM (SELECT id, ROW_NUMBER() OVER "
+        "(PARTITION BY team_id, incident_id ORDER BY id) AS number FROM timeline) AS n "
+        "WHERE timeline.id = n.id"
+    )
+    timeline.create_index(["team_id", "incident_id", "number"], unique=True)
+    db.table("echoes").create(
+        {"team_id": str, "channel_id": str, "ts": str, "entry_id": int, "posted_at": str},
+        pk=("channel_id", "ts", "entry_id"),
+        foreign_keys=[("entry_id", "timeline", "id")],
+    )
+    db.table("echoes").create_index(["entry_id"])
+    db.table("users").add_column("is_app", int)

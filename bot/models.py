@@ -57,7 +57,9 @@ _MILESTONE_LABELS = {
     Milestone.MONITORING: "Post-incident monitoring",
 }
 
-# `began` is recorded by the bot at `/incident start`; typing `began:` moves that entry.
+# One of each per incident: `began` is recorded at `/incident start` and `resolved` at
+# `/incident resolve`; typing the keyword moves that entry instead of adding another.
+ONE_TIME = frozenset({Milestone.BEGAN, Milestone.RESOLVED})
 
 
 def hotfix_id(number: int) -> str:
@@ -91,7 +93,8 @@ class Incident:
 
 @dataclass(frozen=True)
 class Entry:
-    """One line of an incident's timeline."""
+    """One line of an incident's timeline. `number` (#1, #2, ...) is given when it is recorded
+    and never changes or is reused; a deleted entry keeps it, with `deleted_at` set."""
 
     id: int
     incident_id: int
@@ -100,6 +103,15 @@ class Entry:
     author_id: str
     milestone: Milestone | None = None
     source: str = "command"
+    number: int = 0
+    deleted_at: datetime | None = None
+    deleted_by: str | None = None
+    edited_by: str | None = None
+    kept_by: str | None = None  # for a kept channel message: who kept it
+
+    @property
+    def label(self) -> str:
+        return f"#{self.number}"
 
     @property
     def event(self) -> str:

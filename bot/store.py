@@ -6,7 +6,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,12 @@ from bot.checkpoint import Checkpointer
 from bot.errors import BotError
 from bot.group_commit import GroupCommit
 from bot.migrations import migrations
-from bot.models import Entry, Incident, Milestone, Severity, Status
+from bot.models import Incident, Milestone, Severity, Status
+from bot.rows import add_event, from_db, insert, to_db
+from bot.store_people import PeopleRows
+from bot.store_timeline import TimelineRows, insert_entry
+
+__all__ = ["BUSY", "FULL", "Store", "StoreUnavailable", "from_db", "to_db"]
 
 BUSY_TIMEOUT_S = 2.0  # what a write waits for another process's lock; Slack allows 3 s
 WRITE_WAIT_S = 2.5
@@ -41,17 +46,6 @@ def _unavailable(exc: sqlite3.OperationalError) -> Exception:
     return exc
 
 
-def to_db(dt: datetime) -> str:
-    """Timezone-aware datetime -> sortable UTC text (`2026-11-26T14:05:00.000000+00:00`)."""
-    if dt.tzinfo is None:
-        raise ValueError("naive datetime: times must be timezone-aware")
-    return dt.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def from_db(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text).astimezone(UTC)
-
-
 def _incident(row: dict[str, Any]) -> Incident:
     return Incident(
         id=row["id"],
@@ -74,31 +68,7 @@ def _incident(row: dict[str, Any]) -> Incident:
     )
 
 
-def _entry(row: dict[str, Any]) -> Entry:
-    return Entry(
-        id=row["id"],
-        incident_id=row["incident_id"],
-        at=from_db(row["at"]),  # type: ignore[arg-type]
-        text=row["text"],
-        author_id=row["author_id"],
-        milestone=Milestone(row["milestone"]) if row["milestone"] else None,
-        source=row["source"],
-    )
-
-
-def _insert(db: Database, table: str, row: dict[str, Any]) -> int:
-    """A plain INSERT: sqlite-utils' insert() inspects the table first, which costs more than
-    the write itself on the command path."""
-    columns = ", ".join(f"[{c}]" for c in row)
-    marks = ", ".join("?" for _ in row)
-    cursor = db.conn.execute(
-        f"INSERT INTO [{table}] ({columns}) VALUES ({marks})", list(row.values())
-    )
-    assert cursor.lastrowid is not None
-    return cursor.lastrowid
-
-
-class Store:
+class Store(TimelineRows, PeopleRows):
     """The bot's SQLite database. Safe to share between threads: each gets its own connection;
     timeline entries are written by one thread for all (bot/group_commit.py)."""
 
@@ -109,7 +79,7 @@ class Store:
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._writer = threading.RLock()  # a write() inside a write() fails in SQLite, not here
-        self._known: dict[tuple[str, str], tuple[str, str | None]] = {}  # users, by (team, id)
+        self._known = {}
         self._by_channel: dict[tuple[str, str], Incident] = {}  # as last read, see below
         self._entries = GroupCommit(self.write, lambda: StoreUnavailable(BUSY), WRITE_WAIT_S)
         self._checkpoints = Checkpointer(lambda: self.db.conn, checkpoint_every_s)
@@ -178,10 +148,6 @@ class Store:
         finally:
             self._writer.release()
 
-    def _one(self, sql: str, params: list[Any]) -> dict[str, Any] | None:
-        rows = list(self.db.query(sql, params))
-        return rows[0] if rows else None
-
     # --- incidents -------------------------------------------------------------------------
 
     def create_incident(
@@ -199,7 +165,7 @@ class Store:
             (number,) = db.execute(
                 "SELECT COALESCE(MAX(number), 0) + 1 FROM incidents WHERE team_id = ?", [team_id]
             ).fetchone()
-            row_id = _insert(
+            row_id = insert(
                 db,
                 "incidents",
                 {
@@ -215,8 +181,8 @@ class Store:
                     "created_at": to_db(started_at),
                 },
             )
-            self._event(db, team_id, row_id, started_at, user_id, "opened", severity.value)
-            self._insert_entry(
+            add_event(db, team_id, row_id, started_at, user_id, "opened", severity.value)
+            insert_entry(
                 db,
                 team_id=team_id,
                 incident_id=row_id,
@@ -320,50 +286,63 @@ class Store:
             if cur.rowcount != 1:
                 raise LookupError(f"no incident {incident_id} in team {team_id}")
             if event:
-                self._event(db, team_id, incident_id, at, user_id, *event)
+                add_event(db, team_id, incident_id, at, user_id, *event)
         incident = self.incident(team_id, incident_id)
         assert incident is not None
         return incident
 
     def reopen_incident(self, incident: Incident, *, at: datetime, user_id: str) -> Incident:
-        """Open again, in one transaction: no resolution, deadline or publication, and no
-        "Incident closed" entry the bot recorded (the next resolve records a new one)."""
+        """Open again, in one transaction: no resolution, deadline or publication. "Incident
+        closed" stays in the timeline as a plain event (it did happen), no longer a milestone;
+        the next resolve records a new one."""
         with self.write() as db:
             db.execute(
-                "DELETE FROM timeline WHERE team_id = ? AND incident_id = ? AND milestone = ? "
-                "AND source = 'system'",
-                [incident.team_id, incident.id, Milestone.RESOLVED.value],
+                "UPDATE timeline SET milestone = NULL, text = ? || text "
+                "WHERE team_id = ? AND incident_id = ? AND milestone = ?",
+                [
+                    f"Declared resolved (reopened {at:%Y-%m-%d %H:%M} UTC): ",
+                    incident.team_id,
+                    incident.id,
+                    Milestone.RESOLVED.value,
+                ],
             )
             db.execute(
                 "UPDATE incidents SET status = ?, resolved_at = NULL, deadline_at = NULL, "
                 "published_at = NULL WHERE team_id = ? AND id = ?",
                 [Status.OPEN.value, incident.team_id, incident.id],
             )
-            self._event(db, incident.team_id, incident.id, at, user_id, "reopened", "")
+            add_event(db, incident.team_id, incident.id, at, user_id, "reopened", "")
         reopened = self.incident(incident.team_id, incident.id)
         assert reopened is not None
         return reopened
 
-    def _event(
+    def move_resolution(
         self,
-        db: Database,
-        team_id: str,
-        incident_id: int,
+        incident: Incident,
+        entry_id: int,
+        *,
         at: datetime,
-        user_id: str,
-        kind: str,
-        detail: str,
-    ) -> None:
-        db.table("events").insert(
-            {
-                "team_id": team_id,
-                "incident_id": incident_id,
-                "at": to_db(at),
-                "user_id": user_id,
-                "kind": kind,
-                "detail": detail,
-            }
-        )
+        text: str,
+        deadline_at: datetime,
+        by: str,
+        when: datetime,
+    ) -> Incident:
+        """Move "Incident closed" (entry and incident together): resolved at `at`, the
+        post-mortem due at `deadline_at`."""
+        with self.write() as db:
+            self._update(
+                db, incident.team_id, entry_id, at=at, text=text, milestone=Milestone.RESOLVED
+            )
+            self._edited(db, incident.team_id, entry_id, by, when, "entry-edited")
+            db.execute(
+                "UPDATE incidents SET resolved_at = ?, deadline_at = ? "
+                "WHERE team_id = ? AND id = ?",
+                [to_db(at), to_db(deadline_at), incident.team_id, incident.id],
+            )
+            add_event(db, incident.team_id, incident.id, when, by, "resolved", at.isoformat())
+        moved = self.incident(incident.team_id, incident.id)
+        assert moved is not None
+        return moved
 
     def events(self, team_id: str, incident_id: int) -> list[dict[str, Any]]:
         rows = self.db.query(
@@ -372,204 +351,3 @@ class Store:
             [team_id, incident_id],
         )
         return [{**r, "at": from_db(r["at"])} for r in rows]
-
-    # --- timeline --------------------------------------------------------------------------
-
-    def _insert_entry(
-        self,
-        db: Database,
-        *,
-        team_id: str,
-        incident_id: int,
-        at: datetime,
-        text: str,
-        author_id: str,
-        milestone: Milestone | None,
-        source: str,
-        message_ts: str | None = None,
-    ) -> int:
-        now = to_db(datetime.now(UTC))
-        return _insert(
-            db,
-            "timeline",
-            {
-                "team_id": team_id,
-                "incident_id": incident_id,
-                "at": to_db(at),
-                "text": text,
-                "milestone": milestone.value if milestone else None,
-                "author_id": author_id,
-                "source": source,
-                "message_ts": message_ts,
-                "created_at": now,
-                "updated_at": now,
-            },
-        )
-
-    def add_entry(self, incident: Incident, **fields: Any) -> Entry:
-        """Store a timeline entry; entries that arrive together are committed together.
-        (Not from inside a write(): the writer thread would wait for this one's transaction.)"""
-        entry_id = self._entries.submit(
-            lambda db: self._insert_entry(
-                db, team_id=incident.team_id, incident_id=incident.id, **fields
-            )
-        )
-        return Entry(  # as stored, without reading it back
-            id=entry_id,
-            incident_id=incident.id,
-            at=fields["at"].astimezone(UTC),
-            text=fields["text"],
-            author_id=fields["author_id"],
-            milestone=fields["milestone"],
-            source=fields["source"],
-        )
-
-    def entry(self, team_id: str, entry_id: int) -> Entry:
-        row = self._one("SELECT * FROM timeline WHERE team_id = ? AND id = ?", [team_id, entry_id])
-        assert row is not None
-        return _entry(row)
-
-    def entry_for_message(self, incident: Incident, message_ts: str) -> Entry | None:
-        row = self._one(
-            "SELECT * FROM timeline WHERE team_id = ? AND incident_id = ? AND message_ts = ?",
-            [incident.team_id, incident.id, message_ts],
-        )
-        return _entry(row) if row else None
-
-    def entries(self, team_id: str, incident_id: int) -> list[Entry]:
-        """The timeline in order: by time, then by when it was recorded."""
-        rows = self.db.query(
-            "SELECT * FROM timeline WHERE team_id = ? AND incident_id = ? ORDER BY at, id",
-            [team_id, incident_id],
-        )
-        return [_entry(r) for r in rows]
-
-    def update_entry(
-        self, team_id: str, entry_id: int, *, at: datetime, text: str, milestone: Milestone | None
-    ) -> Entry:
-        with self.write() as db:
-            db.execute(
-                "UPDATE timeline SET at = ?, text = ?, milestone = ?, updated_at = ? "
-                "WHERE team_id = ? AND id = ?",
-                [
-                    to_db(at),
-                    text,
-                    milestone.value if milestone else None,
-                    to_db(datetime.now(UTC)),
-                    team_id,
-                    entry_id,
-                ],
-            )
-        return self.entry(team_id, entry_id)
-
-    def delete_entry(self, team_id: str, entry_id: int) -> None:
-        with self.write() as db:
-            db.execute("DELETE FROM timeline WHERE team_id = ? AND id = ?", [team_id, entry_id])
-
-    # --- people ----------------------------------------------------------------------------
-
-    def owners(self, team_id: str, incident_id: int) -> list[str]:
-        rows = self.db.query(
-            "SELECT user_id FROM owners WHERE team_id = ? AND incident_id = ? ORDER BY rowid",
-            [team_id, incident_id],
-        )
-        return [r["user_id"] for r in rows]
-
-    def set_owners(
-        self, team_id: str, incident_id: int, user_ids: list[str], *, at: datetime, by: str
-    ) -> None:
-        with self.write() as db:
-            db.execute(
-                "DELETE FROM owners WHERE team_id = ? AND incident_id = ?", [team_id, incident_id]
-            )
-            for user_id in dict.fromkeys(user_ids):  # in the order given, once each
-                db.table("owners").insert(
-                    {
-                        "team_id": team_id,
-                        "incident_id": incident_id,
-                        "user_id": user_id,
-                        "added_at": to_db(at),
-                    }
-                )
-            self._event(db, team_id, incident_id, at, by, "owners", " ".join(user_ids))
-
-    def add_member(self, team_id: str, channel_id: str, user_id: str, at: datetime) -> None:
-        with self.write() as db:
-            db.table("members").insert(
-                {
-                    "team_id": team_id,
-                    "channel_id": channel_id,
-                    "user_id": user_id,
-                    "joined_at": to_db(at),
-                },
-                ignore=True,
-            )
-
-    def remove_member(self, team_id: str, channel_id: str, user_id: str) -> None:
-        with self.write() as db:
-            db.execute(
-                "DELETE FROM members WHERE team_id = ? AND channel_id = ? AND user_id = ?",
-                [team_id, channel_id, user_id],
-            )
-
-    def is_member(self, team_id: str, channel_id: str, user_id: str) -> bool:
-        return (
-            self._one(
-                "SELECT 1 AS x FROM members WHERE team_id = ? AND channel_id = ? AND user_id = ?",
-                [team_id, channel_id, user_id],
-            )
-            is not None
-        )
-
-    def remember_user(
-        self, team_id: str, user_id: str, name: str, real_name: str | None = None
-    ) -> None:
-        """Keep a person's handle (and real name, once Slack told us) for names in drafts."""
-        key = (team_id, user_id)
-        known = self._known.get(key)
-        if known is None:
-            found = self._one(
-                "SELECT name, real_name FROM users WHERE team_id = ? AND user_id = ?",
-                [team_id, user_id],
-            )
-            known = (found["name"], found["real_name"]) if found else ("", None)
-            self._known[key] = known
-        if not name or (known[0] == name and (not real_name or known[1] == real_name)):
-            return  # nothing new: no write (commands stay fast while another writer holds the lock)
-        row: dict[str, Any] = {
-            "team_id": team_id,
-            "user_id": user_id,
-            "name": name,
-            "updated_at": to_db(datetime.now(UTC)),
-        }
-        if real_name:
-            row["real_name"] = real_name
-        with self.write() as db:
-            db.table("users").upsert(row, pk=("team_id", "user_id"))
-        self._known[key] = (name, real_name or known[1])
-
-    def user_name(self, team_id: str, user_id: str) -> str | None:
-        """The person's handle as they typed it (for decoding mentions)."""
-        row = self._one(
-            "SELECT name FROM users WHERE team_id = ? AND user_id = ?", [team_id, user_id]
-        )
-        return row["name"] if row else None
-
-    def real_name(self, team_id: str, user_id: str) -> str | None:
-        """The person's real name if Slack told us, else their handle."""
-        row = self._one(
-            "SELECT COALESCE(real_name, name) AS n FROM users WHERE team_id = ? AND user_id = ?",
-            [team_id, user_id],
-        )
-        return row["n"] if row else None
-
-    def missing_real_names(self, team_id: str, user_ids: list[str]) -> list[str]:
-        return [
-            u
-            for u in dict.fromkeys(user_ids)
-            if not self._one(
-                "SELECT 1 AS x FROM users "
-                "WHERE team_id = ? AND user_id = ? AND real_name IS NOT NULL",
-                [team_id, u],
-            )
-        ]

@@ -32,8 +32,66 @@ def test_wal_busy_timeout_and_migrations_are_idempotent(tmp_path):
     store.close()
     again = Store(path)  # second start: migrations already applied, nothing breaks
     applied = list(again.db.query("SELECT name FROM _sqlite_migrations"))
-    assert [r["name"] for r in applied] == ["m001_incidents", "m002_postmortem", "m003_reminders"]
+    assert [r["name"] for r in applied] == [
+        "m001_incidents",
+        "m002_postmortem",
+        "m003_reminders",
+        "m004_stable_timeline",
+    ]
     again.close()
+
+
+def test_upgrading_numbers_the_entries_of_each_incident_in_the_order_they_were_recorded(
+    tmp_path,
+):
+    import sqlite3
+
+    from sqlite_utils import Database
+
+    from bot.migrations import migrations
+
+    path = tmp_path / "old.db"
+    db = Database(sqlite3.connect(path))
+    migrations.apply(db, stop_before="m004_stable_timeline")  # a database of the last release
+    for incident_id in (1, 2):
+        db.table("incidents").insert(
+            {
+                "id": incident_id,
+                "team_id": "T1",
+                "number": incident_id,
+                "title": "x",
+                "severity": "sev3",
+                "status": "open",
+                "private": 0,
+                "started_at": "2026",
+            }
+        )
+    rows = [(1, "10:00"), (2, "09:00"), (1, "08:00"), (1, "11:00"), (2, "12:00")]
+    for incident_id, at in rows:  # recorded in this order; times out of order
+        db.table("timeline").insert(
+            {
+                "team_id": "T1",
+                "incident_id": incident_id,
+                "at": f"2026-11-26T{at}",
+                "text": at,
+                "author_id": "U1",
+                "source": "command",
+            }
+        )
+    db.conn.commit()
+    db.conn.close()
+    store = Store(path)
+    numbered = {
+        (r["incident_id"], r["text"]): r["number"] for r in store.db.query("SELECT * FROM timeline")
+    }
+    assert numbered == {
+        (1, "10:00"): 1,
+        (1, "08:00"): 2,
+        (1, "11:00"): 3,
+        (2, "09:00"): 1,
+        (2, "12:00"): 2,
+    }
+    store.close()
 
 
 def test_hotfix_numbers_count_per_workspace(tmp_path):
