@@ -70,12 +70,15 @@ class Drafts:
                 [team, incident.id],
             )
         ]
+        report = self.incidents.report(incident)
+        authors = {e.author_id for e in report.entries}
         return PostMortem(
-            report=self.incidents.report(incident),
+            report=report,
             sections=self.retro.states(incident),
             actions=self.retro.actions(incident),
             speakers=speakers,
             events=store.events(team, incident.id),
+            apps=frozenset(a for a in authors if store.is_app(team, a)),
         )
 
     def add_speakers(self, incident: Incident, user_ids: list[str]) -> None:

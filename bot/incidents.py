@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bot.errors import NotAllowed, NotAnIncidentChannel, NotFound, UsageError, quoted
+from bot.errors import NotAnIncidentChannel, NotFound, UsageError, quoted
 from bot.logs import bind_incident
-from bot.models import Entry, Incident, Milestone, Severity, Status
+from bot.models import Incident, Milestone, Severity, Status
+from bot.report import Report
 from bot.store import Store
-from bot.timeline import check_text, parse_entry, split_milestone, split_time
+from bot.when import ZoneSource, split_when
 
 Clock = Callable[[], datetime]
 logger = logging.getLogger(__name__)
@@ -21,47 +21,6 @@ MAX_TITLE = 200
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-@dataclass(frozen=True)
-class Report:
-    """What `/incident status` shows: the incident, its people, and its durations so far."""
-
-    incident: Incident
-    owners: list[str]
-    entries: list[Entry]
-    now: datetime
-
-    def first(self, milestone: Milestone) -> datetime | None:
-        times = [e.at for e in self.entries if e.milestone is milestone]
-        return min(times) if times else None
-
-    @property
-    def began(self) -> datetime:
-        """When the incident began: its "Incident began" entry, which people may backdate."""
-        return self.first(Milestone.BEGAN) or self.incident.started_at
-
-    @property
-    def duration(self) -> timedelta:
-        end = self.incident.resolved_at or self.now
-        return end - self.began
-
-    def since_began(self, milestone: Milestone) -> timedelta | None:
-        at = self.first(milestone)
-        return at - self.began if at else None
-
-    @property
-    def time_to_detect(self) -> timedelta | None:
-        return self.since_began(Milestone.DETECTED)
-
-    @property
-    def time_to_root_cause(self) -> timedelta | None:
-        return self.since_began(Milestone.ROOT_CAUSE)
-
-    @property
-    def time_to_fix(self) -> timedelta | None:
-        """Until the fix was deployed (or, failing that, implemented)."""
-        return self.since_began(Milestone.DEPLOYED) or self.since_began(Milestone.FIX)
 
 
 class Incidents:
@@ -143,106 +102,25 @@ class Incidents:
             or (i.channel_id and self.store.is_member(team_id, i.channel_id, user_id))
         ]
 
-    # --- timeline --------------------------------------------------------------------------
-
-    def add_entry(self, incident: Incident, user_id: str, text: str) -> Entry:
-        """Record a timeline entry; `began:` moves the incident's one "Incident began" entry."""
-        parsed = parse_entry(text, self.clock())
-        if parsed.at < incident.started_at - timedelta(days=30):
-            raise UsageError("That time is more than 30 days before the incident was opened.")
-        logger.debug("timeline entry (%s)", parsed.milestone or "event")
-        if parsed.milestone is Milestone.BEGAN:
-            began = next(e for e in self.entries(incident) if e.milestone is Milestone.BEGAN)
-            return self.store.update_entry(
-                incident.team_id,
-                began.id,
-                at=parsed.at,
-                text=parsed.text,
-                milestone=Milestone.BEGAN,
-            )
-        return self.store.add_entry(
-            incident,
-            at=parsed.at,
-            text=parsed.text,
-            author_id=user_id,
-            milestone=parsed.milestone,
-            source="command",
-        )
-
-    def add_message(
-        self, incident: Incident, author_id: str, at: datetime, text: str, message_ts: str
-    ) -> tuple[Entry, bool]:
-        """Add a channel message to the timeline once; (entry, whether it was new)."""
-        if existing := self.store.entry_for_message(incident, message_ts):
-            return existing, False
-        text = " ".join(text.split()) or "(message without text)"
-        milestone, rest = split_milestone(text)
-        entry = self.store.add_entry(
-            incident,
-            at=at,
-            text=check_text(rest or text),
-            author_id=author_id,
-            milestone=milestone,
-            source="message",
-            message_ts=message_ts,
-        )
-        return entry, True
-
-    def entries(self, incident: Incident) -> list[Entry]:
-        return self.store.entries(incident.team_id, incident.id)
-
-    def _numbered(self, incident: Incident, user_id: str, number_text: str) -> Entry:
-        entries = self.entries(incident)
-        if not number_text.isdigit() or not 1 <= int(number_text) <= len(entries):
-            raise UsageError(
-                f"There is no entry {quoted(number_text)}: the timeline has {len(entries)} "
-                "entries. Type `/timeline` to see their numbers."
-            )
-        entry = entries[int(number_text) - 1]
-        if user_id not in (entry.author_id, incident.commander_id):
-            raise NotAllowed(
-                f"Only the entry's author (<@{entry.author_id}>) or the incident commander "
-                f"(<@{incident.commander_id}>) may change entry {number_text}."
-            )
-        return entry
-
-    def edit_entry(self, incident: Incident, user_id: str, number_text: str, text: str) -> Entry:
-        entry = self._numbered(incident, user_id, number_text)
-        at, rest = split_time(text, self.clock())
-        milestone, rest = split_milestone(rest)
-        if not rest:
-            raise UsageError("Give the new text: `/timeline edit N [HH:MM] [milestone:] <text>`.")
-        return self.store.update_entry(
-            incident.team_id,
-            entry.id,
-            at=at or entry.at,
-            text=check_text(rest),
-            milestone=milestone or entry.milestone,
-        )
-
-    def delete_entry(self, incident: Incident, user_id: str, number_text: str) -> Entry:
-        entry = self._numbered(incident, user_id, number_text)
-        if entry.milestone is Milestone.BEGAN:
-            raise NotAllowed("The “Incident began” entry stays; edit its time instead.")
-        self.store.delete_entry(incident.team_id, entry.id)
-        return entry
-
     # --- roles and state -------------------------------------------------------------------
 
-    def resolve(self, incident: Incident, user_id: str, when: str) -> Incident:
+    def resolve(self, incident: Incident, user_id: str, when: str, zone: ZoneSource) -> Incident:
+        """Resolve now, or at the time given (read like a `/timeline` time): records "Incident
+        closed" and the post-mortem deadline. Raises UsageError."""
         if incident.status is Status.RESOLVED:
             raise UsageError(
                 f"{incident.hotfix_id} was already resolved at "
-                f"{incident.resolved_at:%Y-%m-%d %H:%M} UTC."
+                f"{incident.resolved_at:%Y-%m-%d %H:%M} UTC. To correct the time: "
+                "`/timeline HH:MM resolved: <how it was confirmed>`."
             )
         now = self.clock()
-        at, rest = split_time(when, now)
+        written, rest = split_when(when, now, zone)
         if rest:
             raise UsageError(
                 f"{quoted(rest)} is not a time. Type `/incident resolve` for now, or "
-                "`/incident resolve 15:40` for a time today (UTC)."
+                "`/incident resolve 15:40` for a time today (your time)."
             )
-        at = at or now
+        at = written.at if written else now
         began = self.report(incident).began
         if at < began:
             raise UsageError(
@@ -324,7 +202,7 @@ class Incidents:
         return Report(
             incident=incident,
             owners=self.owners(incident),
-            entries=self.entries(incident),
+            entries=self.store.entries(incident.team_id, incident.id),
             now=self.clock(),
         )
 

@@ -11,12 +11,12 @@ from typing import Any
 
 import jinja2
 
+from bot.durations import format_duration
 from bot.errors import BotError
-from bot.incidents import Report
 from bot.models import ActionItem, Milestone, Priority
 from bot.readiness import check_readiness
+from bot.report import Report
 from bot.retro import SectionState
-from bot.timeline import format_duration
 
 DEFAULT_TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 POSTMORTEM_TEMPLATE = "postmortem.md.j2"
@@ -113,6 +113,7 @@ class PostMortem:
     actions: list[ActionItem]
     speakers: list[str]
     events: list[dict[str, Any]]
+    apps: frozenset[str] = frozenset()  # authors of kept messages that are apps, not people
 
     @property
     def readiness(self) -> list[str]:
@@ -127,25 +128,12 @@ class PostMortem:
             *(e.author_id for e in self.report.entries),
             *self.speakers,
         ]
-        return list(dict.fromkeys(i for i in ids if i))
+        return list(dict.fromkeys(i for i in ids if i and i not in self.apps))
 
 
 def _metrics(report: Report) -> dict[str, Any]:
-    def show(value: Any) -> str | None:
-        return format_duration(value) if value is not None else None
-
-    impact = show(report.duration) if report.incident.resolved_at else None
-    listed = [
-        (name, value)
-        for name, value in (
-            ("Time to detect", show(report.time_to_detect)),
-            ("Time to root cause", show(report.time_to_root_cause)),
-            ("Time to fix", show(report.time_to_fix)),
-            ("Duration of impact", impact),
-        )
-        if value is not None
-    ]
-    return {"duration_of_impact": impact, "listed": listed}
+    impact = format_duration(report.duration) if report.incident.resolved_at else None
+    return {"duration_of_impact": impact, "listed": report.metrics()}
 
 
 # The template's rows for milestones nobody has recorded yet: (who, notes) guidance.
@@ -235,6 +223,7 @@ def context(
         "timeline": _timeline(pm, name),
         "entries": [
             {
+                "number": e.number,
                 "at": f"{e.at:%Y-%m-%d %H:%M:%S} UTC",
                 "who": name(e.author_id),
                 "milestone": e.milestone.label if e.milestone else "",
@@ -277,4 +266,8 @@ def _history(event: dict[str, Any], name: Callable[[str], str]) -> str:
         return f"Resolved (at {datetime.fromisoformat(detail):%Y-%m-%d %H:%M} UTC)"
     if kind == "channel":
         return f"Channel #{detail} created"
+    if kind.startswith("entry-"):  # entry-edited, entry-deleted, entry-restored
+        return f"Timeline entry {detail} {kind.removeprefix('entry-')}"
+    if kind == "reopened":
+        return "Reopened"
     return f"{kind.capitalize()} {detail}".strip()
