@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from bot.errors import NotFound, UsageError, quoted
@@ -14,6 +15,10 @@ from bot.store import Store, to_db
 
 MAX_FIELD = 3000
 PRIORITY_WORDS = {p.value: p for p in Priority}
+DUE_YEARS_AHEAD = 5
+# A word written like an @mention that Slack did not turn into one (`@bob`, `(@bob)`): a person
+# picked from Slack's @ menu arrives as `<@U123|bob>`. `ops@example.com` is an address.
+_PLAIN_MENTION_RE = re.compile(r"[(\[{\"'“‘]*(@[^\W\d_][\w.'-]*)")
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,49 @@ class ParsedAction:
     due: date | None
     priority: Priority
     why: str | None
+
+
+def plain_mention(word: str) -> str | None:
+    """`@bob` (plain text, so nobody was picked) -> "@bob"; None for any other word."""
+    found = _PLAIN_MENTION_RE.match(word)
+    return found[1].rstrip(".'-") if found else None
+
+
+def not_a_person(name: str) -> str:
+    return (
+        f"{quoted(name)} is not a person in this workspace. Pick the owner from Slack's @ menu "
+        "as you type (their name turns into a mention), or leave out the @ to keep the word "
+        "as text."
+    )
+
+
+def _years_after(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def due_problem(due: date, now: datetime) -> str | None:
+    """Why `due` cannot be an action item's due date at `now`, or None if it can.
+
+    A date is past only once it has ended everywhere on Earth: before the date at UTC-12, the
+    last zone to leave a day. More than DUE_YEARS_AHEAD years ahead is a typo, not a plan.
+    """
+    now = now.astimezone(UTC)
+    earliest = (now - timedelta(hours=12)).date()
+    latest = _years_after(now.date(), DUE_YEARS_AHEAD)
+    if due < earliest:
+        return (
+            f"The due date {due.isoformat()} has passed everywhere on Earth; "
+            f"the earliest you can give is {earliest.isoformat()}."
+        )
+    if due > latest:
+        return (
+            f"The due date {due.isoformat()} is more than {DUE_YEARS_AHEAD} years away; "
+            f"the latest you can give is {latest.isoformat()}."
+        )
+    return None
 
 
 def parse_action(words: list[str], mention: Callable[[str], str | None]) -> ParsedAction:
@@ -60,9 +108,11 @@ def parse_action(words: list[str], mention: Callable[[str], str | None]) -> Pars
                 due = date.fromisoformat(words[i + 1])
             except ValueError:
                 raise UsageError(
-                    f"{quoted(words[i + 1])} is not a date; write `due 2026-12-01`."
+                    f"{quoted(words[i + 1])} is not a date; write it as `due YYYY-MM-DD`."
                 ) from None
             i += 1
+        elif name := plain_mention(word):
+            raise UsageError(not_a_person(name))
         elif lower in PRIORITY_WORDS and (i == len(words) - 1 or words[i + 1].lower() == "why:"):
             priority = PRIORITY_WORDS[lower]  # only as the last word (before any why:)
         else:
@@ -166,7 +216,14 @@ class Retro:
 
     # --- action items ----------------------------------------------------------------------
 
+    def due_problem(self, due: date | None) -> str | None:
+        """Why `due` cannot be a due date now (see `due_problem`), or None."""
+        return due_problem(due, self.clock()) if due else None
+
     def add_action(self, incident: Incident, parsed: ParsedAction, user_id: str) -> ActionItem:
+        """Store a new item; UsageError (and nothing stored) if its due date cannot be."""
+        if problem := self.due_problem(parsed.due):
+            raise UsageError(problem)
         with self.store.write() as db:
             (number,) = db.execute(
                 "SELECT COALESCE(MAX(number), 0) + 1 FROM action_items "

@@ -15,7 +15,7 @@ from bot.errors import BotError, UsageError, quoted
 from bot.incidents import Incidents
 from bot.models import ActionItem, Incident, Priority, Status
 from bot.reminders import Reminders
-from bot.retro import ParsedAction, Retro, parse_action
+from bot.retro import ParsedAction, Retro, parse_action, plain_mention
 from bot.sections import BY_KEY, SECTIONS, find_section
 from bot.slack.drafting import Drafting
 from bot.slack.failures import FAILURES, reason
@@ -32,6 +32,14 @@ from bot.slack.text import decode, escape, mention, parse_mention, without_contr
 logger = logging.getLogger(__name__)
 
 SECTION_NAMES = ", ".join(f"`{s.key}`" for s in SECTIONS)
+_AROUND = "()[]{},.;:!?\"'"  # punctuation typed around a mention: `(@bob)`, `@bob,`
+
+
+def _action_word(word: str) -> str:
+    """A word of `/incident action` as parse_action reads it: a picked person stays a Slack
+    mention (`<@U123|bob>`, also inside `(...)`); anything else is decoded to what was typed."""
+    core = word.strip(_AROUND)
+    return core if parse_mention(core) else decode(word)
 
 
 class RetroCommands:
@@ -96,8 +104,7 @@ class RetroCommands:
             )
             return
         parsed = parse_action(
-            [w if parse_mention(w) else decode(w) for w in words],
-            lambda w: (parse_mention(w) or (None, ""))[0],
+            [_action_word(w) for w in words], lambda w: (parse_mention(w) or (None, ""))[0]
         )
         item = self.retro.add_action(incident, parsed, command.user_id)
         ack(
@@ -189,12 +196,31 @@ class RetroCommands:
         if not text:
             ack(response_action="errors", errors={"text": "What needs doing?"})
             return
-        due = state["due"].get("selected_date")
+        owner = state["owner"].get("selected_user")
+        named = next(filter(None, map(plain_mention, text.split())), None)
+        if named and not owner:  # `@bob` in the text: they meant bob, but nobody was picked
+            ack(
+                response_action="errors",
+                errors={
+                    "owner": f"{named} in the action item is text, not a person in this "
+                    "workspace. Pick the owner here (or leave out the @)."
+                },
+            )
+            return
+        picked = state["due"].get("selected_date")
+        try:
+            due = date.fromisoformat(picked) if picked else None
+        except ValueError:
+            ack(response_action="errors", errors={"due": "Pick the date from the calendar."})
+            return
+        if problem := self.retro.due_problem(due):
+            ack(response_action="errors", errors={"due": problem})  # the modal stays open
+            return
         option = state["priority"].get("selected_option") or {"value": "short-term"}
         parsed = ParsedAction(
             text=text[:500],
-            owner_id=state["owner"].get("selected_user"),
-            due=date.fromisoformat(due) if due else None,
+            owner_id=owner,
+            due=due,
             priority=Priority(option["value"]),
             why=(state["why"].get("value") or "").strip() or None,
         )
