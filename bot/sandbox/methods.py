@@ -416,6 +416,16 @@ METHODS: dict[str, dict[str, Any]] = {
             "too_many_attachments",
         ),
     },
+    "bots.info": {
+        "http": "GET",
+        "tier": 3,
+        "scopes": ("users:read",),
+        "required": (),
+        "args": ("bot", "team_id"),
+        "one_of": (),
+        "exclusive": (),
+        "errors": ("bot_not_found", "bots_not_found", "missing_argument", "team_not_found"),
+    },
     "users.info": {
         "http": "GET",
         "tier": 4,

@@ -337,6 +337,30 @@ class Emulator:
         """A person posts a message (no event is sent)."""
         return self.ws.post(self.channel(channel), self.user(who), self.encode(text))
 
+    def app_posts(
+        self,
+        app: str,
+        channel: str,
+        text: str = "",
+        *,
+        attachments: list[dict[str, Any]] | None = None,
+        blocks: list[dict[str, Any]] | None = None,
+        profile: bool = True,
+    ) -> Message:
+        """An app (an alerting tool, say) posts a message, as Slack delivers it: `bot_id`, no
+        `user`, `subtype: bot_message`, and `bot_profile` unless `profile` is False (then only
+        bots.info knows its name)."""
+        bot_id = next((b for b, n in self.ws.apps.items() if n == app), None)
+        bot_id = bot_id or self.ws.new_id("B")
+        self.ws.apps[bot_id] = app
+        message = self.ws.post(self.channel(channel), "", text, blocks)
+        message.bot_id = bot_id
+        message.attachments = attachments
+        message.extra = {"subtype": "bot_message"}
+        if profile:
+            message.extra["bot_profile"] = {"id": bot_id, "name": app, "deleted": False}
+        return message
+
     def join(self, who: str, channel: str) -> None:
         where = self.channel(channel)
         user_id = self.user(who)

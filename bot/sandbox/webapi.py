@@ -289,6 +289,15 @@ class WebApi:
             raise ApiError("user_not_found")
         return {"user": user.as_api(self.ws.team_id)}
 
+    def m_bots_info(self, args: Args) -> Result:
+        bot_id = str(args.get("bot") or "")
+        if not bot_id:
+            raise ApiError("missing_argument")
+        name = self.ws.apps.get(bot_id)
+        if name is None:
+            raise ApiError("bot_not_found")
+        return {"bot": {"id": bot_id, "name": name, "deleted": False, "updated": 0}}
+
     def m_users_list(self, args: Args) -> Result:
         return {
             "members": [u.as_api(self.ws.team_id) for u in self.ws.users.values()],
@@ -541,7 +550,14 @@ class WebApi:
             if len(comment) > MAX_MESSAGE_TEXT:
                 raise ApiError("msg_too_long")
             message = self.ws.post(channel, self.ws.bot.id, comment, bot=True)
-            message.files = [dict(f) for f in shared]
+            message.files = [
+                {
+                    **f,
+                    "permalink": f"https://{self.ws.domain}.slack.com/files/"
+                    f"{self.ws.bot.id}/{f['id']}/{f['name']}",
+                }
+                for f in shared
+            ]
         return {"files": [{"id": f["id"], "name": f["name"], "title": f["title"]} for f in shared]}
 
     def upload(self, file_id: str, content: bytes) -> bool:

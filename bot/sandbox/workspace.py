@@ -47,19 +47,19 @@ class Message:
     edited: bool = False
     pinned: bool = False
     files: list[dict[str, Any]] | None = None
+    attachments: list[dict[str, Any]] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)  # bot_profile, username, subtype, ...
 
     def as_api(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "type": "message",
-            "ts": self.ts,
-            "user": self.user,
-            "text": self.text,
-        }
-        if self.blocks is not None:
-            out["blocks"] = self.blocks
-        if self.bot_id:
-            out["bot_id"] = self.bot_id
-        return out
+        out: dict[str, Any] = {"type": "message", "ts": self.ts, "text": self.text}
+        if self.user:
+            out["user"] = self.user
+        for key in ("blocks", "bot_id", "attachments"):
+            if (value := getattr(self, key)) is not None:
+                out[key] = value
+        if self.files is not None:  # as Slack shows them: without the bytes
+            out["files"] = [{k: v for k, v in f.items() if k != "content"} for f in self.files]
+        return {**out, **self.extra}
 
 
 @dataclass
@@ -116,6 +116,7 @@ class Workspace:
         self._last_ts = 0.0
         self.bot = self.add_user("postmortem", "postmortem-bot", is_bot=True, user_id="U0BOT")
         self.bot_id = "B0BOT"
+        self.apps: dict[str, str] = {self.bot_id: self.bot.real_name}  # bots.info, by bot id
 
     def new_id(self, prefix: str) -> str:
         return f"{prefix}{next(self._ids):08d}"
