@@ -28,6 +28,7 @@ def run() -> int:
         return 2
 
     # Slack imports stay here so that `--help` and config errors are instant.
+    from bot.incidents import utcnow
     from bot.publish import Publisher
     from bot.scheduler import ReminderScheduler
     from bot.server import Health, create_http_server, create_wsgi
@@ -37,14 +38,20 @@ def run() -> int:
         replan_reminders,
         repo_for,
     )
+    from bot.slack.echoes import Echoes
     from bot.slack.executor import ListenerExecutor
+    from bot.slack.pacing import Pacer
     from bot.store import Store
 
     store = Store(config.database_path)
     health = Health(store)
     listeners = ListenerExecutor(max_workers=16, thread_name_prefix="listener")
     publisher = Publisher(repo_for(config)).start()
-    app = create_app(config, store, publisher, listener_executor=listeners)
+    pacer = Pacer()
+    echoes = Echoes(store, pacer, utcnow)
+    app = create_app(
+        config, store, publisher, listener_executor=listeners, pacer=pacer, echoes=echoes
+    )
     replan_reminders(config, store)
     sender = create_reminder_sender(config, store, app.client)
     scheduler = ReminderScheduler(store, sender.reminders, sender.fire).start()
@@ -75,6 +82,7 @@ def run() -> int:
             socket_handler.close()  # type: ignore[no-untyped-call]
         scheduler.stop()
         listeners.shutdown(wait=True)  # let acknowledged work finish before the store closes
+        echoes.wait_idle()  # and the timeline entries it recorded reach their channel
         publisher.stop()  # and the commits it queued
         store.close()
     return 0

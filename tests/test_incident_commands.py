@@ -197,7 +197,7 @@ def test_resolve_refuses_times_before_the_start_or_in_the_future(slack, bot, clo
         in slack.command("bob", "/incident", "resolve 2026-11-26 09:00", channel.name).text
     )
     assert (
-        "in the future"
+        "from now"
         in slack.command("bob", "/incident", "resolve 2026-11-27 09:00", channel.name).text
     )
     assert "is not a time" in slack.command("bob", "/incident", "resolve soon", channel.name).text

@@ -12,7 +12,7 @@ as bob
 go #inc-001-search-results-empty
 /timeline -10m root-cause: index alias pointed at an empty index
 as alice
-/incident action Alert on zero-result rate @bob due 2027-01-15 immediate
+/incident action Alert on zero-result rate @bob immediate
 /incident resolve
 /incident write
 modal

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from bot.sandbox import BOT_TOKEN, SIGNING_SECRET
-from tests.conftest import wait_for
+from tests.conftest import recorded, wait_for
 
 
 def free_port():
@@ -78,7 +78,8 @@ def test_run_serves_commands_over_http_and_stops_cleanly_on_sigterm(tmp_path, sl
         assert reply.status == 200 and "hotfix-001" in reply.text
         channel = slack.posted_channel("inc-001")
         reply = slack.command("bob", "/timeline", "detected: alert fired", channel.name)
-        assert reply.json["response_type"] == "in_channel"
+        assert recorded(reply)
+        wait_for(lambda: any("alert fired" in m.text for m in channel.messages), what="the echo")
         wait_for(lambda: any("is open in" in e.text for e in slack.ephemerals("alice")))
         slack.wait_idle()  # the bot's last step is done and Slack's events are delivered
     assert bot.process.returncode == 0, bot.output

@@ -6,7 +6,7 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from bot.publish import Publisher
 from bot.sandbox import APP_TOKEN, BOT_TOKEN
 from bot.slack.app import create_app, repo_for
-from tests.conftest import make_config, wait_for
+from tests.conftest import make_config, recorded, wait_for
 from tests.test_process import bot_process, healthz
 
 
@@ -32,7 +32,8 @@ def test_commands_shortcuts_and_events_over_the_socket(slack, socket_bot):
     assert channel.is_private
 
     reply = slack.command("bob", "/timeline", "detected: seal alarms", channel.name)
-    assert "First detection" in str(reply.json["blocks"])  # bob is not a member: no channel echo
+    assert recorded(reply)
+    wait_for(lambda: "First detection" in str(channel.messages[-1].blocks), what="the echo")
 
     message = slack.say("alice", channel.name, "unsealed with 3 of 5 keys")
     assert slack.shortcut("alice", "add_to_timeline", channel.name, message).status == 200

@@ -21,6 +21,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from bot import logs
 from bot.config import Config
 from bot.drafts import Drafts
+from bot.entries import Timeline
 from bot.incidents import Clock, Incidents, utcnow
 from bot.postmortem import DEFAULT_TEMPLATES
 from bot.publish import Publisher, Repo
@@ -28,6 +29,7 @@ from bot.reminders import Reminders, Settings
 from bot.retro import Retro
 from bot.slack.channels import Channels
 from bot.slack.drafting import Drafting
+from bot.slack.echoes import Echoes
 from bot.slack.executor import acks_at_once, answered_in_ack
 from bot.slack.incident_commands import IncidentCommands
 from bot.slack.pacing import Pacer
@@ -37,6 +39,7 @@ from bot.slack.reminder_sender import ReminderSender
 from bot.slack.retro_blocks import Ids
 from bot.slack.retro_commands import RetroCommands
 from bot.slack.timeline_commands import TimelineCommands
+from bot.slack.zones import Zones
 from bot.store import Store
 
 logger = logging.getLogger(__name__)
@@ -111,9 +114,9 @@ def register(
     channels: Channels,
     retro: RetroCommands,
     reminders: ReminderCommands,
+    timeline: TimelineCommands,
 ) -> None:
-    incident = IncidentCommands(incidents, channels, retro, retro.reminders)
-    timeline = TimelineCommands(incidents, channels.pacer)
+    incident = IncidentCommands(incidents, channels, retro, retro.reminders, timeline.zones)
 
     app.command("/incident")(acks_at_once(incident.handle_incident))
     app.command("/timeline", middleware=[answered_in_ack])(acks_at_once(timeline.handle_timeline))
@@ -189,8 +192,14 @@ def create_app(
     client: WebClient | None = None,
     clock: Clock = utcnow,
     listener_executor: Executor | None = None,
+    pacer: Pacer | None = None,
+    echoes: Echoes | None = None,
 ) -> App:
-    """Assemble the Bolt app from its collaborators; no I/O beyond Bolt's token check."""
+    """Assemble the Bolt app from its collaborators; no I/O beyond Bolt's token check.
+
+    `pacer` (one per process: it knows when each channel last got a message) and `echoes`
+    (the timeline's channel messages, sent by threads of their own) are made here unless
+    given; give them to wait for or stop their work (tests, shutdown)."""
     bolt_logger = logging.getLogger("bot.bolt")
     bolt_logger.addFilter(_QUIET_TOKEN_WARNING)
     app = App(
@@ -203,7 +212,8 @@ def create_app(
     incidents = Incidents(store, clock, config.deadline)
     retro = Retro(store, clock)
     drafts = Drafts(incidents, retro, config.templates_dir or DEFAULT_TEMPLATES, clock)
-    pacer = Pacer()  # one per process: it knows when each channel last got a message
+    pacer = pacer or Pacer()
+    echoes = echoes or Echoes(store, pacer, clock)
     drafting = Drafting(drafts, retro, publisher, repo_location(config), pacer)
     publisher.on_pushed = lambda: drafting.pushed(app.client)
     reminders = Reminders(store, reminder_settings(config), clock)
@@ -213,5 +223,12 @@ def create_app(
         Channels(incidents, config.channel_prefix, config.announce_channel, pacer),
         RetroCommands(incidents, retro, drafting, reminders),
         ReminderCommands(incidents, retro, drafts),
+        TimelineCommands(
+            incidents,
+            Timeline(store, clock, config.deadline),
+            Zones(config.timeline_zone),
+            echoes,
+            reminders,
+        ),
     )
     return app

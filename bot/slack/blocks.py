@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.incidents import Report
-from bot.models import Entry, Incident, Milestone, Status
+from bot.durations import format_duration
+from bot.models import Incident, Milestone, Status
+from bot.report import Report
 from bot.slack.text import date, escape, mention, utc
-from bot.timeline import format_duration
 
 Block = dict[str, Any]
 MAX_BLOCKS = 50
@@ -20,12 +20,12 @@ HELP: tuple[tuple[str, str], ...] = (
     ("/timeline <text>", "record what happened, now"),
     (
         "/timeline 14:05 detected: PagerDuty alert on checkout 5xx",
-        "backdate (UTC), mark a milestone",
+        "backdate (your own clock; `14:05Z` for UTC), mark a milestone",
     ),
     ("/timeline -15m investigating: checking the deploy log", "relative time"),
-    ("/timeline", "list the timeline, numbered"),
-    ("/timeline edit 3 14:10 root-cause: bad config push", "change entry 3 (author or commander)"),
-    ("/timeline delete 3", "remove entry 3 (author or commander)"),
+    ("/timeline", "list the timeline with each entry's number"),
+    ("/timeline edit 3 14:10 root-cause: bad config push", "change entry #3 (author or commander)"),
+    ("/timeline delete 3", "delete entry #3; its number is never reused"),
     ("/incident commander @user", "hand over incident command"),
     (
         "/incident owner @user [@user ...]",
@@ -33,7 +33,7 @@ HELP: tuple[tuple[str, str], ...] = (
     ),
     ("/incident severity sev1", "change the severity"),
     ("/incident status", "summary with times and durations so far"),
-    ("/incident resolve [HH:MM]", "record resolution; starts the post-mortem deadline"),
+    ("/incident resolve [14:40]", "record resolution; starts the post-mortem deadline"),
     ("/incident reopen", "reopen a resolved incident; resolving again restarts the deadline"),
     ("/incident list", "open incidents in this workspace"),
     ("/incident write [section]", "write the next empty post-mortem section (or the one named)"),
@@ -84,7 +84,10 @@ def build_help() -> list[Block]:
     return [
         section("*postmortem-bot commands*"),
         section(help_text()),
-        context("Times are UTC. Mentions look like `@user`."),
+        context(
+            "A time without a zone is read on your own clock (your Slack time zone); "
+            "`14:05Z` is UTC. Mentions look like `@user`."
+        ),
     ]
 
 
@@ -130,7 +133,8 @@ def build_kickoff(incident: Incident) -> list[Block]:
             f"   *Started* {date(incident.started_at)}"
         ),
         section(
-            "*Record the response as it happens.* Every entry keeps its UTC time and author; "
+            "*Record the response as it happens.* Times are read on your own clock and kept in "
+            "UTC, with their author and a number; "
             f"a leading keyword marks a milestone ({MILESTONE_HELP}).\n" + commands
         ),
         context(
@@ -148,50 +152,9 @@ def kickoff_text(incident: Incident) -> str:
     return f"{incident.hotfix_id}: {escape(incident.title)} — commander {commander}"
 
 
-def entry_line(entry: Entry, number: int | None = None) -> str:
-    prefix = f"{number}. " if number is not None else ""
-    label = f"*{entry.milestone.label}* · " if entry.milestone else ""
-    when = f"`{entry.at:%Y-%m-%d %H:%M}`"
-    return f"{prefix}{when} {label}{escape(entry.text)} — {mention(entry.author_id)}"
-
-
-def build_entry_echo(entry: Entry, verb: str = "added") -> list[Block]:
-    label = f"*{entry.milestone.label}* · " if entry.milestone else ""
-    return [
-        section(f"🕑 *{utc(entry.at)}* · {label}{escape(entry.text)}"),
-        context(
-            f"Timeline entry {verb} by {mention(entry.author_id)} · {date(entry.at)} your time"
-        ),
-    ]
-
-
-def entry_echo_text(entry: Entry) -> str:
-    label = f"{entry.milestone.label} · " if entry.milestone else ""
-    return f"{utc(entry.at)} · {label}{escape(entry.text)}"
-
-
-def build_timeline(incident: Incident, entries: list[Entry]) -> list[Block]:
-    """The numbered timeline, as much as fits in one message (the latest entries if not all)."""
-    blocks = [section(f"*Timeline of {incident.hotfix_id}* ({len(entries)} entries, UTC)")]
-    chunks: list[str] = []
-    current = ""
-    for number, entry in reversed(list(enumerate(entries, start=1))):
-        line = entry_line(entry, number)[:MAX_SECTION_TEXT]
-        if len(current) + len(line) + 1 > MAX_SECTION_TEXT:
-            chunks.append(current)
-            current = ""
-        current = f"{line}\n{current}" if current else line
-    if current:
-        chunks.append(current)
-    shown = chunks[: MAX_BLOCKS - 2]
-    blocks += [section(c) for c in reversed(shown)]
-    if len(shown) < len(chunks):
-        blocks.insert(1, context("Older entries are left out here; the post-mortem has them all."))
-    blocks.append(context("`/timeline edit N <text>` · `/timeline delete N`"))
-    return blocks
-
-
 def build_status(report: Report) -> list[Block]:
+    """The incident at a glance: roles, times, durations; any milestone recorded before the
+    incident began is named (with the command that corrects it), never shown as `0s`."""
     i = report.incident
     state = "resolved" if i.status is Status.RESOLVED else "open"
     fields = [
@@ -200,12 +163,13 @@ def build_status(report: Report) -> list[Block]:
         f"*Commander* {mention(i.commander_id)}",
         f"*Post-mortem owners* {' '.join(mention(u) for u in report.owners)}",
         f"*Began* {date(report.began)} ({utc(report.began)})",
-        f"*Duration so far* {format_duration(report.duration)}"
-        if i.resolved_at is None
-        else f"*Duration of impact* {format_duration(report.duration)}",
     ]
-    if report.time_to_detect is not None:
-        fields.append(f"*Time to detect* {format_duration(report.time_to_detect)}")
+    if i.resolved_at is None:
+        fields.append(f"*Duration so far* {format_duration(report.duration)}")
+    fields += [
+        f"*{name}* {value if not value.startswith('not computed') else 'not computed (below)'}"
+        for name, value in report.metrics()
+    ]
     if i.resolved_at and i.deadline_at:
         fields.append(f"*Resolved* {date(i.resolved_at)}")
         fields.append(f"*Post-mortem due* {date(i.deadline_at)}")
@@ -218,8 +182,20 @@ def build_status(report: Report) -> list[Block]:
         },
     ]
     if milestones:
-        lines = [f"`{utc(e.at)}` {e.milestone.label if e.milestone else ''}" for e in milestones]
+        lines = [
+            f"`{utc(e.at)}` {e.milestone.label if e.milestone else ''} ({e.label})"
+            for e in milestones
+        ]
         blocks.append(section("*Milestones*\n" + "\n".join(lines)))
+    if contradictions := report.contradictions:
+        blocks.append(
+            section(
+                ":warning: *The timeline contradicts itself:*\n"
+                + "\n".join(f"• {c}" for c in contradictions.values())
+                + "\n`/timeline edit N HH:MM` corrects an entry's time; "
+                "`/timeline HH:MM began: …` moves the beginning."
+            )
+        )
     blocks.append(context(f"{len(report.entries)} timeline entries · `/timeline` lists them"))
     return blocks
 

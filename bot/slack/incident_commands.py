@@ -11,17 +11,18 @@ from slack_sdk import WebClient
 
 from bot.errors import UsageError, quoted
 from bot.incidents import Incidents
-from bot.models import DEFAULT_SEVERITY, Incident, Severity
+from bot.models import Incident
 from bot.reminders import Reminders
+from bot.severity_words import VALID_SEVERITIES, parse_severity, parse_start, severity_note
 from bot.slack import blocks
 from bot.slack.channels import Channels
 from bot.slack.payloads import Command, replies_errors, users_in
 from bot.slack.retro_commands import RetroCommands
 from bot.slack.text import decode, mention
+from bot.slack.zones import Zones
 
 logger = logging.getLogger(__name__)
 
-SEVERITIES = "|".join(s.value for s in Severity)
 # `/incident <subcommand>`: each is a method of the same name, of IncidentCommands or RetroCommands.
 LIFECYCLE = (
     "start",
@@ -38,38 +39,17 @@ RETROSPECTIVE = ("write", "action", "actions", "draft", "publish")
 SUBCOMMANDS = LIFECYCLE + RETROSPECTIVE
 
 
-def parse_start(words: list[str]) -> tuple[bool, Severity, list[str]]:
-    """`[--private] <title words> [sevN]` -> (private, severity, title words)."""
-    private = False
-    severity = DEFAULT_SEVERITY
-    rest = []
-    for word in words:
-        if word.lower() in ("--private", "—private", "-private"):
-            private = True
-        else:
-            rest.append(word)
-    levels = {s.value for s in Severity}
-    if rest and rest[-1].lower() in levels:
-        severity = Severity(rest.pop().lower())
-    elif rest and rest[0].lower() in levels:
-        severity = Severity(rest.pop(0).lower())
-    return private, severity, rest
-
-
-def parse_severity(word: str) -> Severity:
-    try:
-        return Severity(word.lower())
-    except ValueError:
-        raise UsageError(
-            f"{quoted(decode(word))} is not a severity; use one of {SEVERITIES}."
-        ) from None
-
-
 class IncidentCommands:
     def __init__(
-        self, incidents: Incidents, channels: Channels, retro: RetroCommands, reminders: Reminders
+        self,
+        incidents: Incidents,
+        channels: Channels,
+        retro: RetroCommands,
+        reminders: Reminders,
+        zones: Zones,
     ) -> None:
         self.incidents = incidents
+        self.zones = zones
         self.channels = channels
         self.retro = retro
         self.reminders = reminders
@@ -96,12 +76,15 @@ class IncidentCommands:
         sub(command, ack=ack, respond=respond, client=client)
 
     def start(self, command: Command, ack: Ack, respond: Respond, client: WebClient) -> None:
-        private, severity, words = parse_start(command.args[1:])
-        title = decode(" ".join(words))
+        start = parse_start(command.args[1:])
+        title = decode(" ".join(start.title))
         incident = self.incidents.start(
-            command.team_id, command.user_id, title, severity, private=private
+            command.team_id, command.user_id, title, start.severity, private=start.private
         )
-        ack(response_type="ephemeral", text=blocks.opened_text(incident))
+        ack(
+            response_type="ephemeral",
+            text=f"{blocks.opened_text(incident)}\n{severity_note(start.given)}",
+        )
         self.channels.open(client, incident, respond)
 
     def _here(self, command: Command) -> Incident:
@@ -109,7 +92,10 @@ class IncidentCommands:
 
     def resolve(self, command: Command, ack: Ack, respond: Respond, client: WebClient) -> None:
         incident = self.incidents.resolve(
-            self._here(command), command.user_id, " ".join(command.args[1:])
+            self._here(command),
+            command.user_id,
+            " ".join(command.args[1:]),
+            self.zones.source(client, command.team_id, command.user_id),
         )
         ack(
             response_type="in_channel",
@@ -163,14 +149,17 @@ class IncidentCommands:
         self.channels.invite(client, incident, owners)
 
     def severity(self, command: Command, ack: Ack, respond: Respond, client: WebClient) -> None:
-        if len(command.args) != 2:
-            raise UsageError(f"Give one severity: `/incident severity {SEVERITIES}`.")
-        severity = parse_severity(command.args[1])
-        incident = self.incidents.set_severity(self._here(command), command.user_id, severity)
+        if len(command.args) < 2:
+            raise UsageError(
+                f"Give one severity, e.g. `/incident severity sev1`: {VALID_SEVERITIES}."
+            )
+        severity = parse_severity([decode(w) for w in command.args[1:]])
+        before = self._here(command)
+        incident = self.incidents.set_severity(before, command.user_id, severity)
         ack(
             response_type="in_channel",
-            text=f"{incident.hotfix_id} is now {severity.label} "
-            f"(set by {mention(command.user_id)}).",
+            text=f"{incident.hotfix_id} is now {severity.label} (was {before.severity.label}; "
+            f"set by {mention(command.user_id)}).",
         )
         self.channels.update_topic(client, incident)
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from bot.durations import format_duration
 from bot.models import ActionItem, Incident
 from bot.retro import SectionState
 from bot.slack.blocks import MAX_SECTION_TEXT, Block, button, context, header, section
 from bot.slack.retro_blocks import Ids, action_line
 from bot.slack.text import date, escape
-from bot.timeline import format_duration
 
 MAX_LISTED = 10
 

@@ -9,95 +9,167 @@ from typing import Any
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
-from bot.errors import BotError
+from bot.entries import EDIT_USAGE, Recorded, Timeline
+from bot.errors import BotError, UsageError
 from bot.incidents import Incidents
-from bot.slack import blocks
-from bot.slack.failures import FAILURES, reason
-from bot.slack.pacing import Pacer
+from bot.models import Entry, Incident, Milestone
+from bot.reminders import Reminders
+from bot.slack import timeline_blocks
+from bot.slack.directory import Directory
+from bot.slack.echoes import Echoes
+from bot.slack.messages import message_author, message_text
 from bot.slack.payloads import Command, error_text, replies_errors
-from bot.slack.text import decode
+from bot.slack.text import date, decode, mention
+from bot.slack.zones import Zones
 
 logger = logging.getLogger(__name__)
 
+WORD_HINT = (
+    " To record text that starts with the word “{word}”, put the time first: "
+    "`/timeline 14:05 {word} …`."
+)
+
 
 class TimelineCommands:
-    def __init__(self, incidents: Incidents, pacer: Pacer) -> None:
+    def __init__(
+        self,
+        incidents: Incidents,
+        timeline: Timeline,
+        zones: Zones,
+        echoes: Echoes,
+        reminders: Reminders,
+    ) -> None:
         self.incidents = incidents
-        self.pacer = pacer
+        self.timeline = timeline
+        self.store = incidents.store
+        self.zones = zones
+        self.echoes = echoes
+        self.reminders = reminders
+
+    def _apps(self, incident: Incident, entries: list[Entry]) -> dict[str, str]:
+        team = incident.team_id
+        return {
+            e.author_id: self.store.real_name(team, e.author_id) or "an app"
+            for e in entries
+            if self.store.is_app(team, e.author_id)
+        }
 
     @replies_errors
-    def handle_timeline(self, ack: Ack, body: dict[str, Any]) -> None:
-        command = Command.from_body(body, self.incidents.store)
+    def handle_timeline(
+        self, ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient
+    ) -> None:
+        """Record (`/timeline [time] [milestone:] text`), list, edit or delete entries."""
+        command = Command.from_body(body, self.store)
         args = command.args
         verb = args[0].lower() if args else ""
         incident = self.incidents.in_channel(
-            command.team_id,
-            command.channel_id,
-            "`/timeline`",
-            as_last_read=verb not in ("edit", "delete"),  # those check who may: read afresh
+            command.team_id, command.channel_id, "`/timeline`", as_last_read=True
         )
-        if not args:
-            entries = self.incidents.entries(incident)
+        zone = self.zones.source(client, command.team_id, command.user_id)
+        if not args or (verb == "list" and len(args) == 1):
+            entries = self.timeline.entries(incident)
             ack(
                 response_type="ephemeral",
                 text=f"Timeline of {incident.hotfix_id}",
-                blocks=blocks.build_timeline(incident, entries),
+                blocks=timeline_blocks.build_timeline(
+                    incident,
+                    entries,
+                    self.store.deleted_numbers(incident),
+                    self._apps(incident, entries),
+                ),
             )
-        elif verb == "edit" and len(args) > 1 and args[1].isdigit():
-            entry = self.incidents.edit_entry(
-                incident, command.user_id, args[1], command.text_after(2)
-            )
-            ack(
-                response_type="in_channel",
-                text=blocks.entry_echo_text(entry),
-                blocks=blocks.build_entry_echo(entry, verb=f"{args[1]} edited"),
-            )
-        elif verb == "delete" and len(args) == 2 and args[1].isdigit():
-            entry = self.incidents.delete_entry(incident, command.user_id, args[1])
+        elif verb == "delete":
+            if len(args) != 2:
+                raise UsageError(EDIT_USAGE + WORD_HINT.format(word=args[0]))
+            entry = self.timeline.delete(incident, command.user_id, args[1])
             ack(
                 response_type="ephemeral",
-                text=f"Deleted entry {args[1]}: {blocks.entry_echo_text(entry)}",
+                text=f":wastebasket: Deleted entry {entry.label}; its message in the channel "
+                "now says so. Its number is not used again.",
             )
+            self.echoes.refresh(client, incident, entry, respond)
+        elif verb == "edit":
+            if len(args) < 3:
+                raise UsageError(EDIT_USAGE + WORD_HINT.format(word=args[0]))
+            recorded = self.timeline.edit(
+                incident, command.user_id, args[1], command.text_after(2), zone
+            )
+            self._changed(ack, client, respond, command, recorded)
         else:
-            entry = self.incidents.add_entry(incident, command.user_id, decode(command.raw))
+            recorded = self.timeline.record(incident, command.user_id, decode(command.raw), zone)
+            if recorded.changed:
+                self._changed(ack, client, respond, command, recorded)
+            else:
+                ack()  # the echo that follows is the answer
+                self.echoes.post(client, incident, recorded.entry, respond)
+
+    def _changed(
+        self,
+        ack: Ack,
+        client: WebClient,
+        respond: Respond,
+        command: Command,
+        recorded: Recorded,
+    ) -> None:
+        """An entry changed in place: a moved beginning or resolution is said in the channel
+        (without its text); an edit only to the person, and in the entry's own message."""
+        entry, incident = recorded.entry, recorded.incident
+        now = self.incidents.clock()
+        if entry.milestone is Milestone.RESOLVED:
+            self.reminders.plan_for(incident)  # the deadline moved with the resolution
+        if entry.milestone in (Milestone.BEGAN, Milestone.RESOLVED):
+            due = (
+                f" The post-mortem is now due {date(incident.deadline_at)}."
+                if entry.milestone is Milestone.RESOLVED and incident.deadline_at
+                else ""
+            )
             ack(
                 response_type="in_channel",
-                text=blocks.entry_echo_text(entry),
-                blocks=blocks.build_entry_echo(entry),
+                text=f":arrow_right_hook: {mention(command.user_id)} moved "
+                f"“{entry.milestone.label}” ({entry.label}) to "
+                f"*{timeline_blocks.when_utc(entry.at, now)}* ({date(entry.at)} your time).{due}",
             )
+        else:
+            ack(
+                response_type="ephemeral",
+                text=f":pencil2: Entry {entry.label} is now: {timeline_blocks.summary(entry, now)}",
+            )
+        self.echoes.refresh(client, incident, entry, respond)
 
     def handle_add_to_timeline(
         self, ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient
     ) -> None:
-        """Message shortcut: keep a channel message in the timeline, with its time and author."""
+        """Message shortcut: keep a channel message in the timeline, with its own time and
+        author, and whatever it carries (text, blocks, attachments of alerting tools, files)."""
+        ack()
         team_id = body["team"]["id"]
-        channel_id = body["channel"]["id"]
         message = body["message"]
-        store = self.incidents.store
         try:
-            incident = self.incidents.in_channel(team_id, channel_id, "*Add to timeline*")
-            entry, new = self.incidents.add_message(
+            incident = self.incidents.in_channel(
+                team_id, body["channel"]["id"], "*Add to timeline*"
+            )
+            shown = self.store.echoed_entries(team_id, body["channel"]["id"], message["ts"])
+            if shown:
+                numbers = ", ".join(e.label for e in shown)
+                raise UsageError(
+                    f"That is the bot's own message for {numbers}: already in the timeline."
+                )
+            directory = Directory(self.store, client, team_id)
+            entry, new = self.timeline.keep_message(
                 incident,
-                author_id=message.get("user") or message.get("bot_id") or "unknown",
+                author_id=directory.author(message_author(message)),
                 at=datetime.fromtimestamp(float(message["ts"]), UTC),
-                text=decode(message.get("text", ""), lambda uid: store.user_name(team_id, uid)),
+                text=message_text(message, directory.names()),
                 message_ts=message["ts"],
+                by=body["user"]["id"],
             )
         except BotError as error:
-            ack()
             respond(response_type="ephemeral", text=f":warning: {error_text(error)}")
             return
-        ack()
         if not new:
-            respond(response_type="ephemeral", text="That message is already in the timeline.")
-            return
-        try:
-            self.pacer.post(
-                client,
-                channel=channel_id,
-                text=blocks.entry_echo_text(entry),
-                blocks=blocks.build_entry_echo(entry),
+            respond(
+                response_type="ephemeral",
+                text=f"That message is already in the timeline as {entry.label}.",
             )
-        except FAILURES as exc:
-            logger.warning("timeline echo failed: %s", reason(exc))
-            respond(response_type="ephemeral", text="Added to the timeline.")
+            return
+        self.echoes.show(client, incident, entry, respond)

@@ -1,0 +1,134 @@
+"""Milestones keep their meaning: one "Incident began", one "Incident closed" (moved, never
+duplicated), reopening takes the resolution out, and a contradiction is named, never `0s`."""
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.models import Milestone
+from tests.conftest import Clock, recorded
+from tests.test_incident_commands import open_incident
+
+T0 = datetime(2026, 11, 30, 9, 39, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock():
+    return Clock(T0)
+
+
+@pytest.fixture
+def channel(slack, bot):
+    return open_incident(slack)
+
+
+def incident(bot, slack, channel):
+    return bot.store.incident_by_channel(slack.ws.team_id, channel.id)
+
+
+def milestones(bot, slack, channel):
+    i = incident(bot, slack, channel)
+    return [
+        (e.milestone, e.at.strftime("%H:%M"))
+        for e in bot.store.entries(slack.ws.team_id, i.id)
+        if e.milestone
+    ]
+
+
+def status(slack, channel):
+    return json.dumps(
+        slack.command("alice", "/incident", "status", channel.name).json, ensure_ascii=False
+    )
+
+
+def test_the_bug_report_a_time_ahead_is_refused_not_moved_to_yesterday(slack, bot, channel):
+    reply = slack.command("bob", "/timeline", "09:49 detected: disk alert fired", channel.name)
+    assert "10 minutes from now" in reply.text
+    assert milestones(bot, slack, channel) == [(Milestone.BEGAN, "09:39")]
+    reply = slack.command("bob", "/timeline", "09:49 began: disk filled", channel.name)
+    assert "10 minutes from now" in reply.text
+    assert "23h" not in status(slack, channel)
+
+
+def test_editing_incident_began_keeps_it_incident_began(slack, bot, channel, clock):
+    refused = slack.command("alice", "/timeline", "edit 1 detected: alert", channel.name)
+    assert "stays that" in refused.text
+    assert milestones(bot, slack, channel) == [(Milestone.BEGAN, "09:39")]
+    slack.command("alice", "/timeline", "edit 1 09:20 disk started filling", channel.name)
+    assert milestones(bot, slack, channel) == [(Milestone.BEGAN, "09:20")]
+    moved = slack.command("bob", "/timeline", "09:10 began: cron job wrote 40 GB", channel.name)
+    assert moved.json["response_type"] == "in_channel" and "moved" in moved.text
+    assert "cron job" not in moved.text, "the notice carries no entry text"
+    assert milestones(bot, slack, channel) == [(Milestone.BEGAN, "09:10")]
+    slack.command("bob", "/timeline", "09:15 a plain event", channel.name)
+    refused = slack.command("alice", "/timeline", "edit 2 began: no", channel.name)
+    assert "exactly one “Incident began”" in refused.text
+    assert "stays" in slack.command("alice", "/timeline", "delete 1", channel.name).text
+
+
+def test_resolved_keyword_moves_the_one_incident_closed_and_its_deadline(
+    slack, bot, channel, clock
+):
+    open_refused = slack.command("bob", "/timeline", "resolved: all good", channel.name)
+    assert "still open" in open_refused.text and "/incident resolve" in open_refused.text
+    clock.now = T0 + timedelta(hours=1)
+    slack.command("alice", "/incident", "resolve", channel.name)
+    assert incident(bot, slack, channel).deadline_at == clock.now + timedelta(hours=48)
+    moved = slack.command(
+        "bob", "/timeline", "10:30 resolved: error rate at baseline", channel.name
+    )
+    assert "moved “Incident closed”" in moved.text and "now due" in moved.text
+    closed = [m for m in milestones(bot, slack, channel) if m[0] is Milestone.RESOLVED]
+    assert closed == [(Milestone.RESOLVED, "10:30")]
+    i = incident(bot, slack, channel)
+    assert i.resolved_at == datetime(2026, 11, 30, 10, 30, tzinfo=UTC)
+    assert i.deadline_at == i.resolved_at + timedelta(hours=48)
+    due = sorted(
+        datetime.fromisoformat(r["due_at"])
+        for r in bot.store.db.query("SELECT due_at FROM reminders WHERE status = 'pending'")
+    )
+    hours = [timedelta(hours=24), timedelta(hours=4), timedelta(0)]
+    assert due == [i.deadline_at - h for h in hours], "the reminders follow the deadline"
+    before_start = slack.command("bob", "/timeline", "08:00 resolved: x", channel.name)
+    assert "cannot have been resolved before" in before_start.text
+
+
+def test_reopen_takes_incident_closed_out_of_the_milestones(slack, bot, channel, clock):
+    clock.now = T0 + timedelta(hours=1)
+    slack.command("alice", "/incident", "resolve", channel.name)
+    clock.now += timedelta(minutes=30)
+    slack.command("alice", "/incident", "reopen", channel.name)
+    assert Milestone.RESOLVED not in [m for m, _ in milestones(bot, slack, channel)]
+    shown = status(slack, channel)
+    assert "Incident closed" not in shown and "Duration of impact" not in shown
+    i = incident(bot, slack, channel)
+    texts = [e.text for e in bot.store.entries(slack.ws.team_id, i.id)]
+    assert any(t.startswith("Declared resolved (reopened") for t in texts), "history is kept"
+    clock.now += timedelta(minutes=30)
+    slack.command("alice", "/incident", "resolve", channel.name)
+    closed = [m for m in milestones(bot, slack, channel) if m[0] is Milestone.RESOLVED]
+    assert closed == [(Milestone.RESOLVED, "11:39")]
+
+
+def test_a_milestone_before_the_beginning_is_named_never_0s(slack, bot, channel, clock):
+    reply = slack.command("bob", "/timeline", "09:20 detected: disk alert", channel.name)
+    assert recorded(reply)
+    bot.settle()
+    echo = json.dumps(channel.messages[-1].blocks)
+    assert "before the incident began" in echo and "/timeline edit 2 HH:MM" in echo
+    shown = status(slack, channel)
+    assert "*Time to detect* 0s" not in shown and "Time to detect* not computed" in shown
+    assert "not computed" in shown
+    assert "“First detection” (#2, 2026-11-30 09:20 UTC) is 19m before “Incident began”" in shown
+    assert "/timeline edit N HH:MM" in shown
+
+
+def test_an_entry_after_the_resolution_says_so(slack, bot, channel, clock):
+    clock.now = T0 + timedelta(hours=1)
+    slack.command("alice", "/incident", "resolve 10:00", channel.name)
+    slack.command("bob", "/timeline", "10:20 restarted the last pod", channel.name)
+    slack.command("bob", "/timeline", "10:25 monitoring: watching for recurrence", channel.name)
+    bot.settle()
+    blocks = json.dumps([m.blocks for m in channel.messages])
+    assert blocks.count("after the incident was resolved") == 1, "monitoring belongs after it"
