@@ -54,8 +54,10 @@ class ReminderScheduler:
         fire: Fire,
         lease_s: float = 30.0,
         tick_s: float = 1.0,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.store = store
+        self.clock = clock  # the workflow's clock, which reminders' due times are read against
         self.reminders = reminders
         self.fire = fire
         self.lease_s = lease_s
@@ -148,10 +150,13 @@ class ReminderScheduler:
                     self.schedule(reminder)
 
     def schedule(self, reminder: Reminder) -> None:
-        """A job that fires at the reminder's time (at once if that has passed)."""
+        """A job that fires at the reminder's time (at once if that has passed). APScheduler
+        runs on the machine's clock: the job fires as long from now as the reminder is due from
+        the workflow's clock (the same clock, outside tests)."""
         if not (self.leader and self.scheduler.running):
             return  # the sender's next tick picks it up from the database
-        run_at = max(reminder.due_at, datetime.now(UTC))
+        wait = max(timedelta(0), reminder.due_at - self.clock())
+        run_at = datetime.now(UTC) + wait
         self.scheduler.add_job(
             self._fire,
             "date",

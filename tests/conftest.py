@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,14 +30,45 @@ def wait_for(condition: Callable[[], Any], timeout: float = 5.0, what: str = "co
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def recorded(reply: Any) -> bool:
+    """`/timeline` answered with an empty ack: stored, its echo in the channel follows."""
+    return bool(reply.status == 200 and reply.body == "")
+
+
 class Clock:
-    """A settable clock for the workflow; starts at a fixed UTC time."""
+    """A settable clock for the workflow; starts at a fixed UTC time and stays there."""
+
+    running = False
 
     def __init__(self, start: datetime) -> None:
         self.now = start
 
     def __call__(self) -> datetime:
         return self.now
+
+
+class RunningClock:
+    """A clock that runs at the real pace from a fixed UTC moment: for tests that wait for
+    something (a reminder due in 3 s), whatever day they run on."""
+
+    running = True
+
+    def __init__(self, start: datetime) -> None:
+        self.start = start
+        self._t0 = time.monotonic()
+
+    def __call__(self) -> datetime:
+        return self.start + timedelta(seconds=time.monotonic() - self._t0)
+
+
+START = datetime(2026, 11, 26, 15, 30, tzinfo=UTC)  # the default moment: an ordinary Thursday
+# Moments where dates misbehave: a few seconds before a DST switch (Europe), a year end, and
+# the end of a leap day. Date-sensitive tests run at each of them.
+MOMENTS = {
+    "dst": datetime(2026, 3, 29, 0, 59, 57, tzinfo=UTC),
+    "year-end": datetime(2026, 12, 31, 23, 59, 57, tzinfo=UTC),
+    "leap-day": datetime(2028, 2, 29, 23, 59, 57, tzinfo=UTC),
+}
 
 
 @pytest.fixture
@@ -74,12 +105,16 @@ def store(config: Config) -> Iterator[Store]:
 
 
 @pytest.fixture
-def clock() -> Clock | None:
-    """Tests that need a fixed time override this; by default the bot uses the real clock."""
-    return None
+def clock(request: pytest.FixtureRequest) -> Clock | RunningClock:
+    """The workflow's clock: running from START, or from the moment a test is parametrized
+    with (`@pytest.mark.parametrize("clock", MOMENTS.values(), indirect=True)`); tests may
+    override it with a stopped `Clock(...)`. Nothing a test expects reads the wall clock."""
+    return RunningClock(getattr(request, "param", START))
 
 
 @pytest.fixture
-def bot(slack: Emulator, config: Config, store: Store, clock: Clock | None) -> Iterator[RunningBot]:
+def bot(
+    slack: Emulator, config: Config, store: Store, clock: Clock | RunningClock
+) -> Iterator[RunningBot]:
     with serve(slack, config, store, clock) as running:
         yield running

@@ -17,7 +17,7 @@ from bot.reminders import (
     plan_deadline,
     plan_nudge,
 )
-from tests.conftest import make_config, wait_for
+from tests.conftest import MOMENTS, START, make_config, wait_for
 from tests.test_incident_commands import open_incident
 
 DEADLINE = datetime(2026, 11, 28, 16, 0, tzinfo=UTC)
@@ -84,9 +84,12 @@ def test_durations_and_off():
     assert config.nudge_every is None
 
 
-# --- end to end, on the real clock with short durations --------------------------------------
+# --- end to end, on a running clock with short durations -------------------------------------
 
 FAST = {"POSTMORTEM_DEADLINE": "4s", "REMINDERS_BEFORE": "3s,1s", "OVERDUE_NUDGE_EVERY": "2s"}
+AT_MOMENTS = pytest.mark.parametrize(
+    "clock", [START, *MOMENTS.values()], ids=["ordinary", *MOMENTS], indirect=True
+)
 
 
 @pytest.fixture
@@ -102,11 +105,13 @@ def texts(messages):
     return [m.text for m in messages]
 
 
-def test_owners_get_each_reminder_then_the_overdue_notice_and_nudges(slack, bot):
+@AT_MOMENTS
+def test_owners_get_each_reminder_then_the_overdue_notice_and_nudges(slack, bot, clock):
     channel = open_incident(slack)
     slack.command("alice", "/incident", "owner @bob @carol", channel.name)
     slack.command("alice", "/incident", "resolve", channel.name)
-    resolved_at = datetime.now(UTC)
+    # intervals on Slack's side: from the resolution's message to each DM
+    resolved = float(next(m.ts for m in channel.messages if "resolved" in m.text))
     for who in ("bob", "carol"):
         wait_for(lambda w=who: len(dms(slack, w)) >= 2, timeout=6, what=f"{who}'s reminders")
     wait_for(
@@ -122,9 +127,8 @@ def test_owners_get_each_reminder_then_the_overdue_notice_and_nudges(slack, bot)
     for who in ("bob", "carol"):
         due = [m for m in dms(slack, who) if "due soon" in m.text]
         assert len(due) == 2, texts(dms(slack, who))
-        sent = [datetime.fromtimestamp(float(m.ts), UTC) - resolved_at for m in due]
-        assert timedelta(seconds=0.5) < sent[0] < timedelta(seconds=2.5)
-        assert timedelta(seconds=2.5) < sent[1] < timedelta(seconds=4)
+        sent = [float(m.ts) - resolved for m in due]
+        assert 0.5 < sent[0] < 2.5 and 2.5 < sent[1] < 4, sent
         blocks = str(due[0].blocks)
         assert "hotfix-001" in blocks and "Checkout API returning 500s" in blocks
         assert "<!date^" in blocks and "UTC)" in blocks
@@ -197,22 +201,22 @@ def test_an_undeliverable_reminder_is_reported_in_the_channel(slack, bot):
 
 
 @pytest.fixture
-def due_now(slack, config, store):
+def due_now(slack, config, store, clock):
     """A resolved incident with one reminder due now, and the sender, without the scheduler."""
     from bot.incidents import Incidents
     from bot.models import Severity
     from bot.reminders import Planned
     from bot.slack.app import create_client, create_reminder_sender
 
-    incidents = Incidents(store)
+    incidents = Incidents(store, clock)
     incident = incidents.start(
         slack.ws.team_id, slack.user("alice"), "db", Severity.SEV2, private=False
     )
     incident = incidents.attach_channel(incident, slack.general.id, "general")
-    incident = incidents.resolve(incident, slack.user("alice"), "")
-    sender = create_reminder_sender(config, store, create_client(config))
+    incident = incidents.resolve(incident, slack.user("alice"), "", lambda: UTC)
+    sender = create_reminder_sender(config, store, create_client(config), clock)
     sender.reminders.backoff = (timedelta(milliseconds=1),) * 3
-    (reminder,) = sender.reminders.add(incident, [Planned("before", "k", datetime.now(UTC))])
+    (reminder,) = sender.reminders.add(incident, [Planned("before", "k", clock())])
     return sender, reminder
 
 
@@ -245,9 +249,10 @@ def test_a_dm_that_keeps_failing_is_reported_and_the_sender_carries_on(slack, du
     assert sender.fire(reminder.id) == []  # nothing left to do, nothing raised
 
 
-def test_action_item_reminders_reach_their_owner(slack, bot):
+@AT_MOMENTS
+def test_action_item_reminders_reach_their_owner(slack, bot, clock):
     channel = open_incident(slack)
-    today = datetime.now(UTC).date()  # due by the end of today: 24 h before that has passed
+    today = clock().date()  # due by the end of today: 24 h before that has passed
     slack.command("alice", "/incident", f"action Rotate keys @bob due {today}", channel.name)
     wait_for(
         lambda: any("is due soon" in m.text for m in dms(slack, "bob")),
@@ -306,7 +311,7 @@ def test_changed_settings_replan_unsent_reminders_at_start(tmp_path):
     resolved = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
     incidents = Incidents(store, lambda: resolved)
     incident = incidents.start("T1", "U1", "db down", Severity.SEV2, private=False)
-    incident = incidents.resolve(incident, "U1", "")
+    incident = incidents.resolve(incident, "U1", "", lambda: UTC)
     Reminders(store, SETTINGS, lambda: resolved).plan_for(incident)
 
     later = Settings(before=(timedelta(hours=2),))  # REMINDERS_BEFORE=2h, deadline 24h now
