@@ -165,13 +165,14 @@ def fill(store: Store, team_id: str, incidents: int, entries: int) -> None:
                 f"entry {k}",
                 "U1",
                 "command",
+                k + 1,
             )
             for incident_id in ids
             for k in range(per)
         )
         db.conn.executemany(
             "INSERT INTO timeline (team_id, incident_id, at, text, author_id, "
-            "source) VALUES (?, ?, ?, ?, ?, ?)",
+            "source, number) VALUES (?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
 
@@ -236,8 +237,8 @@ def draft_of_5000(data: Path) -> tuple[float, float, dict[str, float], int]:
             start = incident.started_at
             with store.write() as db:
                 db.conn.executemany(
-                    "INSERT INTO timeline (team_id, incident_id, at, text, author_id, source) "
-                    "VALUES (?, ?, ?, ?, ?, 'command')",
+                    "INSERT INTO timeline (team_id, incident_id, at, text, author_id, source, "
+                    "number) VALUES (?, ?, ?, ?, ?, 'command', ?)",
                     [
                         (
                             slack.ws.team_id,
@@ -245,6 +246,7 @@ def draft_of_5000(data: Path) -> tuple[float, float, dict[str, float], int]:
                             to_db(start + timedelta(seconds=k)),
                             f"step {k}: checked shard {k % 97} | latency ok",
                             "U00000001",
+                            k + 2,  # after "Incident began"
                         )
                         for k in range(5000)
                     ],

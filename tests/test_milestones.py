@@ -124,6 +124,21 @@ def test_a_milestone_before_the_beginning_is_named_never_0s(slack, bot, channel,
     assert "/timeline edit N HH:MM" in shown
 
 
+def test_the_readiness_check_names_it_too(slack, bot, channel, clock):
+    from bot.drafts import Drafts
+    from bot.incidents import Incidents
+    from bot.postmortem import DEFAULT_TEMPLATES
+    from bot.retro import Retro
+
+    slack.command("bob", "/timeline", "09:20 detected: disk alert", channel.name)
+    incidents = Incidents(bot.store, clock)
+    drafts = Drafts(incidents, Retro(bot.store, clock), DEFAULT_TEMPLATES, clock)
+    postmortem, _, readiness = drafts.render(incident(bot, slack, channel))
+    assert any("First detection" in p and "before “Incident began”" in p for p in readiness)
+    metrics = postmortem.split("not computed", 1)
+    assert len(metrics) == 2 and "- **Time to detect**: 0s" not in postmortem
+
+
 def test_an_entry_after_the_resolution_says_so(slack, bot, channel, clock):
     clock.now = T0 + timedelta(hours=1)
     slack.command("alice", "/incident", "resolve 10:00", channel.name)

@@ -159,7 +159,9 @@ class Echoes:
     def _post(self, channel: str, job: _Job) -> None:
         team = job.incident.team_id
         entries = [self.store.entry(team, i) for i in job.entry_ids]
-        entries = [e for e in entries if self.store.echo_of(team, e.id) is None]
+        entries = [  # deleted before anyone saw it: nothing to show
+            e for e in entries if e.deleted_at is None and self.store.echo_of(team, e.id) is None
+        ]
         if not entries:
             return
         try:
