@@ -24,6 +24,14 @@ from bot.sections import SECTIONS
 from bot.store import Store
 
 PEOPLE = ("alice", "bob", "carol")
+# Each on their own clock, as a real on-call rotation is: times typed are read on the typer's.
+ZONES = {"alice": "Europe/London", "bob": "Europe/Berlin", "carol": "America/New_York"}
+
+
+def give_zones(slack: Emulator) -> None:
+    """The sandbox people's Slack time zones (what users.info says), from ZONES."""
+    for name, zone in ZONES.items():
+        slack.ws.user_named(name).tz = zone
 
 
 def sandbox_config(slack: Emulator, data: Path, **settings: str) -> Config:
@@ -169,6 +177,7 @@ def run_demo(out: TextIO = sys.stdout, colour: bool | None = None) -> int:
 
     print(style.bold("postmortem-bot demo: a whole incident in the sandbox Slack"), file=out)
     with Emulator(people=PEOPLE, scopes=manifest_scopes() or BOT_SCOPES) as slack:
+        give_zones(slack)
         config = sandbox_config(
             slack,
             folder / "data",

@@ -22,15 +22,15 @@ def parse_duration(spec: str) -> timedelta:
 
 
 def format_duration(delta: timedelta) -> str:
-    """`1d 2h 5m`, `45m`, `12s`: how long something took or is left, to the minute (to the
-    second under a minute). A negative duration is shown with a minus sign, never as `0s`:
+    """`1d 2h 5m`, `45m`, `12s`: how long something took or is left, to the nearest minute
+    (to the second under a minute). A negative duration is shown with a minus sign, never as `0s`:
     callers that compute one from a contradiction should say so instead of showing it."""
     seconds = int(delta.total_seconds())
     if seconds < 0:
         return "-" + format_duration(-delta)
     if seconds < 60:
         return f"{seconds}s"
-    minutes = seconds // 60
+    minutes = (seconds + 30) // 60  # to the nearest minute: `-5m` next to now reads 5m, not 4m
     days, minutes = divmod(minutes, 1440)
     hours, minutes = divmod(minutes, 60)
     parts = [f"{days}d" if days else "", f"{hours}h" if hours else "", f"{minutes}m"]

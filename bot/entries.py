@@ -33,6 +33,7 @@ class Recorded:
     entry: Entry
     incident: Incident
     changed: bool = False
+    previous: Entry | None = None  # the entry as it was before it changed
 
 
 def _number(text: str) -> int | None:
@@ -198,12 +199,13 @@ class Timeline:
     ) -> Recorded:
         at = parsed.at if parsed.written else entry.at
         text = parsed.text or entry.text
+        said = f"{parsed.written.describe()}, but " if parsed.written else ""
         if entry.milestone is Milestone.RESOLVED:
             began = self._began(incident)
             if at < began:
                 raise UsageError(
-                    f"{incident.hotfix_id} began at {began:%Y-%m-%d %H:%M} UTC; it cannot have "
-                    "been resolved before that."
+                    f"{said}{incident.hotfix_id} began at {began:%Y-%m-%d %H:%M} UTC; it "
+                    "cannot have been resolved before that."
                 )
             moved = self.store.move_resolution(
                 incident,
@@ -214,15 +216,15 @@ class Timeline:
                 by=user_id,
                 when=now,
             )
-            return Recorded(self.store.entry(incident.team_id, entry.id), moved, True)
+            return Recorded(self.store.entry(incident.team_id, entry.id), moved, True, entry)
         if (
             entry.milestone is Milestone.BEGAN
             and incident.resolved_at
             and at > incident.resolved_at
         ):
             raise UsageError(
-                f"{incident.hotfix_id} was resolved at {incident.resolved_at:%Y-%m-%d %H:%M} "
-                "UTC; it cannot have begun after that."
+                f"{said}{incident.hotfix_id} was resolved at "
+                f"{incident.resolved_at:%Y-%m-%d %H:%M} UTC; it cannot have begun after that."
             )
         changed = self.store.update_entry(
             incident.team_id,
@@ -233,7 +235,11 @@ class Timeline:
             by=user_id,
             when=now,
         )
-        return Recorded(changed, incident, True)
+        return Recorded(changed, incident, True, entry)
+
+    def began(self, incident: Incident) -> datetime:
+        """When the incident began: its "Incident began" entry (people may move it)."""
+        return self._began(incident)
 
     def _began(self, incident: Incident) -> datetime:
         began = self.one_time(incident, Milestone.BEGAN)

@@ -123,9 +123,11 @@ class Incidents:
         at = written.at if written else now
         began = self.report(incident).began
         if at < began:
+            said = f"{written.describe()}, but the" if written else "The"
             raise UsageError(
-                f"The incident began at {began:%Y-%m-%d %H:%M} UTC; "
-                "it cannot be resolved before that."
+                f"{said} incident began at {began:%Y-%m-%d %H:%M} UTC; it cannot be resolved "
+                "before that. If it began earlier, move its beginning first: "
+                "`/timeline HH:MM began: <what triggered it>`."
             )
         self.store.add_entry(
             incident,

@@ -14,7 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.demo import PEOPLE, sandbox_config
+from bot.config import ConfigError
+from bot.demo import PEOPLE, give_zones, sandbox_config
 from bot.manifest import manifest_scopes
 from bot.sandbox import Emulator
 from bot.sandbox.harness import RunningBot, serve
@@ -28,8 +29,10 @@ Type slash commands as in Slack:   /incident start Checkout is down sev2
                                    /timeline 14:05 detected: PagerDuty alert
 Who and where:   as <name>  · people · channels · go <#channel>
 Read:            show [#channel] · dms · home · draft
-Act:             say <text> · click <n> · add <n> (message n to the timeline) · modal
-Other:           help · quit          (↑/↓ recall earlier lines)"""
+Act:             say <text> · click <n> · add <n> (message n of `show` to the timeline) · modal
+Other:           help · quit          (↑/↓ recall earlier lines)
+Each person has their own time zone (`people` lists them): a time you type without a zone is
+read on your clock, and every time is shown to you on it."""
 
 SETTINGS = (
     "POSTMORTEM_DEADLINE",
@@ -38,6 +41,7 @@ SETTINGS = (
     "ACTION_REMINDER_BEFORE",
     "TEMPLATES_DIR",
     "INCIDENT_CHANNEL_PREFIX",
+    "TIMELINE_TIME_ZONE",
 )
 
 
@@ -50,8 +54,8 @@ class Playground:
         self.out = out
         self.style = style
         self.ask = ask
-        self.render = Renderer(slack.ws, style)
         self.me = PEOPLE[0]
+        self.render = Renderer(slack.ws, style, self.me)
         self.here = "general"
         self.buttons: list[dict[str, Any]] = []
         self.button_messages: list[Message] = []
@@ -108,13 +112,16 @@ class Playground:
         if name not in PEOPLE:
             raise ValueError(f"Nobody here is called {name}: {', '.join(PEOPLE)}.")
         self.me = name
-        self.say(f"You are {self.style.person(name)}.")
+        self.render.viewer = name
+        zone = self.slack.ws.user_named(name).tz
+        self.say(f"You are {self.style.person(name)} ({zone}).")
         self.news()
 
     def do_people(self, _: str) -> None:
         for user in self.slack.ws.users.values():
             if not user.is_bot:
-                self.say(f"  {self.style.person('@' + user.name)}  {user.real_name}")
+                who = self.style.person("@" + user.name)
+                self.say(f"  {who}  {user.real_name}  " + self.style.dim(user.tz))
 
     def do_channels(self, _: str) -> None:
         me = self.slack.user(self.me)
@@ -142,7 +149,8 @@ class Playground:
 
     def do_show(self, name: str) -> None:
         channel = self.slack.channel(name.lstrip("#")) if name else self.slack.channel(self.here)
-        self.say(self.style.bold(f"#{channel.name}") + self.style.dim(f"  {channel.topic}"))
+        topic = self.render.mrkdwn(channel.topic)
+        self.say(self.style.bold(f"#{channel.name}") + self.style.dim(f"  {topic}"))
         self._messages(channel.messages[-15:], numbered=True)
 
     def do_dms(self, _: str) -> None:
@@ -169,6 +177,10 @@ class Playground:
                 self.say("    " + line.replace("\n", "\n    "))
 
     def do_add(self, number: str) -> None:
+        if not number.isdigit() or not 1 <= int(number) <= len(self.shown):
+            raise ValueError(
+                "`add <n>` keeps message n of the last `show` (or `dms`): type `show` first."
+            )
         message = self.shown[int(number) - 1]
         self.slack.shortcut(self.me, "add_to_timeline", self.here, message)
         self.after()
@@ -303,7 +315,7 @@ class Playground:
             if ephemeral.user == user and ephemeral.ts not in seen:
                 channel = self.slack.ws.channels[ephemeral.channel]
                 fresh.append((ephemeral.ts, f"#{channel.name} · only you", ephemeral))
-        self.buttons, self.button_messages, self.shown = [], [], []
+        self.buttons, self.button_messages = [], []  # `add n` keeps the last `show`'s numbers
         for ts, where, item in sorted(fresh, key=lambda f: float(f[0] or 0)):
             seen.add(ts)
             author = (
@@ -317,7 +329,6 @@ class Playground:
                 self.say("    " + line.replace("\n", "\n    "))
             if isinstance(item, Message):
                 self.button_messages += [item] * (len(self.buttons) - count)
-                self.shown.append(item)
         new_channels = [
             c
             for c in self.slack.ws.channels.values()
@@ -345,7 +356,12 @@ def run_playground(out: TextIO = sys.stdout, ask: Callable[[str], str] | None = 
     folder = Path(tempfile.mkdtemp(prefix="postmortem-playground-"))
     settings = {k: os.environ[k] for k in SETTINGS if os.environ.get(k)}
     with Emulator(people=PEOPLE, scopes=manifest_scopes() or BOT_SCOPES) as slack:
-        config = sandbox_config(slack, folder / "data", **settings)
+        give_zones(slack)
+        try:
+            config = sandbox_config(slack, folder / "data", **settings)
+        except ConfigError as error:
+            print(f"postmortem-bot: {error}", file=sys.stderr)
+            return 2
         store = Store(config.database_path)
         try:
             with serve(slack, config, store) as bot:

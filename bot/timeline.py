@@ -12,8 +12,9 @@ from bot.when import Written, ZoneSource, split_when
 
 MAX_TEXT = 3000
 
+# The keyword as typed, with the spellings of the one in two words: `root cause:`, `root_cause:`.
 _MILESTONE_RE = re.compile(
-    r"^(?P<kw>" + "|".join(re.escape(m.value) for m in Milestone) + r")\s*:\s*",
+    r"^(?P<kw>" + "|".join(re.escape(m.value) for m in Milestone) + r"|root[ _]cause)\s*:\s*",
     re.IGNORECASE,
 )
 
@@ -35,7 +36,8 @@ class ParsedEntry:
 def split_milestone(text: str) -> tuple[Milestone | None, str]:
     """`detected: alert fired` -> (Milestone.DETECTED, "alert fired")."""
     if m := _MILESTONE_RE.match(text):
-        return Milestone(m["kw"].lower()), text[m.end() :].strip()
+        keyword = re.sub(r"[ _]", "-", m["kw"].lower())
+        return Milestone(keyword), text[m.end() :].strip()
     return None, text
 
 

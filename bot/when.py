@@ -21,6 +21,13 @@ FORMS = (
     "`14:05Z` or `14:05 UTC`, `14:05+01:00`, or a relative `-15m` / `15 min ago`"
 )
 AHEAD_TOLERANCE = timedelta(seconds=60)  # "now", typed as the next minute on a fast clock
+AHEAD_REFUSED = timedelta(hours=6)  # a bare time this far ahead is a mistake, not yesterday's
+# Letters that name a zone ambiguously (summer time or not; IST is India, Ireland or Israel):
+# refused with the forms that are not, rather than read as the entry's first word.
+ABBREVIATIONS = frozenset(
+    "CET CEST BST IST PST PDT EST EDT CST CDT MST MDT EET EEST WET WEST JST KST AEST AEDT "  # noqa: SIM905
+    "ACST AWST NZST NZDT SGT HKT MSK AKST AKDT HST".split()
+)
 
 _UNITS = r"(?:seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d)"
 _SPEC = r"(?:\d+\s?" + _UNITS + r"(?=\d|\s|$)\s?)+"
@@ -34,7 +41,7 @@ _CLOCK = (
     r"(?:\s?(?P<ampm>[ap])\.?m\.?)?|\s?(?P<ampm_only>[ap])\.?m\.?)"
 )
 _ZONE = (
-    r"(?:(?P<offset>[+-]\d{2}(?::?\d{2})?)|\s?(?P<utc>Z|UTC|GMT)"
+    r"(?:\s?(?P<offset>[+-]\d{2}(?::?\d{2})?)|\s?(?P<utc>Z|UTC|GMT)"
     r"(?P<utc_offset>[+-]\d{1,2}(?::?\d{2})?)?)?"
 )
 _DAY = r"(?:(?P<date>\d{4}-\d{2}-\d{2})[ T]|(?P<day>yesterday|today)\s+)?"
@@ -68,6 +75,11 @@ class Written:
     at: datetime
     typed: str
     zone: tzinfo | None
+
+    def describe(self) -> str:
+        """How it was read: "`12:55` (Europe/London) is 2026-07-01 11:55 UTC"."""
+        zone = f" ({zone_name(self.zone, self.at)})" if self.zone else ""
+        return f"`{self.typed}`{zone} is {self.at:%Y-%m-%d %H:%M} UTC"
 
 
 def zone_name(zone: tzinfo, at: datetime) -> str:
@@ -136,27 +148,56 @@ def _relative(m: re.Match[str], now: datetime) -> datetime:
     return now - delta
 
 
-def _at(m: re.Match[str], now: datetime, zone_source: ZoneSource) -> tuple[datetime, tzinfo]:
+def _named_zone(rest: str) -> tuple[tzinfo | None, str]:
+    """A zone named after the time (`14:05 Europe/Berlin ...`): (the zone, the rest). An
+    ambiguous abbreviation (`14:05 CET`) is refused; any other word is the entry's text."""
+    word, _, after = rest.partition(" ")
+    if word in ABBREVIATIONS:
+        raise UsageError(
+            f"{quoted(word)} names more than one zone (summer time or not, and other places "
+            "use the same letters). Write the offset you mean (`14:05+01:00`), the zone "
+            "(`14:05 Europe/Berlin`), or leave it out for your own clock."
+        )
+    if "/" in word:
+        try:
+            return ZoneInfo(word), after.strip()
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    return None, rest
+
+
+def _day(m: re.Match[str], clock: time, local_now: datetime) -> date:
+    """The day (on the zone's wall clock) a typed time is on. A bare time is on the last day
+    the clock showed it, unless that moment comes again within AHEAD_REFUSED (then that day:
+    the time is refused as being ahead, not moved a day back)."""
+    if m["date"]:
+        try:
+            return date.fromisoformat(m["date"])
+        except ValueError:
+            raise UsageError(
+                f"{quoted(m['date'])} is not a date; write it as YYYY-MM-DD."
+            ) from None
+    if m["day"]:
+        return local_now.date() - timedelta(days=1 if m["day"].lower() == "yesterday" else 0)
+    days = [local_now.date() + timedelta(days=d) for d in (-1, 0, 1)]
+    shown = {d: datetime.combine(d, clock) for d in days}
+    ahead = [d for d in days if timedelta(0) < shown[d] - local_now <= AHEAD_REFUSED]
+    if ahead and shown[ahead[0]] - local_now > AHEAD_TOLERANCE:
+        return ahead[0]
+    return max(d for d in days if shown[d] <= local_now + AHEAD_TOLERANCE)
+
+
+def _at(
+    m: re.Match[str], now: datetime, zone_source: ZoneSource, named: tzinfo | None
+) -> tuple[datetime, tzinfo, date]:
     clock = _clock(m)
     if m["offset"]:
         zone: tzinfo = _fixed(m["offset"])
     elif m["utc"]:
         zone = _fixed(m["utc_offset"]) if m["utc_offset"] else UTC
     else:
-        zone = zone_source()
-    local_now = now.astimezone(zone).replace(tzinfo=None)
-    if m["date"]:
-        try:
-            day = date.fromisoformat(m["date"])
-        except ValueError:
-            raise UsageError(
-                f"{quoted(m['date'])} is not a date; write it as YYYY-MM-DD."
-            ) from None
-    elif m["day"]:
-        day = local_now.date() - timedelta(days=1 if m["day"].lower() == "yesterday" else 0)
-    else:  # a bare clock time: on the day that puts it nearest to now on the wall clock
-        days = [local_now.date() + timedelta(days=d) for d in (-1, 0, 1)]
-        day = min(days, key=lambda d: abs(datetime.combine(d, clock) - local_now))
+        zone = named or zone_source()
+    day = _day(m, clock, now.astimezone(zone).replace(tzinfo=None))
     moments = _occurrences(day, clock, zone)
     if not moments:
         raise UsageError(
@@ -164,24 +205,30 @@ def _at(m: re.Match[str], now: datetime, zone_source: ZoneSource) -> tuple[datet
             "the clocks went forward over it. Give the time in UTC, e.g. `01:30Z`."
         )
     past = [at for at in moments if at <= now + AHEAD_TOLERANCE]
-    return (max(past) if past else min(moments)), zone  # twice in a DST overlap: the latest past
+    return (max(past) if past else min(moments)), zone, day  # twice in a DST overlap: the later
 
 
 def split_when(text: str, now: datetime, zone: ZoneSource) -> tuple[Written | None, str]:
     """Take a leading time off `text`: (the time, or None; the rest of the text).
 
     A clock time without a zone is read in `zone()` (the typing person's Slack time zone, or
-    the team's): the occurrence nearest to `now`, so `23:50` typed at 00:10 is yesterday's and
-    `09:49` typed at 09:39 is today's. A time more than a minute ahead of `now` is refused
-    ("that is 10 minutes from now"), never moved to another day; so is something that looks
-    like a time but is none of the forms (`25:00`, `+10m`), rather than kept as text.
-    Raises UsageError with the forms to use.
+    the team's), or in a zone named after it (`14:05 Europe/Berlin`). A bare `HH:MM` is the
+    last time that clock showed it (`23:50` typed at 00:10 is yesterday's, `00:30` typed at
+    12:30 today's), but a time up to AHEAD_REFUSED ahead is refused ("that is 10 minutes from
+    now"), never moved a day back; a minute ahead counts as now. Something that looks like a
+    time but is none of the forms (`25:00`, `+10m`, `14:05 CET`) is refused, never kept as
+    text. Raises UsageError with the forms to use.
     """
     text = text.strip()
+    day: date | None = None
     if m := _RELATIVE_RE.match(text):
-        at, used = _relative(m, now), None
+        at, used, rest = _relative(m, now), None, text[m.end() :].strip()
     elif m := _AT_RE.match(text):
-        at, used = _at(m, now, zone)
+        rest = text[m.end() :].strip()
+        named = None
+        if not (m["offset"] or m["utc"]):
+            named, rest = _named_zone(rest)
+        at, used, day = _at(m, now, zone, named)
     elif _TIME_LIKE_RE.match(text):
         raise UsageError(
             f"{quoted(text.split()[0])} looks like a time, but not one I can read. Use {FORMS}."
@@ -191,14 +238,14 @@ def split_when(text: str, now: datetime, zone: ZoneSource) -> tuple[Written | No
     typed = m.group(0).strip().rstrip(":,;-–—").strip()
     if at - now > AHEAD_TOLERANCE:
         local = now.astimezone(used or UTC)
-        yesterday = (
-            f" For yesterday, write `yesterday {typed}`."
-            if not (m.groupdict().get("date") or m.groupdict().get("day"))
-            else ""
-        )
+        earlier = ""
+        if day is not None and not (m["date"] or m["day"]):  # a bare time: say the day before
+            before = day - timedelta(days=1)
+            word = "today" if before == local.date() else "yesterday"
+            earlier = f" For {word}'s, write `{word} {typed}`."
         raise UsageError(
             f"{quoted(typed)} is {in_words(at - now)} from now (it is {local:%H:%M} "
             f"{zone_name(used or UTC, now)}). Timeline entries record what already happened; "
-            f"leave the time out to use now.{yesterday}"
+            f"leave the time out to use now.{earlier}"
         )
-    return Written(min(at, now), typed, used), text[m.end() :].strip()
+    return Written(min(at, now), typed, used), rest

@@ -147,3 +147,45 @@ def test_an_entry_after_the_resolution_says_so(slack, bot, channel, clock):
     bot.settle()
     blocks = json.dumps([m.blocks for m in channel.messages])
     assert blocks.count("after the incident was resolved") == 1, "monitoring belongs after it"
+
+
+def test_warnings_follow_the_beginning_and_the_resolution_when_they_move(
+    slack, bot, channel, clock
+):
+    clock.now = T0 + timedelta(hours=1)
+    slack.command("bob", "/timeline", "09:30 detected: disk alert", channel.name)  # before 09:39
+    bot.settle()
+    message = next(m for m in channel.messages if "disk alert" in json.dumps(m.blocks))
+    assert "before the incident began" in json.dumps(message.blocks)
+    slack.command("bob", "/timeline", "09:10 began: cron job filled the disk", channel.name)
+    bot.settle()
+    assert "before the incident began" not in json.dumps(message.blocks), "a stale warning"
+
+    slack.command("alice", "/incident", "resolve 10:00", channel.name)
+    slack.command("bob", "/timeline", "10:20 restarted the last pod", channel.name)
+    bot.settle()
+    late = next(m for m in channel.messages if "restarted the last pod" in json.dumps(m.blocks))
+    assert "after the incident was resolved" in json.dumps(late.blocks)
+    slack.command("bob", "/timeline", "10:30 resolved: error rate at baseline", channel.name)
+    bot.settle()
+    assert "after the incident was resolved" not in json.dumps(late.blocks)
+    checklist = incident(bot, slack, channel).checklist_ts
+    shown = json.dumps(next(m for m in channel.messages if m.ts == checklist).blocks)
+    assert "2026-12-02 10:30 UTC" in shown, "the checklist shows the moved deadline"
+
+    clock.now += timedelta(minutes=30)
+    slack.command("bob", "/timeline", "10:35 a straggler", channel.name)
+    slack.command("alice", "/incident", "reopen", channel.name)
+    bot.settle()
+    straggler = next(m for m in channel.messages if "a straggler" in json.dumps(m.blocks))
+    assert "after the incident was resolved" not in json.dumps(straggler.blocks)
+    shown = json.dumps(next(m for m in channel.messages if m.ts == checklist).blocks)
+    assert "due after resolution" in shown
+
+
+def test_a_refused_resolution_says_how_the_time_was_read(slack, bot, channel, clock):
+    slack.ws.user_named("alice").tz = "Europe/Berlin"
+    clock.now = T0 + timedelta(minutes=30)
+    reply = slack.command("alice", "/incident", "resolve 10:30", channel.name)  # 09:30 UTC
+    assert "`10:30` (Europe/Berlin) is 2026-11-30 09:30 UTC, but the incident began" in reply.text
+    assert "/timeline HH:MM began:" in reply.text

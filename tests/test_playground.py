@@ -5,6 +5,8 @@ import sys
 
 SESSION = """\
 help
+people
+add x
 /incident start Search results empty sev2
 go #inc-001-search-results-empty
 /timeline -20m detected: zero-result rate alert
@@ -41,6 +43,8 @@ def test_a_session_in_the_playground():
     out = done.stdout
     assert done.returncode == 0, out + done.stderr
     assert "Commander @alice" in out  # the kick-off message, as people see it
+    assert "@bob  Bob Example  Europe/Berlin" in out  # each on their own clock
+    assert "`add <n>` keeps message n of the last `show`" in out
     assert "(type `go #inc-001-search-results-empty` to go there)" in out
     assert "You joined #inc-001-search-results-empty." in out
     assert "Root cause identified · index alias pointed at an empty index" in out

@@ -65,6 +65,20 @@ def test_a_few_minutes_ahead_is_refused_never_moved_to_yesterday():
     assert "yesterday 09:49" in str(refused.value)  # how to say yesterday, if that was meant
 
 
+def test_a_bare_time_is_the_last_time_the_clock_showed_it_unless_just_ahead():
+    now = datetime(2026, 11, 30, 12, 33, tzinfo=UTC)
+    assert at("00:30", now) == datetime(2026, 11, 30, 0, 30, tzinfo=UTC)  # 12 h ago, today
+    assert at("19:00", now) == datetime(2026, 11, 29, 19, 0, tzinfo=UTC)  # 6 h 27 ahead: no
+    assert at("12:34", now) == now, "a minute ahead is now (clocks differ)"
+    with pytest.raises(UsageError, match="5 hours 57 minutes from now") as refused:
+        split_when("18:30 x", now, utc)
+    assert "For yesterday's, write `yesterday 18:30`" in str(refused.value)
+    late = datetime(2026, 11, 30, 23, 50, tzinfo=UTC)
+    with pytest.raises(UsageError) as refused:  # 00:30 is 40 minutes ahead, tomorrow
+        split_when("00:30 x", late, utc)
+    assert "For today's, write `today 00:30`" in str(refused.value)
+
+
 def test_the_responder_at_utc_plus_2_gets_today_not_yesterday():
     now = datetime(2026, 11, 30, 1, 30, tzinfo=UTC)  # 03:30 in Cairo
     entry = parse_entry("03:20 fix: rolled back", now, zone(ZoneInfo("Africa/Cairo")))
@@ -126,6 +140,9 @@ def test_dst_switches():
         ("15:05+01:00", datetime(2026, 11, 26, 14, 5)),
         ("15:05 UTC+1", datetime(2026, 11, 26, 14, 5)),
         ("09:05-0500", datetime(2026, 11, 26, 14, 5)),
+        ("16:05 +02:00", datetime(2026, 11, 26, 14, 5)),
+        ("15:05 Europe/Berlin", datetime(2026, 11, 26, 14, 5)),
+        ("06:05 America/Los_Angeles", datetime(2026, 11, 26, 14, 5)),
         ("yesterday 23:50", datetime(2026, 11, 25, 23, 50)),
         ("today 01:00", datetime(2026, 11, 26, 1, 0)),
         ("2026-11-24 09:15", datetime(2026, 11, 24, 9, 15)),
@@ -157,6 +174,8 @@ def test_the_forms_people_type(typed, expected):
         ("14:5 typo", "looks like a time"),
         ("2026-02-30 10:00 no such day", "not a date"),
         ("14:05+15:00 too far east", "not a UTC offset"),
+        ("14:05 CET abbreviation", "names more than one zone"),
+        ("14:05 PST abbreviation", "names more than one zone"),
         ("14:05", "What happened?"),
         ("14:05 detected:", "What happened?"),
         ("x" * 3001, "limit is 3,000"),
@@ -169,7 +188,13 @@ def test_refusals_say_what_was_wrong(text, message):
 
 @pytest.mark.parametrize(
     "text",
-    ["+1 to the rollback", "2 hours of downtime", "Zookeeper lost quorum", "5xx rate at 3%"],
+    [
+        "+1 to the rollback",
+        "2 hours of downtime",
+        "Zookeeper lost quorum",
+        "5xx rate at 3%",
+        "CET users saw errors",
+    ],
 )
 def test_text_that_only_starts_with_numbers_is_text(text):
     entry = parse_entry(text, NOW, never)
@@ -180,6 +205,12 @@ def test_every_typed_milestone_keyword_is_recognised_case_insensitively():
     for milestone in Milestone:
         entry = parse_entry(f"{milestone.value.upper()}: something", NOW, never)
         assert entry.milestone is milestone
+
+
+def test_root_cause_in_two_words_is_the_milestone():
+    for typed in ("root cause: bad push", "Root_Cause: bad push", "root-cause : bad push"):
+        entry = parse_entry(typed, NOW, never)
+        assert (entry.milestone, entry.text) == (Milestone.ROOT_CAUSE, "bad push")
 
 
 def test_words_that_only_look_like_keywords_stay_text():

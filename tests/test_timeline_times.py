@@ -133,15 +133,28 @@ def test_each_person_at_their_own_midnight(people, slack, store, tmp_path):
             "23:40 fix: switched acquirer",
             channel,
         )
+        bot.settle()
+        # dev, the next afternoon in Kolkata (13:27 IST), backdates to 23:00 yesterday, his time
+        type_at(
+            slack,
+            clock,
+            datetime(2026, 11, 30, 7, 57, tzinfo=UTC),
+            "dev",
+            "yesterday 23:00 acquirer's status page went red",
+            channel,
+        )
         # LA's clocks went back on 2026-11-01; this is a later day: PST, UTC-8
         rows, _, _ = draft_timeline(store, clock, channel, slack)
         bot.settle()
         echoes = json.dumps([m.blocks for m in channel.messages])
-    assert rows[1:3] == [
+    assert rows[:4] == [
+        ("2026-11-29 17:30", "acquirer's status page went red"),
+        ("2026-11-29 18:00", "Incident began"),
         ("2026-11-29 18:20", "First detection"),
         ("2026-11-30 07:40", "Fix implemented"),
     ]
-    assert "*2026-11-29 18:20 UTC*" in echoes, "the echo gives the date when it is not today"
+    assert "*2026-11-29 17:30 UTC*" in echoes, "the echo gives the date when it is not today"
+    assert "*07:40 UTC*" in echoes, "and only then"
 
 
 def test_los_angeles_across_its_dst_switch(people, slack, store, tmp_path):

@@ -6,9 +6,43 @@ unknown types and unknown fields.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 MAX_BLOCKS = {"message": 50, "modal": 100, "home": 100}
+
+
+# What Slack reads between < and > in mrkdwn: mentions, channels, specials, dates and links.
+# Anything else (`<what triggered it>` in a help text) Slack takes for a link and shows wrongly.
+_TOKEN_RE = re.compile(r"<([^<>]*)>")
+_SLACK_TOKEN_RE = re.compile(
+    r"^(?:@[UW][A-Z0-9]+|#[CG][A-Z0-9]+|!(?:here|channel|everyone)|!subteam\^[A-Z0-9]+"
+    r"|!date\^\d+\^[^|]*|(?:https?|mailto|tel):[^|\s]+)(?:\|[^<>]*)?$"
+)
+
+
+def stray_markup(blocks: Any, text: str = "") -> list[str]:
+    """`<...>` in the mrkdwn of a message that is not Slack markup (Slack accepts it, and
+    shows it as a broken link): each as a short note."""
+    texts = [text]
+
+    def walk(obj: Any) -> None:
+        if isinstance(obj, dict):
+            if obj.get("type") == "mrkdwn" and isinstance(obj.get("text"), str):
+                texts.append(obj["text"])
+            for value in obj.values():
+                walk(value)
+        elif isinstance(obj, list):
+            for value in obj:
+                walk(value)
+
+    walk(blocks)
+    return [
+        f"<{token}> would show as a link"
+        for t in texts
+        for token in _TOKEN_RE.findall(t)
+        if not _SLACK_TOKEN_RE.match(token)
+    ]
 
 
 class BlockError(ValueError):

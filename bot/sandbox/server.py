@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlparse
 
-from bot.sandbox.blockkit import BlockError, validate_blocks
+from bot.sandbox.blockkit import BlockError, stray_markup, validate_blocks
 from bot.sandbox.socket_mode import SocketConnection, accept_key
 from bot.sandbox.webapi import Fault, RateLimiter, WebApi
 from bot.sandbox.workspace import Channel, Ephemeral, Message, User, Workspace
@@ -87,9 +87,10 @@ class Emulator:
         self.api = WebApi(
             self.ws, {BOT_TOKEN: "bot", APP_TOKEN: "app"}, set(scopes), RateLimiter(rate_limits)
         )
-        self.api.on_join = self._member_joined
         self.app_url: str | None = None
         self.problems: list[str] = []
+        self.api.on_join = self._member_joined
+        self.api.problems = self.problems  # one list: what Slack refused or would show wrongly
         self._responders: dict[str, tuple[str, str]] = {}
         self._events: queue.Queue[dict[str, Any]] = queue.Queue()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -464,6 +465,7 @@ class Emulator:
             except BlockError as exc:
                 self.problems.append(f"{source}: invalid_blocks: {exc}")
                 return
+        self.problems += stray_markup(blocks, text)
         if not text and not blocks:
             return
         channel = self.ws.channels[channel_id]

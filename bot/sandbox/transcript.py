@@ -5,7 +5,9 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.sandbox.workspace import Ephemeral, Message, Workspace
 
@@ -21,6 +23,10 @@ EMOJI = {
     "arrows_counterclockwise": "🔄",
     "relieved": "😌",
     "lock": "🔒",
+    "clock2": "🕑",
+    "wastebasket": "🗑️",
+    "pencil2": "✏️",
+    "arrow_right_hook": "↪️",
 }
 
 
@@ -50,9 +56,15 @@ class Style:
 class Renderer:
     """Slack mrkdwn and Block Kit -> readable lines for one workspace."""
 
-    def __init__(self, ws: Workspace, style: Style) -> None:
+    def __init__(self, ws: Workspace, style: Style, viewer: str | None = None) -> None:
         self.ws = ws
         self.style = style
+        self.viewer = viewer  # whose clock `<!date>` is shown on, as Slack does (else UTC)
+
+    def local(self, stamp: str) -> str:
+        """A `<!date^…>` timestamp on the viewer's clock: `2026-11-30 15:05 CET`."""
+        zone = ZoneInfo(self.ws.user_named(self.viewer).tz) if self.viewer else UTC
+        return f"{datetime.fromtimestamp(int(stamp), zone):%Y-%m-%d %H:%M %Z}"
 
     def name(self, user_id: str) -> str:
         user = self.ws.users.get(user_id)
@@ -67,7 +79,8 @@ class Renderer:
                 channel = self.ws.channels.get(target[1:])
                 return self.style.accent("#" + (label or (channel.name if channel else target)))
             if target.startswith("!date"):
-                return label or target
+                stamp = target.split("^")[1] if "^" in target else ""
+                return self.local(stamp) if stamp.isdigit() else label or target
             if target.startswith("!"):
                 return "@" + (label or target[1:])
             return f"{label} ({target})" if label else target
@@ -145,7 +158,7 @@ class Renderer:
 def transcript(ws: Workspace, who: str, style: Style) -> list[str]:
     """Everything `who` saw: their channels, what only they saw, their DMs, in order."""
     user = ws.user_named(who)
-    render = Renderer(ws, style)
+    render = Renderer(ws, style, who)
     items: list[tuple[str, str, list[str]]] = []
     for channel in ws.channels.values():
         if user.id not in channel.members or channel.name == "general":

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bot.sandbox.blockkit import BlockError, validate_blocks, validate_view
+from bot.sandbox.blockkit import BlockError, stray_markup, validate_blocks, validate_view
 from bot.sandbox.methods import METHODS
 from bot.sandbox.workspace import CHANNEL_NAME_RE, Channel, Ephemeral, Message, Workspace
 
@@ -95,6 +95,7 @@ class WebApi:
         self.limiter = limiter
         self.post_burst = POST_BURST  # chat.postMessage per channel within that many seconds
         self.refused: list[tuple[str, str]] = []  # (method, error) of every refusal
+        self.problems: list[str] = []  # what Slack takes but shows wrongly (the emulator's list)
         self.faults: dict[str, list[Fault]] = defaultdict(list)
         self.delays: dict[str, float] = {}
         self.triggers: dict[str, tuple[float, bool]] = {}
@@ -233,6 +234,7 @@ class WebApi:
                 raise ApiError(
                     "invalid_blocks", response_metadata={"messages": [f"[ERROR] {exc}"]}
                 ) from None
+        self.problems += stray_markup(blocks, text)
         return text, blocks
 
     def _view(self, args: Args) -> dict[str, Any]:

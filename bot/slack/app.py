@@ -116,7 +116,9 @@ def register(
     reminders: ReminderCommands,
     timeline: TimelineCommands,
 ) -> None:
-    incident = IncidentCommands(incidents, channels, retro, retro.reminders, timeline.zones)
+    incident = IncidentCommands(
+        incidents, channels, retro, retro.reminders, timeline.zones, timeline.echoes
+    )
 
     app.command("/incident")(acks_at_once(incident.handle_incident))
     app.command("/timeline", middleware=[answered_in_ack])(acks_at_once(timeline.handle_timeline))
@@ -229,6 +231,7 @@ def create_app(
             Zones(config.timeline_zone),
             echoes,
             reminders,
+            drafting,
         ),
     )
     return app

@@ -138,7 +138,7 @@ def build_kickoff(incident: Incident) -> list[Block]:
             f"a leading keyword marks a milestone ({MILESTONE_HELP}).\n" + commands
         ),
         context(
-            "Began before it was opened? `/timeline 13:50 began: <what triggered it>` "
+            "Began before it was opened? `/timeline 13:50 began: &lt;what triggered it&gt;` "
             "moves *Incident began*. "
             "Resolving starts the clock: the post-mortem is due soon after (48 hours by default). "
             "Right-click any message → *Add to timeline* to keep it. "

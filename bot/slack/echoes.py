@@ -69,6 +69,23 @@ class Echoes:
         job = _Job(client, incident, [entry.id], True, [respond] if respond else [])
         self._enqueue(incident, job)
 
+    def recheck(
+        self,
+        client: WebClient,
+        incident: Incident,
+        began_before: datetime,
+        resolved_before: datetime | None,
+    ) -> None:
+        """The incident's beginning or resolution moved (or went, on reopening): the entries
+        whose warning ("before the incident began", "after it was resolved") changes with it
+        are shown anew, so no message tells people to correct a time that is right."""
+        entries = self.store.entries(incident.team_id, incident.id)
+        began = next((e.at for e in entries if e.milestone is Milestone.BEGAN), incident.started_at)
+        for entry in entries:
+            was = timeline_blocks.warning(entry, began_before, resolved_before)
+            if was != timeline_blocks.warning(entry, began, incident.resolved_at):
+                self.refresh(client, incident, entry, None)
+
     def show(
         self, client: WebClient, incident: Incident, entry: Entry, respond: Respond | None
     ) -> None:

@@ -16,6 +16,7 @@ from bot.reminders import Reminders
 from bot.severity_words import VALID_SEVERITIES, parse_severity, parse_start, severity_note
 from bot.slack import blocks
 from bot.slack.channels import Channels
+from bot.slack.echoes import Echoes
 from bot.slack.payloads import Command, replies_errors, users_in
 from bot.slack.retro_commands import RetroCommands
 from bot.slack.text import decode, mention
@@ -47,9 +48,11 @@ class IncidentCommands:
         retro: RetroCommands,
         reminders: Reminders,
         zones: Zones,
+        echoes: Echoes,
     ) -> None:
         self.incidents = incidents
         self.zones = zones
+        self.echoes = echoes
         self.channels = channels
         self.retro = retro
         self.reminders = reminders
@@ -105,10 +108,13 @@ class IncidentCommands:
         )
         self.reminders.plan_for(incident)
         self.channels.update_topic(client, incident)
+        began = self.incidents.report(incident).began
+        self.echoes.recheck(client, incident, began, None)  # entries now after the resolution
         self.retro.after_resolve(client, incident, command.user_id)
 
     def reopen(self, command: Command, ack: Ack, respond: Respond, client: WebClient) -> None:
-        incident = self.incidents.reopen(self._here(command), command.user_id)
+        before = self._here(command)
+        incident = self.incidents.reopen(before, command.user_id)
         self.reminders.cancel_deadline(incident)
         ack(
             response_type="in_channel",
@@ -117,6 +123,9 @@ class IncidentCommands:
             "`/incident resolve`.",
         )
         self.channels.update_topic(client, incident)
+        began = self.incidents.report(incident).began
+        self.echoes.recheck(client, incident, began, before.resolved_at)  # no "after" warnings
+        self.retro.drafting.refresh_checklist(client, incident)  # no deadline any more
 
     def commander(self, command: Command, ack: Ack, respond: Respond, client: WebClient) -> None:
         usage = "/incident commander @user"

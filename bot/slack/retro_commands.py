@@ -82,7 +82,8 @@ class RetroCommands:
                 ack(
                     response_type="ephemeral",
                     text=(
-                        ":white_check_mark: Every section is written. `/incident write <section>` "
+                        ":white_check_mark: Every section is written. "
+                        "`/incident write &lt;section&gt;` "
                         f"edits one ({SECTION_NAMES}); `/incident draft` posts the draft."
                     ),
                 )

@@ -114,7 +114,8 @@ def build_timeline(
 ) -> list[Block]:
     """The timeline in time order with each entry's number (as much as fits in one message:
     the latest entries if not all), and which numbers were deleted."""
-    blocks = [section(f"*Timeline of {incident.hotfix_id}* ({len(entries)} entries, UTC)")]
+    count = f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'}"
+    blocks = [section(f"*Timeline of {incident.hotfix_id}* ({count}, UTC)")]
     chunks: list[str] = []
     current = ""
     for entry in reversed(entries):
@@ -129,7 +130,7 @@ def build_timeline(
     blocks += [section(c) for c in reversed(shown)]
     if len(shown) < len(chunks):
         blocks.insert(1, context("Older entries are left out here; the post-mortem has them all."))
-    notes = ["`/timeline edit N <text>` · `/timeline delete N`"]
+    notes = ["`/timeline edit N [time] [text]` · `/timeline delete N`"]
     if deleted:
         notes.append("deleted: " + ", ".join(f"#{n}" for n in deleted[:50]))
     blocks.append(context(" · ".join(notes)))

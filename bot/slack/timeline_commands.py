@@ -16,6 +16,7 @@ from bot.models import Entry, Incident, Milestone
 from bot.reminders import Reminders
 from bot.slack import timeline_blocks
 from bot.slack.directory import Directory
+from bot.slack.drafting import Drafting
 from bot.slack.echoes import Echoes
 from bot.slack.messages import message_author, message_text
 from bot.slack.payloads import Command, error_text, replies_errors
@@ -38,8 +39,10 @@ class TimelineCommands:
         zones: Zones,
         echoes: Echoes,
         reminders: Reminders,
+        drafting: Drafting,
     ) -> None:
         self.incidents = incidents
+        self.drafting = drafting
         self.timeline = timeline
         self.store = incidents.store
         self.zones = zones
@@ -113,7 +116,7 @@ class TimelineCommands:
     ) -> None:
         """An entry changed in place: a moved beginning or resolution is said in the channel
         (without its text); an edit only to the person, and in the entry's own message."""
-        entry, incident = recorded.entry, recorded.incident
+        entry, incident, previous = recorded.entry, recorded.incident, recorded.previous
         now = self.incidents.clock()
         if entry.milestone is Milestone.RESOLVED:
             self.reminders.plan_for(incident)  # the deadline moved with the resolution
@@ -135,6 +138,11 @@ class TimelineCommands:
                 text=f":pencil2: Entry {entry.label} is now: {timeline_blocks.summary(entry, now)}",
             )
         self.echoes.refresh(client, incident, entry, respond)
+        if previous and entry.milestone is Milestone.BEGAN:
+            self.echoes.recheck(client, incident, previous.at, incident.resolved_at)
+        elif previous and entry.milestone is Milestone.RESOLVED:
+            self.echoes.recheck(client, incident, self.timeline.began(incident), previous.at)
+            self.drafting.refresh_checklist(client, incident)  # it shows the deadline
 
     def handle_add_to_timeline(
         self, ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient
