@@ -11,13 +11,21 @@ from datetime import datetime, timedelta
 from bot.errors import NotAllowed, UsageError, quoted
 from bot.models import ONE_TIME, Entry, Incident, Milestone, Status
 from bot.store import Store
-from bot.timeline import ParsedEntry, check_text, parse_entry, parse_parts, split_milestone
+from bot.timeline import (
+    MAX_TEXT,
+    ParsedEntry,
+    check_text,
+    parse_entry,
+    parse_parts,
+    split_milestone,
+)
 from bot.when import ZoneSource
 
 logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 MAX_BACKDATE = timedelta(days=30)  # before the incident was opened
+MAX_KEPT = MAX_TEXT - 80  # of a kept message, leaving room to say it was cut
 EDIT_USAGE = (
     "`/timeline edit N [time] [milestone:] [text]` changes entry #N (give what changes); "
     "`/timeline delete N` removes it. `/timeline` lists the numbers."
@@ -38,7 +46,7 @@ class Recorded:
 
 def _number(text: str) -> int | None:
     text = text.removeprefix("#")
-    return int(text) if text.isdigit() and len(text) < 9 else None
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 9 else None
 
 
 class Timeline:
@@ -68,7 +76,9 @@ class Timeline:
         if parsed.milestone in ONE_TIME:
             fresh = self.store.incident(incident.team_id, incident.id) or incident
             current = self.one_time(fresh, parsed.milestone)
-            if current is None and parsed.milestone is Milestone.RESOLVED:
+            if parsed.milestone is Milestone.RESOLVED and (
+                current is None or fresh.status is not Status.RESOLVED
+            ):
                 raise UsageError(
                     f"{fresh.hotfix_id} is still open. `/incident resolve [time]` resolves it: "
                     "it records “Incident closed” and starts the post-mortem deadline."
@@ -114,10 +124,14 @@ class Timeline:
         milestone, rest = split_milestone(text)
         if milestone in ONE_TIME:  # only a command moves the beginning or the resolution
             milestone, rest = None, text
+        kept = rest or text
+        if len(kept) > MAX_TEXT:  # an alert's attachment can run long: keep it, marked cut
+            cut = f"\n… (cut here: {len(kept) - MAX_KEPT:,} more characters in the message)"
+            kept = kept[:MAX_KEPT] + cut
         entry = self.store.add_entry(
             incident,
             at=at,
-            text=check_text(rest or text),
+            text=kept,
             author_id=author_id,
             milestone=milestone,
             source="message",

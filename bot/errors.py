@@ -35,3 +35,7 @@ class NotAllowed(BotError):
 
 class NotFound(BotError):
     """The thing referred to does not exist (in this workspace)."""
+
+
+class Conflict(BotError):
+    """Someone else changed the same thing a moment earlier; nothing was changed by this."""

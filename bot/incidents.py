@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.errors import NotAnIncidentChannel, NotFound, UsageError, quoted
 from bot.logs import bind_incident
-from bot.models import Incident, Milestone, Severity, Status
+from bot.models import Incident, Severity, Status
 from bot.report import Report
 from bot.store import Store
 from bot.when import ZoneSource, split_when
@@ -39,7 +39,7 @@ class Incidents:
         self, team_id: str, user_id: str, title: str, severity: Severity, *, private: bool
     ) -> Incident:
         title = " ".join(title.split())
-        if not title:
+        if not any(ch.isalnum() for ch in title):  # `-`, `...`: not a title anyone can find
             raise UsageError(
                 "An incident needs a title: `/incident start <title> [sev1|sev2|sev3|sev4]`, "
                 "e.g. `/incident start Checkout API returning 500s sev2`."
@@ -129,24 +129,9 @@ class Incidents:
                 "before that. If it began earlier, move its beginning first: "
                 "`/timeline HH:MM began: <what triggered it>`."
             )
-        self.store.add_entry(
-            incident,
-            at=at,
-            text="Resolution confirmed",
-            author_id=user_id,
-            milestone=Milestone.RESOLVED,
-            source="system",
-        )
         logger.info("resolved at %s", at.isoformat())
-        return self.store.update_incident(
-            incident.team_id,
-            incident.id,
-            at=now,
-            user_id=user_id,
-            event=("resolved", at.isoformat()),
-            status=Status.RESOLVED.value,
-            resolved_at=at,
-            deadline_at=at + self.deadline,
+        return self.store.resolve_incident(
+            incident, at=at, deadline_at=at + self.deadline, user_id=user_id, when=now
         )
 
     def publish(self, incident: Incident, user_id: str) -> Incident:
@@ -229,14 +214,13 @@ class Incidents:
 
     def reopen(self, incident: Incident, user_id: str) -> Incident:
         """Back to open: the resolution and the deadline go; re-resolving sets them anew."""
-        if incident.status is not Status.RESOLVED:
-            raise UsageError(f"{incident.hotfix_id} is open already.")
         return self.store.reopen_incident(incident, at=self.clock(), user_id=user_id)
 
     def find(self, team_id: str, hotfix: str) -> Incident:
         """`hotfix-001` (or `1`) in this workspace."""
         digits = hotfix.lower().removeprefix("hotfix-")
-        incident = self.store.incident_by_number(team_id, int(digits)) if digits.isdigit() else None
+        found = digits.isascii() and digits.isdigit()
+        incident = self.store.incident_by_number(team_id, int(digits)) if found else None
         if incident is None:
             raise NotFound(f"There is no {hotfix} in workspace {team_id}.")
         return incident

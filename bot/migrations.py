@@ -203,6 +203,23 @@ def m004_stable_timeline(db: Database) -> None:
         "WHERE timeline.id = n.id"
     )
     timeline.create_index(["team_id", "incident_id", "number"], unique=True)
+    # One "Incident began" and at most one "Incident closed" (only while resolved), as the
+    # workflow now keeps them: what earlier versions let in twice becomes a plain event.
+    db.execute(
+        "UPDATE timeline SET milestone = NULL WHERE milestone = 'began' AND id NOT IN "
+        "(SELECT MIN(id) FROM timeline WHERE milestone = 'began' GROUP BY incident_id)"
+    )
+    db.execute(
+        "UPDATE timeline SET milestone = NULL WHERE milestone = 'resolved' AND incident_id IN "
+        "(SELECT id FROM incidents WHERE status != 'resolved')"
+    )
+    db.execute(  # keep the one at the incident's resolution time (else the last recorded)
+        "UPDATE timeline SET milestone = NULL WHERE milestone = 'resolved' AND id NOT IN "
+        "(SELECT kept FROM (SELECT COALESCE((SELECT MAX(t.id) FROM timeline AS t "
+        "WHERE t.incident_id = i.id AND t.milestone = 'resolved' AND t.at = i.resolved_at), "
+        "(SELECT MAX(t.id) FROM timeline AS t WHERE t.incident_id = i.id "
+        "AND t.milestone = 'resolved')) AS kept FROM incidents AS i) WHERE kept IS NOT NULL)"
+    )
     db.table("echoes").create(
         {"team_id": str, "channel_id": str, "ts": str, "entry_id": int, "posted_at": str},
         pk=("channel_id", "ts", "entry_id"),

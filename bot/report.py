@@ -69,8 +69,12 @@ class Report:
     @property
     def time_to_fix(self) -> timedelta | None:
         """Until the fix was deployed (or, failing that, implemented)."""
-        deployed = self.since_began(Milestone.DEPLOYED)
-        return deployed if deployed is not None else self.since_began(Milestone.FIX)
+        return self.since_began(self._fix_milestone)
+
+    @property
+    def _fix_milestone(self) -> Milestone:
+        """What time to fix counts to: the fix deployed, or, until it is, implemented."""
+        return Milestone.DEPLOYED if self.first(Milestone.DEPLOYED) else Milestone.FIX
 
     def metrics(self) -> list[tuple[str, str]]:
         """(name, value) of each duration that can be told: `1h 5m`, or why it cannot
@@ -80,7 +84,7 @@ class Report:
         for name, milestones, value in (
             ("Time to detect", (Milestone.DETECTED,), self.time_to_detect),
             ("Time to root cause", (Milestone.ROOT_CAUSE,), self.time_to_root_cause),
-            ("Time to fix", (Milestone.DEPLOYED, Milestone.FIX), self.time_to_fix),
+            ("Time to fix", (self._fix_milestone,), self.time_to_fix),
         ):
             if value is not None:
                 rows.append((name, format_duration(value)))

@@ -111,6 +111,12 @@ def parse_start(words: list[str]) -> StartArgs:
         rest = _trim_separator(rest[: len(rest) - len(at_end.words)], last=True)
     if at_start in taken:
         rest = _trim_separator(rest[len(at_start.words) :], last=False)
+    again = [f for f in (_severity_at(rest, last=True), _severity_at(rest, last=False)) if f]
+    if again := [f for f in again if f.severity is not None]:
+        raise UsageError(  # `outage sev 1 sev 2`: which one was meant?
+            f"Two severities, {quoted(again[0].typed)} and {quoted(taken[0].typed)}: "
+            "give one, at the start or the end of the title."
+        )
     severity = taken[0].severity
     assert severity is not None
     return StartArgs(private, severity, rest, taken[-1])

@@ -13,7 +13,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from bot.checkpoint import Checkpointer
-from bot.errors import BotError
+from bot.errors import BotError, Conflict
 from bot.group_commit import GroupCommit
 from bot.migrations import migrations
 from bot.models import Incident, Milestone, Severity, Status
@@ -291,11 +291,61 @@ class Store(TimelineRows, PeopleRows):
         assert incident is not None
         return incident
 
+    def resolve_incident(
+        self,
+        incident: Incident,
+        *,
+        at: datetime,
+        deadline_at: datetime,
+        user_id: str,
+        when: datetime,
+    ) -> Incident:
+        """Resolved at `at` (UTC), the post-mortem due at `deadline_at`: the status, the one
+        "Incident closed" entry and the log line in one transaction. Conflict if it was
+        resolved meanwhile (two people resolving at once record one resolution)."""
+        with self.write() as db:
+            cur = db.execute(
+                "UPDATE incidents SET status = ?, resolved_at = ?, deadline_at = ? "
+                "WHERE team_id = ? AND id = ? AND status = ?",
+                [
+                    Status.RESOLVED.value,
+                    to_db(at),
+                    to_db(deadline_at),
+                    incident.team_id,
+                    incident.id,
+                    Status.OPEN.value,
+                ],
+            )
+            if cur.rowcount != 1:
+                raise Conflict(
+                    f"{incident.hotfix_id} was resolved a moment ago; `/incident "
+                    "status` shows when."
+                )
+            insert_entry(
+                db,
+                team_id=incident.team_id,
+                incident_id=incident.id,
+                at=at,
+                text="Resolution confirmed",
+                author_id=user_id,
+                milestone=Milestone.RESOLVED,
+                source="system",
+            )
+            add_event(db, incident.team_id, incident.id, when, user_id, "resolved", at.isoformat())
+        return self._fresh(incident)
+
     def reopen_incident(self, incident: Incident, *, at: datetime, user_id: str) -> Incident:
         """Open again, in one transaction: no resolution, deadline or publication. "Incident
         closed" stays in the timeline as a plain event (it did happen), no longer a milestone;
-        the next resolve records a new one."""
+        the next resolve records a new one. Conflict if it is open already."""
         with self.write() as db:
+            cur = db.execute(
+                "UPDATE incidents SET status = ?, resolved_at = NULL, deadline_at = NULL, "
+                "published_at = NULL WHERE team_id = ? AND id = ? AND status = ?",
+                [Status.OPEN.value, incident.team_id, incident.id, Status.RESOLVED.value],
+            )
+            if cur.rowcount != 1:
+                raise Conflict(f"{incident.hotfix_id} is open already.")
             db.execute(
                 "UPDATE timeline SET milestone = NULL, text = ? || text "
                 "WHERE team_id = ? AND incident_id = ? AND milestone = ?",
@@ -306,15 +356,8 @@ class Store(TimelineRows, PeopleRows):
                     Milestone.RESOLVED.value,
                 ],
             )
-            db.execute(
-                "UPDATE incidents SET status = ?, resolved_at = NULL, deadline_at = NULL, "
-                "published_at = NULL WHERE team_id = ? AND id = ?",
-                [Status.OPEN.value, incident.team_id, incident.id],
-            )
             add_event(db, incident.team_id, incident.id, at, user_id, "reopened", "")
-        reopened = self.incident(incident.team_id, incident.id)
-        assert reopened is not None
-        return reopened
+        return self._fresh(incident)
 
     def move_resolution(
         self,
@@ -328,21 +371,38 @@ class Store(TimelineRows, PeopleRows):
         when: datetime,
     ) -> Incident:
         """Move "Incident closed" (entry and incident together): resolved at `at`, the
-        post-mortem due at `deadline_at`."""
+        post-mortem due at `deadline_at`. Conflict if the incident was reopened meanwhile."""
         with self.write() as db:
+            cur = db.execute(
+                "UPDATE incidents SET resolved_at = ?, deadline_at = ? "
+                "WHERE team_id = ? AND id = ? AND status = ? AND EXISTS (SELECT 1 FROM timeline "
+                "WHERE id = ? AND milestone = ? AND deleted_at IS NULL)",
+                [
+                    to_db(at),
+                    to_db(deadline_at),
+                    incident.team_id,
+                    incident.id,
+                    Status.RESOLVED.value,
+                    entry_id,
+                    Milestone.RESOLVED.value,
+                ],
+            )
+            if cur.rowcount != 1:
+                raise Conflict(
+                    f"{incident.hotfix_id} was reopened a moment ago, so there is no resolution "
+                    "to move; nothing changed."
+                )
             self._update(
                 db, incident.team_id, entry_id, at=at, text=text, milestone=Milestone.RESOLVED
             )
             self._edited(db, incident.team_id, entry_id, by, when, "entry-edited")
-            db.execute(
-                "UPDATE incidents SET resolved_at = ?, deadline_at = ? "
-                "WHERE team_id = ? AND id = ?",
-                [to_db(at), to_db(deadline_at), incident.team_id, incident.id],
-            )
             add_event(db, incident.team_id, incident.id, when, by, "resolved", at.isoformat())
-        moved = self.incident(incident.team_id, incident.id)
-        assert moved is not None
-        return moved
+        return self._fresh(incident)
+
+    def _fresh(self, incident: Incident) -> Incident:
+        found = self.incident(incident.team_id, incident.id)
+        assert found is not None
+        return found
 
     def events(self, team_id: str, incident_id: int) -> list[dict[str, Any]]:
         rows = self.db.query(

@@ -7,8 +7,9 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from bot.errors import Conflict
 from bot.group_commit import GroupCommit
-from bot.models import Entry, Incident, Milestone
+from bot.models import ONE_TIME, Entry, Incident, Milestone
 from bot.rows import Rows, add_event, from_db, insert, to_db
 
 
@@ -137,6 +138,14 @@ class TimelineRows(Rows):
     ) -> Entry:
         """Change an entry (its number stays) and note who changed it, in the incident log too."""
         with self.write() as db:
+            live = db.execute(
+                "SELECT milestone FROM timeline "
+                "WHERE team_id = ? AND id = ? AND deleted_at IS NULL",
+                [team_id, entry_id],
+            ).fetchone()
+            was = Milestone(live[0]) if live and live[0] else None
+            if live is None or (was in ONE_TIME) != (milestone in ONE_TIME):
+                raise Conflict("Someone changed that entry a moment ago; nothing changed.")
             self._update(db, team_id, entry_id, at=at, text=text, milestone=milestone)
             self._edited(db, team_id, entry_id, by, when, "entry-edited")
         return self.entry(team_id, entry_id)
@@ -170,13 +179,16 @@ class TimelineRows(Rows):
         add_event(db, team_id, row[0], when, by, kind, f"#{row[1]}")
 
     def delete_entry(self, team_id: str, entry_id: int, *, by: str, when: datetime) -> Entry:
-        """Mark an entry deleted: it leaves the timeline, its number is never used again."""
+        """Mark an entry deleted: it leaves the timeline, its number is never used again.
+        Conflict if it was deleted (or became the beginning or the resolution) meanwhile."""
         with self.write() as db:
-            db.execute(
-                "UPDATE timeline SET deleted_at = ?, deleted_by = ? "
-                "WHERE team_id = ? AND id = ? AND deleted_at IS NULL",
-                [to_db(when), by, team_id, entry_id],
+            cur = db.execute(
+                "UPDATE timeline SET deleted_at = ?, deleted_by = ? WHERE team_id = ? AND id = ? "
+                "AND deleted_at IS NULL AND COALESCE(milestone, '') NOT IN (?, ?)",
+                [to_db(when), by, team_id, entry_id, *(m.value for m in ONE_TIME)],
             )
+            if cur.rowcount != 1:
+                raise Conflict("Someone changed that entry a moment ago; nothing was deleted.")
             self._edited(db, team_id, entry_id, by, when, "entry-deleted")
         return self.entry(team_id, entry_id)
 

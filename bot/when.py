@@ -3,11 +3,13 @@ their own time zone and turned into UTC."""
 
 from __future__ import annotations
 
+import difflib
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from bot.durations import in_words
 from bot.errors import UsageError, quoted
@@ -25,7 +27,7 @@ AHEAD_REFUSED = timedelta(hours=6)  # a bare time this far ahead is a mistake, n
 # Letters that name a zone ambiguously (summer time or not; IST is India, Ireland or Israel):
 # refused with the forms that are not, rather than read as the entry's first word.
 ABBREVIATIONS = frozenset(
-    "CET CEST BST IST PST PDT EST EDT CST CDT MST MDT EET EEST WET WEST JST KST AEST AEDT "  # noqa: SIM905
+    "CET CEST BST IST PST PDT EST EDT CST CDT MST MDT EET EEST JST KST AEST AEDT "  # noqa: SIM905
     "ACST AWST NZST NZDT SGT HKT MSK AKST AKDT HST".split()
 )
 
@@ -44,14 +46,20 @@ _ZONE = (
     r"(?:\s?(?P<offset>[+-]\d{2}(?::?\d{2})?)|\s?(?P<utc>Z|UTC|GMT)"
     r"(?P<utc_offset>[+-]\d{1,2}(?::?\d{2})?)?)?"
 )
-_DAY = r"(?:(?P<date>\d{4}-\d{2}-\d{2})[ T]|(?P<day>yesterday|today)\s+)?"
+_DAY = r"(?:(?P<date>\d{4}-\d{2}-\d{2})[ T]|(?P<day>yesterday|today)(?:,|\s+at)?\s+)?"
 _AT_RE = re.compile(r"^" + _DAY + _CLOCK + _ZONE + _END, re.IGNORECASE)
 # What looks like a time but is none of the forms: refused, never kept as the entry's text.
 _TIME_LIKE_RE = re.compile(
     r"^(?:[+-]\s?\d+\s?" + _UNITS + r"(?=\d|\s|$)|\d{1,2}[:h]\d|\d{1,2}\s?[ap]\.?m\.?(?=\s|$)"
-    r"|\d{4}-\d{1,2}-\d{1,2}|(?:yesterday|today)\s+\d)",
+    r"|\d{4}-\d{1,2}-\d{1,2}|(?:yesterday|today)(?:,|\s+at)?\s+\d)",
     re.IGNORECASE,
 )
+_REGION_RE = re.compile(  # the first part of IANA zone names: `America/NewYork` is a typo
+    r"^(?:Africa|America|Antarctica|Arctic|Asia|Atlantic|Australia|Europe|Indian|Pacific|Etc)/",
+    re.IGNORECASE,
+)
+_DASHES = "\u2212\u2013\u2014"  # minus sign, en and em dash: what phones type for `-15m`
+_INVISIBLE = "\u200b\u2060\ufeff"  # zero-width space, word joiner, BOM (pasted text)
 _PART_RE = re.compile(r"(\d+)\s?([a-z]+)", re.IGNORECASE)
 
 
@@ -101,8 +109,11 @@ def _fixed(text: str) -> timezone:
     hours, minutes = (
         (int(digits[:-2] or 0), int(digits[-2:])) if len(digits) > 2 else (int(digits), 0)
     )
-    if hours > 14 or minutes > 59:
-        raise UsageError(f"{quoted(text)} is not a UTC offset; write it like `+01:00`.")
+    if minutes > 59 or hours * 60 + minutes > (14 * 60 if sign > 0 else 12 * 60):
+        raise UsageError(
+            f"{quoted(text)} is not a UTC offset (they run from -12:00 to +14:00); "
+            "write it like `+01:00`."
+        )
     return timezone(sign * timedelta(hours=hours, minutes=minutes))
 
 
@@ -137,32 +148,42 @@ def _relative(m: re.Match[str], now: datetime) -> datetime:
     seconds = 0
     for number, unit in _PART_RE.findall(spec):
         seconds += int(number) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit[0].lower()]
+    if seconds > 365 * 86400:
+        raise UsageError(f"{quoted(m.group(0).strip())} is more than a year away.")
     delta = timedelta(seconds=seconds)
     if m["sign"] == "+" and delta:
         raise UsageError(
             f"{quoted(m.group(0).strip())} is {in_words(delta)} from now. Timeline entries "
             "record what already happened: `-15m` is fifteen minutes ago."
         )
-    if delta > timedelta(days=365):
-        raise UsageError(f"{quoted(spec)} is more than a year ago.")
     return now - delta
 
 
+@functools.cache
+def _zones() -> dict[str, str]:
+    """IANA zone names by their lower-case spelling (`europe/berlin` -> `Europe/Berlin`)."""
+    return {name.lower(): name for name in available_timezones()}
+
+
 def _named_zone(rest: str) -> tuple[tzinfo | None, str]:
-    """A zone named after the time (`14:05 Europe/Berlin ...`): (the zone, the rest). An
-    ambiguous abbreviation (`14:05 CET`) is refused; any other word is the entry's text."""
+    """A zone named after the time (`14:05 Europe/Berlin ...`, in any case): (the zone, the
+    rest). An ambiguous abbreviation (`14:05 CET`) or a misspelt zone (`America/NewYork`) is
+    refused; any other word is the entry's text."""
     word, _, after = rest.partition(" ")
-    if word in ABBREVIATIONS:
+    if word.upper() in ABBREVIATIONS:
         raise UsageError(
             f"{quoted(word)} names more than one zone (summer time or not, and other places "
             "use the same letters). Write the offset you mean (`14:05+01:00`), the zone "
             "(`14:05 Europe/Berlin`), or leave it out for your own clock."
         )
-    if "/" in word:
-        try:
-            return ZoneInfo(word), after.strip()
-        except (ZoneInfoNotFoundError, ValueError):
-            pass
+    if "/" not in word:
+        return None, rest
+    if name := _zones().get(word.lower()):
+        return ZoneInfo(name), after.strip()
+    if _REGION_RE.match(word):
+        close = difflib.get_close_matches(word.lower(), _zones(), n=1)
+        hint = f" Did you mean `{_zones()[close[0]]}`?" if close else ""
+        raise UsageError(f"{quoted(word)} is not a time zone I know.{hint}")
     return None, rest
 
 
@@ -219,7 +240,9 @@ def split_when(text: str, now: datetime, zone: ZoneSource) -> tuple[Written | No
     time but is none of the forms (`25:00`, `+10m`, `14:05 CET`) is refused, never kept as
     text. Raises UsageError with the forms to use.
     """
-    text = text.strip()
+    text = text.strip().lstrip(_INVISIBLE)
+    if text and text[0] in _DASHES:
+        text = "-" + text[1:]
     day: date | None = None
     if m := _RELATIVE_RE.match(text):
         at, used, rest = _relative(m, now), None, text[m.end() :].strip()
@@ -228,7 +251,10 @@ def split_when(text: str, now: datetime, zone: ZoneSource) -> tuple[Written | No
         named = None
         if not (m["offset"] or m["utc"]):
             named, rest = _named_zone(rest)
-        at, used, day = _at(m, now, zone, named)
+        try:
+            at, used, day = _at(m, now, zone, named)
+        except OverflowError:  # year 1 or 9999 in a zone that moves it past the calendar
+            raise UsageError(f"{quoted(m.group(0).strip())} is not a date I can use.") from None
     elif _TIME_LIKE_RE.match(text):
         raise UsageError(
             f"{quoted(text.split()[0])} looks like a time, but not one I can read. Use {FORMS}."

@@ -21,7 +21,7 @@ ALLOWED = {
     "group_commit": {"errors"},
     "checkpoint": set(),
     "rows": set(),
-    "store_timeline": {"group_commit", "models", "rows"},
+    "store_timeline": {"errors", "group_commit", "models", "rows"},
     "store_people": {"rows"},
     "store": {
         "checkpoint",

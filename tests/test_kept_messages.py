@@ -177,3 +177,30 @@ def test_a_deleted_kept_message_comes_back_under_its_number(slack, bot, channel)
     assert (
         "restarted the consumer" in blocks and blocks.count(f"timeline_entry_{entry.number}") == 1
     )
+
+
+def test_the_bots_other_messages_are_not_kept_either(slack, bot, channel):
+    kickoff = channel.messages[0]
+    slack.shortcut("alice", "add_to_timeline", channel.name, kickoff)
+    wait_for(lambda: any("bot's own messages" in e.text for e in slack.ephemerals("alice")))
+    assert kept(bot, slack, channel) == []
+
+
+def test_a_long_alert_is_kept_cut_with_a_note(slack, bot, channel):
+    lines = [{"title": f"host-{n}", "value": "disk 97%", "short": True} for n in range(400)]
+    alert = slack.app_posts(
+        "Datadog", channel.name, "", attachments=[{"title": "Disk full", "fields": lines}]
+    )
+    entry = keep(slack, bot, channel, alert)
+    assert len(entry.text) <= 3000 and entry.text.startswith("Disk full")
+    assert "… (cut here:" in entry.text and "more characters in the message)" in entry.text
+
+
+def test_a_mention_of_nobody_is_asked_of_slack_once(slack, bot, channel):
+    ghost = "U0GHOST"
+    message = slack.ws.post(
+        channel, slack.user("carol"), " ".join(f"<@{ghost}>" for _ in range(50))
+    )
+    keep(slack, bot, channel, message)
+    asked = [a for m, a in slack.api.calls if m == "users.info" and a.get("user") == ghost]
+    assert len(asked) == 1

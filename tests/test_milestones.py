@@ -189,3 +189,90 @@ def test_a_refused_resolution_says_how_the_time_was_read(slack, bot, channel, cl
     reply = slack.command("alice", "/incident", "resolve 10:30", channel.name)  # 09:30 UTC
     assert "`10:30` (Europe/Berlin) is 2026-11-30 09:30 UTC, but the incident began" in reply.text
     assert "/timeline HH:MM began:" in reply.text
+
+
+def test_two_resolutions_at_once_record_one(slack, bot, channel, clock):
+    import threading
+
+    clock.now = T0 + timedelta(hours=1)
+    slack.api.delays["users.info"] = 1.0  # alice's time needs her zone: Slack is slow
+    slow = threading.Thread(
+        target=lambda: replies.append(
+            slack.command("alice", "/incident", "resolve 10:30", channel.name)
+        )
+    )
+    replies: list = []
+    slow.start()
+    time_to_start = 0.3
+    import time
+
+    time.sleep(time_to_start)
+    fast = slack.command("bob", "/incident", "resolve", channel.name)
+    slow.join(5)
+    assert "resolved" in fast.text
+    assert "was resolved a moment ago" in replies[0].text
+    closed = [m for m in milestones(bot, slack, channel) if m[0] is Milestone.RESOLVED]
+    assert closed == [(Milestone.RESOLVED, "10:39")]
+
+
+def test_moving_the_resolution_while_someone_reopens_leaves_it_open(slack, bot, channel, clock):
+    import threading
+    import time
+
+    clock.now = T0 + timedelta(hours=1)
+    slack.command("alice", "/incident", "resolve", channel.name)
+    slack.api.delays["users.info"] = 1.0
+    replies: list = []
+    move = threading.Thread(
+        target=lambda: replies.append(
+            slack.command("alice", "/timeline", "10:30 resolved: baseline", channel.name)
+        )
+    )
+    move.start()
+    time.sleep(0.3)
+    assert "reopened" in slack.command("bob", "/incident", "reopen", channel.name).text
+    move.join(5)
+    assert "reopened a moment ago" in replies[0].text or "is still open" in replies[0].text
+    i = incident(bot, slack, channel)
+    assert (i.status.value, i.resolved_at, i.deadline_at) == ("open", None, None)
+    pending = list(bot.store.db.query("SELECT id FROM reminders WHERE status = 'pending'"))
+    assert pending == []
+
+
+def test_the_store_refuses_a_resolution_move_after_a_reopen(store):
+    """The window the test above cannot time: read, then someone reopens, then the write."""
+    from bot.errors import Conflict
+    from bot.incidents import Incidents
+    from bot.models import Severity
+
+    clock = Clock(T0)
+    incidents = Incidents(store, clock)
+    opened = incidents.start("T1", "U1", "db", Severity.SEV2, private=False)
+    clock.now += timedelta(hours=1)
+    resolved = incidents.resolve(opened, "U1", "", lambda: UTC)
+    closed = next(e for e in store.entries("T1", opened.id) if e.milestone is Milestone.RESOLVED)
+    incidents.reopen(resolved, "U2")
+    with pytest.raises(Conflict):
+        store.move_resolution(
+            resolved, closed.id, at=T0, text="x", deadline_at=T0, by="U1", when=clock.now
+        )
+    with pytest.raises(Conflict):
+        incidents.reopen(resolved, "U2")  # twice
+    assert store.incident("T1", opened.id).resolved_at is None
+
+
+def test_time_to_fix_does_not_fall_back_silently_past_a_contradiction(store):
+    from bot.entries import Timeline
+    from bot.incidents import Incidents
+    from bot.models import Severity
+
+    clock = Clock(datetime(2026, 11, 30, 9, 0, tzinfo=UTC))
+    incidents = Incidents(store, clock)
+    timeline = Timeline(store, clock, timedelta(hours=48))
+    incident = incidents.start("T1", "U1", "db", Severity.SEV2, private=False)
+    clock.now = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
+    for text in ("09:10 detected: x", "09:30 deployed: y", "09:50 fix: z", "09:40 began: w"):
+        timeline.record(incident, "U1", text, lambda: UTC)
+    metrics = dict(incidents.report(incident).metrics())
+    assert metrics["Time to fix"].startswith("not computed: “Fix deployed” (#3")
+    assert metrics["Time to detect"].startswith("not computed")

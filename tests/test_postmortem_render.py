@@ -175,7 +175,7 @@ HOSTILE = [
 @pytest.mark.parametrize("text", HOSTILE)
 def test_hostile_text_cannot_break_the_draft(world, clock, text):
     store, incidents, retro, drafts = world
-    incident = incidents.start("T1", "U1", text[:200], Severity.SEV2, private=False)
+    incident = incidents.start("T1", "U1", "x " + text[:190], Severity.SEV2, private=False)
     store.add_entry(incident, at=BEGAN, text=text, author_id="U2", milestone=None, source="command")
     retro.save(incident, "summary", {"text": text}, "U2")
     retro.save(incident, "lessons", {"technical": text}, "U2")

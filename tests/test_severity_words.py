@@ -115,6 +115,12 @@ VALID = f"use SEV1 (the most severe), SEV2, SEV3 or SEV4, written e.g. {EXAMPLES
             "Two severities, `sev1` and `sev2`: give one, at the start or the end of the title.",
         ),
         ("sev 2", "An incident needs a title"),
+        (
+            "outage sev 1 sev 2",
+            "Two severities, `sev 1` and `sev 2`: give one, at the start or the end of the title.",
+        ),
+        ("-", "An incident needs a title"),
+        ("... sev1", "An incident needs a title"),
     ],
 )
 def test_a_severity_out_of_range_is_refused_not_kept_in_the_title(slack, bot, typed, expected):

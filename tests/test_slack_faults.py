@@ -82,3 +82,39 @@ def test_a_slack_that_does_not_answer_in_time_is_reported_not_fatal(tmp_path, sl
         assert "pinning the kick-off message (timeout)" in note
         reply = slack.command("alice", "/timeline", "still answering", channel.name)
         assert recorded(reply)
+
+
+def test_an_echo_slack_posted_without_answering_in_time_is_still_the_one_a_delete_changes(
+    tmp_path, slack, store
+):
+    import dataclasses
+    import json
+
+    from bot.sandbox.harness import serve
+    from tests.conftest import make_config
+
+    config = dataclasses.replace(make_config(tmp_path, slack), api_timeout=1)
+    with serve(slack, config, store) as bot:
+        channel = open_incident(slack)
+        slack.api.delays["chat.postMessage"] = 1.5  # posted, but the answer comes too late
+        assert recorded(slack.command("bob", "/timeline", "password hunter2, oops", channel.name))
+        bot.settle()
+        slack.api.delays.clear()
+        assert "hunter2" in json.dumps([m.blocks for m in channel.messages])
+        assert not any("did not let me" in e.text for e in slack.ephemerals("bob"))
+        reply = slack.command("bob", "/timeline", "delete 2", channel.name)
+        assert "its message in the channel now says so" in reply.text
+        bot.settle()
+    assert "hunter2" not in json.dumps([m.blocks for m in channel.messages])
+
+
+def test_an_echo_slack_refuses_is_told_and_the_delete_does_not_claim_it(slack, bot):
+    channel = open_incident(slack)
+    slack.fail("chat.postMessage", "not_in_channel", times=5, channel=channel.id)
+    assert recorded(slack.command("bob", "/timeline", "restarted the consumer", channel.name))
+    bot.settle()
+    told = [e.text for e in slack.ephemerals("bob") if "did not let me show it" in e.text]
+    assert told and "#2" in told[0] and "/invite @postmortem-bot" in told[0]
+    reply = slack.command("bob", "/timeline", "delete 2", channel.name)
+    assert "Deleted entry #2. Its number" in reply.text
+    slack.api.faults.clear()

@@ -226,3 +226,66 @@ def test_the_background_checkpointer_moves_the_log_into_the_database(tmp_path):
     wait_for(lambda: path.stat().st_size > before + 100 * 4096, what="a checkpoint")
     store.close()
     assert len(Store(path).entries("T1", incident.id)) == 151  # the "began" entry too
+
+
+def test_upgrading_keeps_one_beginning_and_at_most_one_resolution(tmp_path):
+    """Earlier versions let `began:` in from a kept message and `resolved:` in while open."""
+    import sqlite3
+
+    from sqlite_utils import Database
+
+    from bot.migrations import migrations
+
+    path = tmp_path / "old.db"
+    db = Database(sqlite3.connect(path))
+    migrations.apply(db, stop_before="m004_stable_timeline")
+    for incident_id, status, resolved in ((1, "open", None), (2, "resolved", "2026-11-26T11")):
+        db.table("incidents").insert(
+            {
+                "id": incident_id,
+                "team_id": "T1",
+                "number": incident_id,
+                "title": "x",
+                "severity": "sev3",
+                "status": status,
+                "private": 0,
+                "started_at": "2026-11-26T09",
+                "resolved_at": resolved,
+            }
+        )
+    rows = [
+        (1, "2026-11-26T09", "began"),
+        (1, "2026-11-26T10", "began"),  # a kept message that said "began: ..."
+        (1, "2026-11-26T10", "resolved"),  # typed while it was open
+        (2, "2026-11-26T09", "began"),
+        (2, "2026-11-26T11", "resolved"),  # /incident resolve
+        (2, "2026-11-26T12", "resolved"),  # then `resolved:` typed: a second one
+    ]
+    for incident_id, at, milestone in rows:
+        db.table("timeline").insert(
+            {
+                "team_id": "T1",
+                "incident_id": incident_id,
+                "at": at,
+                "text": milestone,
+                "milestone": milestone,
+                "author_id": "U1",
+                "source": "command",
+            }
+        )
+    db.conn.commit()
+    db.conn.close()
+    store = Store(path)
+    kept = [
+        (r["incident_id"], r["at"], r["milestone"])
+        for r in store.db.query("SELECT * FROM timeline ORDER BY id")
+    ]
+    assert kept == [
+        (1, "2026-11-26T09", "began"),
+        (1, "2026-11-26T10", None),
+        (1, "2026-11-26T10", None),
+        (2, "2026-11-26T09", "began"),
+        (2, "2026-11-26T11", "resolved"),
+        (2, "2026-11-26T12", None),
+    ]
+    store.close()

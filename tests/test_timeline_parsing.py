@@ -152,6 +152,12 @@ def test_dst_switches():
         ("15 min ago", datetime(2026, 11, 26, 15, 15, 45)),
         ("2 hours ago", datetime(2026, 11, 26, 13, 30, 45)),
         ("14:05:", datetime(2026, 11, 26, 14, 5)),
+        ("15:05 europe/berlin", datetime(2026, 11, 26, 14, 5)),
+        ("yesterday at 23:50", datetime(2026, 11, 25, 23, 50)),
+        ("yesterday, 23:50", datetime(2026, 11, 25, 23, 50)),
+        ("\u221215m", datetime(2026, 11, 26, 15, 15, 45)),  # a minus sign, as phones type it
+        ("\u201315m", datetime(2026, 11, 26, 15, 15, 45)),  # an en dash
+        ("\u200b14:05", datetime(2026, 11, 26, 14, 5)),  # a zero-width space, pasted
         ("14:05 -", datetime(2026, 11, 26, 14, 5)),
     ],
 )
@@ -175,6 +181,12 @@ def test_the_forms_people_type(typed, expected):
         ("2026-02-30 10:00 no such day", "not a date"),
         ("14:05+15:00 too far east", "not a UTC offset"),
         ("14:05 CET abbreviation", "names more than one zone"),
+        ("14:05 cet abbreviation", "names more than one zone"),
+        ("14:05 America/NewYork typo", "Did you mean `America/New_York`"),
+        ("14:05+14:59 too far east", "not a UTC offset"),
+        ("0001-01-01 00:00+01:00 the first day", "not a date I can use"),
+        ("9999-12-31 23:59-01:00 the last day", "not a date I can use"),
+        ("-99999999999999d long ago", "more than a year"),
         ("14:05 PST abbreviation", "names more than one zone"),
         ("14:05", "What happened?"),
         ("14:05 detected:", "What happened?"),
@@ -201,6 +213,12 @@ def test_text_that_only_starts_with_numbers_is_text(text):
     assert (entry.at, entry.text) == (NOW, text)
 
 
+@pytest.mark.parametrize("rest", ["west region down", "api/gateway restarted", "EU & US"])
+def test_words_after_a_time_that_are_not_a_zone_are_the_text(rest):
+    written, text = split_when(f"14:05 {rest}", NOW, utc)
+    assert written is not None and written.at.hour == 14 and text == rest
+
+
 def test_every_typed_milestone_keyword_is_recognised_case_insensitively():
     for milestone in Milestone:
         entry = parse_entry(f"{milestone.value.upper()}: something", NOW, never)
@@ -217,6 +235,11 @@ def test_words_that_only_look_like_keywords_stay_text():
     entry = parse_entry("fixed: nothing yet; 5xx errors at 14:05", NOW, never)
     assert entry.milestone is None
     assert entry.text == "fixed: nothing yet; 5xx errors at 14:05"
+
+
+def test_nothing_typed_is_no_time():
+    assert split_when("", NOW, never) == (None, "")
+    assert split_when("   ", NOW, never) == (None, "")
 
 
 def test_zone_setting():

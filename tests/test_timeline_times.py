@@ -251,3 +251,14 @@ def test_the_zone_is_asked_of_slack_once(people, slack, store, tmp_path):
             slack.command("bob", "/timeline", f"15:0{minute} step", channel.name)
         after = len([c for c in slack.api.calls if c[0] == "users.info"])
     assert after - before == 1
+
+
+@pytest.mark.parametrize("tz", ["", "Mars/Base", "None"])
+def test_a_profile_without_a_usable_zone_says_so(people, slack, store, tmp_path, tz):
+    clock = Clock(datetime(2026, 11, 30, 15, 0, tzinfo=UTC))
+    with serve(slack, make_config(tmp_path, slack), store, clock):
+        channel = open_incident(slack, who="bob", text="start Latency")
+        slack.ws.user_named("carol").tz = tz
+        reply = slack.command("carol", "/timeline", "14:05 detected: x", channel.name)
+        assert "Your Slack profile has no time zone I can read" in reply.text
+        assert recorded(slack.command("carol", "/timeline", "14:05Z detected: x", channel.name))

@@ -24,12 +24,19 @@ class Directory:
         self.client = client
         self.team_id = team_id
         self._channels: dict[str, str | None] = {}
+        self._users: dict[str, str | None] = {}  # asked once each, found or not
 
     def names(self) -> Names:
         return Names(user=self.user, channel=self.channel)
 
     def user(self, user_id: str) -> str | None:
-        """Real name (else handle) of anyone in the workspace, not only people who used the bot."""
+        """Real name (else handle) of anyone in the workspace, not only people who used the
+        bot; Slack is asked once per id, whatever it answers."""
+        if user_id not in self._users:
+            self._users[user_id] = self._user(user_id)
+        return self._users[user_id]
+
+    def _user(self, user_id: str) -> str | None:
         known = self.store.real_name(self.team_id, user_id)
         if known and self.store.missing_real_names(self.team_id, [user_id]) == []:
             return known

@@ -26,8 +26,11 @@ from bot.store import Store
 logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+UPDATE_EVERY_S = 1.2  # Slack's Tier 3 (chat.update): 50+ a minute per workspace
 PER_MESSAGE = 20  # entries in one message: 2 blocks each, Slack allows 50
 RECORD_ATTEMPTS = 3
+LOOKUPS_AFTER_TIMEOUT = 3  # looks for a message Slack may have posted without answering
+LOOKUP_PAUSE_S = 2.0
 
 
 @dataclass
@@ -46,6 +49,7 @@ class Echoes:
     def __init__(self, store: Store, pacer: Pacer, clock: Clock) -> None:
         self.store = store
         self.pacer = pacer
+        self.updates = Pacer(UPDATE_EVERY_S)  # chat.update: Tier 3, about 50 a minute
         self.clock = clock
         self._queues: dict[str, deque[_Job]] = {}
         self._lock = threading.Condition()
@@ -183,10 +187,15 @@ class Echoes:
             return
         try:
             response = self.pacer.post(job.client, channel=channel, **self._message(job, entries))
+            ts = str(response["ts"])
         except FAILURES as exc:
-            self._tell(job, entries, reason(exc))
-            return
-        ts = str(response["ts"])
+            # no answer in time: the message may be there all the same (then it must be known,
+            # or a deletion could never take its text out of the channel)
+            found = self._find_posted(job, channel, entries) if reason(exc) == "timeout" else None
+            if found is None:
+                self._tell(job, entries, reason(exc))
+                return
+            ts = found
         for attempt in range(RECORD_ATTEMPTS):
             try:
                 self.store.record_echo(team, channel, ts, [e.id for e in entries], self.clock())
@@ -195,11 +204,29 @@ class Echoes:
                 logger.warning("echo %s not recorded (%s), attempt %d", ts, exc, attempt + 1)
                 time.sleep(1.0)
 
+    def _find_posted(self, job: _Job, channel: str, entries: list[Entry]) -> str | None:
+        """The ts of the bot's message showing these entries among the channel's latest
+        (conversations.history), if Slack posted it after all."""
+        wanted = f"{timeline_blocks.ECHO_BLOCK}_{entries[0].number}"
+        for attempt in range(LOOKUPS_AFTER_TIMEOUT):
+            time.sleep(LOOKUP_PAUSE_S * attempt)  # Slack may still be posting it
+            try:
+                history = job.client.conversations_history(channel=channel, limit=50)
+            except FAILURES as exc:
+                logger.warning("conversations.history after a timeout: %s", reason(exc))
+                continue
+            messages: list[dict[str, Any]] = history.get("messages", [])
+            for message in messages:
+                if any(b.get("block_id") == wanted for b in message.get("blocks") or []):
+                    return str(message["ts"])
+        return None
+
     def _update(self, channel: str, job: _Job) -> None:
         team = job.incident.team_id
         messages = {echo for i in job.entry_ids if (echo := self.store.echo_of(team, i))}
         for echo_channel, ts in sorted(messages):
             entries = self.store.echoed_entries(team, echo_channel, ts)
+            self.updates.wait("chat.update")
             try:
                 job.client.chat_update(channel=echo_channel, ts=ts, **self._message(job, entries))
             except FAILURES as exc:

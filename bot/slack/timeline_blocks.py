@@ -10,6 +10,7 @@ from bot.slack.blocks import MAX_BLOCKS, MAX_SECTION_TEXT, Block, context, secti
 from bot.slack.text import date, escape, mention
 
 ECHO_BLOCK = "timeline_entry"  # block_id prefix: a message the bot posted to show entries
+MAX_LINE = 1000  # one entry in the list; `/timeline` shows it whole in its echo and the log
 FIX_TIME = "If the time is wrong: `/timeline edit {n} HH:MM`."
 
 
@@ -118,9 +119,11 @@ def build_timeline(
     blocks = [section(f"*Timeline of {incident.hotfix_id}* ({count}, UTC)")]
     chunks: list[str] = []
     current = ""
-    for entry in reversed(entries):
-        line = entry_line(entry, apps)[:MAX_SECTION_TEXT]
-        if len(current) + len(line) + 1 > MAX_SECTION_TEXT:
+    for entry in reversed(entries):  # the latest first, so that they are the ones kept
+        line = entry_line(entry, apps)
+        if len(line) > MAX_LINE:
+            line = line[: MAX_LINE - 1] + "…"
+        if current and len(current) + len(line) + 1 > MAX_SECTION_TEXT:
             chunks.append(current)
             current = ""
         current = f"{line}\n{current}" if current else line

@@ -6,7 +6,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from slack_bolt import Ack, Respond
+from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.entries import EDIT_USAGE, Recorded, Timeline
@@ -85,10 +85,12 @@ class TimelineCommands:
             if len(args) != 2:
                 raise UsageError(EDIT_USAGE + WORD_HINT.format(word=args[0]))
             entry = self.timeline.delete(incident, command.user_id, args[1])
+            shown = self.store.echo_of(command.team_id, entry.id) is not None
             ack(
                 response_type="ephemeral",
-                text=f":wastebasket: Deleted entry {entry.label}; its message in the channel "
-                "now says so. Its number is not used again.",
+                text=f":wastebasket: Deleted entry {entry.label}"
+                + ("; its message in the channel now says so" if shown else "")
+                + ". Its number is not used again.",
             )
             self.echoes.refresh(client, incident, entry, respond)
         elif verb == "edit":
@@ -145,7 +147,12 @@ class TimelineCommands:
             self.drafting.refresh_checklist(client, incident)  # it shows the deadline
 
     def handle_add_to_timeline(
-        self, ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient
+        self,
+        ack: Ack,
+        body: dict[str, Any],
+        respond: Respond,
+        client: WebClient,
+        context: BoltContext,
     ) -> None:
         """Message shortcut: keep a channel message in the timeline, with its own time and
         author, and whatever it carries (text, blocks, attachments of alerting tools, files)."""
@@ -161,6 +168,14 @@ class TimelineCommands:
                 numbers = ", ".join(e.label for e in shown)
                 raise UsageError(
                     f"That is the bot's own message for {numbers}: already in the timeline."
+                )
+            own = (context.bot_id and message.get("bot_id") == context.bot_id) or (
+                context.bot_user_id and message.get("user") == context.bot_user_id
+            )
+            if own:
+                raise UsageError(
+                    "That is one of the bot's own messages: what it says is already in the "
+                    "timeline or the incident log. `/timeline` lists the entries."
                 )
             directory = Directory(self.store, client, team_id)
             entry, new = self.timeline.keep_message(

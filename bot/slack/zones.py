@@ -22,13 +22,19 @@ LOOKUP_TIMEOUT_S = 2  # asked before the ack (Slack allows 3 s), once, without r
 
 
 class ZoneUnknown(UsageError):
-    """Slack could not say the person's time zone just now."""
+    """Slack could not say the person's time zone (just now, or at all)."""
 
-    def __init__(self) -> None:
+    def __init__(self, in_profile: bool = False) -> None:
+        why = (
+            "Your Slack profile has no time zone I can read"
+            if in_profile
+            else "I couldn't get your time zone from Slack just now"
+        )
+        fix = "set your time zone in Slack's preferences" if in_profile else "try again"
         super().__init__(
-            "I couldn't get your time zone from Slack just now, so I can't tell which moment a "
-            "time without a zone means for you. Add the zone (`14:05Z` for UTC, or "
-            "`14:05+01:00`), use a relative time (`-15m`), or try again in a moment."
+            f"{why}, so I can't tell which moment a time without a zone means for you. Add "
+            "the zone (`14:05Z` for UTC, `14:05+01:00`, or `14:05 Europe/Berlin`), use a "
+            f"relative time (`-15m`), or {fix}."
         )
 
 
@@ -63,14 +69,16 @@ class Zones:
         )
         try:
             name = quick.users_info(user=user_id)["user"].get("tz")
-            zone = ZoneInfo(name) if name else None
-        except (SlackApiError, OSError, ZoneInfoNotFoundError, ValueError) as exc:
+        except (SlackApiError, OSError) as exc:
             logger.warning("time zone of %s unknown: %s", user_id, reason(exc))
-            zone = None
-        if zone is None:
             if known:
                 return known[0]  # as it was: better than refusing
-            raise ZoneUnknown()
+            raise ZoneUnknown() from None
+        try:
+            zone = ZoneInfo(str(name).strip())
+        except (ZoneInfoNotFoundError, ValueError):
+            logger.warning("time zone of %s unusable: %r", user_id, name)
+            raise ZoneUnknown(in_profile=True) from None
         with self._lock:
             self._known[key] = (zone, time.monotonic())
         return zone
