@@ -263,3 +263,18 @@ def test_shortcut_outside_an_incident_channel_explains(slack, bot):
     wait_for(
         lambda: any("only in an incident channel" in e.text for e in slack.ephemerals("carol"))
     )
+
+
+def test_the_list_holds_a_long_entry(slack, bot, channel):
+    slack.command("alice", "/timeline", "a" * 2990, channel.name)
+    slack.command("alice", "/timeline", "<&>" * 990, channel.name)  # escaping makes it longer
+    reply = slack.command("alice", "/timeline", "", channel.name)
+    assert reply.json["response_type"] == "ephemeral" and "#3" in json.dumps(reply.json)
+    # the emulator validates the blocks: a problem would fail the test at teardown
+
+
+@pytest.mark.parametrize("number", ["²", "①", "٢x", "99999999999999999999"])
+def test_odd_numbers_get_the_usage(slack, bot, channel, number):
+    reply = slack.command("alice", "/timeline", f"delete {number}", channel.name)
+    assert reply.json["response_type"] == "ephemeral"
+    assert "/timeline edit N" in reply.text or "no entry" in reply.text
