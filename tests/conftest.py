@@ -118,3 +118,22 @@ def bot(
 ) -> Iterator[RunningBot]:
     with serve(slack, config, store, clock) as running:
         yield running
+
+
+@pytest.fixture
+def channel(slack: Emulator, bot: RunningBot) -> Any:
+    """An incident opened by alice, its channel set up: "Checkout API returning 500s", SEV2."""
+    from tests.test_incident_commands import open_incident
+
+    return open_incident(slack)
+
+
+def render_draft(store: Store, clock: Any, incident: Any) -> tuple[str, str, list[str]]:
+    """(postmortem.md, hotfix.md, readiness) of an incident as the bot would draft it now."""
+    from bot.drafts import Drafts
+    from bot.incidents import Incidents
+    from bot.postmortem import DEFAULT_TEMPLATES
+    from bot.retro import Retro
+
+    drafts = Drafts(Incidents(store, clock), Retro(store, clock), DEFAULT_TEMPLATES, clock)
+    return drafts.render(incident)

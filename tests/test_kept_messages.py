@@ -6,8 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.conftest import Clock, wait_for
-from tests.test_incident_commands import open_incident
+from tests.conftest import Clock, render_draft, wait_for
 
 T0 = datetime(2026, 11, 26, 15, 30, tzinfo=UTC)
 
@@ -30,11 +29,6 @@ def clock():
     return Clock(T0)
 
 
-@pytest.fixture
-def channel(slack, bot):
-    return open_incident(slack)
-
-
 def keep(slack, bot, channel, message, who="alice"):
     """`who` keeps the message; returns the entry it became."""
     before = {e.id for e in kept(bot, slack, channel)}
@@ -49,16 +43,8 @@ def kept(bot, slack, channel):
 
 
 def draft(bot, slack, channel):
-    from bot.drafts import Drafts
-    from bot.incidents import Incidents
-    from bot.postmortem import DEFAULT_TEMPLATES
-    from bot.retro import Retro
-
-    clock = Clock(T0)
-    incidents = Incidents(bot.store, clock)
-    drafts = Drafts(incidents, Retro(bot.store, clock), DEFAULT_TEMPLATES, clock)
     incident = bot.store.incident_by_channel(slack.ws.team_id, channel.id)
-    postmortem, hotfix, _ = drafts.render(incident)
+    postmortem, hotfix, _ = render_draft(bot.store, Clock(T0), incident)
     return postmortem, hotfix
 
 

@@ -7,8 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.models import Milestone
-from tests.conftest import Clock, recorded
-from tests.test_incident_commands import open_incident
+from tests.conftest import Clock, recorded, render_draft
 
 T0 = datetime(2026, 11, 30, 9, 39, tzinfo=UTC)
 
@@ -16,11 +15,6 @@ T0 = datetime(2026, 11, 30, 9, 39, tzinfo=UTC)
 @pytest.fixture
 def clock():
     return Clock(T0)
-
-
-@pytest.fixture
-def channel(slack, bot):
-    return open_incident(slack)
 
 
 def incident(bot, slack, channel):
@@ -125,15 +119,8 @@ def test_a_milestone_before_the_beginning_is_named_never_0s(slack, bot, channel,
 
 
 def test_the_readiness_check_names_it_too(slack, bot, channel, clock):
-    from bot.drafts import Drafts
-    from bot.incidents import Incidents
-    from bot.postmortem import DEFAULT_TEMPLATES
-    from bot.retro import Retro
-
     slack.command("bob", "/timeline", "09:20 detected: disk alert", channel.name)
-    incidents = Incidents(bot.store, clock)
-    drafts = Drafts(incidents, Retro(bot.store, clock), DEFAULT_TEMPLATES, clock)
-    postmortem, _, readiness = drafts.render(incident(bot, slack, channel))
+    postmortem, _, readiness = render_draft(bot.store, clock, incident(bot, slack, channel))
     assert any("First detection" in p and "before “Incident began”" in p for p in readiness)
     metrics = postmortem.split("not computed", 1)
     assert len(metrics) == 2 and "- **Time to detect**: 0s" not in postmortem

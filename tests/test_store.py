@@ -41,18 +41,24 @@ def test_wal_busy_timeout_and_migrations_are_idempotent(tmp_path):
     again.close()
 
 
-def test_upgrading_numbers_the_entries_of_each_incident_in_the_order_they_were_recorded(
-    tmp_path,
-):
+def last_release(path):
+    """A database as the release before stable entry numbers left it (migrations to m003)."""
     import sqlite3
 
     from sqlite_utils import Database
 
     from bot.migrations import migrations
 
-    path = tmp_path / "old.db"
     db = Database(sqlite3.connect(path))
-    migrations.apply(db, stop_before="m004_stable_timeline")  # a database of the last release
+    migrations.apply(db, stop_before="m004_stable_timeline")
+    return db
+
+
+def test_upgrading_numbers_the_entries_of_each_incident_in_the_order_they_were_recorded(
+    tmp_path,
+):
+    path = tmp_path / "old.db"
+    db = last_release(path)
     for incident_id in (1, 2):
         db.table("incidents").insert(
             {
@@ -230,15 +236,8 @@ def test_the_background_checkpointer_moves_the_log_into_the_database(tmp_path):
 
 def test_upgrading_keeps_one_beginning_and_at_most_one_resolution(tmp_path):
     """Earlier versions let `began:` in from a kept message and `resolved:` in while open."""
-    import sqlite3
-
-    from sqlite_utils import Database
-
-    from bot.migrations import migrations
-
     path = tmp_path / "old.db"
-    db = Database(sqlite3.connect(path))
-    migrations.apply(db, stop_before="m004_stable_timeline")
+    db = last_release(path)
     for incident_id, status, resolved in ((1, "open", None), (2, "resolved", "2026-11-26T11")):
         db.table("incidents").insert(
             {

@@ -8,7 +8,6 @@ import pytest
 
 from bot.models import Milestone
 from tests.conftest import Clock, wait_for
-from tests.test_incident_commands import open_incident
 
 T0 = datetime(2026, 11, 26, 15, 30, tzinfo=UTC)
 
@@ -16,11 +15,6 @@ T0 = datetime(2026, 11, 26, 15, 30, tzinfo=UTC)
 @pytest.fixture
 def clock():
     return Clock(T0)
-
-
-@pytest.fixture
-def channel(slack, bot):
-    return open_incident(slack)
 
 
 def entries(bot, slack, channel, deleted=False):

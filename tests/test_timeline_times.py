@@ -7,11 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.drafts import Drafts
-from bot.incidents import Incidents
-from bot.postmortem import DEFAULT_TEMPLATES
-from bot.retro import Retro
-from tests.conftest import Clock, make_config, recorded, serve
+from tests.conftest import Clock, make_config, recorded, render_draft, serve
 from tests.test_incident_commands import open_incident
 
 ZONES = {
@@ -33,9 +29,7 @@ def people(slack):
 def draft_timeline(store, clock, channel, slack):
     """The post-mortem's timeline table rows: (time, event) as rendered."""
     incident = store.incident_by_channel(slack.ws.team_id, channel.id)
-    incidents = Incidents(store, clock)
-    drafts = Drafts(incidents, Retro(store, clock), DEFAULT_TEMPLATES, clock)
-    postmortem, hotfix, readiness = drafts.render(incident)
+    postmortem, hotfix, readiness = render_draft(store, clock, incident)
     table = postmortem.split("### Timeline (Detailed)")[1].split("\n---")[0]
     rows = [
         ln.split(" | ") for ln in table.splitlines() if ln.startswith("| ") and "HH:MM" not in ln
