@@ -35,11 +35,12 @@ LOOKUP_PAUSE_S = 2.0
 
 @dataclass
 class _Job:
-    client: WebClient
+    client: WebClient | None  # None for `call` work, which brings its own
     incident: Incident
     entry_ids: list[int]
     update: bool  # bring the messages that show these entries up to date (else: post them)
     respond: list[Respond] = field(default_factory=list)
+    call: Callable[[], None] | None = None  # other work on the channel, in its turn
 
 
 class Echoes:
@@ -99,6 +100,11 @@ class Echoes:
         else:
             self.refresh(client, incident, entry, respond)
 
+    def later(self, incident: Incident, work: Callable[[], None]) -> None:
+        """Run other Web API work on the incident's channel in its worker's turn (for a
+        listener that answers in its ack and must not wait on Slack before returning)."""
+        self._enqueue(incident, _Job(None, incident, [], False, call=work))
+
     def wait_idle(self, timeout: float = 10.0) -> bool:
         """Wait until every queued message is sent; False if that took longer than `timeout`."""
         deadline = time.monotonic() + timeout
@@ -135,10 +141,12 @@ class Echoes:
                 self._lock.notify_all()
                 return None
             job = queue.popleft()
-            while queue:
+            while queue and job.call is None:
                 nxt = queue[0]
-                if nxt.update != job.update or (
-                    not job.update and len(job.entry_ids) + len(nxt.entry_ids) > PER_MESSAGE
+                if (
+                    nxt.call is not None
+                    or nxt.update != job.update
+                    or (not job.update and len(job.entry_ids) + len(nxt.entry_ids) > PER_MESSAGE)
                 ):
                     break
                 job.entry_ids += nxt.entry_ids
@@ -149,10 +157,10 @@ class Echoes:
     def _work(self, channel: str) -> None:
         while (job := self._next(channel)) is not None:
             try:
-                if job.update:
-                    self._update(channel, job)
-                else:
-                    self._post(channel, job)
+                if job.call is not None:
+                    job.call()
+                elif job.client is not None:
+                    (self._update if job.update else self._post)(channel, job, job.client)
             except Exception:  # one bad message must not stop the channel's others
                 logger.exception("timeline echo in %s failed", channel)
 
@@ -177,7 +185,7 @@ class Echoes:
             "blocks": timeline_blocks.build_echo(entries, began, incident.resolved_at, now, apps),
         }
 
-    def _post(self, channel: str, job: _Job) -> None:
+    def _post(self, channel: str, job: _Job, client: WebClient) -> None:
         team = job.incident.team_id
         entries = [self.store.entry(team, i) for i in job.entry_ids]
         entries = [  # deleted before anyone saw it: nothing to show
@@ -186,12 +194,14 @@ class Echoes:
         if not entries:
             return
         try:
-            response = self.pacer.post(job.client, channel=channel, **self._message(job, entries))
+            response = self.pacer.post(client, channel=channel, **self._message(job, entries))
             ts = str(response["ts"])
         except FAILURES as exc:
             # no answer in time: the message may be there all the same (then it must be known,
             # or a deletion could never take its text out of the channel)
-            found = self._find_posted(job, channel, entries) if reason(exc) == "timeout" else None
+            found = (
+                self._find_posted(client, channel, entries) if reason(exc) == "timeout" else None
+            )
             if found is None:
                 self._tell(job, entries, reason(exc))
                 return
@@ -204,14 +214,14 @@ class Echoes:
                 logger.warning("echo %s not recorded (%s), attempt %d", ts, exc, attempt + 1)
                 time.sleep(1.0)
 
-    def _find_posted(self, job: _Job, channel: str, entries: list[Entry]) -> str | None:
+    def _find_posted(self, client: WebClient, channel: str, entries: list[Entry]) -> str | None:
         """The ts of the bot's message showing these entries among the channel's latest
         (conversations.history), if Slack posted it after all."""
         wanted = f"{timeline_blocks.ECHO_BLOCK}_{entries[0].number}"
         for attempt in range(LOOKUPS_AFTER_TIMEOUT):
             time.sleep(LOOKUP_PAUSE_S * attempt)  # Slack may still be posting it
             try:
-                history = job.client.conversations_history(channel=channel, limit=50)
+                history = client.conversations_history(channel=channel, limit=50)
             except FAILURES as exc:
                 logger.warning("conversations.history after a timeout: %s", reason(exc))
                 continue
@@ -221,14 +231,14 @@ class Echoes:
                     return str(message["ts"])
         return None
 
-    def _update(self, channel: str, job: _Job) -> None:
+    def _update(self, channel: str, job: _Job, client: WebClient) -> None:
         team = job.incident.team_id
         messages = {echo for i in job.entry_ids if (echo := self.store.echo_of(team, i))}
         for echo_channel, ts in sorted(messages):
             entries = self.store.echoed_entries(team, echo_channel, ts)
             self.updates.wait("chat.update")
             try:
-                job.client.chat_update(channel=echo_channel, ts=ts, **self._message(job, entries))
+                client.chat_update(channel=echo_channel, ts=ts, **self._message(job, entries))
             except FAILURES as exc:
                 logger.warning("timeline echo %s not updated: %s", ts, reason(exc))
                 _say(

@@ -144,7 +144,9 @@ class TimelineCommands:
             self.echoes.recheck(client, incident, previous.at, incident.resolved_at)
         elif previous and entry.milestone is Milestone.RESOLVED:
             self.echoes.recheck(client, incident, self.timeline.began(incident), previous.at)
-            self.drafting.refresh_checklist(client, incident)  # it shows the deadline
+            self.echoes.later(  # the checklist shows the deadline
+                incident, lambda: self.drafting.refresh_checklist(client, incident)
+            )
 
     def handle_add_to_timeline(
         self,
