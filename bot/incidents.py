@@ -135,16 +135,9 @@ class Incidents:
         )
 
     def publish(self, incident: Incident, user_id: str) -> Incident:
-        """Mark the post-mortem final (again, if it was already: the latest publication counts)."""
-        now = self.clock()
-        return self.store.update_incident(
-            incident.team_id,
-            incident.id,
-            at=now,
-            user_id=user_id,
-            event=("published", ""),
-            published_at=now,
-        )
+        """Mark the post-mortem final (again, if it was already: the latest publication counts).
+        Conflict if the incident was reopened meanwhile."""
+        return self.store.publish_incident(incident, at=self.clock(), user_id=user_id)
 
     def set_commander(self, incident: Incident, actor: str, user_id: str) -> Incident:
         return self.store.update_incident(

@@ -119,33 +119,52 @@ class Reminders:
 
     def add(self, incident: Incident, planned: list[Planned]) -> list[Reminder]:
         """Insert what is not planned yet (idempotent); returns the new pending reminders."""
-        new = []
         with self.store.write() as db:
-            for p in planned:
-                cur = db.execute(
-                    "INSERT OR IGNORE INTO reminders (team_id, incident_id, kind, key, due_at, "
-                    "status, action_item_id, attempts) VALUES (?, ?, ?, ?, ?, 'pending', ?, 0)",
-                    [
-                        incident.team_id,
-                        incident.id,
-                        p.kind,
-                        p.key,
-                        to_db(p.due_at),
-                        p.action_item_id,
-                    ],
-                )
-                if cur.rowcount:
-                    new.append(cur.lastrowid)
-        return [self.get(i) for i in new if i is not None]
+            new = self._insert(db, incident, planned)
+        return [self.get(i) for i in new]
+
+    def _insert(self, db: Any, incident: Incident, planned: list[Planned]) -> list[int]:
+        """Plan each reminder once; one cancelled before (a deadline that comes back, after a
+        reopen or a moved resolution) is planned again. Returns the ids now pending anew."""
+        new = []
+        for p in planned:
+            cur = db.execute(
+                "INSERT INTO reminders (team_id, incident_id, kind, key, due_at, status, "
+                "action_item_id, attempts) VALUES (?, ?, ?, ?, ?, 'pending', ?, 0) "
+                "ON CONFLICT (team_id, incident_id, key) DO UPDATE SET status = 'pending', "
+                "due_at = excluded.due_at, attempts = 0, last_error = NULL "
+                "WHERE reminders.status = 'cancelled'",
+                [incident.team_id, incident.id, p.kind, p.key, to_db(p.due_at), p.action_item_id],
+            )
+            if cur.rowcount:
+                (row_id,) = db.execute(
+                    "SELECT id FROM reminders WHERE team_id = ? AND incident_id = ? AND key = ?",
+                    [incident.team_id, incident.id, p.key],
+                ).fetchone()
+                new.append(row_id)
+        return new
 
     def _replan(
-        self, incident: Incident, kinds: tuple[str, ...], wanted: list[Planned]
+        self,
+        incident: Incident,
+        kinds: tuple[str, ...],
+        wanted: list[Planned],
+        still: tuple[str, list[Any]] = ("1", []),
     ) -> list[Reminder]:
         """Make the pending reminders of these kinds exactly `wanted`: re-time the ones that
-        stay, cancel the others, add the missing (settings may have changed since)."""
+        stay, cancel the others, add the missing (settings may have changed since), in one
+        transaction, and only while the SQL condition `still` holds of the incident's row
+        (nothing is planned for a deadline that a reopen took away meanwhile)."""
         by_key = {p.key: p for p in wanted}
         marks = ", ".join("?" for _ in kinds)
         with self.store.write() as db:
+            condition, params = still
+            holds = db.execute(
+                f"SELECT 1 FROM incidents WHERE team_id = ? AND id = ? AND ({condition})",
+                [incident.team_id, incident.id, *params],
+            ).fetchone()
+            if not holds:
+                return []
             rows = list(
                 db.query(
                     f"SELECT id, key, kind FROM reminders WHERE team_id = ? AND incident_id = ? "
@@ -164,14 +183,22 @@ class Reminders:
                     db.execute(
                         "UPDATE reminders SET status = 'cancelled' WHERE id = ?", [row["id"]]
                     )
-        return self.add(incident, wanted)
+            new = self._insert(db, incident, wanted)
+        return [self.get(i) for i in new]
 
     def plan_for(self, incident: Incident) -> list[Reminder]:
-        """What a resolved, unpublished incident needs now (after resolve, or at start)."""
+        """What a resolved, unpublished incident needs now (after resolve, or at start); nothing
+        if it was reopened, published or given another deadline in the meantime."""
         if incident.deadline_at is None or incident.published_at is not None:
             return []
         return self._replan(
-            incident, (BEFORE, OVERDUE), plan_deadline(incident.deadline_at, self.settings)
+            incident,
+            (BEFORE, OVERDUE),
+            plan_deadline(incident.deadline_at, self.settings),
+            still=(
+                "status = 'resolved' AND published_at IS NULL AND deadline_at = ?",
+                [to_db(incident.deadline_at)],
+            ),
         )
 
     def plan_actions(self, incident: Incident, items: list[ActionItem]) -> list[Reminder]:

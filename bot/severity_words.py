@@ -112,7 +112,8 @@ def parse_start(words: list[str]) -> StartArgs:
     if at_start in taken:
         rest = _trim_separator(rest[len(at_start.words) :], last=False)
     again = [f for f in (_severity_at(rest, last=True), _severity_at(rest, last=False)) if f]
-    if again := [f for f in again if f.severity is not None]:
+    # `outage sev 1 sev 2`, `sev 1 outage sev 5`: which was meant? (`P5` may be a machine type)
+    if again := [f for f in again if f.severity or not f.typed.strip(_BRACKETS).lower()[:1] == "p"]:
         raise UsageError(  # `outage sev 1 sev 2`: which one was meant?
             f"Two severities, {quoted(again[0].typed)} and {quoted(taken[0].typed)}: "
             "give one, at the start or the end of the title."

@@ -332,7 +332,8 @@ class Store(TimelineRows, PeopleRows):
                 source="system",
             )
             add_event(db, incident.team_id, incident.id, when, user_id, "resolved", at.isoformat())
-        return self._fresh(incident)
+            fresh = self._fresh(incident)  # as committed: not what came after
+        return fresh
 
     def reopen_incident(self, incident: Incident, *, at: datetime, user_id: str) -> Incident:
         """Open again, in one transaction: no resolution, deadline or publication. "Incident
@@ -357,7 +358,8 @@ class Store(TimelineRows, PeopleRows):
                 ],
             )
             add_event(db, incident.team_id, incident.id, at, user_id, "reopened", "")
-        return self._fresh(incident)
+            fresh = self._fresh(incident)  # as committed: not what came after
+        return fresh
 
     def move_resolution(
         self,
@@ -397,7 +399,25 @@ class Store(TimelineRows, PeopleRows):
             )
             self._edited(db, incident.team_id, entry_id, by, when, "entry-edited")
             add_event(db, incident.team_id, incident.id, when, by, "resolved", at.isoformat())
-        return self._fresh(incident)
+            fresh = self._fresh(incident)  # as committed: not what came after
+        return fresh
+
+    def publish_incident(self, incident: Incident, *, at: datetime, user_id: str) -> Incident:
+        """The post-mortem is final as of `at`; Conflict if the incident is not resolved (a
+        reopen came first)."""
+        with self.write() as db:
+            cur = db.execute(
+                "UPDATE incidents SET published_at = ? WHERE team_id = ? AND id = ? AND status = ?",
+                [to_db(at), incident.team_id, incident.id, Status.RESOLVED.value],
+            )
+            if cur.rowcount != 1:
+                raise Conflict(
+                    f"{incident.hotfix_id} was reopened a moment ago; resolve it again before "
+                    "publishing its post-mortem."
+                )
+            add_event(db, incident.team_id, incident.id, at, user_id, "published", "")
+            fresh = self._fresh(incident)
+        return fresh
 
     def _fresh(self, incident: Incident) -> Incident:
         found = self.incident(incident.team_id, incident.id)

@@ -43,7 +43,7 @@ _CLOCK = (
     r"(?:\s?(?P<ampm>[ap])\.?m\.?)?|\s?(?P<ampm_only>[ap])\.?m\.?)"
 )
 _ZONE = (
-    r"(?:\s?(?P<offset>[+-]\d{2}(?::?\d{2})?)|\s?(?P<utc>Z|UTC|GMT)"
+    r"(?:\s?(?P<offset>[+-]\d{1,2}:\d{2}|[+-]\d{2}(?:\d{2})?)|\s?(?P<utc>Z|UTC|GMT)"
     r"(?P<utc_offset>[+-]\d{1,2}(?::?\d{2})?)?)?"
 )
 _DAY = r"(?:(?P<date>\d{4}-\d{2}-\d{2})[ T]|(?P<day>yesterday|today)(?:,|\s+at)?\s+)?"
@@ -55,7 +55,8 @@ _TIME_LIKE_RE = re.compile(
     re.IGNORECASE,
 )
 _REGION_RE = re.compile(  # the first part of IANA zone names: `America/NewYork` is a typo
-    r"^(?:Africa|America|Antarctica|Arctic|Asia|Atlantic|Australia|Europe|Indian|Pacific|Etc)/",
+    r"^(?:Africa|America|Antarctica|Arctic|Asia|Atlantic|Australia|Europe|Indian|Pacific|Etc"
+    r"|US|Canada|Brazil|Mexico|Chile)/",
     re.IGNORECASE,
 )
 _DASHES = "\u2212\u2013\u2014"  # minus sign, en and em dash: what phones type for `-15m`
@@ -169,7 +170,11 @@ def _named_zone(rest: str) -> tuple[tzinfo | None, str]:
     """A zone named after the time (`14:05 Europe/Berlin ...`, in any case): (the zone, the
     rest). An ambiguous abbreviation (`14:05 CET`) or a misspelt zone (`America/NewYork`) is
     refused; any other word is the entry's text."""
-    word, _, after = rest.partition(" ")
+    parts = rest.split(maxsplit=1)
+    if not parts:
+        return None, rest
+    after = parts[1] if len(parts) > 1 else ""
+    word = parts[0].strip("(),;:")  # `(CET)`, `PST:`, `Asia/Kolkata:` name the zone all the same
     if word.upper() in ABBREVIATIONS:
         raise UsageError(
             f"{quoted(word)} names more than one zone (summer time or not, and other places "
@@ -243,10 +248,12 @@ def split_when(text: str, now: datetime, zone: ZoneSource) -> tuple[Written | No
     text = text.strip().lstrip(_INVISIBLE)
     if text and text[0] in _DASHES:
         text = "-" + text[1:]
+    # a minus sign inside the time (`14:05 −01:00`, `UTC−1`) is a minus; the text keeps its own
+    probe = text[:40].replace("\u2212", "-") + text[40:]
     day: date | None = None
-    if m := _RELATIVE_RE.match(text):
+    if m := _RELATIVE_RE.match(probe):
         at, used, rest = _relative(m, now), None, text[m.end() :].strip()
-    elif m := _AT_RE.match(text):
+    elif m := _AT_RE.match(probe):
         rest = text[m.end() :].strip()
         named = None
         if not (m["offset"] or m["utc"]):
@@ -255,7 +262,7 @@ def split_when(text: str, now: datetime, zone: ZoneSource) -> tuple[Written | No
             at, used, day = _at(m, now, zone, named)
         except OverflowError:  # year 1 or 9999 in a zone that moves it past the calendar
             raise UsageError(f"{quoted(m.group(0).strip())} is not a date I can use.") from None
-    elif _TIME_LIKE_RE.match(text):
+    elif _TIME_LIKE_RE.match(probe):
         raise UsageError(
             f"{quoted(text.split()[0])} looks like a time, but not one I can read. Use {FORMS}."
         )

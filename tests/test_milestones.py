@@ -263,3 +263,56 @@ def test_time_to_fix_does_not_fall_back_silently_past_a_contradiction(store):
     metrics = dict(incidents.report(incident).metrics())
     assert metrics["Time to fix"].startswith("not computed: “Fix deployed” (#3")
     assert metrics["Time to detect"].startswith("not computed")
+
+
+def test_a_deadline_that_comes_back_gets_its_reminders_again(slack, bot, channel, clock):
+    clock.now = T0 + timedelta(hours=1)
+    slack.command("alice", "/incident", "resolve", channel.name)
+    slack.command("alice", "/incident", "reopen", channel.name)
+    slack.command("alice", "/incident", "resolve", channel.name)  # the same moment: same keys
+    pending = list(bot.store.db.query("SELECT key FROM reminders WHERE status = 'pending'"))
+    assert len(pending) == 3, "two before the deadline and the overdue notice"
+
+
+def test_reminders_are_not_planned_for_a_deadline_a_reopen_took_away(store):
+    from bot.config import load_config
+    from bot.errors import Conflict
+    from bot.incidents import Incidents
+    from bot.models import Severity
+    from bot.reminders import Reminders
+    from bot.slack.app import reminder_settings
+
+    clock = Clock(T0)
+    incidents = Incidents(store, clock)
+    opened = incidents.start("T1", "U1", "db", Severity.SEV2, private=False)
+    clock.now += timedelta(hours=1)
+    resolved = incidents.resolve(opened, "U1", "", lambda: UTC)
+    incidents.reopen(resolved, "U2")  # between the resolution and its reminders
+    settings = reminder_settings(
+        load_config({"SLACK_BOT_TOKEN": "xoxb-t", "SLACK_APP_TOKEN": "xapp-t"})
+    )
+    assert Reminders(store, settings, clock).plan_for(resolved) == []
+    with pytest.raises(Conflict):
+        incidents.publish(resolved, "U1")  # nor is a reopened incident published
+    assert store.incident("T1", opened.id).published_at is None
+
+
+def test_actions_without_any_teach_the_command_in_plain_text(slack, bot, channel):
+    reply = slack.command("alice", "/incident", "actions", channel.name)
+    assert "/incident action &lt;text&gt; @owner" in json.dumps(reply.json)
+    # the emulator flags `<text>` in mrkdwn (Slack shows it as a link) at teardown
+
+
+def test_a_reopen_right_after_a_move_leaves_the_checklist_without_a_deadline(
+    slack, bot, channel, clock
+):
+    clock.now = T0 + timedelta(hours=1)
+    for minute in (0, 10, 20):
+        slack.command("bob", "/timeline", f"10:{minute:02d} step {minute}", channel.name)
+    slack.command("alice", "/incident", "resolve 09:50", channel.name)  # echoes get warnings
+    slack.command("bob", "/timeline", "10:30 resolved: later", channel.name)  # ... lose them
+    slack.command("alice", "/incident", "reopen", channel.name)  # while those updates queue
+    bot.settle()
+    checklist = incident(bot, slack, channel).checklist_ts
+    shown = json.dumps(next(m for m in channel.messages if m.ts == checklist).blocks)
+    assert "due after resolution" in shown

@@ -120,6 +120,7 @@ VALID = f"use SEV1 (the most severe), SEV2, SEV3 or SEV4, written e.g. {EXAMPLES
             "Two severities, `sev 1` and `sev 2`: give one, at the start or the end of the title.",
         ),
         ("-", "An incident needs a title"),
+        ("sev 1 outage sev 5", "Two severities, `sev 5` and `sev 1`"),
         ("... sev1", "An incident needs a title"),
     ],
 )

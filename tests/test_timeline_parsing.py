@@ -158,6 +158,11 @@ def test_dst_switches():
         ("\u221215m", datetime(2026, 11, 26, 15, 15, 45)),  # a minus sign, as phones type it
         ("\u201315m", datetime(2026, 11, 26, 15, 15, 45)),  # an en dash
         ("\u200b14:05", datetime(2026, 11, 26, 14, 5)),  # a zero-width space, pasted
+        ("19:35 +5:30", datetime(2026, 11, 26, 14, 5)),
+        ("13:05 \u221201:00", datetime(2026, 11, 26, 14, 5)),  # a minus sign in the offset
+        ("13:05 UTC\u22121", datetime(2026, 11, 26, 14, 5)),
+        ("19:35 Asia/Kolkata:", datetime(2026, 11, 26, 14, 5)),
+        ("15:05 Europe/Berlin\u00a0", datetime(2026, 11, 26, 14, 5)),
         ("14:05 -", datetime(2026, 11, 26, 14, 5)),
     ],
 )
@@ -182,6 +187,9 @@ def test_the_forms_people_type(typed, expected):
         ("14:05+15:00 too far east", "not a UTC offset"),
         ("14:05 CET abbreviation", "names more than one zone"),
         ("14:05 cet abbreviation", "names more than one zone"),
+        ("09:05 PST: alert fired", "names more than one zone"),
+        ("14:05 (CET) a", "names more than one zone"),
+        ("14:05 US/Pacifc a", "Did you mean `US/Pacific`"),
         ("14:05 America/NewYork typo", "Did you mean `America/New_York`"),
         ("14:05+14:59 too far east", "not a UTC offset"),
         ("0001-01-01 00:00+01:00 the first day", "not a date I can use"),

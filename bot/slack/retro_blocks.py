@@ -199,7 +199,7 @@ def build_actions_list(incident: Incident, items: list[ActionItem]) -> list[Bloc
         return [
             section(
                 f"{incident.hotfix_id} has no action items yet. Add one with "
-                "`/incident action <text> @owner [due YYYY-MM-DD] "
+                "`/incident action &lt;text&gt; @owner [due YYYY-MM-DD] "
                 "[immediate|short-term|long-term]`."
             )
         ]

@@ -144,8 +144,11 @@ class TimelineCommands:
             self.echoes.recheck(client, incident, previous.at, incident.resolved_at)
         elif previous and entry.milestone is Milestone.RESOLVED:
             self.echoes.recheck(client, incident, self.timeline.began(incident), previous.at)
-            self.echoes.later(  # the checklist shows the deadline
-                incident, lambda: self.drafting.refresh_checklist(client, incident)
+            self.echoes.later(  # the checklist shows the deadline, as it is when it runs
+                incident,
+                lambda: self.drafting.refresh_checklist(
+                    client, self.store.incident(incident.team_id, incident.id) or incident
+                ),
             )
 
     def handle_add_to_timeline(
