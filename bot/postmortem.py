@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,6 +12,7 @@ import jinja2
 
 from bot.durations import format_duration
 from bot.errors import BotError
+from bot.markdown import block, cell, comment, inline, lines
 from bot.models import ActionItem, Milestone, Priority
 from bot.readiness import check_readiness
 from bot.report import Report
@@ -22,8 +22,6 @@ DEFAULT_TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 POSTMORTEM_TEMPLATE = "postmortem.md.j2"
 HOTFIX_TEMPLATE = "hotfix.md.j2"
 
-# Lines that would become a heading or a rule (`>` is already &gt; by then, so no quotes).
-_STRUCTURE_RE = re.compile(r"^(\s*)(#{1,6}(?=\s|$)|={3,}\s*$|-{3,}\s*$|\*{3,}\s*$|_{3,}\s*$)")
 _GROUPS = (
     (
         Priority.IMMEDIATE,
@@ -38,40 +36,6 @@ _GROUPS = (
 
 class TemplateError(BotError):
     """The post-mortem template is missing or broken; the message says where."""
-
-
-# --- filters: user text is data, never Markdown structure --------------------------------------
-
-
-def _html(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def inline(text: str) -> str:
-    """One line of text inside a label or list item."""
-    return _html(" ".join(str(text).split()))
-
-
-def block(text: str) -> str:
-    """Paragraphs: lists and emphasis stay, headings, rules and quotes are escaped."""
-    lines = _html(str(text).strip()).splitlines()
-    return "\n".join(
-        _STRUCTURE_RE.sub(lambda m: m.group(1) + "\\" + m.group(2), ln) for ln in lines
-    )
-
-
-def cell(text: str) -> str:
-    """A Markdown table cell: pipes escaped, newlines as <br>."""
-    return "<br>".join(_html(ln).replace("|", "\\|") for ln in str(text).strip().splitlines())
-
-
-def comment(text: str) -> str:
-    """Text inside an HTML comment: it must not close the comment."""
-    return inline(text).replace("--", "- -")
-
-
-def lines(text: str) -> list[str]:
-    return [ln.strip().lstrip("-*•").strip() for ln in str(text).splitlines() if ln.strip()]
 
 
 def environment(templates_dir: Path) -> jinja2.Environment:

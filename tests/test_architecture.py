@@ -35,6 +35,7 @@ ALLOWED = {
     },
     "logs": set(),
     "report": {"durations", "models"},
+    "markdown": set(),
     "incidents": {"errors", "logs", "models", "report", "store", "when"},
     "entries": {"errors", "models", "store", "timeline", "when"},
 }

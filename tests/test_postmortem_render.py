@@ -9,8 +9,9 @@ import pytest
 from bot.drafts import Drafts
 from bot.entries import Timeline
 from bot.incidents import Incidents
+from bot.markdown import block, cell, inline
 from bot.models import Priority, Severity
-from bot.postmortem import DEFAULT_TEMPLATES, TemplateError, block, cell, inline
+from bot.postmortem import DEFAULT_TEMPLATES, TemplateError
 from bot.retro import ParsedAction, Retro
 from bot.sections import SECTIONS
 from bot.store import Store

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from bot.durations import parse_duration
 from bot.errors import BotError, UsageError, quoted
+from bot.markdown import block, cell, inline
 from bot.naming import channel_name
-from bot.postmortem import block, cell, inline
 from bot.retro import parse_action
 from bot.slack.text import decode, escape, parse_mention, split_args, without_controls
 from bot.timeline import parse_entry
