@@ -5,6 +5,7 @@ import re
 
 from tests.conftest import wait_for
 from tests.test_incident_commands import open_incident
+from tests.test_markdown import html_of
 
 HOSTILE = "<!channel> <!here> @everyone & <b>x</b> {{ config }} | *bold* `code` \u202eevil"
 
@@ -35,7 +36,7 @@ def everything_the_bot_wrote(slack) -> str:
         for message in channel.messages:
             if message.bot_id:
                 parts += [message.text, *mrkdwn(message.blocks or [])]
-                parts += [file["content"].decode() for file in message.files or []]
+                parts += [html_of(file["content"].decode()) for file in message.files or []]
     for ephemeral in slack.ws.ephemerals:
         parts += [ephemeral.text, *mrkdwn(ephemeral.blocks or [])]
     for view in [*slack.api.views.values(), *slack.api.home.values()]:

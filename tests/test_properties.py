@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from bot.durations import parse_duration
 from bot.errors import BotError, UsageError, quoted
-from bot.markdown import block, cell, inline
+from bot.markdown import cell, inline
 from bot.naming import channel_name
 from bot.retro import parse_action
 from bot.slack.text import decode, escape, parse_mention, split_args, without_controls
@@ -112,7 +112,6 @@ def test_channel_names_are_always_valid(title, number, attempt):
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=500))
 def test_markdown_filters_keep_structure(text):
-    assert "\n" not in inline(text) and "<" not in inline(text)
+    assert "\n" not in inline(text)
     assert "\n" not in cell(text) and "|" not in cell(text).replace("\\|", "")
-    for line in block(text).splitlines():
-        assert not line.lstrip().startswith(("# ", "## ", "---", "===")) or line.lstrip() == "#"
+    # what blocks render as: tests/test_markdown.py, with GitHub's own renderer
