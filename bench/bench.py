@@ -225,6 +225,7 @@ def draft_of_5000(data: Path) -> tuple[float, float, dict[str, float], int]:
     from bot.incidents import Incidents
     from bot.postmortem import DEFAULT_TEMPLATES
     from bot.retro import Retro
+    from bot.sections import load_sections
 
     with Emulator(scopes=manifest_scopes() or frozenset()) as slack:
         config = sandbox_config(slack, data)
@@ -252,7 +253,10 @@ def draft_of_5000(data: Path) -> tuple[float, float, dict[str, float], int]:
                     ],
                 )
             drafts = Drafts(
-                incidents, Retro(store, incidents.clock), DEFAULT_TEMPLATES, incidents.clock
+                incidents,
+                Retro(store, incidents.clock, load_sections(DEFAULT_TEMPLATES)),
+                DEFAULT_TEMPLATES,
+                incidents.clock,
             )
             t = time.monotonic()
             markdown, _, _ = drafts.render(incident)

@@ -31,6 +31,7 @@ def run() -> int:
     from bot.incidents import utcnow
     from bot.publish import Publisher
     from bot.scheduler import ReminderScheduler
+    from bot.sections import TemplateError
     from bot.server import Health, create_http_server, create_wsgi
     from bot.slack.app import (
         create_app,
@@ -49,9 +50,15 @@ def run() -> int:
     publisher = Publisher(repo_for(config)).start()
     pacer = Pacer()
     echoes = Echoes(store, pacer, utcnow)
-    app = create_app(
-        config, store, publisher, listener_executor=listeners, pacer=pacer, echoes=echoes
-    )
+    try:
+        app = create_app(
+            config, store, publisher, listener_executor=listeners, pacer=pacer, echoes=echoes
+        )
+    except TemplateError as error:  # the team's template, checked at start
+        print(f"postmortem-bot: {error}", file=sys.stderr)
+        publisher.stop()
+        store.close()
+        return 2
     replan_reminders(config, store)
     sender = create_reminder_sender(config, store, app.client)
     scheduler = ReminderScheduler(store, sender.reminders, sender.fire).start()
@@ -96,6 +103,7 @@ def render(hotfix: str, team: str | None, log: bool) -> int:
     from bot.incidents import Incidents
     from bot.postmortem import DEFAULT_TEMPLATES
     from bot.retro import Retro
+    from bot.sections import TemplateError, load_sections
     from bot.store import Store
 
     try:
@@ -113,9 +121,13 @@ def render(hotfix: str, team: str | None, log: bool) -> int:
         print(f"postmortem-bot: say which workspace with --team (known: {known})", file=sys.stderr)
         return 2
     incidents = Incidents(store)
-    drafts = Drafts(
-        incidents, Retro(store, incidents.clock), templates or DEFAULT_TEMPLATES, incidents.clock
-    )
+    folder = templates or DEFAULT_TEMPLATES
+    try:
+        sections = load_sections(folder)
+    except TemplateError as error:
+        print(f"postmortem-bot: {error}", file=sys.stderr)
+        return 2
+    drafts = Drafts(incidents, Retro(store, incidents.clock, sections), folder, incidents.clock)
     try:
         incident = incidents.find(team or teams[0], hotfix)
         postmortem, hotfix_log, _ = drafts.render(incident)

@@ -16,8 +16,10 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.config import Config, ConfigError, load_config
+from bot.drafts import check_templates as check_templates_in
 from bot.manifest import manifest_scopes
-from bot.postmortem import DEFAULT_TEMPLATES, HOTFIX_TEMPLATE, POSTMORTEM_TEMPLATE, environment
+from bot.postmortem import DEFAULT_TEMPLATES
+from bot.sections import TemplateError
 
 
 @dataclass
@@ -141,17 +143,12 @@ def check_repo(config: Config, report: Report) -> None:
 
 def check_templates(config: Config, report: Report) -> None:
     folder = config.templates_dir or DEFAULT_TEMPLATES
-    env = environment(folder)
-    for name in (POSTMORTEM_TEMPLATE, HOTFIX_TEMPLATE):
-        try:
-            env.get_template(name)
-        except Exception as exc:  # jinja2 reports syntax and missing files several ways
-            report.bad(
-                f"Template {folder / name}: {exc}",
-                "Fix the template, or unset TEMPLATES_DIR to use the bundled one.",
-            )
-            return
-    report.ok(f"Templates compile: {folder}")
+    try:
+        catalog = check_templates_in(folder)
+    except TemplateError as error:
+        report.bad(str(error), "Fix the template, or unset TEMPLATES_DIR to use the bundled one.")
+        return
+    report.ok(f"Templates render, with {len(catalog)} sections to write: {folder}")
 
 
 def run_check(env: Mapping[str, str], out: TextIO = sys.stdout) -> int:

@@ -5,13 +5,17 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.incidents import Incidents
-from bot.models import Incident
-from bot.postmortem import HOTFIX_TEMPLATE, POSTMORTEM_TEMPLATE, PostMortem, context, render
-from bot.retro import Retro
+from bot.jinja import OPEN_POINTS, Placeholders, render
+from bot.markdown import comment
+from bot.models import Entry, Incident, Milestone, Severity, Status
+from bot.postmortem import HOTFIX_TEMPLATE, POSTMORTEM_TEMPLATE, PostMortem, context
+from bot.report import Report
+from bot.retro import Retro, SectionState
+from bot.sections import Catalog, load_sections
 from bot.store import to_db
 
 
@@ -72,12 +76,15 @@ class Drafts:
         ]
         report = self.incidents.report(incident)
         authors = {e.author_id for e in report.entries}
+        resolved, due = incident.resolved_at, incident.deadline_at
         return PostMortem(
             report=report,
             sections=self.retro.states(incident),
             actions=self.retro.actions(incident),
             speakers=speakers,
             events=store.events(team, incident.id),
+            catalog=self.retro.sections,
+            deadline=due - resolved if resolved and due else self.incidents.deadline,
             apps=frozenset(a for a in authors if store.is_app(team, a)),
         )
 
@@ -97,10 +104,14 @@ class Drafts:
         """(postmortem.md, hotfix.md, readiness), without recording anything."""
         pm = self.load(incident)
         values = context(pm, self.name(incident.team_id), self.clock(), version)
+        shown = Placeholders()
+        postmortem = render(self.templates_dir, POSTMORTEM_TEMPLATE, values, shown)
+        readiness = pm.readiness(shown.shown)
+        summary = "Ready." if not readiness else "Not ready: " + comment(" ".join(readiness))
         return (
-            render(self.templates_dir, POSTMORTEM_TEMPLATE, values),
+            postmortem.replace(OPEN_POINTS, summary),
             render(self.templates_dir, HOTFIX_TEMPLATE, values),
-            pm.readiness,
+            readiness,
         )
 
     def make(self, incident: Incident, user_id: str, final: bool = False) -> Draft:
@@ -135,3 +146,37 @@ class Drafts:
             changes(previous[0]["markdown"] if previous else None, postmortem),
             final,
         )
+
+
+def check_templates(templates_dir: Path) -> Catalog:
+    """The sections the team's template declares, once both templates are known to render
+    with them (an empty incident, as on its first draft). Raises TemplateError naming the
+    file and line of anything broken or inconsistent (a field used but not declared)."""
+    catalog = load_sections(templates_dir)
+    now = datetime(2000, 1, 1, tzinfo=UTC)
+    incident = Incident(
+        id=0,
+        team_id="T0",
+        number=1,
+        title="Sample incident",
+        severity=Severity.SEV3,
+        status=Status.OPEN,
+        private=False,
+        commander_id="U0",
+        created_by="U0",
+        started_at=now,
+    )
+    began = Entry(0, 0, now, "Sample incident", "U0", Milestone.BEGAN, "system", 1)
+    pm = PostMortem(
+        report=Report(incident, ["U0"], [began], now),
+        sections=[SectionState(section, {}, []) for section in catalog],
+        actions=[],
+        speakers=[],
+        events=[],
+        catalog=catalog,
+        deadline=timedelta(hours=48),
+    )
+    values = context(pm, lambda user_id: user_id, now, 0)
+    for name in (POSTMORTEM_TEMPLATE, HOTFIX_TEMPLATE):
+        render(templates_dir, name, values)
+    return catalog

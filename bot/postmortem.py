@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import jinja2
-
 from bot.durations import format_duration
-from bot.errors import BotError
-from bot.markdown import block, cell, comment, inline, lines
+from bot.jinja import OPEN_POINTS
 from bot.models import ActionItem, Milestone, Priority
-from bot.readiness import check_readiness
+from bot.readiness import MILESTONE_ORDER, check_readiness
 from bot.report import Report
 from bot.retro import SectionState
+from bot.sections import POSTMORTEM_TEMPLATE, Catalog, TemplateError
+
+__all__ = ["HOTFIX_TEMPLATE", "POSTMORTEM_TEMPLATE", "PostMortem", "TemplateError", "context"]
 
 DEFAULT_TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
-POSTMORTEM_TEMPLATE = "postmortem.md.j2"
 HOTFIX_TEMPLATE = "hotfix.md.j2"
 
 _GROUPS = (
@@ -34,37 +33,6 @@ _GROUPS = (
 )
 
 
-class TemplateError(BotError):
-    """The post-mortem template is missing or broken; the message says where."""
-
-
-def environment(templates_dir: Path) -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(templates_dir),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        autoescape=False,
-    )
-    env.filters.update(inline=inline, block=block, cell=cell, lines=lines, comment=comment)
-    return env
-
-
-def render(templates_dir: Path, name: str, context: dict[str, Any]) -> str:
-    """Render one template; a broken or missing template is a TemplateError, not a crash."""
-    try:
-        return environment(templates_dir).get_template(name).render(context)
-    except jinja2.TemplateNotFound:
-        raise TemplateError(f"Template `{name}` was not found in {templates_dir}.") from None
-    except jinja2.TemplateSyntaxError as exc:
-        raise TemplateError(f"Template `{name}` line {exc.lineno}: {exc.message}") from None
-    except jinja2.UndefinedError as exc:
-        raise TemplateError(
-            f"Template `{name}` uses something the bot does not provide: {exc.message}"
-        ) from None
-
-
 # --- the data ----------------------------------------------------------------------------------
 
 
@@ -77,12 +45,14 @@ class PostMortem:
     actions: list[ActionItem]
     speakers: list[str]
     events: list[dict[str, Any]]
+    catalog: Catalog
+    deadline: timedelta  # the post-mortem is due this long after resolution
     apps: frozenset[str] = frozenset()  # authors of kept messages that are apps, not people
 
-    @property
-    def readiness(self) -> list[str]:
-        empty = [s.section for s in self.sections if not s.written]
-        return check_readiness(empty, self.actions, self.report.entries)
+    def readiness(self, placeholders: Mapping[str, Sequence[str]] | None = None) -> list[str]:
+        """The open points, most important first (see bot/readiness.py); `placeholders`: the
+        template guidance a rendering showed."""
+        return check_readiness(self.catalog, self.sections, self.actions, self.report, placeholders)
 
     def participants(self) -> list[str]:
         incident = self.report.incident
@@ -100,25 +70,13 @@ def _metrics(report: Report) -> dict[str, Any]:
     return {"duration_of_impact": impact, "listed": report.metrics()}
 
 
-# The template's rows for milestones nobody has recorded yet: (who, notes) guidance.
-_MISSING_ROWS = {
-    Milestone.BEGAN: ("System", "[What triggered it]"),
-    Milestone.DETECTED: ("[Alerting/User]", "[How detected]"),
-    Milestone.INVESTIGATING: ("[Person]", "[What they checked first]"),
-    Milestone.ROOT_CAUSE: ("[Person]", "[What was found]"),
-    Milestone.FIX: ("[Person]", "[What change made]"),
-    Milestone.DEPLOYED: ("[Person]", "[To which environment]"),
-    Milestone.VERIFIED: ("[Person]", "[How verified]"),
-    Milestone.RESOLVED: ("[Person]", "[Resolution confirmed]"),
-    Milestone.MONITORING: ("Team", "[Watching for recurrence]"),
-}
-
-
-def _timeline(pm: PostMortem, name: Callable[[str], str]) -> list[dict[str, str]]:
-    """Every entry in order, then a guidance row for each milestone not recorded yet."""
+def _timeline(pm: PostMortem, name: Callable[[str], str]) -> list[dict[str, Any]]:
+    """Every entry in time order; each required milestone not recorded yet appears once,
+    marked `missing`, where it belongs among the milestones that were (never after the end
+    for want of a time)."""
     entries = pm.report.entries
     one_day = len({e.at.date() for e in entries}) <= 1
-    rows = []
+    rows: list[dict[str, Any]] = []
     for entry in entries:
         if entry.milestone is Milestone.BEGAN:
             who, event, notes = "System", entry.milestone.label, entry.text
@@ -132,19 +90,55 @@ def _timeline(pm: PostMortem, name: Callable[[str], str]) -> list[dict[str, str]
                 "event": event,
                 "who": who,
                 "notes": notes,
+                "milestone": entry.milestone.value if entry.milestone else "",
+                "missing": False,
             }
         )
     recorded = {e.milestone for e in entries}
-    for milestone, (who, notes) in _MISSING_ROWS.items():
-        if milestone not in recorded:
-            rows.append({"time": "HH:MM", "event": milestone.label, "who": who, "notes": notes})
+    rank = {m.value: n for n, m in enumerate(MILESTONE_ORDER)}
+    for milestone in sorted(pm.catalog.required_milestones, key=lambda m: rank[m.value]):
+        if milestone in recorded:
+            continue
+        later = [
+            i
+            for i, r in enumerate(rows)
+            if r["milestone"] and rank[r["milestone"]] > rank[milestone.value]
+        ]
+        row = {
+            "time": "HH:MM",
+            "event": milestone.label,
+            "who": "",
+            "notes": "",
+            "milestone": milestone.value,
+            "missing": True,
+        }
+        rows.insert(later[0] if later else len(rows), row)
     return rows
+
+
+def deadline_words(deadline: timedelta) -> str:
+    """`48 hours`, `4 days 12 hours`, `90 minutes` as `1 hour 30 minutes`, `20 seconds`: the
+    deadline as the template says it ("within 48 hours of resolution")."""
+    seconds = round(deadline.total_seconds())
+    if seconds < 60:
+        return _count(seconds, "second")
+    hours, minutes = divmod(seconds // 60, 60)
+    days = 0
+    if hours > 72:  # a long deadline reads better in days
+        days, hours = divmod(hours, 24)
+    parts = [_count(days, "day"), _count(hours, "hour"), _count(minutes, "minute")]
+    return " ".join(p for p in parts if p.split()[0] != "0")
+
+
+def _count(n: int, unit: str) -> str:
+    return f"{n} {unit}{'s' * (n != 1)}"
 
 
 def context(
     pm: PostMortem, name: Callable[[str], str], now: datetime, version: int
 ) -> dict[str, Any]:
-    """The template's variables: plain strings, lists and dicts."""
+    """The template's variables: plain strings, lists and dicts (and `todo`, given when it is
+    rendered: bot/jinja.py)."""
     incident = pm.report.incident
     groups = []
     for priority, intro, why_guidance, examples in _GROUPS:
@@ -210,10 +204,23 @@ def context(
         "action_groups": groups,
         "actions": [g for group in groups for g in group["items"]],
         "metrics": _metrics(pm.report),
-        "readiness": pm.readiness,
+        "readiness": pm.readiness(),  # without the template's own guidance: see open_points
+        "open_points": OPEN_POINTS,
+        "written_factors": [
+            n
+            for n in (1, 2, 3)
+            if any(values(pm, "contributing", f"{k}{n}") for k in ("factor", "how", "why"))
+        ],
+        "deadline_words": deadline_words(pm.deadline),
         "draft_version": version,
         "generated_at": f"{now:%Y-%m-%d %H:%M} UTC",
     }
+
+
+def values(pm: PostMortem, section: str, field: str) -> str:
+    """What was written in a section's field ("" if nothing, or if the template has no such)."""
+    state = next((st for st in pm.sections if st.section.key == section), None)
+    return state.values.get(field, "") if state else ""
 
 
 def _history(event: dict[str, Any], name: Callable[[str], str]) -> str:

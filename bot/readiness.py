@@ -1,11 +1,16 @@
-"""Is the post-mortem ready? The open points a draft still has, in plain words."""
+"""Is the post-mortem ready? Its open points in plain words, the most important first: the
+timeline (milestones missing or out of order), then action items, then empty sections, then
+the template guidance the draft still shows."""
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping, Sequence
 
-from bot.models import ActionItem, Entry, Milestone
-from bot.sections import Section
+from bot.models import ActionItem, Milestone
+from bot.report import Report
+from bot.retro import SectionState
+from bot.sections import Catalog
 
 # The order the response milestones should happen in.
 MILESTONE_ORDER = (
@@ -19,34 +24,73 @@ MILESTONE_ORDER = (
     Milestone.RESOLVED,
     Milestone.MONITORING,
 )
+# How to record each milestone, for the open point that says it is missing.
+_HOW: dict[Milestone, str] = {
+    m: "`/incident resolve`" if m is Milestone.RESOLVED else f"`/timeline HH:MM {m.value}: …`"
+    for m in Milestone
+}
 
 
-def check_readiness(
-    empty_sections: list[Section], actions: list[ActionItem], entries: list[Entry]
-) -> list[str]:
-    """Everything that keeps the draft from being complete; [] when it is ready."""
-    points = [f"Section “{s.title}” is not written yet." for s in empty_sections]
+def timeline_points(report: Report, required: Sequence[Milestone]) -> list[str]:
+    """Required milestones not recorded, and recorded ones out of order."""
+    first: dict[Milestone, object] = {}
+    for entry in report.entries:
+        if entry.milestone and entry.milestone not in first:
+            first[entry.milestone] = entry.at
+    points = [
+        f"The timeline has no “{m.label}” ({_HOW[m]})."
+        for m in MILESTONE_ORDER
+        if m in required and m not in first
+    ]
+    seen = [m for m in MILESTONE_ORDER if m in first]
+    for earlier, later in itertools.pairwise(seen):
+        if first[later] < first[earlier]:  # type: ignore[operator]
+            points.insert(
+                0,
+                f"“{later.label}” ({first[later]:%Y-%m-%d %H:%M}) comes before "
+                f"“{earlier.label}” ({first[earlier]:%Y-%m-%d %H:%M}).",
+            )
+    return points
+
+
+def action_points(actions: Sequence[ActionItem]) -> list[str]:
     if not actions:
-        points.append("No action items yet (`/incident action`).")
+        return ["No action items yet (`/incident action`)."]
+    points = []
     for item in actions:
         missing = [
             what for what, value in (("owner", item.owner_id), ("due date", item.due)) if not value
         ]
+        if not item.why:
+            missing.append("reason (`why:`)")
         if missing:
             points.append(f"{item.label} has no {' and no '.join(missing)}.")
-    first = {}
-    for entry in entries:
-        if entry.milestone and entry.milestone not in first:
-            first[entry.milestone] = entry.at
-    if Milestone.DETECTED not in first:
-        points.append("The timeline has no detection (`/timeline HH:MM detected: ...`).")
-    if Milestone.RESOLVED not in first:
-        points.append("The timeline has no resolution (`/incident resolve`).")
-    seen = [m for m in MILESTONE_ORDER if m in first]
-    for earlier, later in itertools.pairwise(seen):
-        if first[later] < first[earlier]:
-            points.append(
-                f"“{later.label}” ({first[later]:%Y-%m-%d %H:%M}) comes before "
-                f"“{earlier.label}” ({first[earlier]:%Y-%m-%d %H:%M})."
-            )
+    return points
+
+
+def check_readiness(
+    catalog: Catalog,
+    states: Sequence[SectionState],
+    actions: Sequence[ActionItem],
+    report: Report,
+    placeholders: Mapping[str, Sequence[str]] | None = None,
+) -> list[str]:
+    """Everything that keeps the draft from being complete, most important first; [] when
+    it is ready. `placeholders`: the template guidance the draft shows, by section key."""
+    points = timeline_points(report, catalog.required_milestones) + action_points(actions)
+    empty = {st.section.key for st in states if not st.written}
+    points += [
+        f"Section “{st.section.title}” is not written yet."
+        for st in states
+        if st.section.key in empty and st.section.required
+    ]
+    titles = {st.section.key: st.section.title for st in states}
+    for where, shown in (placeholders or {}).items():
+        if where in empty or where == "actions":
+            continue  # said above: the section is empty, the action items lack something
+        name = "the header" if where == "header" else f"“{titles.get(where, where)}”"
+        points.append(
+            f"{name} still shows {len(shown)} placeholder{'s' * (len(shown) != 1)} of the "
+            f"template, e.g. {shown[0].strip().splitlines()[0][:60]}"
+        )
     return points

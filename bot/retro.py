@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.errors import NotFound, UsageError, quoted
 from bot.models import ActionItem, Incident, Priority
-from bot.sections import BY_KEY, SECTIONS, Section
+from bot.sections import Catalog, Section
 from bot.store import Store, to_db
 
 MAX_FIELD = 3000
@@ -149,9 +149,10 @@ def _action(row: dict[str, Any]) -> ActionItem:
 class Retro:
     """Sections and action items of an incident's post-mortem."""
 
-    def __init__(self, store: Store, clock: Callable[[], datetime]) -> None:
+    def __init__(self, store: Store, clock: Callable[[], datetime], sections: Catalog) -> None:
         self.store = store
         self.clock = clock
+        self.sections = sections  # as the team's template declares them
 
     # --- sections --------------------------------------------------------------------------
 
@@ -164,7 +165,7 @@ class Retro:
             )
         )
         states = []
-        for section in SECTIONS:
+        for section in self.sections:
             mine = [r for r in rows if r["section"] == section.key]
             values = {r["field"]: r["value"] for r in mine}
             authors = list(dict.fromkeys(r["author_id"] for r in mine if r["value"].strip()))
@@ -186,7 +187,7 @@ class Retro:
         self, incident: Incident, section_key: str, values: dict[str, str], user_id: str
     ) -> list[str]:
         """Store the submitted fields (a blank one is cleared); returns the fields that changed."""
-        section = BY_KEY.get(section_key)
+        section = self.sections.get(section_key)
         if section is None:
             raise NotFound(f"There is no section {quoted(section_key)}.")
         current = self.values(incident, section)

@@ -1,15 +1,35 @@
-"""The post-mortem's written sections and their fields, with the seed template's own prompts."""
+"""The post-mortem's sections, fields and required milestones, as the team's template declares
+them (a `{#- postmortem-bot ... -#}` block of YAML at its top): what the bot asks for, in order.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.errors import BotError
+from bot.models import Milestone
+
+POSTMORTEM_TEMPLATE = "postmortem.md.j2"
+# The declaration: a Jinja comment, so the template renders without it.
+_DECLARATION_RE = re.compile(r"\{#-?\s*postmortem-bot\s*\n(?P<yaml>.*?)-?#\}", re.DOTALL)
+_KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+
+class TemplateError(BotError):
+    """The post-mortem template is missing or broken; the message names the file and line."""
 
 
 @dataclass(frozen=True)
 class Field:
     key: str
     label: str
-    prompt: str  # the template's guidance, shown as the hint and kept in the draft while empty
+    prompt: str  # the template's guidance, shown as the modal's hint
     multiline: bool = True
 
 
@@ -18,226 +38,177 @@ class Section:
     key: str
     title: str
     fields: tuple[Field, ...]
+    required: bool = True  # an empty required section is an open point of the draft
 
     def field(self, key: str) -> Field:
         return next(f for f in self.fields if f.key == key)
 
 
-def _f(key: str, label: str, prompt: str, multiline: bool = True) -> Field:
-    return Field(key, label, prompt, multiline)
+@dataclass(frozen=True)
+class Catalog:
+    """Every section the template declares, in its order, and the milestones it requires."""
+
+    sections: tuple[Section, ...]
+    required_milestones: tuple[Milestone, ...]
+
+    def __iter__(self) -> Iterator[Section]:
+        return iter(self.sections)
+
+    def __len__(self) -> int:
+        return len(self.sections)
+
+    def get(self, key: str) -> Section | None:
+        return next((s for s in self.sections if s.key == key), None)
+
+    @property
+    def names(self) -> str:
+        """`summary`, `impact`, ...: how people name them in `/incident write <section>`."""
+        return ", ".join(f"`{s.key}`" for s in self.sections)
+
+    def find(self, name: str) -> Section | None:
+        """A section by key or title words: `root_cause`, `root-cause`, `five whys`."""
+        wanted = name.lower().replace("-", " ").replace("_", " ").strip()
+        for section in self.sections:
+            if wanted in (section.key.replace("_", " "), section.title.lower()):
+                return section
+        matches = [s for s in self.sections if wanted and wanted in s.title.lower()]
+        return matches[0] if len(matches) == 1 else None
 
 
-SECTIONS: tuple[Section, ...] = (
-    Section(
-        "summary",
-        "Executive Summary",
-        (
-            _f(
-                "text",
-                "Executive summary",
-                "2-3 paragraphs for non-technical stakeholders: what happened; impact (users, "
-                "revenue, reputation); root cause in simple terms; what we're doing to prevent it",
-            ),
-        ),
-    ),
-    Section(
-        "description",
-        "What Happened (Detailed)",
-        (
-            _f(
-                "text",
-                "What happened",
-                "Comprehensive technical explanation of the incident: what functionality broke, "
-                "what error messages users saw, what logs showed, what monitoring detected",
-            ),
-        ),
-    ),
-    Section(
-        "impact",
-        "Impact Analysis",
-        (
-            _f("users_total", "Users: total affected", "number", False),
-            _f("user_segments", "Users: segments", "which types of users", False),
-            _f("geography", "Users: geographic distribution", "if relevant", False),
-            _f(
-                "duration",
-                "Users: duration of impact",
-                "how long users were affected (left empty: computed from the timeline)",
-                False,
-            ),
-            _f("revenue_loss", "Business: revenue loss", "$amount or estimate", False),
-            _f("support_tickets", "Business: support tickets", "number created", False),
-            _f("cancellations", "Business: cancellations", "if any", False),
-            _f("sla_credits", "Business: SLA credits", "$amount if applicable", False),
-            _f("reputation", "Business: reputation", "media coverage, social sentiment", False),
-            _f("teams", "Engineering: teams involved", "which teams responded", False),
-            _f(
-                "engineer_hours",
-                "Engineering: engineer hours",
-                "total time spent on incident",
-                False,
-            ),
-            _f("opportunity_cost", "Engineering: opportunity cost", "what work was delayed", False),
-        ),
-    ),
-    Section(
-        "root_cause",
-        "Technical Root Cause",
-        (
-            _f(
-                "text",
-                "Technical root cause",
-                "Deep technical explanation - code, architecture, deployment, etc.",
-            ),
-            _f("code_issue", "Code issue", "Specific code that caused the problem, with examples"),
-            _f(
-                "why_existed",
-                "Why it existed",
-                "How did this code/config/deployment get into production?",
-            ),
-            _f("why_tests", "Why tests didn't catch it", "What was the gap in test coverage?"),
-        ),
-    ),
-    Section(
-        "contributing",
-        "Contributing Factors",
-        tuple(
-            field
-            for n in (1, 2, 3)
-            for field in (
-                _f(
-                    f"factor{n}",
-                    f"Factor {n}",
-                    (
-                        "e.g., Missing monitoring for this scenario",
-                        "e.g., Tight coupling in code",
-                        "e.g., Deployment at high-traffic time",
-                    )[n - 1],
-                    False,
-                ),
-                _f(
-                    f"how{n}",
-                    f"Factor {n}: how it contributed",
-                    ("Made detection slower", "Made fix more complex", "Magnified user impact")[
-                        n - 1
-                    ],
-                    False,
-                ),
-                _f(
-                    f"why{n}",
-                    f"Factor {n}: why it existed",
-                    ("Monitoring not prioritized", "Technical debt", "No deployment policy")[n - 1],
-                    False,
-                ),
+def load_sections(templates_dir: Path) -> Catalog:
+    """The catalog declared in `templates_dir/postmortem.md.j2`. Raises TemplateError naming
+    the file and line of what is missing or malformed."""
+    path = templates_dir / POSTMORTEM_TEMPLATE
+    try:
+        source = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise TemplateError(f"{path}: cannot be read ({exc.strerror or exc}).") from None
+    return parse_declaration(source, str(path))
+
+
+def parse_declaration(source: str, where: str) -> Catalog:
+    """Read the `{#- postmortem-bot` block of a template's source (see templates/)."""
+    found = _DECLARATION_RE.search(source)
+    if found is None:
+        raise TemplateError(
+            f"{where}: no `{{#- postmortem-bot` block declaring the sections (see the bundled "
+            "templates/postmortem.md.j2 for its form)."
+        )
+    first_line = source.count("\n", 0, found.start("yaml")) + 1
+    try:
+        node = yaml.compose(found["yaml"], Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = first_line + (mark.line if mark else 0)
+        raise TemplateError(f"{where}:{line}: the declaration is not valid YAML.") from None
+    return _Reader(where, first_line).catalog(node)
+
+
+class _Reader:
+    """Walks the YAML nodes, so that every complaint names its line in the template."""
+
+    def __init__(self, where: str, first_line: int) -> None:
+        self.where = where
+        self.first_line = first_line
+
+    def fail(self, node: Any, why: str) -> TemplateError:
+        line = self.first_line + (node.start_mark.line if node is not None else 0)
+        return TemplateError(f"{self.where}:{line}: {why}")
+
+    def mapping(self, node: Any, what: str) -> dict[str, Any]:
+        if not isinstance(node, yaml.MappingNode):
+            raise self.fail(node, f"{what} should be a mapping (`key: value` lines).")
+        found: dict[str, Any] = {}
+        for key, value in node.value:
+            if key.value in found:
+                raise self.fail(key, f"{what} has `{key.value}` twice.")
+            found[key.value] = value
+        return found
+
+    def text(self, node: Any, what: str) -> str:
+        if not isinstance(node, yaml.ScalarNode) or not str(node.value).strip():
+            raise self.fail(node, f"{what} should be some text.")
+        return str(node.value).strip()
+
+    def flag(self, node: Any, what: str) -> bool:
+        value = yaml.safe_load(yaml.serialize(node)) if node is not None else None
+        if not isinstance(value, bool):
+            raise self.fail(node, f"{what} should be true or false.")
+        return value
+
+    def key(self, node: Any, what: str) -> str:
+        key = self.text(node, what)
+        if not _KEY_RE.match(key):
+            raise self.fail(node, f"{what} `{key}` should be lowercase letters, digits and _.")
+        return key
+
+    def catalog(self, node: Any) -> Catalog:
+        top = self.mapping(node, "The declaration")
+        unknown = set(top) - {"sections", "milestones"}
+        if unknown:
+            raise self.fail(node, f"The declaration has unknown part(s): {sorted(unknown)}.")
+        listed = top.get("sections")
+        if not isinstance(listed, yaml.SequenceNode) or not listed.value:
+            raise self.fail(listed or node, "`sections:` should list at least one section.")
+        sections = [self.section(item) for item in listed.value]
+        keys = [s.key for s in sections]
+        for item, key in zip(listed.value, keys, strict=True):
+            if keys.count(key) > 1:
+                raise self.fail(item, f"Section `{key}` is declared twice.")
+        return Catalog(tuple(sections), self.milestones(top.get("milestones")))
+
+    def section(self, node: Any) -> Section:
+        part = self.mapping(node, "A section")
+        unknown = set(part) - {"key", "title", "required", "fields"}
+        if unknown or not {"key", "title", "fields"} <= set(part):
+            raise self.fail(
+                node,
+                "A section has `key`, `title`, `fields` and, if it is optional, "
+                "`required: false`" + (f"; not {sorted(unknown)}" if unknown else "") + ".",
             )
-        ),
-    ),
-    Section(
-        "five_whys",
-        "Five Whys Analysis",
-        (
-            _f("problem", "Problem statement", "The incident in one sentence", False),
-            *(
-                _f(f"why{n}", f"Why {n}", prompt)
-                for n, prompt in enumerate(
-                    (
-                        "Why did [problem] happen?",
-                        "Why did [answer from #1] happen?",
-                        "Why did [answer from #2] happen?",
-                        "Why did [answer from #3] happen?",
-                        "Why did [answer from #4] happen? (the root cause revealed)",
-                    ),
-                    start=1,
-                )
-            ),
-        ),
-    ),
-    Section(
-        "went_well",
-        "What Went Well",
-        (
-            _f("detection", "Detection", "How we found out about the issue - what worked"),
-            _f("response", "Response", "What went smoothly during the incident response"),
-            _f("communication", "Communication", "How internal/external communication worked"),
-            _f("remediation", "Remediation", "What made the fix process effective"),
-        ),
-    ),
-    Section(
-        "went_wrong",
-        "What Went Wrong",
-        (
-            _f("detection", "Detection issues", "What delayed detection or made it harder to find"),
-            _f("response", "Response issues", "What slowed down or complicated the response"),
-            _f("communication", "Communication issues", "Where communication broke down"),
-            _f(
-                "remediation",
-                "Remediation issues",
-                "What made the fix harder than it should have been",
-            ),
-        ),
-    ),
-    Section(
-        "prevention",
-        "Prevention Measures",
-        (
-            _f("tests", "Tests added", "One per line: regression test, file, what it covers"),
-            _f(
-                "monitoring",
-                "Monitoring added",
-                "One per line: alert or dashboard, metric, threshold",
-            ),
-            _f("process", "Process changes", "One per line: what changed and why"),
-            _f("architecture", "Architecture changes", "One per line: change, where, why"),
-            _f("documentation", "Documentation updates", "One per line: doc and what was added"),
-        ),
-    ),
-    Section(
-        "lessons",
-        "Lessons Learned",
-        (
-            _f(
-                "technical", "Technical lessons", "What we learned about our systems (one per line)"
-            ),
-            _f("process", "Process lessons", "What we learned about our processes (one per line)"),
-            _f(
-                "communication",
-                "Communication lessons",
-                "What we learned about our communication (one per line)",
-            ),
-        ),
-    ),
-    Section(
-        "acknowledgments",
-        "Acknowledgments",
-        (_f("text", "Acknowledgments", "Recognize people who helped resolve the incident"),),
-    ),
-    Section(
-        "references",
-        "Appendix",
-        (
-            _f("related", "Related incidents", "Link to similar past incidents if any"),
-            _f(
-                "external",
-                "External references",
-                "Links to relevant documentation, tickets, monitoring dashboards",
-            ),
-            _f(
-                "metrics",
-                "Metrics and logs",
-                "Attach relevant data - error rates, response times, log samples",
-            ),
-        ),
-    ),
-)
+        key = self.key(part["key"], "A section's key")
+        fields = self.mapping(part["fields"], f"The fields of `{key}`")
+        if not fields:
+            raise self.fail(part["fields"], f"Section `{key}` has no fields.")
+        required = self.flag(part["required"], "`required`") if "required" in part else True
+        return Section(
+            key=key,
+            title=self.text(part["title"], f"The title of `{key}`"),
+            fields=tuple(self.field(key, name, value) for name, value in fields.items()),
+            required=required,
+        )
 
-BY_KEY = {s.key: s for s in SECTIONS}
+    def field(self, section: str, name: str, node: Any) -> Field:
+        if not _KEY_RE.match(name):
+            raise self.fail(node, f"Field `{section}.{name}`: keys are lowercase letters and _.")
+        part = self.mapping(node, f"Field `{section}.{name}`")
+        unknown = set(part) - {"label", "prompt", "one line"}
+        if unknown or not {"label", "prompt"} <= set(part):
+            raise self.fail(
+                node,
+                f"Field `{section}.{name}` has `label`, `prompt` and maybe "
+                "`one line: true`" + (f"; not {sorted(unknown)}" if unknown else "") + ".",
+            )
+        one_line = self.flag(part["one line"], "`one line`") if "one line" in part else False
+        return Field(
+            key=name,
+            label=self.text(part["label"], f"The label of `{section}.{name}`"),
+            prompt=self.text(part["prompt"], f"The prompt of `{section}.{name}`"),
+            multiline=not one_line,
+        )
 
-
-def find_section(name: str) -> Section | None:
-    """A section by key or title words: `root_cause`, `root-cause`, `five whys`, `summary`."""
-    wanted = name.lower().replace("-", " ").replace("_", " ").strip()
-    for section in SECTIONS:
-        if wanted in (section.key.replace("_", " "), section.title.lower()):
-            return section
-    matches = [s for s in SECTIONS if wanted and wanted in s.title.lower()]
-    return matches[0] if len(matches) == 1 else None
+    def milestones(self, node: Any) -> tuple[Milestone, ...]:
+        if node is None:
+            return (Milestone.BEGAN, Milestone.DETECTED, Milestone.RESOLVED)
+        part = self.mapping(node, "`milestones:`")
+        listed = part.get("required")
+        if set(part) != {"required"} or not isinstance(listed, yaml.SequenceNode):
+            raise self.fail(node, "`milestones:` has `required:`, a list such as [began, fix].")
+        known = {m.value: m for m in Milestone}
+        required = []
+        for item in listed.value:
+            name = self.text(item, "A milestone")
+            if name not in known:
+                raise self.fail(item, f"`{name}` is not a milestone: {', '.join(known)}.")
+            required.append(known[name])
+        return tuple(required)

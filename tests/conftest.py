@@ -134,6 +134,8 @@ def render_draft(store: Store, clock: Any, incident: Any) -> tuple[str, str, lis
     from bot.incidents import Incidents
     from bot.postmortem import DEFAULT_TEMPLATES
     from bot.retro import Retro
+    from bot.sections import load_sections
 
-    drafts = Drafts(Incidents(store, clock), Retro(store, clock), DEFAULT_TEMPLATES, clock)
+    retro = Retro(store, clock, load_sections(DEFAULT_TEMPLATES))
+    drafts = Drafts(Incidents(store, clock), retro, DEFAULT_TEMPLATES, clock)
     return drafts.render(incident)

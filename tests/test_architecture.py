@@ -36,6 +36,9 @@ ALLOWED = {
     "logs": set(),
     "report": {"durations", "models"},
     "markdown": set(),
+    "sections": {"errors", "models"},
+    "jinja": {"markdown", "sections"},
+    "readiness": {"models", "report", "retro", "sections"},
     "incidents": {"errors", "logs", "models", "report", "store", "when"},
     "entries": {"errors", "models", "store", "timeline", "when"},
 }

@@ -30,7 +30,7 @@ def test_a_ready_deployment(slack, tmp_path):
     assert code == 0, out
     assert "✓ The token works: bot @postmortem in workspace acme." in out
     assert "every scope manifest.yml asks for" in out
-    assert "reachable and writable" in out and "Templates compile" in out
+    assert "reachable and writable" in out and "Templates render" in out
     assert "Ready to run" in out
 
 

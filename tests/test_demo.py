@@ -35,6 +35,12 @@ def test_demo_plays_a_whole_incident_and_commits_the_post_mortem(tmp_path):
     postmortem = Path(path).read_text()
     assert postmortem.splitlines()[1] == "# Post-Mortem: Checkout API returning 500s"
     assert "For 40 minutes, one checkout in three failed" in postmortem
+    # published means finished: no template guidance, no placeholder row, the code as typed
+    assert postmortem.splitlines()[0] == "<!-- Written with postmortem-bot. Ready. -->"
+    guidance = re.findall(r"\[(?! \]|x\])[^\]\n]{2,}\]", postmortem)  # `[...]`, not a checkbox
+    assert guidance == [] and "HH:MM" not in postmortem and "e.g.," not in postmortem
+    assert "```yaml\npayments-api:\n  tls_pool_size: 0  # was 64\n```" in postmortem
+    assert "(within 20 seconds of resolution)" in postmortem  # the demo's deadline
     repo = Path(path).parents[1]
     log = subprocess.run(
         ["git", "-C", str(repo), "log", "--format=%s"], capture_output=True, text=True, check=True

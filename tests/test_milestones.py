@@ -270,6 +270,7 @@ def test_a_deadline_that_comes_back_gets_its_reminders_again(slack, bot, channel
     slack.command("alice", "/incident", "resolve", channel.name)
     slack.command("alice", "/incident", "reopen", channel.name)
     slack.command("alice", "/incident", "resolve", channel.name)  # the same moment: same keys
+    bot.settle()  # reminders are planned after the ack
     pending = list(bot.store.db.query("SELECT key FROM reminders WHERE status = 'pending'"))
     assert len(pending) == 3, "two before the deadline and the overdue notice"
 

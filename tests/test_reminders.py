@@ -19,6 +19,7 @@ from bot.reminders import (
 )
 from tests.conftest import MOMENTS, START, make_config, wait_for
 from tests.test_incident_commands import open_incident
+from tests.test_publish_flow import publish_anyway
 
 DEADLINE = datetime(2026, 11, 28, 16, 0, tzinfo=UTC)
 SETTINGS = Settings(before=(timedelta(hours=24), timedelta(hours=4)))
@@ -132,12 +133,14 @@ def test_owners_get_each_reminder_then_the_overdue_notice_and_nudges(slack, bot,
         blocks = str(due[0].blocks)
         assert "hotfix-001" in blocks and "Checkout API returning 500s" in blocks
         assert "<!date^" in blocks and "UTC)" in blocks
-        assert "12 section(s) still empty" in blocks and "Write the next section" in blocks
+        assert "open point(s)" in blocks and "Write the next section" in blocks
+        assert "The timeline has no “Fix implemented”" in blocks  # the most important first
+        assert blocks.index("timeline has no") < blocks.index("is not written yet")
     commander = [m for m in dms(slack, "alice") if "overdue" in m.text]
     assert len(commander) == 1, "the commander's DM at the deadline"
     assert len([m for m in channel.messages if "is overdue" in m.text]) == 1
 
-    slack.command("alice", "/incident", "publish", channel.name)
+    publish_anyway(slack, "alice", channel)
     bot.settle()
     before = len(dms(slack, "bob"))
     time.sleep(2.5)
@@ -147,7 +150,7 @@ def test_owners_get_each_reminder_then_the_overdue_notice_and_nudges(slack, bot,
 def test_publishing_before_the_first_reminder_cancels_them_all(slack, bot):
     channel = open_incident(slack)
     slack.command("alice", "/incident", "resolve", channel.name)
-    slack.command("alice", "/incident", "publish", channel.name)
+    publish_anyway(slack, "alice", channel)
     bot.settle()
     time.sleep(4.5)
     assert dms(slack, "alice") == []
@@ -180,7 +183,7 @@ def test_dms_stay_within_block_limits_however_much_is_missing(slack, bot):
         timeout=4,
         what="the reminder",
     )[0]
-    assert "60 action item(s) without owner or due date" in str(dm.blocks)
+    assert "AI-001 has no owner and no due date" in str(dm.blocks)
     assert re.search(r"… and \d+ more", str(dm.blocks))
     # the emulator refuses invalid blocks: no problem recorded means Slack took it
 
@@ -303,8 +306,10 @@ def test_home_tab_shows_incidents_post_mortems_and_action_items(slack, bot):
 def test_changed_settings_replan_unsent_reminders_at_start(tmp_path):
     from bot.incidents import Incidents
     from bot.models import Severity
+    from bot.postmortem import DEFAULT_TEMPLATES
     from bot.reminders import Reminders
     from bot.retro import Retro
+    from bot.sections import load_sections
     from bot.store import Store
 
     store = Store(tmp_path / "incidents.db")
@@ -316,7 +321,7 @@ def test_changed_settings_replan_unsent_reminders_at_start(tmp_path):
 
     later = Settings(before=(timedelta(hours=2),))  # REMINDERS_BEFORE=2h, deadline 24h now
     planned = Reminders(store, later, lambda: resolved).replan_all(
-        Retro(store, lambda: resolved), timedelta(hours=24)
+        Retro(store, lambda: resolved, load_sections(DEFAULT_TEMPLATES)), timedelta(hours=24)
     )
     assert planned == 2
     deadline = resolved + timedelta(hours=24)

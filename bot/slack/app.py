@@ -7,6 +7,7 @@ import logging
 import random
 from collections.abc import Callable
 from concurrent.futures import Executor
+from pathlib import Path
 from typing import Any
 
 from slack_bolt import App, BoltRequest, BoltResponse
@@ -20,13 +21,14 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 from bot import logs
 from bot.config import Config
-from bot.drafts import Drafts
+from bot.drafts import Drafts, check_templates
 from bot.entries import Timeline
 from bot.incidents import Clock, Incidents, utcnow
 from bot.postmortem import DEFAULT_TEMPLATES
 from bot.publish import Publisher, Repo
 from bot.reminders import Reminders, Settings
 from bot.retro import Retro
+from bot.sections import load_sections
 from bot.slack.channels import Channels
 from bot.slack.drafting import Drafting
 from bot.slack.echoes import Echoes
@@ -127,6 +129,8 @@ def register(
     app.action(Ids.ADD_ACTION)(acks_at_once(retro.handle_add_action_button))
     app.action(Ids.POST_DRAFT)(acks_at_once(retro.handle_draft_button))
     app.action(Ids.ACTION_DONE)(acks_at_once(retro.handle_action_done))
+    app.action(Ids.PUBLISH_ANYWAY)(acks_at_once(retro.handle_publish_anyway))
+    app.action(Ids.KEEP_WRITING)(acks_at_once(retro.handle_keep_writing))
     app.view(Ids.SECTION_MODAL)(acks_at_once(retro.handle_section_submission))
     app.view(Ids.ACTION_MODAL)(acks_at_once(retro.handle_action_submission))
     app.action(ReminderIds.WRITE_NEXT)(acks_at_once(reminders.handle_write_next))
@@ -170,20 +174,32 @@ def reminder_settings(config: Config) -> Settings:
     return Settings(config.reminders_before, config.nudge_every, config.action_reminder_before)
 
 
+def templates_of(config: Config) -> Path:
+    """The team's templates (TEMPLATES_DIR), or the bundled ones."""
+    return config.templates_dir or DEFAULT_TEMPLATES
+
+
 def create_reminder_sender(
     config: Config, store: Store, client: WebClient, clock: Clock = utcnow
 ) -> ReminderSender:
     """What the scheduler calls to send a due reminder."""
-    retro = Retro(store, clock)
+    retro = Retro(store, clock, load_sections(templates_of(config)))
+    drafts = Drafts(Incidents(store, clock, config.deadline), retro, templates_of(config), clock)
     return ReminderSender(
-        store, retro, Reminders(store, reminder_settings(config), clock), client, clock
+        store,
+        retro,
+        Reminders(store, reminder_settings(config), clock),
+        client,
+        clock,
+        lambda incident: drafts.render(incident)[2],
     )
 
 
 def replan_reminders(config: Config, store: Store, clock: Clock = utcnow) -> int:
     """At start: the reminders the current settings ask for (see Reminders.replan_all)."""
     reminders = Reminders(store, reminder_settings(config), clock)
-    return reminders.replan_all(Retro(store, clock), config.deadline)
+    retro = Retro(store, clock, load_sections(templates_of(config)))
+    return reminders.replan_all(retro, config.deadline)
 
 
 def create_app(
@@ -202,6 +218,8 @@ def create_app(
     `pacer` (one per process: it knows when each channel last got a message) and `echoes`
     (the timeline's channel messages, sent by threads of their own) are made here unless
     given; give them to wait for or stop their work (tests, shutdown)."""
+    # the sections people are asked for come from the team's template: checked first, at start
+    sections = check_templates(templates_of(config))
     bolt_logger = logging.getLogger("bot.bolt")
     bolt_logger.addFilter(_QUIET_TOKEN_WARNING)
     app = App(
@@ -212,8 +230,8 @@ def create_app(
         listener_executor=listener_executor,
     )
     incidents = Incidents(store, clock, config.deadline)
-    retro = Retro(store, clock)
-    drafts = Drafts(incidents, retro, config.templates_dir or DEFAULT_TEMPLATES, clock)
+    retro = Retro(store, clock, sections)
+    drafts = Drafts(incidents, retro, templates_of(config), clock)
     pacer = pacer or Pacer()
     echoes = echoes or Echoes(store, pacer, clock)
     drafting = Drafting(drafts, retro, publisher, repo_location(config), pacer)

@@ -7,7 +7,6 @@ from typing import Any
 
 from bot.durations import format_duration
 from bot.models import ActionItem, Incident
-from bot.retro import SectionState
 from bot.slack.blocks import MAX_SECTION_TEXT, Block, button, context, header, section
 from bot.slack.retro_blocks import Ids, action_line
 from bot.slack.text import date, escape
@@ -33,12 +32,12 @@ def _listed(title: str, lines: list[str]) -> str:
 
 def build_deadline_dm(
     incident: Incident,
-    states: list[SectionState],
-    actions: list[ActionItem],
+    open_points: list[str],
     now: datetime,
     overdue: bool = False,
 ) -> list[Block]:
-    """A DM to an owner: the incident, the time left (or how late), what is missing, buttons."""
+    """A DM to an owner: the incident, the time left (or how late), the draft's open points
+    (most important first), buttons."""
     assert incident.deadline_at
     name = f"*{incident.hotfix_id}* ({escape(incident.title)})"
     when = f"{date(incident.deadline_at)} ({incident.deadline_at:%Y-%m-%d %H:%M} UTC)"
@@ -53,15 +52,10 @@ def build_deadline_dm(
             f"*{format_duration(incident.deadline_at - now)}*: {when}."
         )
     blocks: list[Block] = [section(head)]
-    empty = [f"• {s.section.title}" for s in states if not s.written]
-    if empty:
-        blocks.append(section(_listed(f"{len(empty)} section(s) still empty", empty)))
-    lacking = [f"• {action_line(a)}" for a in actions if not (a.owner_id and a.due)]
-    if lacking:
-        blocks.append(
-            section(_listed(f"{len(lacking)} action item(s) without owner or due date", lacking))
-        )
-    if not empty and not lacking:
+    if open_points:
+        lines = [f"• {escape(p)}" for p in open_points]
+        blocks.append(section(_listed(f"{len(open_points)} open point(s)", lines)))
+    else:
         blocks.append(
             section("Everything is written: `/incident publish` in the channel makes it final.")
         )

@@ -11,7 +11,6 @@ from slack_sdk import WebClient
 from bot.drafts import Drafts
 from bot.incidents import Incidents
 from bot.retro import Retro
-from bot.sections import SECTIONS
 from bot.slack.reminder_blocks import build_home
 from bot.slack.retro_blocks import build_section_modal
 
@@ -34,7 +33,7 @@ class ReminderCommands:
         incident = self._incident(body)
         if incident is None or not incident.channel_id:
             return
-        section = self.retro.next_empty(incident) or SECTIONS[0]
+        section = self.retro.next_empty(incident) or self.retro.sections.sections[0]
         client.views_open(
             trigger_id=body["trigger_id"],
             view=build_section_modal(

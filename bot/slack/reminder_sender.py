@@ -64,8 +64,10 @@ class ReminderSender:
         reminders: Reminders,
         client: WebClient,
         clock: Callable[[], datetime],
+        open_points: Callable[[Incident], list[str]],
         pacer: Pacer | None = None,
     ) -> None:
+        self.open_points = open_points  # the draft's, most important first (bot/readiness.py)
         self.pacer = pacer or Pacer()
         self.store = store
         self.retro = retro
@@ -143,13 +145,7 @@ class ReminderSender:
                 )
             ]
         overdue = reminder.kind in (OVERDUE, NUDGE)
-        blocks = build_deadline_dm(
-            incident,
-            self.retro.states(incident),
-            self.retro.actions(incident),
-            now,
-            overdue=overdue,
-        )
+        blocks = build_deadline_dm(incident, self.open_points(incident), now, overdue=overdue)
         text = (
             f"The {incident.hotfix_id} post-mortem is overdue"
             if overdue

@@ -1,0 +1,78 @@
+"""Rendering the team's templates with Jinja2: the filters for user text, the `todo()` that
+records the guidance a draft still shows, and errors that name the template's line."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from bot.markdown import block, cell, comment, inline, lines
+from bot.sections import TemplateError
+
+# Stands in the rendered draft for its open points, which are known only once it is rendered
+# (every `todo()` shown is one); replaced afterwards.
+OPEN_POINTS = "\x00open points\x00"
+
+
+class Placeholders:
+    """`todo(text, where)` in a template: shows `text` (template guidance) and notes it under
+    `where` (a section key, `header` or `actions`), so readiness can count what is left."""
+
+    def __init__(self) -> None:
+        self.shown: dict[str, list[str]] = {}
+
+    def __call__(self, text: Any, where: str = "") -> Any:
+        self.shown.setdefault(where, []).append(str(text))
+        return text
+
+
+def environment(templates_dir: Path) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates_dir),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    env.filters.update(inline=inline, block=block, cell=cell, lines=lines, comment=comment)
+    return env
+
+
+def _line(exc: BaseException, path: Path) -> str:
+    """`:12` for the template line an error came from (Jinja puts template frames in the
+    traceback), or "" if none is there."""
+    tb = exc.__traceback__ or sys.exc_info()[2]
+    found = ""
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == str(path):
+            found = f":{tb.tb_lineno}"
+        tb = tb.tb_next
+    return found
+
+
+def render(
+    templates_dir: Path,
+    name: str,
+    context: dict[str, Any],
+    placeholders: Placeholders | None = None,
+) -> str:
+    """Render one template; a broken or missing template is a TemplateError naming the file and
+    line, not a crash."""
+    path = templates_dir / name
+    values = {**context, "todo": placeholders or Placeholders()}
+    try:
+        return environment(templates_dir).get_template(name).render(values)
+    except jinja2.TemplateNotFound:
+        raise TemplateError(f"{path}: the template was not found.") from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(f"{path}:{exc.lineno}: {exc.message}") from None
+    except jinja2.UndefinedError as exc:
+        raise TemplateError(
+            f"{path}{_line(exc, path)}: uses something the bot does not provide: {exc.message}"
+        ) from None
+    except (TypeError, ValueError, KeyError, IndexError) as exc:
+        raise TemplateError(f"{path}{_line(exc, path)}: {type(exc).__name__}: {exc}") from None
