@@ -134,10 +134,14 @@ class Incidents:
             incident, at=at, deadline_at=at + self.deadline, user_id=user_id, when=now
         )
 
-    def publish(self, incident: Incident, user_id: str) -> Incident:
+    def publish(
+        self, incident: Incident, user_id: str, final: str | None = None
+    ) -> Incident | None:
         """Mark the post-mortem final (again, if it was already: the latest publication counts).
-        Conflict if the incident was reopened meanwhile."""
-        return self.store.publish_incident(incident, at=self.clock(), user_id=user_id)
+        Conflict if the incident was reopened, or published by someone else, since it was read.
+        With `final`, the post-mortem as it would be published now: None, and nothing recorded,
+        when it is published already and nothing changed since."""
+        return self.store.publish_incident(incident, at=self.clock(), user_id=user_id, final=final)
 
     def set_commander(self, incident: Incident, actor: str, user_id: str) -> Incident:
         return self.store.update_incident(

@@ -402,19 +402,42 @@ class Store(TimelineRows, PeopleRows):
             fresh = self._fresh(incident)  # as committed: not what came after
         return fresh
 
-    def publish_incident(self, incident: Incident, *, at: datetime, user_id: str) -> Incident:
-        """The post-mortem is final as of `at`; Conflict if the incident is not resolved (a
-        reopen came first)."""
+    def publish_incident(
+        self, incident: Incident, *, at: datetime, user_id: str, final: str | None = None
+    ) -> Incident | None:
+        """The post-mortem is final as of `at`, in one transaction. Conflict if the incident is
+        not resolved (a reopen came first) or was published since it was read (a second click, a
+        second person). `final` (the post-mortem as it would be published now): when it is
+        published already and its last final version says just that, nothing is written and
+        the answer is None."""
         with self.write() as db:
-            cur = db.execute(
-                "UPDATE incidents SET published_at = ? WHERE team_id = ? AND id = ? AND status = ?",
-                [to_db(at), incident.team_id, incident.id, Status.RESOLVED.value],
+            row = self._one(
+                "SELECT status, published_at FROM incidents WHERE team_id = ? AND id = ?",
+                [incident.team_id, incident.id],
             )
-            if cur.rowcount != 1:
+            if row is None or row["status"] != Status.RESOLVED.value:
                 raise Conflict(
                     f"{incident.hotfix_id} was reopened a moment ago; resolve it again before "
                     "publishing its post-mortem."
                 )
+            read = to_db(incident.published_at) if incident.published_at else None
+            if row["published_at"] != read:
+                raise Conflict(
+                    f"The {incident.hotfix_id} post-mortem was published a moment ago; "
+                    "nothing more was done."
+                )
+            if final is not None and read is not None:
+                last = self._one(
+                    "SELECT markdown FROM drafts WHERE team_id = ? AND incident_id = ? "
+                    "AND final = 1 ORDER BY version DESC LIMIT 1",
+                    [incident.team_id, incident.id],
+                )
+                if last is not None and last["markdown"] == final:
+                    return None
+            db.execute(
+                "UPDATE incidents SET published_at = ? WHERE team_id = ? AND id = ?",
+                [to_db(at), incident.team_id, incident.id],
+            )
             add_event(db, incident.team_id, incident.id, at, user_id, "published", "")
             fresh = self._fresh(incident)
         return fresh

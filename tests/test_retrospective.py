@@ -7,9 +7,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.sections import SECTIONS
+from bot.postmortem import DEFAULT_TEMPLATES
+from bot.sections import load_sections
 from tests.conftest import Clock, make_config, wait_for
 from tests.test_incident_commands import open_incident
+from tests.test_publish_flow import publish_anyway
+
+SECTIONS = tuple(load_sections(DEFAULT_TEMPLATES))  # as the bundled template declares them
 
 T0 = datetime(2026, 11, 26, 15, 30, tzinfo=UTC)
 
@@ -199,8 +203,8 @@ def test_unchanged_drafts_make_no_empty_commits(slack, bot, remote, resolved):
 
 def test_publish_commits_the_final_version(slack, bot, remote, resolved, clock):
     clock.now = T0 + timedelta(days=1)
-    reply = slack.command("alice", "/incident", "publish", resolved.name)
-    assert reply.json["response_type"] == "in_channel"
+    reply = publish_anyway(slack, "alice", resolved)  # open points: the bot asks first
+    assert reply.json["response_type"] == "ephemeral"
     wait_for(lambda: len(drafts(resolved)) == 2)
     bot.settle()
     bot.publisher.wait_idle()

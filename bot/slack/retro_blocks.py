@@ -22,6 +22,11 @@ class Ids:
     ACTION_DONE = "action_done"
     SECTION_MODAL = "section_modal"
     ACTION_MODAL = "action_modal"
+    PUBLISH_ANYWAY = "publish_anyway"
+    KEEP_WRITING = "keep_writing"
+
+
+MAX_POINTS_SHOWN = 10
 
 
 def build_checklist(
@@ -44,7 +49,8 @@ def build_checklist(
             who = ", ".join(mention(a) for a in st.authors)
             line = f":white_check_mark: *{st.section.title}* — written by {who}"
         else:
-            line = f":white_large_square: *{st.section.title}* — empty"
+            optional = "" if st.section.required else " (optional)"
+            line = f":white_large_square: *{st.section.title}* — empty{optional}"
         blocks.append(
             {
                 "type": "section",
@@ -207,6 +213,30 @@ def build_actions_list(incident: Incident, items: list[ActionItem]) -> list[Bloc
     return [section(f"*Action items of {incident.hotfix_id}*"), section(lines)]
 
 
+def build_publish_confirmation(incident: Incident, points: list[str]) -> list[Block]:
+    """Before publishing a post-mortem with open points: the points, in the order given, and
+    the choice. Both buttons carry only the hotfix id; the click decides from what is true then."""
+    lines = [f"• {escape(p)}" for p in points[:MAX_POINTS_SHOWN]]
+    if len(points) > MAX_POINTS_SHOWN:
+        lines.append(f"• … and {len(points) - MAX_POINTS_SHOWN} more")
+    return [
+        section(
+            f":warning: *The {incident.hotfix_id} post-mortem is not ready yet: "
+            f"{len(points)} open point(s).*"
+        ),
+        section("\n".join(lines)),
+        context("Publishing makes this version final and commits it to the repository."),
+        {
+            "type": "actions",
+            "block_id": "publish",
+            "elements": [
+                button("Publish anyway", Ids.PUBLISH_ANYWAY, incident.hotfix_id, "danger"),
+                button("Keep writing", Ids.KEEP_WRITING, incident.hotfix_id, "primary"),
+            ],
+        },
+    ]
+
+
 def draft_summary(draft: Draft, where: str) -> str:
     """The message that comes with an uploaded draft: readiness, changes, where it lives."""
     kind = "Final post-mortem" if draft.final else f"Draft {draft.version} of the post-mortem"
@@ -217,7 +247,10 @@ def draft_summary(draft: Draft, where: str) -> str:
         if len(draft.readiness) > 8:
             lines.append(f"• … and {len(draft.readiness) - 8} more (see the file's first line)")
     else:
-        lines.append(":white_check_mark: Ready: every section written, the timeline complete.")
+        lines.append(
+            ":white_check_mark: Ready: every section written, the timeline complete, no "
+            "placeholder left."
+        )
     if draft.changed is None:
         lines.append("First draft.")
     elif draft.changed:

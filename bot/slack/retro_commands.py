@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from slack_bolt import Ack, Respond
@@ -16,7 +16,6 @@ from bot.incidents import Incidents
 from bot.models import ActionItem, Incident, Priority, Status
 from bot.reminders import Reminders
 from bot.retro import ParsedAction, Retro, parse_action, plain_mention
-from bot.sections import BY_KEY, SECTIONS, find_section
 from bot.slack.drafting import Drafting
 from bot.slack.failures import FAILURES, reason
 from bot.slack.payloads import Command, error_text
@@ -25,13 +24,14 @@ from bot.slack.retro_blocks import (
     build_action_dm,
     build_action_modal,
     build_actions_list,
+    build_publish_confirmation,
     build_section_modal,
 )
+from bot.slack.text import date as slack_date
 from bot.slack.text import decode, escape, mention, parse_mention, without_controls
 
 logger = logging.getLogger(__name__)
 
-SECTION_NAMES = ", ".join(f"`{s.key}`" for s in SECTIONS)
 _AROUND = "()[]{},.;:!?\"'"  # punctuation typed around a mention: `(@bob)`, `@bob,`
 
 
@@ -71,10 +71,11 @@ class RetroCommands:
         incident = self._here(command)
         wanted = " ".join(command.args[1:])
         if wanted:
-            section = find_section(decode(wanted))
+            section = self.retro.sections.find(decode(wanted))
             if section is None:
                 raise UsageError(
-                    f"There is no section {quoted(decode(wanted))}. Sections: {SECTION_NAMES}."
+                    f"There is no section {quoted(decode(wanted))}. "
+                    f"Sections: {self.retro.sections.names}."
                 )
         else:
             section = self.retro.next_empty(incident)
@@ -84,7 +85,8 @@ class RetroCommands:
                     text=(
                         ":white_check_mark: Every section is written. "
                         "`/incident write &lt;section&gt;` "
-                        f"edits one ({SECTION_NAMES}); `/incident draft` posts the draft."
+                        f"edits one ({self.retro.sections.names}); "
+                        "`/incident draft` posts the draft."
                     ),
                 )
                 return
@@ -131,30 +133,150 @@ class RetroCommands:
         self.drafting.post(client, incident, command.user_id)
 
     def publish(self, command: Command, ack: Ack, respond: Respond, client: WebClient) -> None:
+        """Publish once, deliberately: open points are shown with a choice first; publishing
+        again with nothing changed since is a short answer and nothing else."""
         incident = self._here(command)
         if incident.status is not Status.RESOLVED:
             raise UsageError(
                 "Resolve the incident first (`/incident resolve`), then publish its post-mortem."
             )
-        incident = self.incidents.publish(incident, command.user_id)
-        self.reminders.cancel_deadline(incident)
+        final, _, points = self.drafting.drafts.render(incident)
+        before = incident.published_at
+        if before is None and points:
+            ack(
+                response_type="ephemeral",
+                text=(
+                    f"The {incident.hotfix_id} post-mortem has {len(points)} open point(s). "
+                    "Publish it anyway?"
+                ),
+                blocks=build_publish_confirmation(incident, points),
+            )
+            return
+        published = self.incidents.publish(incident, command.user_id, final=final)
+        if published is None:
+            assert before is not None
+            ack(response_type="ephemeral", text=self._already(incident, before))
+            return
+        did, since = "published", ""
+        if before is not None:
+            did, since = "republished", f" (it changed since its publication {slack_date(before)})"
         ack(
             response_type="in_channel",
             text=(
-                f":tada: {mention(command.user_id)} published the {incident.hotfix_id} "
-                "post-mortem. The final version follows."
+                f":tada: {mention(command.user_id)} {did} the {incident.hotfix_id} "
+                f"post-mortem{since}. The final version follows."
             ),
         )
-        self.drafting.post(client, incident, command.user_id, final=True)
+        self._published(client, published, command.user_id)
+
+    def _already(self, incident: Incident, published_at: datetime) -> str:
+        return (
+            f":white_check_mark: The {incident.hotfix_id} post-mortem is already published "
+            f"({slack_date(published_at)}, `{incident.hotfix_id}/postmortem.md` in "
+            f"{self.drafting.where}); nothing changed since."
+        )
+
+    def _published(self, client: WebClient, incident: Incident, user_id: str) -> None:
+        """After a publication: no more deadline reminders, the final version, the checklist."""
+        self.reminders.cancel_deadline(incident)
+        self.drafting.post(client, incident, user_id, final=True)
         self.drafting.refresh_checklist(client, incident)
+
+    def _may_publish(self, incident: Incident, user_id: str) -> str | None:
+        """Why `user_id` cannot publish the post-mortem now (as things are, not as they were when
+        the buttons were shown); None if they can."""
+        if incident.status is not Status.RESOLVED:
+            return (
+                f":warning: {incident.hotfix_id} was reopened since; nothing was published. "
+                "Resolve it again (`/incident resolve`), then `/incident publish`."
+            )
+        if incident.published_at is not None:
+            return (
+                f":white_check_mark: The {incident.hotfix_id} post-mortem is already published "
+                f"({slack_date(incident.published_at)}); nothing more was done."
+            )
+        store = self.incidents.store
+        if not (
+            incident.channel_id and store.is_member(incident.team_id, incident.channel_id, user_id)
+        ):
+            return (
+                f":warning: Only people in the incident channel can publish the "
+                f"{incident.hotfix_id} post-mortem; nothing was published."
+            )
+        return None
+
+    def handle_publish_anyway(
+        self, ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond
+    ) -> None:
+        """The "Publish anyway" button: publishes once however often it is clicked, and only if
+        the post-mortem may be published as things are now. Its message is replaced each time."""
+        ack()
+        user_id = body["user"]["id"]
+        try:
+            incident = self.incidents.find(body["team"]["id"], body["actions"][0]["value"])
+            refusal = self._may_publish(incident, user_id)
+            if refusal is not None:
+                respond(replace_original=True, text=refusal)
+                return
+            points = self.drafting.drafts.render(incident)[2]
+            published = self.incidents.publish(incident, user_id)
+        except BotError as error:  # gone, a busy database, or published/reopened a moment ago
+            respond(replace_original=True, text=f":warning: {error_text(error)}")
+            return
+        assert published is not None and published.channel_id
+        respond(
+            replace_original=True,
+            text=f":white_check_mark: Published; the final {incident.hotfix_id} post-mortem "
+            "follows in the channel.",
+        )
+        self.pacer.post(
+            client,
+            channel=published.channel_id,
+            text=(
+                f":tada: {mention(user_id)} published the {incident.hotfix_id} post-mortem "
+                f"with {len(points)} open point(s). The final version follows."
+            ),
+        )
+        self._published(client, published, user_id)
+
+    def handle_keep_writing(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        """The "Keep writing" button: publishes nothing; names the next empty section."""
+        ack()
+        try:
+            incident = self.incidents.find(body["team"]["id"], body["actions"][0]["value"])
+        except BotError as error:
+            respond(replace_original=True, text=f":warning: {error_text(error)}")
+            return
+        section = self.retro.next_empty(incident)
+        if section is None:
+            text = (
+                ":pencil2: Nothing was published. Every section is written; `/incident draft` "
+                "shows what is still open, and `/incident publish` publishes when it is ready."
+            )
+        else:
+            text = (
+                f":pencil2: Nothing was published. Next empty section: *{escape(section.title)}*: "
+                "`/incident write` opens it. `/incident publish` when it is ready."
+            )
+        respond(replace_original=True, text=text)
 
     # --- buttons and modals ------------------------------------------------------------------
 
-    def handle_write_button(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def handle_write_button(
+        self, ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond
+    ) -> None:
         ack()
         team_id, channel_id = body["team"]["id"], body["channel"]["id"]
         incident = self.incidents.in_channel(team_id, channel_id)
-        section = BY_KEY[body["actions"][0]["value"]]
+        section = self.retro.sections.get(body["actions"][0]["value"])
+        if section is None:  # a checklist from before the team's template changed
+            respond(
+                response_type="ephemeral",
+                replace_original=False,
+                text="That section is no longer in the team's post-mortem template. "
+                f"`/incident write` opens the next one ({self.retro.sections.names}).",
+            )
+            return
         client.views_open(
             trigger_id=body["trigger_id"],
             view=build_section_modal(

@@ -1,0 +1,273 @@
+"""Publishing is deliberate and happens once: open points are shown with a choice first, the
+buttons decide from what is true when they are clicked, and publishing again with nothing
+changed is a short answer. All through the running bot, the strict Slack emulator and a real
+git repository (a bare one in tmp_path)."""
+
+import subprocess
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.sandbox.workspace import Message
+from tests.conftest import Clock, make_config, wait_for
+from tests.test_incident_commands import open_incident
+
+T0 = datetime(2026, 11, 26, 15, 30, tzinfo=UTC)
+DRAFT_1 = "hotfix-001: post-mortem draft 1"
+FINAL = "hotfix-001: final post-mortem"
+
+
+@pytest.fixture
+def clock():
+    return Clock(T0)
+
+
+@pytest.fixture
+def remote(tmp_path):
+    path = tmp_path / "postmortems.git"
+    subprocess.run(["git", "init", "--bare", "-q", "-b", "main", str(path)], check=True)
+    return path
+
+
+@pytest.fixture
+def config(tmp_path, slack, remote):
+    return make_config(
+        tmp_path,
+        slack,
+        POSTMORTEM_REPO=str(remote),
+        POSTMORTEM_GIT_AUTHOR="Incident Bot <bot@example.com>",
+    )
+
+
+def commits(remote):
+    done = subprocess.run(
+        ["git", "--git-dir", str(remote), "log", "--format=%s", "main"],
+        capture_output=True,
+        text=True,
+    )
+    return done.stdout.splitlines() if done.returncode == 0 else []
+
+
+def finals(channel):
+    return [m for m in channel.messages if m.files and "Final post-mortem" in m.text]
+
+
+def announcements(channel):
+    return [m for m in channel.messages if m.text.startswith(":tada:")]
+
+
+def incident_of(bot, slack, channel):
+    return bot.store.incident_by_channel(slack.ws.team_id, channel.id)
+
+
+def published_events(bot, slack, channel):
+    incident = incident_of(bot, slack, channel)
+    return [e for e in bot.store.events(slack.ws.team_id, incident.id) if e["kind"] == "published"]
+
+
+def quiet(bot):
+    """Everything after the acks done: Slack calls, git commits and pushes."""
+    bot.settle()
+    bot.publisher.wait_idle()
+    bot.settle()
+
+
+@pytest.fixture
+def resolved(slack, bot, clock):
+    """hotfix-001 resolved, its first draft committed; most sections still empty."""
+    channel = open_incident(slack)
+    clock.now = T0 + timedelta(hours=1)
+    slack.command("alice", "/timeline", "15:35 detected: PagerDuty alert on 5xx", channel.name)
+    slack.command("alice", "/incident", "resolve 16:25", channel.name)
+    wait_for(lambda: [m for m in channel.messages if m.files], what="the first draft")
+    quiet(bot)
+    clock.now = T0 + timedelta(days=1)
+    return channel
+
+
+def confirmation(slack, who):
+    """The ephemeral with the two buttons that `/incident publish` answered."""
+    return next(
+        e for e in reversed(slack.ephemerals(who)) if e.blocks and "publish_anyway" in str(e.blocks)
+    )
+
+
+def click(slack, who, ephemeral, action_id):
+    """`who` clicks a button of an ephemeral message. (The emulator's click takes a channel
+    message; the bot reads neither `message` nor `is_ephemeral` from the payload.)"""
+    shown = Message(ephemeral.ts, ephemeral.channel, "", ephemeral.text, ephemeral.blocks)
+    before = len(slack.ephemerals(who))
+    reply = slack.click(who, shown, action_id)
+    assert reply.status == 200 and reply.body == ""
+    return before
+
+
+def answer(slack, who, before):
+    """What the bot answered through the click's response_url."""
+    return wait_for(lambda: slack.ephemerals(who)[before:], what="the answer to the click")[-1]
+
+
+def publish_anyway(slack, who, channel):
+    """`/incident publish`, and "Publish anyway" if the bot asks first (open points): for tests
+    that publish an unfinished post-mortem on purpose."""
+    reply = slack.command(who, "/incident", "publish", channel.name)
+    if reply.json["response_type"] == "ephemeral" and "publish_anyway" in reply.body:
+        answer(slack, who, click(slack, who, confirmation(slack, who), "publish_anyway"))
+    return reply
+
+
+def ask(slack, who, channel):
+    reply = slack.command(who, "/incident", "publish", channel.name)
+    assert reply.json["response_type"] == "ephemeral"
+    return confirmation(slack, who)
+
+
+def test_open_points_are_shown_with_a_choice_and_nothing_is_published(slack, bot, remote, resolved):
+    reply = slack.command("alice", "/incident", "publish", resolved.name)
+    assert reply.json["response_type"] == "ephemeral"
+    assert "open point(s). Publish it anyway?" in reply.text
+    shown = confirmation(slack, "alice")
+    text = str(shown.blocks)
+    assert "The hotfix-001 post-mortem is not ready yet" in text
+    assert "is not written yet" in text  # the draft's own open points, as the draft lists them
+    assert "… and " in text and " more" in text  # more than ten points: the rest are counted
+    assert text.count("• ") == 11
+    buttons = [e for b in shown.blocks if b["type"] == "actions" for e in b["elements"]]
+    assert [(b["text"]["text"], b["action_id"], b["value"]) for b in buttons] == [
+        ("Publish anyway", "publish_anyway", "hotfix-001"),
+        ("Keep writing", "keep_writing", "hotfix-001"),
+    ]
+    quiet(bot)
+    assert incident_of(bot, slack, resolved).published_at is None
+    assert published_events(bot, slack, resolved) == []
+    assert announcements(resolved) == [] and finals(resolved) == []
+    assert commits(remote) == [DRAFT_1]
+
+
+def test_publish_anyway_publishes_once_and_a_stale_click_only_explains(
+    slack, bot, remote, resolved
+):
+    shown = ask(slack, "alice", resolved)
+    before = click(slack, "alice", shown, "publish_anyway")
+    replaced = answer(slack, "alice", before)
+    assert replaced.text.startswith(":white_check_mark: Published")
+    assert replaced.blocks is None  # the buttons are gone from what alice sees
+    wait_for(lambda: finals(resolved), what="the final version")
+    quiet(bot)
+    (announced,) = announcements(resolved)
+    assert f"<@{slack.user('alice')}> published the hotfix-001 post-mortem with " in announced.text
+    assert "open point(s). The final version follows." in announced.text
+    assert commits(remote) == [FINAL, DRAFT_1]
+    assert len(published_events(bot, slack, resolved)) == 1
+    assert incident_of(bot, slack, resolved).published_at == T0 + timedelta(days=1)
+
+    before = click(slack, "alice", shown, "publish_anyway")  # the same button, once more
+    again = answer(slack, "alice", before)
+    assert "The hotfix-001 post-mortem is already published" in again.text
+    assert "nothing more was done" in again.text
+    quiet(bot)
+    assert len(announcements(resolved)) == 1 and len(finals(resolved)) == 1
+    assert commits(remote) == [FINAL, DRAFT_1]
+    assert len(published_events(bot, slack, resolved)) == 1
+
+
+def test_a_double_click_publishes_once(slack, bot, remote, resolved):
+    shown = ask(slack, "alice", resolved)
+    before = click(slack, "alice", shown, "publish_anyway")
+    click(slack, "alice", shown, "publish_anyway")  # before the first click's work is done
+    quiet(bot)
+    answers = [e.text for e in slack.ephemerals("alice")[before:]]
+    assert len(answers) == 2
+    assert sum(a.startswith(":white_check_mark: Published") for a in answers) == 1
+    assert len(announcements(resolved)) == 1 and len(finals(resolved)) == 1
+    assert commits(remote) == [FINAL, DRAFT_1]
+    assert len(published_events(bot, slack, resolved)) == 1
+
+
+def test_keep_writing_publishes_nothing_and_names_the_next_section(slack, bot, remote, resolved):
+    shown = ask(slack, "alice", resolved)
+    before = click(slack, "alice", shown, "keep_writing")
+    replaced = answer(slack, "alice", before)
+    assert replaced.text.startswith(":pencil2: Nothing was published. Next empty section: *")
+    assert "`/incident write` opens it" in replaced.text
+    assert replaced.blocks is None
+    quiet(bot)
+    assert incident_of(bot, slack, resolved).published_at is None
+    assert published_events(bot, slack, resolved) == []
+    assert announcements(resolved) == [] and finals(resolved) == []
+    assert commits(remote) == [DRAFT_1]
+
+
+def test_a_button_from_before_a_reopen_does_nothing_but_explain(slack, bot, remote, resolved):
+    shown = ask(slack, "alice", resolved)
+    slack.command("bob", "/incident", "reopen", resolved.name)
+    quiet(bot)
+    before = click(slack, "alice", shown, "publish_anyway")
+    refused = answer(slack, "alice", before)
+    assert refused.text == (
+        ":warning: hotfix-001 was reopened since; nothing was published. Resolve it again "
+        "(`/incident resolve`), then `/incident publish`."
+    )
+    quiet(bot)
+    assert incident_of(bot, slack, resolved).published_at is None
+    assert published_events(bot, slack, resolved) == []
+    assert announcements(resolved) == [] and finals(resolved) == []
+    assert commits(remote) == [DRAFT_1]
+
+
+def test_only_people_in_the_incident_channel_publish_with_the_button(slack, bot, remote, resolved):
+    shown = ask(slack, "carol", resolved)  # carol never joined #inc-001-...
+    before = click(slack, "carol", shown, "publish_anyway")
+    refused = answer(slack, "carol", before)
+    assert refused.text == (
+        ":warning: Only people in the incident channel can publish the hotfix-001 "
+        "post-mortem; nothing was published."
+    )
+    quiet(bot)
+    assert published_events(bot, slack, resolved) == []
+    assert commits(remote) == [DRAFT_1]
+
+
+@pytest.fixture
+def published(slack, bot, resolved):
+    publish_anyway(slack, "alice", resolved)
+    wait_for(lambda: finals(resolved), what="the final version")
+    quiet(bot)
+    return resolved
+
+
+def test_publishing_again_with_nothing_changed_is_a_short_answer(
+    slack, bot, remote, published, clock
+):
+    clock.now = T0 + timedelta(days=2)
+    reply = slack.command("bob", "/incident", "publish", published.name)
+    assert reply.json["response_type"] == "ephemeral"
+    assert reply.text.startswith(
+        ":white_check_mark: The hotfix-001 post-mortem is already published (<!date^"
+    )
+    assert "|2026-11-27 15:30 UTC>, `hotfix-001/postmortem.md` in " in reply.text
+    assert reply.text.endswith("; nothing changed since.")
+    assert reply.json.get("blocks") is None  # no buttons: nothing to decide
+    quiet(bot)
+    assert len(announcements(published)) == 1 and len(finals(published)) == 1
+    assert commits(remote) == [FINAL, DRAFT_1]
+    assert len(published_events(bot, slack, published)) == 1
+    assert incident_of(bot, slack, published).published_at == T0 + timedelta(days=1)
+
+
+def test_publishing_again_after_a_change_republishes(slack, bot, remote, published, clock):
+    clock.now = T0 + timedelta(days=2)
+    slack.command("alice", "/incident", "action Alert on 5xx @bob due 2026-12-20", published.name)
+    quiet(bot)
+    reply = slack.command("alice", "/incident", "publish", published.name)
+    assert reply.json["response_type"] == "in_channel"
+    assert reply.text.startswith(
+        f":tada: <@{slack.user('alice')}> republished the hotfix-001 post-mortem (it changed "
+        "since its publication <!date^"
+    )
+    assert reply.text.endswith("). The final version follows.")
+    wait_for(lambda: len(finals(published)) == 2, what="the new final version")
+    quiet(bot)
+    assert commits(remote) == [FINAL, FINAL, DRAFT_1]
+    assert len(published_events(bot, slack, published)) == 2
+    assert incident_of(bot, slack, published).published_at == T0 + timedelta(days=2)
