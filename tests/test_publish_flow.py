@@ -3,12 +3,12 @@ buttons decide from what is true when they are clicked, and publishing again wit
 changed is a short answer. All through the running bot, the strict Slack emulator and a real
 git repository (a bare one in tmp_path)."""
 
+import dataclasses
 import subprocess
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.sandbox.workspace import Message
 from tests.conftest import Clock, make_config, wait_for
 from tests.test_incident_commands import open_incident
 
@@ -93,18 +93,17 @@ def confirmation(slack, who):
 
 
 def click(slack, who, ephemeral, action_id):
-    """`who` clicks a button of an ephemeral message. (The emulator's click takes a channel
-    message; the bot reads neither `message` nor `is_ephemeral` from the payload.)"""
-    shown = Message(ephemeral.ts, ephemeral.channel, "", ephemeral.text, ephemeral.blocks)
-    before = len(slack.ephemerals(who))
-    reply = slack.click(who, shown, action_id)
+    """`who` clicks a button of the ephemeral only they see; returns it (the bot's answer
+    replaces it: `replace_original`)."""
+    reply = slack.click(who, ephemeral, action_id)
     assert reply.status == 200 and reply.body == ""
-    return before
+    return ephemeral
 
 
-def answer(slack, who, before):
-    """What the bot answered through the click's response_url."""
-    return wait_for(lambda: slack.ephemerals(who)[before:], what="the answer to the click")[-1]
+def answer(slack, who, ephemeral):
+    """What the bot answered to the click: the clicked ephemeral, replaced (no buttons left)."""
+    wait_for(lambda: "publish_anyway" not in str(ephemeral.blocks), what="the answer to the click")
+    return ephemeral
 
 
 def publish_anyway(slack, who, channel):
@@ -148,6 +147,8 @@ def test_publish_anyway_publishes_once_and_a_stale_click_only_explains(
     slack, bot, remote, resolved
 ):
     shown = ask(slack, "alice", resolved)
+    second = ask(slack, "alice", resolved)  # asked twice: two confirmations on alice's screen
+    assert second is not shown
     before = click(slack, "alice", shown, "publish_anyway")
     replaced = answer(slack, "alice", before)
     assert replaced.text.startswith(":white_check_mark: Published")
@@ -161,7 +162,7 @@ def test_publish_anyway_publishes_once_and_a_stale_click_only_explains(
     assert len(published_events(bot, slack, resolved)) == 1
     assert incident_of(bot, slack, resolved).published_at == T0 + timedelta(days=1)
 
-    before = click(slack, "alice", shown, "publish_anyway")  # the same button, once more
+    before = click(slack, "alice", second, "publish_anyway")  # the other, stale one
     again = answer(slack, "alice", before)
     assert "The hotfix-001 post-mortem is already published" in again.text
     assert "nothing more was done" in again.text
@@ -173,10 +174,11 @@ def test_publish_anyway_publishes_once_and_a_stale_click_only_explains(
 
 def test_a_double_click_publishes_once(slack, bot, remote, resolved):
     shown = ask(slack, "alice", resolved)
-    before = click(slack, "alice", shown, "publish_anyway")
-    click(slack, "alice", shown, "publish_anyway")  # before the first click's work is done
+    as_clicked = dataclasses.replace(shown)  # the second click, on the message not yet replaced
+    click(slack, "alice", shown, "publish_anyway")
+    click(slack, "alice", as_clicked, "publish_anyway")  # before the first click's work is done
     quiet(bot)
-    answers = [e.text for e in slack.ephemerals("alice")[before:]]
+    answers = [shown.text, as_clicked.text]
     assert len(answers) == 2
     assert sum(a.startswith(":white_check_mark: Published") for a in answers) == 1
     assert len(announcements(resolved)) == 1 and len(finals(resolved)) == 1

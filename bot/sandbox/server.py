@@ -91,7 +91,7 @@ class Emulator:
         self.problems: list[str] = []
         self.api.on_join = self._member_joined
         self.api.problems = self.problems  # one list: what Slack refused or would show wrongly
-        self._responders: dict[str, tuple[str, str]] = {}
+        self._responders: dict[str, tuple[str, str, Message | Ephemeral | None]] = {}
         self._events: queue.Queue[dict[str, Any]] = queue.Queue()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
@@ -239,11 +239,18 @@ class Emulator:
             self.problems.append(f"shortcut {callback_id}: HTTP {reply.status}")
         return reply
 
-    def click(self, who: str, message: Message, action_id: str, value: str | None = None) -> Reply:
-        """`who` clicks the button `action_id` (with `value`, if several share it) on a message."""
+    def click(
+        self, who: str, message: Message | Ephemeral, action_id: str, value: str | None = None
+    ) -> Reply:
+        """`who` clicks the button `action_id` (with `value`, if several share it) on a message,
+        or on an ephemeral only they see: Slack sends no `message` for those, and a response_url
+        post with `replace_original` replaces what was clicked."""
         user = self.ws.user_named(who)
         button = _find_button(message.blocks or [], action_id, value)
         channel = self.ws.channels[message.channel]
+        ephemeral = isinstance(message, Ephemeral)
+        if ephemeral and message.user != user.id:
+            raise AssertionError(f"{who} cannot see that ephemeral message")
         payload = {
             "type": "block_actions",
             **self._who(user),
@@ -251,12 +258,12 @@ class Emulator:
                 "type": "message",
                 "message_ts": message.ts,
                 "channel_id": channel.id,
-                "is_ephemeral": False,
+                "is_ephemeral": ephemeral,
             },
             "trigger_id": self.api.issue_trigger(user.id),
             "channel": {"id": channel.id, "name": channel.name},
-            "message": message.as_api(),
-            "response_url": self._responder(channel.id, user.id),
+            **({} if ephemeral else {"message": message.as_api()}),  # type: ignore[union-attr]
+            "response_url": self._responder(channel.id, user.id, message),
             "actions": [
                 {
                     "action_id": action_id,
@@ -448,10 +455,34 @@ class Emulator:
 
     # --- internals -----------------------------------------------------------------------
 
-    def _responder(self, channel_id: str, user_id: str) -> str:
+    def _responder(
+        self, channel_id: str, user_id: str, origin: Message | Ephemeral | None = None
+    ) -> str:
+        """A response_url; `origin`: the message whose button was clicked (what
+        `replace_original` / `delete_original` act on)."""
         key = self.ws.new_id("R")
-        self._responders[key] = (channel_id, user_id)
+        self._responders[key] = (channel_id, user_id, origin)
         return f"{self.base_url}/respond/{key}"
+
+    def _replace(self, origin: Message | Ephemeral, payload: dict[str, Any]) -> None:
+        """What Slack does with `replace_original` / `delete_original` on a response_url."""
+        with self.ws.lock:
+            if payload.get("delete_original"):
+                if isinstance(origin, Ephemeral):
+                    self.ws.ephemerals.remove(origin)
+                else:
+                    self.ws.channels[origin.channel].messages.remove(origin)
+                return
+            blocks = payload.get("blocks")
+            if blocks is not None:
+                try:
+                    validate_blocks(blocks, "message")
+                except BlockError as exc:
+                    self.problems.append(f"response_url: invalid_blocks: {exc}")
+                    return
+            self.problems += stray_markup(blocks, str(payload.get("text", "")))
+            origin.text = str(payload.get("text", ""))
+            origin.blocks = blocks
 
     def _show(
         self, channel_id: str, user_id: str, payload: dict[str, Any], source: str, ts: str = ""
@@ -532,6 +563,10 @@ class Emulator:
                 self.problems.append(f"event delivery failed: {exc}")
             finally:
                 self._events.task_done()
+
+
+def _bool_arg(value: Any) -> bool:
+    return value is True or str(value).lower() == "true"
 
 
 def _find_button(blocks: list[dict[str, Any]], action_id: str, value: str | None) -> dict[str, Any]:
@@ -659,7 +694,14 @@ def _handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
             if target is None:
                 self._reply(404, b"no_such_response_url", {"Content-Type": "text/plain"})
                 return
-            emulator._show(*target, payload, "response_url")
+            channel_id, user_id, origin = target
+            replacing = _bool_arg(payload.get("replace_original")) or _bool_arg(
+                payload.get("delete_original")
+            )
+            if origin is not None and replacing:
+                emulator._replace(origin, payload)
+            else:
+                emulator._show(channel_id, user_id, payload, "response_url")
             self._reply(200, b"ok", {"Content-Type": "text/plain"})
 
     return Handler
