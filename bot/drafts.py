@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,7 +15,7 @@ from bot.models import Entry, Incident, Milestone, Severity, Status
 from bot.postmortem import HOTFIX_TEMPLATE, POSTMORTEM_TEMPLATE, PostMortem, context
 from bot.report import Report
 from bot.retro import Retro, SectionState
-from bot.sections import Catalog, load_sections
+from bot.sections import Catalog, Field, Section, TemplateError, load_sections
 from bot.store import to_db
 
 
@@ -104,7 +104,10 @@ class Drafts:
         """(postmortem.md, hotfix.md, readiness), without recording anything."""
         pm = self.load(incident)
         values = context(pm, self.name(incident.team_id), self.clock(), version)
-        shown = Placeholders()
+        quiet = frozenset(
+            st.section.key for st in pm.sections if not st.written and not st.section.required
+        )
+        shown = Placeholders(quiet)
         postmortem = render(self.templates_dir, POSTMORTEM_TEMPLATE, values, shown)
         readiness = pm.readiness(shown.shown)
         summary = "Ready." if not readiness else "Not ready: " + comment(" ".join(readiness))
@@ -177,6 +180,36 @@ def check_templates(templates_dir: Path) -> Catalog:
         deadline=timedelta(hours=48),
     )
     values = context(pm, lambda user_id: user_id, now, 0)
-    for name in (POSTMORTEM_TEMPLATE, HOTFIX_TEMPLATE):
-        render(templates_dir, name, values)
+    shown = Placeholders()
+    render(templates_dir, POSTMORTEM_TEMPLATE, values, shown)
+    render(templates_dir, HOTFIX_TEMPLATE, values)
+    path = templates_dir / POSTMORTEM_TEMPLATE
+    known = {s.key for s in catalog} | {"header", "actions"}
+    if unknown := sorted(set(shown.shown) - known):
+        raise TemplateError(
+            f'{path}: `todo(..., "{unknown[0]}")` names no declared section; a todo belongs '
+            f"to one of {', '.join(sorted(known))}."
+        )
+    # every declared field, written: each must show in the draft (else what people write there
+    # would vanish)
+    markers = {(s.key, f.key): f"PMBFIELD{n}X" for n, (s, f) in enumerate(_fields(catalog))}
+    written = [
+        SectionState(s, {f.key: markers[s.key, f.key] for f in s.fields}, ["U0"]) for s in catalog
+    ]
+    full = render(
+        templates_dir,
+        POSTMORTEM_TEMPLATE,
+        context(replace(pm, sections=written), lambda u: u, now, 0),
+    )
+    for (section, field), marker in markers.items():
+        if marker not in full:
+            raise TemplateError(
+                f"{path}: `{section}.{field}` is declared, but the template never shows it "
+                f"(add `{{{{ s.{section}.{field} }}}}` to its part, or take it out of the "
+                "declaration)."
+            )
     return catalog
+
+
+def _fields(catalog: Catalog) -> list[tuple[Section, Field]]:
+    return [(section, field) for section in catalog for field in section.fields]

@@ -3,6 +3,7 @@ records the guidance a draft still shows, and errors that name the template's li
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,14 +18,20 @@ from bot.sections import TemplateError
 OPEN_POINTS = "\x00open points\x00"
 
 
+NONE = "_None._"  # what an optional section left empty shows instead of its guidance
+
+
 class Placeholders:
     """`todo(text, where)` in a template: shows `text` (template guidance) and notes it under
     `where` (a section key, `header` or `actions`), so readiness can count what is left."""
 
-    def __init__(self) -> None:
+    def __init__(self, quiet: frozenset[str] = frozenset()) -> None:
         self.shown: dict[str, list[str]] = {}
+        self.quiet = quiet  # optional sections left empty: no guidance, just NONE
 
     def __call__(self, text: Any, where: str = "") -> Any:
+        if where in self.quiet:
+            return NONE
         self.shown.setdefault(where, []).append(str(text))
         return text
 
@@ -43,15 +50,29 @@ def environment(templates_dir: Path) -> jinja2.Environment:
 
 
 def _line(exc: BaseException, path: Path) -> str:
-    """`:12` for the template line an error came from (Jinja puts template frames in the
-    traceback), or "" if none is there."""
+    """`:392` for the template line an error came from (Jinja puts template frames in the
+    traceback): where the template called what failed, and the line inside the macro too."""
     tb = exc.__traceback__ or sys.exc_info()[2]
-    found = ""
+    lines = []
     while tb is not None:
         if tb.tb_frame.f_code.co_filename == str(path):
-            found = f":{tb.tb_lineno}"
+            lines.append(tb.tb_lineno)
         tb = tb.tb_next
-    return found
+    if not lines:
+        return ""
+    inner = f" (in the macro at line {lines[-1]})" if lines[-1] != lines[0] else ""
+    return f":{lines[0]}{inner}"
+
+
+def _hint(message: str) -> str:
+    """Jinja's words, with what they mean here: `'dict object' has no attribute 'x'` is most
+    often a section or field the declaration does not have."""
+    if found := re.search(r"has no attribute '([^']+)'", message):
+        return (
+            f"{message} (is `{found[1]}` a section or field missing from the "
+            "`{#- postmortem-bot` declaration?)"
+        )
+    return message
 
 
 def render(
@@ -72,7 +93,8 @@ def render(
         raise TemplateError(f"{path}:{exc.lineno}: {exc.message}") from None
     except jinja2.UndefinedError as exc:
         raise TemplateError(
-            f"{path}{_line(exc, path)}: uses something the bot does not provide: {exc.message}"
+            f"{path}{_line(exc, path)}: uses something the bot does not provide: "
+            f"{_hint(exc.message or '')}"
         ) from None
     except (TypeError, ValueError, KeyError, IndexError) as exc:
         raise TemplateError(f"{path}{_line(exc, path)}: {type(exc).__name__}: {exc}") from None

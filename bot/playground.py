@@ -16,12 +16,15 @@ from typing import Any, TextIO
 
 from bot.config import ConfigError
 from bot.demo import PEOPLE, give_zones, sandbox_config
+from bot.drafts import check_templates
 from bot.manifest import manifest_scopes
+from bot.postmortem import DEFAULT_TEMPLATES
 from bot.sandbox import Emulator
 from bot.sandbox.harness import RunningBot, serve
 from bot.sandbox.server import BOT_SCOPES
 from bot.sandbox.transcript import Renderer, Style
-from bot.sandbox.workspace import Channel, Message
+from bot.sandbox.workspace import Channel, Ephemeral, Message
+from bot.sections import TemplateError
 from bot.store import Store
 
 HELP = """\
@@ -58,7 +61,7 @@ class Playground:
         self.render = Renderer(slack.ws, style, self.me)
         self.here = "general"
         self.buttons: list[dict[str, Any]] = []
-        self.button_messages: list[Message] = []
+        self.button_messages: list[Message | Ephemeral] = []
         self.shown: list[Message] = []
         self.seen: dict[str, set[str]] = {p: set() for p in PEOPLE}
         for person in PEOPLE:
@@ -327,8 +330,7 @@ class Playground:
             count = len(self.buttons)
             for line in self.render.message(item, self.buttons):
                 self.say("    " + line.replace("\n", "\n    "))
-            if isinstance(item, Message):
-                self.button_messages += [item] * (len(self.buttons) - count)
+            self.button_messages += [item] * (len(self.buttons) - count)  # ephemerals too
         new_channels = [
             c
             for c in self.slack.ws.channels.values()
@@ -359,7 +361,8 @@ def run_playground(out: TextIO = sys.stdout, ask: Callable[[str], str] | None = 
         give_zones(slack)
         try:
             config = sandbox_config(slack, folder / "data", **settings)
-        except ConfigError as error:
+            check_templates(config.templates_dir or DEFAULT_TEMPLATES)
+        except (ConfigError, TemplateError) as error:
             print(f"postmortem-bot: {error}", file=sys.stderr)
             return 2
         store = Store(config.database_path)

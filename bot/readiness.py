@@ -5,6 +5,7 @@ the template guidance the draft still shows."""
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Mapping, Sequence
 
 from bot.models import ActionItem, Milestone
@@ -89,8 +90,9 @@ def check_readiness(
         if where in empty or where == "actions":
             continue  # said above: the section is empty, the action items lack something
         name = "the header" if where == "header" else f"“{titles.get(where, where)}”"
+        example = re.search(r"\[[^\[\]\n]{2,}\]", shown[0])  # `[What was found]`, not markup
         points.append(
             f"{name} still shows {len(shown)} placeholder{'s' * (len(shown) != 1)} of the "
-            f"template, e.g. {shown[0].strip().splitlines()[0][:60]}"
+            f"template, e.g. {example[0] if example else shown[0].strip()[:60]}"
         )
     return points

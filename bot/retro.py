@@ -181,7 +181,12 @@ class Retro:
         return {r["field"]: r["value"] for r in rows}
 
     def next_empty(self, incident: Incident) -> Section | None:
-        return next((s.section for s in self.states(incident) if not s.written), None)
+        """The first required section nobody has written yet (optional ones are written when
+        someone names them: `/incident write <section>`)."""
+        return next(
+            (s.section for s in self.states(incident) if not s.written and s.section.required),
+            None,
+        )
 
     def save(
         self, incident: Incident, section_key: str, values: dict[str, str], user_id: str

@@ -100,7 +100,8 @@ def parse_declaration(source: str, where: str) -> Catalog:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = first_line + (mark.line if mark else 0)
-        raise TemplateError(f"{where}:{line}: the declaration is not valid YAML.") from None
+        why = getattr(exc, "problem", None) or "see its indentation and quotes"
+        raise TemplateError(f"{where}:{line}: the declaration is not valid YAML ({why}).") from None
     return _Reader(where, first_line).catalog(node)
 
 

@@ -57,11 +57,9 @@ milestones:
 {% set sec = s.security %}
 **Data exposure**: {{ sec.exposure | inline if sec.exposure else todo("[none?]", "security") }}
 **Disclosure**: {{ sec.disclosure | inline if sec.disclosure else todo("[who]", "security") }}
-{% if s.notes.text %}
 
 ## Notes
-{{ s.notes.text | block }}
-{% endif %}
+{{ s.notes.text | block if s.notes.text else todo("[Anything else]", "notes") }}
 
 ## Timeline
 {% for row in timeline %}
@@ -125,6 +123,10 @@ def test_a_team_template_drives_checklist_guided_path_readiness_and_reminders(
             slack.submit("alice", {inputs[0]["block_id"]: "written"})
         assert opened == ["Executive Summary", "Highlights", "Security Review"]
         assert "What data was exposed, if any" in json.dumps(inputs)
+        before = len(slack.ephemerals("alice"))
+        slack.command("alice", "/incident", "write", channel.name)  # only Notes is left: optional
+        assert slack.modal("alice", wait=0.5) is None
+        assert "Every section is written" in slack.ephemerals("alice")[before].text
 
         slack.command("alice", "/incident", "draft", channel.name)
         bot.settle()
@@ -132,6 +134,8 @@ def test_a_team_template_drives_checklist_guided_path_readiness_and_reminders(
         assert "Five Whys" not in summary and "What Went Well" not in summary
         assert "“Security Review” still shows 1 placeholder" in summary
         assert "Notes" not in summary, "an optional section left empty is no open point"
+        draft = next(m for m in reversed(channel.messages) if m.files).files[0]["content"]
+        assert "## Notes\n_None._" in draft.decode(), "and shows no guidance"
 
         # the reminder DM lists the same open points
         incident = bot.store.incident_by_channel(slack.ws.team_id, channel.id)
@@ -221,3 +225,35 @@ def test_a_template_that_uses_an_undeclared_section_is_refused_at_start_and_in_c
         [sys.executable, "-m", "bot", "check"], env=env, capture_output=True, text=True, timeout=60
     )
     assert check.returncode == 1 and "five_whys" in check.stdout
+
+
+@pytest.mark.parametrize(
+    "change, problem",
+    [
+        (("## Highlights", "## Highlights\n{{ todo('[x]', 'nosuch') }}"), "names no declared"),
+        (("{{ s.highlights.text | block if s.highlights.text else", "{{"), "never shows it"),
+    ],
+)
+def test_an_inconsistent_template_is_refused(team_templates, change, problem):
+    from bot.drafts import check_templates
+
+    path = team_templates / "postmortem.md.j2"
+    path.write_text(TEAM.replace(*change))
+    with pytest.raises(TemplateError) as raised:
+        check_templates(team_templates)
+    assert str(raised.value).startswith(f"{path}:") and problem in str(raised.value)
+
+
+def test_the_playground_says_what_is_wrong_with_a_template(tmp_path, team_templates):
+    (team_templates / "postmortem.md.j2").write_text(TEAM.replace("sections:", "sections: [", 1))
+    env = {**__import__("os").environ, "TEMPLATES_DIR": str(team_templates)}
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "playground"],
+        input="quit\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "postmortem.md.j2:" in done.stderr and "not valid YAML" in done.stderr
