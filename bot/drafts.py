@@ -135,6 +135,7 @@ class Drafts:
                     "incident_id": incident.id,
                     "version": version,
                     "markdown": postmortem,
+                    "log": hotfix,
                     "created_at": to_db(self.clock()),
                     "created_by": user_id,
                     "final": int(final),

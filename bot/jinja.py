@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2.sandbox import SandboxedEnvironment
 
 from bot.markdown import block, cell, comment, inline, lines
 from bot.sections import TemplateError
@@ -37,7 +38,8 @@ class Placeholders:
 
 
 def environment(templates_dir: Path) -> jinja2.Environment:
-    env = jinja2.Environment(
+    """Sandboxed: a template reads the values it is given, not Python's insides."""
+    env = SandboxedEnvironment(
         loader=jinja2.FileSystemLoader(templates_dir),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -96,5 +98,7 @@ def render(
             f"{path}{_line(exc, path)}: uses something the bot does not provide: "
             f"{_hint(exc.message or '')}"
         ) from None
-    except (TypeError, ValueError, KeyError, IndexError) as exc:
+    except jinja2.TemplateError as exc:  # e.g. the sandbox refusing an unsafe attribute
+        raise TemplateError(f"{path}{_line(exc, path)}: {exc.message}") from None
+    except Exception as exc:  # whatever the template's own code raises: 1/0, recursion, ...
         raise TemplateError(f"{path}{_line(exc, path)}: {type(exc).__name__}: {exc}") from None

@@ -227,3 +227,9 @@ def m004_stable_timeline(db: Database) -> None:
     )
     db.table("echoes").create_index(["entry_id"])
     db.table("users").add_column("is_app", int)
+
+
+@migrations()
+def m005_draft_logs(db: Database) -> None:
+    """Each draft keeps its incident log too: a change to the log alone is a change."""
+    db.table("drafts").add_column("log", str)

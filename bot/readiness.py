@@ -44,14 +44,13 @@ def timeline_points(report: Report, required: Sequence[Milestone]) -> list[str]:
         if m in required and m not in first
     ]
     seen = [m for m in MILESTONE_ORDER if m in first]
-    for earlier, later in itertools.pairwise(seen):
-        if first[later] < first[earlier]:  # type: ignore[operator]
-            points.insert(
-                0,
-                f"“{later.label}” ({first[later]:%Y-%m-%d %H:%M}) comes before "
-                f"“{earlier.label}” ({first[earlier]:%Y-%m-%d %H:%M}).",
-            )
-    return points
+    disorder = [
+        f"“{later.label}” ({first[later]:%Y-%m-%d %H:%M}) comes before "
+        f"“{earlier.label}” ({first[earlier]:%Y-%m-%d %H:%M})."
+        for earlier, later in itertools.pairwise(seen)
+        if first[later] < first[earlier]  # type: ignore[operator]
+    ]
+    return disorder + points
 
 
 def action_points(actions: Sequence[ActionItem]) -> list[str]:
@@ -62,10 +61,11 @@ def action_points(actions: Sequence[ActionItem]) -> list[str]:
         missing = [
             what for what, value in (("owner", item.owner_id), ("due date", item.due)) if not value
         ]
-        if not item.why:
-            missing.append("reason (`why:`)")
         if missing:
-            points.append(f"{item.label} has no {' and no '.join(missing)}.")
+            points.append(
+                f"{item.label} has no {' and no '.join(missing)} "
+                f"(`/incident action {item.label} @owner due YYYY-MM-DD`)."
+            )
     return points
 
 
@@ -89,7 +89,7 @@ def check_readiness(
     for where, shown in (placeholders or {}).items():
         if where in empty or where == "actions":
             continue  # said above: the section is empty, the action items lack something
-        name = "the header" if where == "header" else f"“{titles.get(where, where)}”"
+        name = "the header" if where in ("header", "") else f"“{titles.get(where, where)}”"
         example = re.search(r"\[[^\[\]\n]{2,}\]", shown[0])  # `[What was found]`, not markup
         points.append(
             f"{name} still shows {len(shown)} placeholder{'s' * (len(shown) != 1)} of the "

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
-from bot.errors import NotFound, UsageError, quoted
+from bot.action_words import ActionChange, ParsedAction, due_problem
+from bot.errors import NotAllowed, NotFound, UsageError, quoted
 from bot.models import ActionItem, Incident, Priority
 from bot.sections import Catalog, Section
 from bot.store import Store, to_db
 
 MAX_FIELD = 3000
-PRIORITY_WORDS = {p.value: p for p in Priority}
-DUE_YEARS_AHEAD = 5
-# A word written like an @mention that Slack did not turn into one (`@bob`, `(@bob)`): a person
-# picked from Slack's @ menu arrives as `<@U123|bob>`. `ops@example.com` is an address.
-_PLAIN_MENTION_RE = re.compile(r"[(\[{\"'“‘]*(@[^\W\d_][\w.'-]*)")
 
 
 @dataclass(frozen=True)
@@ -30,104 +25,6 @@ class SectionState:
     @property
     def written(self) -> bool:
         return any(v.strip() for v in self.values.values())
-
-
-@dataclass(frozen=True)
-class ParsedAction:
-    text: str
-    owner_id: str | None
-    due: date | None
-    priority: Priority
-    why: str | None
-
-
-def plain_mention(word: str) -> str | None:
-    """`@bob` (plain text, so nobody was picked) -> "@bob"; None for any other word."""
-    found = _PLAIN_MENTION_RE.match(word)
-    return found[1].rstrip(".'-") if found else None
-
-
-def not_a_person(name: str) -> str:
-    return (
-        f"{quoted(name)} is not a person in this workspace. Pick the owner from Slack's @ menu "
-        "as you type (their name turns into a mention), or leave out the @ to keep the word "
-        "as text."
-    )
-
-
-def _years_after(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
-
-
-def due_problem(due: date, now: datetime) -> str | None:
-    """Why `due` cannot be an action item's due date at `now`, or None if it can.
-
-    A date is past only once it has ended everywhere on Earth: before the date at UTC-12, the
-    last zone to leave a day. More than DUE_YEARS_AHEAD years ahead is a typo, not a plan.
-    """
-    now = now.astimezone(UTC)
-    earliest = (now - timedelta(hours=12)).date()
-    latest = _years_after(now.date(), DUE_YEARS_AHEAD)
-    if due < earliest:
-        return (
-            f"The due date {due.isoformat()} has passed everywhere on Earth; "
-            f"the earliest you can give is {earliest.isoformat()}."
-        )
-    if due > latest:
-        return (
-            f"The due date {due.isoformat()} is more than {DUE_YEARS_AHEAD} years away; "
-            f"the latest you can give is {latest.isoformat()}."
-        )
-    return None
-
-
-def parse_action(words: list[str], mention: Callable[[str], str | None]) -> ParsedAction:
-    """`<text> <@owner> [due YYYY-MM-DD] [immediate|short-term|long-term] [why: <text>]`."""
-    owner = None
-    due = None
-    priority = Priority.SHORT_TERM
-    text_words: list[str] = []
-    why_words: list[str] | None = None
-    i = 0
-    while i < len(words):
-        word = words[i]
-        lower = word.lower()
-        if why_words is not None:
-            why_words.append(word)
-        elif lower == "why:":
-            why_words = []
-        elif (user := mention(word)) is not None:
-            if owner is not None:
-                raise UsageError("An action item has one owner; mention just one person.")
-            owner = user
-        elif lower == "due" and i + 1 < len(words):
-            try:
-                due = date.fromisoformat(words[i + 1])
-            except ValueError:
-                raise UsageError(
-                    f"{quoted(words[i + 1])} is not a date; write it as `due YYYY-MM-DD`."
-                ) from None
-            i += 1
-        elif name := plain_mention(word):
-            raise UsageError(not_a_person(name))
-        elif lower in PRIORITY_WORDS and (i == len(words) - 1 or words[i + 1].lower() == "why:"):
-            priority = PRIORITY_WORDS[lower]  # only as the last word (before any why:)
-        else:
-            text_words.append(word)
-        i += 1
-    text = " ".join(text_words).strip()
-    if not text:
-        raise UsageError(
-            "What needs doing? `/incident action <text> @owner [due YYYY-MM-DD] "
-            "[immediate|short-term|long-term] [why: <reason>]`"
-        )
-    if len(text) > 500:
-        raise UsageError("Keep an action item under 500 characters; put details in `why:`.")
-    why = " ".join(why_words).strip() if why_words else None
-    return ParsedAction(text, owner, due, priority, why or None)
 
 
 def _action(row: dict[str, Any]) -> ActionItem:
@@ -256,6 +153,48 @@ class Retro:
                 .last_rowid
             )
         return self.action(incident.team_id, int(row_id or 0))
+
+    def change_action(
+        self, incident: Incident, number: int, change: ActionChange, user_id: str
+    ) -> tuple[ActionItem, ActionItem]:
+        """Change what was given of item AI-<number>; (as it was, as it is). Its owner, whoever
+        added it, or the incident commander (as of now) may. Raises NotFound, NotAllowed, or
+        UsageError for a due date it cannot have."""
+        rows = list(
+            self.store.db.query(
+                "SELECT * FROM action_items WHERE team_id = ? AND incident_id = ? AND number = ?",
+                [incident.team_id, incident.id, number],
+            )
+        )
+        if not rows:
+            raise NotFound(
+                f"There is no AI-{number:03d} in {incident.hotfix_id}; `/incident actions` "
+                "lists them."
+            )
+        before = _action(rows[0])
+        current = self.store.incident(incident.team_id, incident.id) or incident
+        if user_id not in (before.owner_id, rows[0]["created_by"], current.commander_id):
+            raise NotAllowed(
+                f"Only {before.label}'s owner, whoever added it, or the incident commander "
+                f"(<@{current.commander_id}>) may change it."
+            )
+        if problem := self.due_problem(change.due):
+            raise UsageError(problem)
+        given = {
+            "text": change.text,
+            "owner_id": change.owner_id,
+            "due": change.due.isoformat() if change.due else None,
+            "priority": change.priority.value if change.priority else None,
+            "why": change.why,
+        }
+        values = {k: v for k, v in given.items() if v is not None}
+        with self.store.write() as db:
+            db.execute(
+                f"UPDATE action_items SET {', '.join(f'[{k}] = ?' for k in values)} "
+                "WHERE team_id = ? AND id = ?",
+                [*values.values(), incident.team_id, before.id],
+            )
+        return before, self.action(incident.team_id, before.id)
 
     def action(self, team_id: str, action_id: int) -> ActionItem:
         rows = list(

@@ -18,7 +18,16 @@ from bot.models import Milestone
 POSTMORTEM_TEMPLATE = "postmortem.md.j2"
 # The declaration: a Jinja comment, so the template renders without it.
 _DECLARATION_RE = re.compile(r"\{#-?\s*postmortem-bot\s*\n(?P<yaml>.*?)-?#\}", re.DOTALL)
-_KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+_KEY_RE = re.compile(r"[a-z][a-z0-9_]{0,39}")
+# Names a key cannot have: `todo()` groups (header, actions, timeline) and the methods of the
+# mappings a template reads them from (`s.review.items` would be dict.items).
+RESERVED = frozenset(
+    {"header", "actions", "timeline"} | {name for name in dir(dict) if not name.startswith("_")}
+)
+# Slack's limits on what the declaration becomes: the checklist is one message (50 blocks), a
+# section's modal one view (100 blocks).
+MAX_SECTIONS = 40
+MAX_FIELDS = 40
 
 
 class TemplateError(BotError):
@@ -121,13 +130,19 @@ class _Reader:
             raise self.fail(node, f"{what} should be a mapping (`key: value` lines).")
         found: dict[str, Any] = {}
         for key, value in node.value:
+            if not isinstance(key, yaml.ScalarNode):
+                raise self.fail(key, f"{what} has a key that is not a plain name.")
             if key.value in found:
                 raise self.fail(key, f"{what} has `{key.value}` twice.")
             found[key.value] = value
         return found
 
     def text(self, node: Any, what: str) -> str:
-        if not isinstance(node, yaml.ScalarNode) or not str(node.value).strip():
+        if (
+            not isinstance(node, yaml.ScalarNode)
+            or node.tag.endswith(":null")
+            or not str(node.value).strip()
+        ):
             raise self.fail(node, f"{what} should be some text.")
         return str(node.value).strip()
 
@@ -139,8 +154,10 @@ class _Reader:
 
     def key(self, node: Any, what: str) -> str:
         key = self.text(node, what)
-        if not _KEY_RE.match(key):
+        if not _KEY_RE.fullmatch(key):
             raise self.fail(node, f"{what} `{key}` should be lowercase letters, digits and _.")
+        if key in RESERVED:
+            raise self.fail(node, f"{what} `{key}` is a name the bot or Jinja uses; pick another.")
         return key
 
     def catalog(self, node: Any) -> Catalog:
@@ -151,6 +168,8 @@ class _Reader:
         listed = top.get("sections")
         if not isinstance(listed, yaml.SequenceNode) or not listed.value:
             raise self.fail(listed or node, "`sections:` should list at least one section.")
+        if len(listed.value) > MAX_SECTIONS:
+            raise self.fail(listed, f"At most {MAX_SECTIONS} sections fit in Slack's checklist.")
         sections = [self.section(item) for item in listed.value]
         keys = [s.key for s in sections]
         for item, key in zip(listed.value, keys, strict=True):
@@ -171,6 +190,8 @@ class _Reader:
         fields = self.mapping(part["fields"], f"The fields of `{key}`")
         if not fields:
             raise self.fail(part["fields"], f"Section `{key}` has no fields.")
+        if len(fields) > MAX_FIELDS:
+            raise self.fail(part["fields"], f"At most {MAX_FIELDS} fields fit in one modal.")
         required = self.flag(part["required"], "`required`") if "required" in part else True
         return Section(
             key=key,
@@ -180,8 +201,12 @@ class _Reader:
         )
 
     def field(self, section: str, name: str, node: Any) -> Field:
-        if not _KEY_RE.match(name):
-            raise self.fail(node, f"Field `{section}.{name}`: keys are lowercase letters and _.")
+        if not _KEY_RE.fullmatch(name) or name in RESERVED:
+            raise self.fail(
+                node,
+                f"Field `{section}.{name}`: keys are lowercase letters, digits and _, and not "
+                "a name the bot or Jinja uses (`items`, `keys`, `values`, `header`, ...).",
+            )
         part = self.mapping(node, f"Field `{section}.{name}`")
         unknown = set(part) - {"label", "prompt", "one line"}
         if unknown or not {"label", "prompt"} <= set(part):

@@ -407,7 +407,8 @@ class Store(TimelineRows, PeopleRows):
     ) -> Incident | None:
         """The post-mortem is final as of `at`, in one transaction. Conflict if the incident is
         not resolved (a reopen came first) or was published since it was read (a second click, a
-        second person). `final` (the post-mortem as it would be published now): when it is
+        second person). `final` (the post-mortem and its log, as they would be published now):
+        when it is
         published already and its last final version says just that, nothing is written and
         the answer is None."""
         with self.write() as db:
@@ -428,11 +429,11 @@ class Store(TimelineRows, PeopleRows):
                 )
             if final is not None and read is not None:
                 last = self._one(
-                    "SELECT markdown FROM drafts WHERE team_id = ? AND incident_id = ? "
-                    "AND final = 1 ORDER BY version DESC LIMIT 1",
+                    "SELECT markdown || COALESCE(log, '') AS both FROM drafts WHERE team_id = ? "
+                    "AND incident_id = ? AND final = 1 ORDER BY version DESC LIMIT 1",
                     [incident.team_id, incident.id],
                 )
-                if last is not None and last["markdown"] == final:
+                if last is not None and last["both"] == final:
                     return None
             db.execute(
                 "UPDATE incidents SET published_at = ? WHERE team_id = ? AND id = ?",

@@ -113,8 +113,7 @@ def test_multi_day_incident_matches_the_golden_files(world, clock):
             path.write_text(text)
         assert text == path.read_text(), f"{name} changed; UPDATE_GOLDEN=1 rewrites it"
     assert readiness == [
-        "AI-002 has no reason (`why:`).",
-        "AI-004 has no owner and no due date and no reason (`why:`).",
+        "AI-004 has no owner and no due date (`/incident action AI-004 @owner due YYYY-MM-DD`).",
     ]
 
 

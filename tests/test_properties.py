@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.action_words import parse_action
 from bot.durations import parse_duration
 from bot.errors import BotError, UsageError, quoted
 from bot.markdown import cell, inline
 from bot.naming import channel_name
-from bot.retro import parse_action
 from bot.slack.text import decode, escape, parse_mention, split_args, without_controls
 from bot.timeline import parse_entry
 

@@ -133,8 +133,8 @@ def test_open_points_are_shown_with_a_choice_and_nothing_is_published(slack, bot
     assert text.count("• ") == 11
     buttons = [e for b in shown.blocks if b["type"] == "actions" for e in b["elements"]]
     assert [(b["text"]["text"], b["action_id"], b["value"]) for b in buttons] == [
-        ("Publish anyway", "publish_anyway", "hotfix-001"),
-        ("Keep writing", "keep_writing", "hotfix-001"),
+        ("Publish anyway", "publish_anyway", "hotfix-001@2026-11-26T16:25:00+00:00"),
+        ("Keep writing", "keep_writing", "hotfix-001@2026-11-26T16:25:00+00:00"),
     ]
     quiet(bot)
     assert incident_of(bot, slack, resolved).published_at is None
@@ -273,3 +273,50 @@ def test_publishing_again_after_a_change_republishes(slack, bot, remote, publish
     assert commits(remote) == [FINAL, FINAL, DRAFT_1]
     assert len(published_events(bot, slack, published)) == 2
     assert incident_of(bot, slack, published).published_at == T0 + timedelta(days=2)
+
+
+def test_a_button_from_before_a_reopen_and_a_new_resolution_does_not_publish(
+    slack, bot, remote, resolved, clock
+):
+    shown = ask(slack, "alice", resolved)
+    slack.command("bob", "/incident", "reopen", resolved.name)
+    slack.command("bob", "/incident", "action Rotate keys", resolved.name)
+    slack.command("bob", "/incident", "resolve", resolved.name)  # other open points now
+    quiet(bot)
+    refused = answer(slack, "alice", click(slack, "alice", shown, "publish_anyway"))
+    assert "was reopened and resolved again since" in refused.text
+    quiet(bot)
+    assert incident_of(bot, slack, resolved).published_at is None
+    assert published_events(bot, slack, resolved) == []
+
+
+def test_a_button_naming_another_incident_does_nothing(slack, bot, remote, resolved, clock):
+    from tests.test_incident_commands import open_incident as open_another
+
+    other = open_another(slack, text="start Search down sev2")
+    slack.command("alice", "/incident", "resolve", other.name)
+    quiet(bot)
+    shown = ask(slack, "alice", resolved)
+    for block in shown.blocks:  # a crafted payload: the value names hotfix-002
+        for element in block.get("elements", []):
+            if element.get("value", "").startswith("hotfix-001@"):
+                element["value"] = element["value"].replace("hotfix-001", "hotfix-002")
+    refused = answer(slack, "alice", click(slack, "alice", shown, "publish_anyway"))
+    assert "That button is not for hotfix-001" in refused.text
+    quiet(bot)
+    for channel in (resolved, other):
+        assert incident_of(bot, slack, channel).published_at is None
+
+
+def test_keep_writing_is_for_people_in_the_channel_only(slack, bot, remote, resolved):
+    shown = ask(slack, "carol", resolved)  # carol never joined
+    refused = answer(slack, "carol", click(slack, "carol", shown, "keep_writing"))
+    assert "Only people in the incident channel" in refused.text
+    assert "Next empty section" not in refused.text
+
+
+def test_a_change_to_the_incident_log_alone_is_a_change(slack, bot, remote, published, clock):
+    clock.now += timedelta(hours=1)
+    slack.command("alice", "/incident", "severity sev1", published.name)  # hotfix.md only
+    reply = slack.command("alice", "/incident", "publish", published.name)
+    assert "republished" in reply.text

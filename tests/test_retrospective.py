@@ -285,3 +285,26 @@ def test_an_unreachable_remote_keeps_the_commit_tells_once_and_pushes_later(
     bot.settle()
     assert commits(remote) == ["hotfix-001: post-mortem draft 2", "hotfix-001: post-mortem draft 1"]
     assert any("now in the repository" in m.text for m in channel.messages)
+
+
+def test_an_action_item_can_be_completed_later_by_its_owner_or_the_commander(slack, bot, resolved):
+    slack.command("alice", "/incident", "action Alert on 5xx", resolved.name)
+    refused = slack.command("carol", "/incident", "action AI-001 due 2026-12-20", resolved.name)
+    assert "Only AI-001's owner, whoever added it, or the incident commander" in refused.text
+    changed = slack.command(
+        "alice", "/incident", "action AI-001 @bob due 2026-12-20 why: catch it early", resolved.name
+    )
+    assert changed.json["response_type"] == "in_channel" and "AI-001 changed by" in changed.text
+    bot.settle()
+    (item,) = bot.store.db.query("SELECT owner_id, due, why, text FROM action_items")
+    assert item == {
+        "owner_id": slack.user("bob"),
+        "due": "2026-12-20",
+        "why": "catch it early",
+        "text": "Alert on 5xx",
+    }
+    assert any("You own AI-001" in m.text for m in slack.ws.im(slack.user("bob")).messages)
+    assert (
+        "There is no AI-007"
+        in slack.command("alice", "/incident", "action AI-007 why: x", resolved.name).text
+    )

@@ -37,6 +37,7 @@ def test_wal_busy_timeout_and_migrations_are_idempotent(tmp_path):
         "m002_postmortem",
         "m003_reminders",
         "m004_stable_timeline",
+        "m005_draft_logs",
     ]
     again.close()
 

@@ -257,3 +257,53 @@ def test_the_playground_says_what_is_wrong_with_a_template(tmp_path, team_templa
     )
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "postmortem.md.j2:" in done.stderr and "not valid YAML" in done.stderr
+
+
+@pytest.mark.parametrize(
+    "body, problem",
+    [
+        ("{{ 1 / 0 }}", "ZeroDivisionError"),
+        ("{{ lipsum.__globals__ }}", "unsafe"),
+        ("{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}", "RecursionError"),
+    ],
+)
+def test_a_template_whose_code_fails_is_a_template_error(team_templates, body, problem):
+    from bot.drafts import check_templates
+
+    path = team_templates / "postmortem.md.j2"
+    path.write_text(TEAM + body + "\n")
+    with pytest.raises(TemplateError) as raised:
+        check_templates(team_templates)
+    assert str(raised.value).startswith(f"{path}:") and problem in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "declaration, problem",
+    [
+        ("sections:\n  - ? [a]\n    : b\n", "not a plain name"),
+        (
+            "sections:\n  - key: items\n    title: x\n    fields:\n      a: {label: a, prompt: b}",
+            "a name the bot or Jinja uses",
+        ),
+        (
+            "sections:\n  - key: a\n    title: x\n    fields:\n      values: {label: a, prompt: b}",
+            "not a name the bot or Jinja uses",
+        ),
+        (
+            "sections:\n  - key: a\n    title: null\n    fields:\n      b: {label: a, prompt: b}",
+            "The title of `a` should be some text",
+        ),
+        (
+            "sections:\n"
+            + "".join(
+                f"  - key: s{n}\n    title: x\n    fields:\n      a: {{label: a, prompt: b}}\n"
+                for n in range(41)
+            ),
+            "At most 40 sections",
+        ),
+    ],
+)
+def test_a_declaration_slack_or_jinja_could_not_take_is_refused(declaration, problem):
+    with pytest.raises(TemplateError) as raised:
+        parse_declaration("{#- postmortem-bot\n" + declaration + "\n-#}\n", "t.md.j2")
+    assert problem in str(raised.value)

@@ -41,6 +41,7 @@ HELP: tuple[tuple[str, str], ...] = (
         "/incident action Add 5xx alert @user due 2026-12-01 immediate why: catch it early",
         "add an action item; its owner gets a DM",
     ),
+    ("/incident action AI-001 @user due 2026-12-01", "complete or change action item AI-001"),
     ("/incident actions", "list the action items"),
     ("/incident draft", "post the post-mortem draft here and commit it to the repository"),
     ("/incident publish", "mark the post-mortem final: one last draft, committed"),

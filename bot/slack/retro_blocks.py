@@ -213,9 +213,10 @@ def build_actions_list(incident: Incident, items: list[ActionItem]) -> list[Bloc
     return [section(f"*Action items of {incident.hotfix_id}*"), section(lines)]
 
 
-def build_publish_confirmation(incident: Incident, points: list[str]) -> list[Block]:
+def build_publish_confirmation(incident: Incident, points: list[str], value: str) -> list[Block]:
     """Before publishing a post-mortem with open points: the points, in the order given, and
-    the choice. Both buttons carry only the hotfix id; the click decides from what is true then."""
+    the choice. Both buttons carry `value` (the hotfix id and the resolution they were shown
+    for); the click decides from what is true then."""
     lines = [f"• {escape(p)}" for p in points[:MAX_POINTS_SHOWN]]
     if len(points) > MAX_POINTS_SHOWN:
         lines.append(f"• … and {len(points) - MAX_POINTS_SHOWN} more")
@@ -230,8 +231,8 @@ def build_publish_confirmation(incident: Incident, points: list[str]) -> list[Bl
             "type": "actions",
             "block_id": "publish",
             "elements": [
-                button("Publish anyway", Ids.PUBLISH_ANYWAY, incident.hotfix_id, "danger"),
-                button("Keep writing", Ids.KEEP_WRITING, incident.hotfix_id, "primary"),
+                button("Publish anyway", Ids.PUBLISH_ANYWAY, value, "danger"),
+                button("Keep writing", Ids.KEEP_WRITING, value, "primary"),
             ],
         },
     ]

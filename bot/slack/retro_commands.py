@@ -5,29 +5,35 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
+from bot.action_words import (
+    ParsedAction,
+    action_number,
+    parse_action,
+    parse_action_change,
+    plain_mention,
+)
 from bot.errors import BotError, UsageError, quoted
 from bot.incidents import Incidents
-from bot.models import ActionItem, Incident, Priority, Status
+from bot.models import ActionItem, Incident, Priority
 from bot.reminders import Reminders
-from bot.retro import ParsedAction, Retro, parse_action, plain_mention
+from bot.retro import Retro
 from bot.slack.drafting import Drafting
 from bot.slack.failures import FAILURES, reason
 from bot.slack.payloads import Command, error_text
+from bot.slack.publishing import Publishing
 from bot.slack.retro_blocks import (
     action_line,
     build_action_dm,
     build_action_modal,
     build_actions_list,
-    build_publish_confirmation,
     build_section_modal,
 )
-from bot.slack.text import date as slack_date
 from bot.slack.text import decode, escape, mention, parse_mention, without_controls
 
 logger = logging.getLogger(__name__)
@@ -51,6 +57,7 @@ class RetroCommands:
         self.drafting = drafting
         self.reminders = reminders
         self.pacer = drafting.pacer
+        self.publishing = Publishing(incidents, retro, drafting, reminders)
 
     def _here(self, command: Command) -> Incident:
         return self.incidents.in_channel(command.team_id, command.channel_id, "`/incident`")
@@ -106,9 +113,21 @@ class RetroCommands:
                 trigger_id=command.trigger_id, view=build_action_modal(incident, command.channel_id)
             )
             return
-        parsed = parse_action(
-            [_action_word(w) for w in words], lambda w: (parse_mention(w) or (None, ""))[0]
-        )
+        typed = [_action_word(w) for w in words]
+        if (number := action_number(words[0])) is not None:  # `AI-001 why: ...`: change it
+            change = parse_action_change(typed[1:], lambda w: (parse_mention(w) or (None, ""))[0])
+            before, item = self.retro.change_action(incident, number, change, command.user_id)
+            ack(
+                response_type="in_channel",
+                text=f"{item.label} changed by {mention(command.user_id)}: {action_line(item)}",
+            )
+            if item.owner_id != before.owner_id:
+                self._assigned(client, incident, item)  # the new owner hears of it
+            else:
+                self.reminders.plan_actions(incident, self.retro.actions(incident))
+                self.drafting.refresh_checklist(client, incident)
+            return
+        parsed = parse_action(typed, lambda w: (parse_mention(w) or (None, ""))[0])
         item = self.retro.add_action(incident, parsed, command.user_id)
         ack(
             response_type="in_channel",
@@ -133,132 +152,7 @@ class RetroCommands:
         self.drafting.post(client, incident, command.user_id)
 
     def publish(self, command: Command, ack: Ack, respond: Respond, client: WebClient) -> None:
-        """Publish once, deliberately: open points are shown with a choice first; publishing
-        again with nothing changed since is a short answer and nothing else."""
-        incident = self._here(command)
-        if incident.status is not Status.RESOLVED:
-            raise UsageError(
-                "Resolve the incident first (`/incident resolve`), then publish its post-mortem."
-            )
-        final, _, points = self.drafting.drafts.render(incident)
-        before = incident.published_at
-        if before is None and points:
-            ack(
-                response_type="ephemeral",
-                text=(
-                    f"The {incident.hotfix_id} post-mortem has {len(points)} open point(s). "
-                    "Publish it anyway?"
-                ),
-                blocks=build_publish_confirmation(incident, points),
-            )
-            return
-        published = self.incidents.publish(incident, command.user_id, final=final)
-        if published is None:
-            assert before is not None
-            ack(response_type="ephemeral", text=self._already(incident, before))
-            return
-        did, since = "published", ""
-        if before is not None:
-            did, since = "republished", f" (it changed since its publication {slack_date(before)})"
-        ack(
-            response_type="in_channel",
-            text=(
-                f":tada: {mention(command.user_id)} {did} the {incident.hotfix_id} "
-                f"post-mortem{since}. The final version follows."
-            ),
-        )
-        self._published(client, published, command.user_id)
-
-    def _already(self, incident: Incident, published_at: datetime) -> str:
-        return (
-            f":white_check_mark: The {incident.hotfix_id} post-mortem is already published "
-            f"({slack_date(published_at)}, `{incident.hotfix_id}/postmortem.md` in "
-            f"{self.drafting.where}); nothing changed since."
-        )
-
-    def _published(self, client: WebClient, incident: Incident, user_id: str) -> None:
-        """After a publication: no more deadline reminders, the final version, the checklist."""
-        self.reminders.cancel_deadline(incident)
-        self.drafting.post(client, incident, user_id, final=True)
-        self.drafting.refresh_checklist(client, incident)
-
-    def _may_publish(self, incident: Incident, user_id: str) -> str | None:
-        """Why `user_id` cannot publish the post-mortem now (as things are, not as they were when
-        the buttons were shown); None if they can."""
-        if incident.status is not Status.RESOLVED:
-            return (
-                f":warning: {incident.hotfix_id} was reopened since; nothing was published. "
-                "Resolve it again (`/incident resolve`), then `/incident publish`."
-            )
-        if incident.published_at is not None:
-            return (
-                f":white_check_mark: The {incident.hotfix_id} post-mortem is already published "
-                f"({slack_date(incident.published_at)}); nothing more was done."
-            )
-        store = self.incidents.store
-        if not (
-            incident.channel_id and store.is_member(incident.team_id, incident.channel_id, user_id)
-        ):
-            return (
-                f":warning: Only people in the incident channel can publish the "
-                f"{incident.hotfix_id} post-mortem; nothing was published."
-            )
-        return None
-
-    def handle_publish_anyway(
-        self, ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond
-    ) -> None:
-        """The "Publish anyway" button: publishes once however often it is clicked, and only if
-        the post-mortem may be published as things are now. Its message is replaced each time."""
-        ack()
-        user_id = body["user"]["id"]
-        try:
-            incident = self.incidents.find(body["team"]["id"], body["actions"][0]["value"])
-            refusal = self._may_publish(incident, user_id)
-            if refusal is not None:
-                respond(replace_original=True, text=refusal)
-                return
-            points = self.drafting.drafts.render(incident)[2]
-            published = self.incidents.publish(incident, user_id)
-        except BotError as error:  # gone, a busy database, or published/reopened a moment ago
-            respond(replace_original=True, text=f":warning: {error_text(error)}")
-            return
-        assert published is not None and published.channel_id
-        respond(
-            replace_original=True,
-            text=f":white_check_mark: Published; the final {incident.hotfix_id} post-mortem "
-            "follows in the channel.",
-        )
-        self.pacer.post(
-            client,
-            channel=published.channel_id,
-            text=(
-                f":tada: {mention(user_id)} published the {incident.hotfix_id} post-mortem "
-                f"with {len(points)} open point(s). The final version follows."
-            ),
-        )
-        self._published(client, published, user_id)
-
-    def handle_keep_writing(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        """The "Keep writing" button: publishes nothing; names the next empty section."""
-        ack()
-        try:
-            incident = self.incidents.find(body["team"]["id"], body["actions"][0]["value"])
-        except BotError as error:
-            respond(replace_original=True, text=f":warning: {error_text(error)}")
-            return
-        section = self.retro.next_empty(incident)
-        if section is None:
-            text = (
-                ":pencil2: Nothing was published. Every section is written; `/incident draft` "
-                "shows what is still open, and `/incident publish` publishes when it is ready."
-            )
-        else:
-            text = (
-                f":pencil2: Nothing was published. Next empty section: *{escape(section.title)}*: "
-                "`/incident write` opens it. `/incident publish` when it is ready."
-            )
-        respond(replace_original=True, text=text)
+        self.publishing.publish(command, ack, respond, client)
 
     # --- buttons and modals ------------------------------------------------------------------
 
