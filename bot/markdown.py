@@ -2,8 +2,9 @@
 was typed, and it can never change the document's structure.
 
 Only a character that would mean something where it lands gets a backslash (CommonMark 0.31.2
-§2.4, https://spec.commonmark.org/0.31.2/); code spans (§6.1) and fenced code (§4.5) are kept
-byte for byte. GFM rules (https://github.github.com/gfm/) are as cmark-gfm, GitHub's renderer,
+§2.4, https://spec.commonmark.org/0.31.2/); code spans (§6.1) and code blocks (§4.4, §4.5), in
+list items and block quotes too, are kept byte for byte. GFM rules
+(https://github.github.com/gfm/) and block structure are as cmark-gfm, GitHub's renderer,
 applies them. Text is data: nothing here is ever template source.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from html.entities import html5
 
 _NEWLINE = re.compile(r"\r\n?|\n")  # the only line endings (§2.1)
@@ -31,6 +33,11 @@ _DEFINITION = re.compile(r"[ \t]*\[(?![ xX]\](?:[ \t]|$))")  # §4.7, not a task
 _CONTAINER = re.compile(  # block quote (§5.1), list item (§5.2), task box (GFM §5.3)
     r"[ \t]*(?:>[ \t]?|(?:[-+*]|[0-9]{1,9}[.)]|\[[ xX]\])[ \t]+(?=\S))"
 )
+_MARKER = re.compile(r"([-+*]|([0-9]{1,9})[.)])(?= |$)")  # a list item (§5.2), cmark-gfm
+_BREAK = re.compile(r"([-*_])(?: *\1){2,} *")  # a thematic break (§4.1) is no list item
+_QUOTE = 0  # the width of a block quote's _Box
+_TEXT, _INDENTED = "text", "indented"  # see _Blocks
+_BULLET = re.compile(r"^(?:[-*+•]|[0-9]{1,2}[.)])(?:\s+|$)")  # what people type before an item
 _URL = re.compile(r"(?i)www\.|://")  # GFM extended autolinks (§6.9)
 _URL_END = re.compile(r"[ \t\r\n<]")  # cmark-gfm: only these end one
 
@@ -140,45 +147,225 @@ def inline(text: str) -> str:
     return _escape(line, marks)
 
 
+@dataclass(frozen=True)
+class _Box:
+    """An open container block (§5): a block quote, or a list item whose content is indented
+    `width` columns; `empty` while nothing is in the item (a blank line then ends it)."""
+
+    width: int = _QUOTE
+    empty: bool = False
+
+    def strip(self, rest: str) -> str | None:
+        """What is left of a line once it continues this container, or None if it does not."""
+        indent = _indent(rest)
+        if self.width == _QUOTE:
+            if indent > 3 or rest[indent : indent + 1] != ">":
+                return None
+            rest = rest[indent + 1 :]
+            return rest[1:] if rest[:1] == " " else rest
+        if indent >= self.width:
+            return rest[self.width :]
+        return "" if not rest.strip(" ") and not self.empty else None
+
+
+@dataclass(frozen=True)
+class _Blocks:
+    """The blocks cmark-gfm has open after a line (the appendix of the spec: containers
+    outermost first, then the leaf inside them): `leaf` is "", _TEXT (a paragraph), _INDENTED
+    (code, §4.4) or the fence of fenced code (§4.5), such as "````"."""
+
+    boxes: tuple[_Box, ...] = ()
+    leaf: str = ""
+
+    def read(self, line: str) -> tuple[_Blocks, bool]:
+        """The blocks open after `line`, and whether `line` is code."""
+        rest = line.expandtabs(4)  # tab stops of 4 (§2.2)
+        kept = 0
+        for box in self.boxes:
+            stripped = box.strip(rest)
+            if stripped is None:
+                break
+            rest, kept = stripped, kept + 1
+        whole = kept == len(self.boxes)
+        if whole and self.leaf not in ("", _TEXT):
+            code = self._code(rest)
+            if code:
+                return code, True
+        return self._open(rest, kept, whole and self.leaf == _TEXT)
+
+    def _code(self, rest: str) -> _Blocks | None:
+        """The blocks after a line that continues (or closes) the code open, or None."""
+        if self.leaf == _INDENTED:
+            return self if _indent(rest) >= 4 or not rest.strip(" ") else None
+        fence = rf" {{0,3}}{re.escape(self.leaf[0])}{{{len(self.leaf)},}} *"
+        return _Blocks(self.boxes) if re.fullmatch(fence, rest) else self
+
+    def _open(self, rest: str, kept: int, in_text: bool) -> tuple[_Blocks, bool]:
+        """The blocks after a line that starts new ones, where `rest` is inside the `kept`
+        containers; `in_text` if it may go on with the paragraph there."""
+        new: list[_Box] = []
+        leaf = _TEXT
+        while rest.strip(" "):
+            indent, body = _indent(rest), rest.lstrip(" ")
+            if indent >= 4:
+                if new or self.leaf != _TEXT:  # indented code cannot interrupt a paragraph
+                    leaf = _INDENTED
+                break
+            if body[0] == ">":
+                new.append(_Box())
+                rest = body[2:] if body[1:2] == " " else body[1:]
+                continue
+            leaf = _fence(body) or _TEXT
+            if leaf != _TEXT or _BREAK.fullmatch(body):
+                break
+            item = _item(body, indent, in_text and not new)
+            if not item:
+                break
+            new.append(item[0])
+            rest = item[1]
+        else:
+            leaf = ""
+        if not new and leaf == _TEXT and self.leaf == _TEXT and kept < len(self.boxes):
+            return self, False  # a lazy continuation line (§5.1)
+        boxes = self.boxes[:kept] if leaf == "" and not new else _filled(self.boxes[:kept])
+        return _Blocks((*boxes, *new), leaf), leaf not in ("", _TEXT)
+
+    def closing(self) -> str:
+        """A line that closes the fenced code open, or ""."""
+        if self.leaf in ("", _TEXT, _INDENTED):
+            return ""
+        prefix = "".join("> " if box.width == _QUOTE else " " * box.width for box in self.boxes)
+        return prefix + self.leaf
+
+
+def _indent(line: str) -> int:
+    """The columns of indentation of `line` (§2.2)."""
+    line = line.expandtabs(4)
+    return len(line) - len(line.lstrip(" "))
+
+
+def _fence(body: str) -> str:
+    """The fence that a line opens (§4.5), or ""."""
+    opener = re.match(r"`{3,}(?!.*`)|~{3,}", body)
+    return opener.group() if opener else ""
+
+
+def _item(body: str, indent: int, interrupts: bool) -> tuple[_Box, str] | None:
+    """The list item that `body` opens (§5.2) and the rest of the line inside it, as cmark-gfm
+    reads it, if it may `interrupt` a paragraph there."""
+    marker = _MARKER.match(body)
+    if not marker:
+        return None
+    after = body[marker.end() :]
+    blank = not after.strip(" ")
+    number = marker.group(2)
+    if interrupts and (blank or (number and int(number) != 1)):
+        return None
+    spaces = _indent(after)
+    if blank or not 1 <= spaces <= 4:
+        spaces = min(spaces, 1)
+        return _Box(indent + len(marker.group(1)) + 1, blank), after[spaces:]
+    return _Box(indent + len(marker.group(1)) + spaces), after[spaces:]
+
+
+def _filled(boxes: tuple[_Box, ...]) -> tuple[_Box, ...]:
+    """`boxes` once a line has put something in them."""
+    return tuple(_Box(box.width) for box in boxes)
+
+
+def _text_line(line: str) -> str:
+    """A line of text: escaped, and whatever would start a leaf block (§4) at its start, or
+    after the block quote and list markers (§5) it starts with, too."""
+    line = line.rstrip(" \t")
+    marks, pos = set(), 0
+    while True:
+        leaf = _LEAF.match(line, pos) or _DEFINITION.match(line, pos)
+        if leaf:
+            marks.add(pos + len(leaf.group()) - len(leaf.group().lstrip(" \t\v\f")))
+            break
+        container = _CONTAINER.match(line, pos)
+        if not container:
+            break
+        pos = container.end()
+    return _escape(line, marks)
+
+
+def _written(blocks: _Blocks, line: str) -> tuple[str, _Blocks]:
+    """`line` as block() writes it where `blocks` are open (code as typed, anything else as
+    text), and the blocks open after it."""
+    after, code = blocks.read(line)
+    if code:
+        return line, after
+    line = _text_line(line)
+    return line, blocks.read(line)[0]
+
+
+def _fenced(lines: list[str]) -> tuple[list[str], list[str]]:
+    """Indented code (§4.4) that starts the value, as fenced code (§4.5): indented, it would be
+    text under a line of text and list content under a list. Its lines, less their first 4
+    columns, between fences longer than any run of backticks in them; and the lines after it."""
+    end = 1
+    while end < len(lines) and (not lines[end].strip(" \t") or _indent(lines[end]) >= 4):
+        end += 1
+    while not lines[end - 1].strip(" \t"):
+        end -= 1
+    code = [_dedent(line) for line in lines[:end]]
+    fence = "`" * (max([2, *(len(run) for line in code for run in re.findall("`+", line))]) + 1)
+    return [fence, *code, fence], lines[end:]
+
+
+def _dedent(line: str) -> str:
+    """`line` without its first 4 columns (a tab goes to the next multiple of 4, §2.2)."""
+    column = i = 0
+    while column < 4 and line[i : i + 1] in (" ", "\t"):
+        column += 1 if line[i] == " " else 4 - column % 4
+        i += 1
+    return line[i:]
+
+
+def _resume(line: str, previous: str | None) -> _Blocks | None:
+    """The blocks open before `line`, if they are known there: a line at column 0 ends every
+    list and block quote above it, the template's too, unless it goes on with a paragraph. So
+    after a blank line or at a fence; and at the start of the value, if it reads the same
+    whether a paragraph of the template's goes on there or not."""
+    if line[:1] in ("", " ", "\t"):
+        return None
+    if previous and previous.strip(" \t") and not _fence(line):
+        return None
+    if previous is None and len({_written(_Blocks(leaf=leaf), line) for leaf in ("", _TEXT)}) > 1:
+        return None
+    return _Blocks()
+
+
 def block(text: str) -> str:
-    """Paragraphs, to stand at the start of a line and be followed by a blank line. Lists,
-    block quotes (§5) and emphasis people typed stay, and so does fenced code (§4.5) opened at
-    the start of a line, closed at the end of the text if it was not. Headings, setext
-    underlines, thematic breaks, tables, HTML and link reference definitions (§4.7) are
-    escaped at the start of every line and inside quotes and list items, so the outline is
-    the template's. Indented lines are treated as text (they may be list content), and a code
-    span is one that opens and closes on its line."""
+    """Paragraphs, to stand at the start of a line outside any list or block quote (after a
+    heading, a blank line or a line of text) and be followed by a blank line. Lists, block
+    quotes (§5) and emphasis people typed stay, and so does code (§4.4, §4.5) in and out of
+    them, byte for byte; a fence left open is closed at the end of the text, and indented code
+    that starts it is fenced. Headings, setext underlines, thematic breaks, tables, HTML and
+    link reference definitions (§4.7) are escaped at the start of every line and inside quotes
+    and list items, so the outline is the template's. Where the value's blocks are not known
+    (after a first line indented by 1-3 spaces, which may go on with a list of the template's)
+    lines are text; a code span opens and closes on its line."""
     lines = _NEWLINE.split(str(text))
     while lines and not lines[-1].strip():
         lines.pop()
     while lines and not lines[0].strip():
         lines.pop(0)
     out: list[str] = []
-    fence = ""
-    for line in lines:
-        if fence:
-            out.append(line)
-            if re.fullmatch(rf" {{0,3}}{re.escape(fence[0])}{{{len(fence)},}}[ \t]*", line):
-                fence = ""
-            continue
-        opener = re.match(r"`{3,}(?!.*`)|~{3,}", line)
-        if opener:
-            fence = opener.group()
-            out.append(line)
-            continue
-        line = line.rstrip(" \t")
-        marks, pos = set(), 0
-        while True:
-            leaf = _LEAF.match(line, pos) or _DEFINITION.match(line, pos)
-            if leaf:
-                marks.add(pos + len(leaf.group()) - len(leaf.group().lstrip(" \t\v\f")))
-                break
-            container = _CONTAINER.match(line, pos)
-            if not container:
-                break
-            pos = container.end()
-        out.append(_escape(line, marks))
-    return "\n".join([*out, fence] if fence else out)
+    blocks: _Blocks | None = None
+    if lines and _indent(lines[0]) >= 4:
+        out, lines = _fenced(lines)
+        blocks = _Blocks()
+    for i, line in enumerate(lines):
+        blocks = blocks or _resume(line, lines[i - 1] if i else None)
+        if blocks:
+            line, blocks = _written(blocks, line)
+        else:
+            line = _text_line(line)
+        out.append(line)
+    closing = blocks.closing() if blocks else ""
+    return "\n".join([*out, closing] if closing else out)
 
 
 def cell(text: str) -> str:
@@ -200,5 +387,8 @@ def comment(text: str) -> str:
 
 
 def lines(text: str) -> list[str]:
-    """The non-blank lines of a field, without the bullets people typed: each one `inline`."""
-    return [ln.strip().lstrip("-*•").strip() for ln in str(text).splitlines() if ln.strip()]
+    """The non-blank lines of a field, without the list marker people typed before each one
+    (`- `, `* `, `• `, `+ `, `1. `, `1) `): each one for `inline`. Text is kept: `-1`, `--force`,
+    `*args`, `**bold**`."""
+    items = (_BULLET.sub("", ln.strip(), count=1) for ln in str(text).splitlines())
+    return [item for item in items if item]

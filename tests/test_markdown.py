@@ -5,6 +5,7 @@ table row keeps its cells, no HTML but the bot's own appears, and code comes out
 from __future__ import annotations
 
 import re
+from collections import Counter
 from html.parser import HTMLParser
 
 import cmarkgfm
@@ -175,6 +176,7 @@ META = [
     *("\n", "\n\n", "\r", "\\", " ", "    ", "\t", "1. ", "- ", "+ ", "[x] ", "[a]: /u", "](u)"),
     *("![i](x.png)", "<br>", "<b>", "&amp;", "&copy;", "&#35;", "www.x.io/", "http://", ":"),
     *("a@b.io", "<a@b.io>", "{{ config }}", "{% raw %}", "<http://x>", ":-:", "|-|", "x", "y"),
+    *("  ", "   ", "\n    ", "> ```", "   ```", "1. ```", "-     "),
 ]
 hostile = st.lists(st.sampled_from(META) | st.text(max_size=4), max_size=30).map("".join)
 typed = hostile | st.text(max_size=120)
@@ -300,7 +302,7 @@ def test_block_keeps_what_people_format():
         ("<div>\n<!-- x\n</div>", "\\<div>\n\\<!-- x\n\\</div>"),
         ("[x]: http://e.io\n[^1]: note", "\\[x]: http://e.io\n\\[^1]: note"),
         ("- [ ] open\n- [x] done", "- [ ] open\n- [x] done"),
-        ("  ```\n# h", "  \\`\\`\\`\n\\# h"),  # only a fence at the start of a line is one
+        ("  ```\n# h", "  \\`\\`\\`\n\\# h"),  # may go on with a list above: text
         ("\n\ntext  \nline\\\n\n", "text\nline\\\\"),
     ],
 )
@@ -329,6 +331,77 @@ def test_template_code_stays_text():
 
 def test_lines_are_list_items_without_their_bullets():
     assert lines("- one\n\n* two\n• three\n  four  ") == ["one", "two", "three", "four"]
+    assert lines("+ five\n1. six\n12) seven\n-\n- ") == ["five", "six", "seven"]
+
+
+# --- the review's examples ---------------------------------------------------------------------
+
+HANDLER = "# retry until it works\nwhile not ok: ok = call(a<b, cfg['x'])\nsee http://x.io/](u)\n"
+
+
+def test_indented_code_is_kept_as_typed():
+    typed = "The handler did:\n\n" + "".join(f"    {ln}\n" for ln in HANDLER.splitlines())
+    assert block(typed) == typed.rstrip("\n")
+    assert block(typed.replace("    ", "\t")) == typed.replace("    ", "\t").rstrip("\n")
+    page = assert_structure(draft(s=typed))
+    assert page.fenced == [HANDLER, HANDLER]  # under a heading and under a line of text
+    assert "\\" not in "".join(page.fenced)
+    # inside a paragraph, or a list item's own paragraph, indented lines are text
+    assert block("text\n    # h <b>") == "text\n    \\# h \\<b>"
+    assert block("- item\n\n    # h") == "- item\n\n    \\# h"
+    nested = "- item\n\n      # code <b>\n\n> quoted\n\n>     # code <b>"
+    assert block(nested) == nested
+    assert render(block(nested)).fenced == ["# code <b>\n", "# code <b>\n"]
+
+
+def test_indented_code_that_starts_a_value_is_fenced():
+    """Indented, it would go on with the text above it ("**Code Issue**:") or the list above it
+    (the metrics): fenced, it is the same code wherever it lands."""
+    typed = "".join(f"    {ln}\n" for ln in HANDLER.splitlines()) + "\t`x` ````\n\nAfter."
+    assert block(typed) == f"`````\n{HANDLER}`x` ````\n`````\n\nAfter."
+    page = assert_structure(draft(s=typed, c=typed))
+    assert page.fenced == [f"{HANDLER}`x` ````\n"] * 3
+    assert page.text["p"].count("After.") == 3
+
+
+def test_fences_in_list_items_and_quotes_are_kept_as_typed():
+    typed = "1. Run:\n   ```sh\n   # drop cache\n   echo 3 > /proc/x <b>\n   ```\n2. Then *wait*."
+    assert block(typed) == typed
+    quoted = "> ```\n> # not a heading\n> | a | b |\n> ```"
+    assert block(quoted) == quoted
+    page = assert_structure(draft(s=f"{typed}\n\n{quoted}"))
+    assert page.fenced.count("# drop cache\necho 3 > /proc/x <b>\n") == 2
+    assert page.fenced.count("# not a heading\n| a | b |\n") == 2
+    assert {"ol", "blockquote", "em"} <= page.tags
+
+
+def test_fences_left_open_in_list_items_and_quotes_are_closed_there():
+    assert block("- Run:\n  ~~~\n  # drop") == "- Run:\n  ~~~\n  # drop\n  ~~~"
+    assert block("> - ````\n>   # drop") == "> - ````\n>   # drop\n>   ````"
+    # a line the list item does not go on with ends the item and its code: it is text
+    assert block("1. Run:\n   ```\n# h\n---") == "1. Run:\n   ```\n\\# h\n\\---"
+    for typed in ("- Run:\n  ~~~\n  # drop", "> ```\n> # q", "1. Run:\n   ```\n# h\n---"):
+        page = assert_structure(draft(s=typed, c=typed))
+        assert len(page.fenced) == 3
+
+
+@pytest.mark.parametrize(
+    "typed, item",
+    [
+        ("-1 offset in pagination fixed", "-1 offset in pagination fixed"),
+        ("--force flag removed", "--force flag removed"),
+        ("*args passed through", "*args passed through"),
+        ("**Never** ship on Friday", "**Never** ship on Friday"),
+        ("1.5x slower", "1.5x slower"),
+        ("- -1 offset", "-1 offset"),
+        ("• **Never** ship", "**Never** ship"),
+        ("2) --force", "--force"),
+    ],
+)
+def test_lines_strip_only_the_list_marker_people_typed(typed, item):
+    assert lines(typed) == [item]
+    page = render(f"1. {inline(item)}")
+    assert page.text["li"] == [item.replace("**", "")]  # shown as typed, bold as bold
 
 
 # --- properties: code and visible text come out as typed ---------------------------------------
@@ -359,6 +432,45 @@ def test_fenced_code_round_trips(before, body, closed, after):
         body = body[:-1]  # blank lines at the end of a value are dropped
     page = assert_structure(draft(s=value))
     assert "".join(ln + "\n" for ln in body) in page.fenced
+
+
+CONTAINERS = [  # how a block opens in a container (first line) and goes on (the lines after)
+    *(("", ""), ("> ", "> "), (">", ">"), (">\t", ">\t"), ("- ", "  "), ("-\t", "\t")),
+    *(("1. ", "   "), ("10) ", "    "), ("* ", "\t"), ("> - ", ">   "), ("- > ", "  > ")),
+]
+body_line = st.text(no_breaks, max_size=30).filter(lambda t: "```" not in t and "~~~" not in t)
+one_line = hostile.map(lambda t: re.sub(r"[\r\n]", " ", t))
+
+
+@st.composite
+def chunks(draw: st.DrawFn) -> list[str]:
+    """A block in a container: fenced code (maybe left open), indented code, or a line."""
+    first, rest = draw(st.sampled_from(CONTAINERS))
+    body = draw(st.lists(body_line, min_size=1, max_size=4))
+    kind = draw(st.sampled_from(["fence", "open fence", "indented", "text"]))
+    if kind == "text":
+        return [first + draw(one_line)]
+    if kind == "indented":
+        start = body[0] if body[0].strip() else "x"  # not an empty item: "-" alone is escaped
+        return [first + "    " + start, *(rest + "    " + ln for ln in body[1:])]
+    fence = draw(st.sampled_from(["```", "~~~~", "``` sh"]))
+    close = [rest + fence.split()[0]] if kind == "fence" else []
+    return [first + fence, *(rest + ln for ln in body), *close]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(chunks(), min_size=1, max_size=5))
+def test_code_in_list_items_and_quotes_round_trips(blocks):
+    """Every code block people type, in or out of list items and quotes, reads in the draft as
+    it does in their own text rendered alone: byte for byte, never as text or markup."""
+    typed_lines = ["Intro", "", *"\n\n".join("\n".join(lines) for lines in blocks).split("\n")]
+    while not typed_lines[-1].strip():
+        typed_lines.pop()  # blank lines at the end of a value are dropped
+    value = "\n".join(typed_lines)
+    page = assert_structure(draft(s=value))
+    typed = Counter(render(value).fenced)
+    drafted = Counter(page.fenced)
+    assert all(drafted[code] >= 2 * n for code, n in typed.items()), (value, block(value))
 
 
 visible = st.text(

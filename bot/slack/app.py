@@ -24,11 +24,12 @@ from bot.config import Config
 from bot.drafts import Drafts, check_templates
 from bot.entries import Timeline
 from bot.incidents import Clock, Incidents, utcnow
+from bot.models import Incident
 from bot.postmortem import DEFAULT_TEMPLATES
 from bot.publish import Publisher, Repo
 from bot.reminders import Reminders, Settings
 from bot.retro import Retro
-from bot.sections import load_sections
+from bot.sections import TemplateError, load_sections
 from bot.slack.channels import Channels
 from bot.slack.drafting import Drafting
 from bot.slack.echoes import Echoes
@@ -191,8 +192,16 @@ def create_reminder_sender(
         Reminders(store, reminder_settings(config), clock),
         client,
         clock,
-        lambda incident: drafts.render(incident)[2],
+        lambda incident: open_points(drafts, incident),
     )
+
+
+def open_points(drafts: Drafts, incident: Incident) -> list[str]:
+    """The draft's open points for a reminder DM; a template that fails to render is one."""
+    try:
+        return drafts.render(incident)[2]
+    except TemplateError as error:
+        return [f"The post-mortem template cannot be rendered: {error}"]
 
 
 def replan_reminders(config: Config, store: Store, clock: Clock = utcnow) -> int:
