@@ -198,7 +198,7 @@ def context(
             for e in pm.events
         ],
         "s": {
-            st.section.key: {f.key: st.values.get(f.key, "") for f in st.section.fields}
+            st.section.key: {f.key: st.values.get(f.key, "").strip() for f in st.section.fields}
             for st in pm.sections
         },
         "action_groups": groups,

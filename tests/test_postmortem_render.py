@@ -5,6 +5,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.drafts import Drafts
 from bot.entries import Timeline
@@ -251,3 +253,61 @@ def test_render_prints_the_draft_offline(world, clock, tmp_path):
     missing = run("hotfix-042", "--team", "T1")
     assert missing.returncode == 1 and "There is no hotfix-042" in missing.stderr
     assert run("hotfix-001", "--team", "T9").returncode == 1
+
+
+def _draft_with(text: str, title: str) -> str:
+    """The bundled post-mortem with `text` in every field, the title, a timeline entry, an
+    action item and a participant's name: rendered without a database."""
+    from bot.jinja import Placeholders
+    from bot.jinja import render as render_template
+    from bot.models import ActionItem, Entry, Incident, Milestone, Status
+    from bot.postmortem import PostMortem, context
+    from bot.report import Report
+    from bot.retro import SectionState
+
+    catalog = load_sections(DEFAULT_TEMPLATES)
+    at = datetime(2026, 11, 26, 15, 30, tzinfo=UTC)
+    incident = Incident(
+        1,
+        "T1",
+        1,
+        title,
+        Severity.SEV2,
+        Status.RESOLVED,
+        False,
+        "U1",
+        "U1",
+        at,
+        resolved_at=at + timedelta(hours=1),
+        deadline_at=at + timedelta(hours=49),
+    )
+    entries = [
+        Entry(1, 1, at, title, "U1", Milestone.BEGAN, "system", 1),
+        Entry(2, 1, at + timedelta(minutes=5), text, "U2", Milestone.DETECTED, "command", 2),
+        Entry(3, 1, at + timedelta(minutes=9), text, "U2", None, "command", 3),
+    ]
+    pm = PostMortem(
+        report=Report(incident, ["U1"], entries, at + timedelta(hours=2)),
+        sections=[SectionState(s, {f.key: text for f in s.fields}, ["U2"]) for s in catalog],
+        actions=[ActionItem(1, 1, 1, text[:500], Priority.IMMEDIATE, "U2", None, text)],
+        speakers=[],
+        events=[],
+        catalog=catalog,
+        deadline=timedelta(hours=48),
+    )
+    values = context(pm, lambda user_id: text if user_id == "U2" else "Alice", at, 1)
+    return render_template(DEFAULT_TEMPLATES, "postmortem.md.j2", values, Placeholders())
+
+
+PIECES = [*"ab #=-*_`~|<>&[]()!\\:\n\t", "```", "~~~", "<!--", "-->", "{{", "    ", "1. "]
+HOSTILE_TEXT = st.lists(st.sampled_from(PIECES), max_size=30).map("".join)
+
+
+@settings(max_examples=150, deadline=None)
+@given(HOSTILE_TEXT, HOSTILE_TEXT)
+def test_hostile_text_in_every_field_keeps_the_outline_and_the_tables(text, title):
+    page = render(_draft_with(text, title or "x"))
+    clean = render(_draft_with("plain words", "plain title"))
+    assert page.outline[1:] == clean.outline[1:]  # the headings below the title
+    assert set(page.rows) == set(clean.rows)  # every table row has its columns
+    assert page.tags <= OURS and len(page.comments) == 1
