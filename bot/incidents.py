@@ -59,17 +59,11 @@ class Incidents:
         return incident
 
     def attach_channel(self, incident: Incident, channel_id: str, channel_name: str) -> Incident:
-        now = self.clock()
-        self.store.add_member(incident.team_id, channel_id, incident.created_by, now)
-        return self.store.update_incident(
-            incident.team_id,
-            incident.id,
-            at=now,
-            user_id=incident.created_by,
-            event=("channel", channel_name),
-            channel_id=channel_id,
-            channel_name=channel_name,
-        )
+        return self.store.attach_channel(incident, channel_id, channel_name, self.clock())
+
+    def discard_unopened(self, incident: Incident) -> bool:
+        """Undo a start whose channel never came (see Store.discard_unopened)."""
+        return self.store.discard_unopened(incident.team_id, incident.id)
 
     def record_kickoff(self, incident: Incident, ts: str) -> Incident:
         return self.store.update_incident(

@@ -60,7 +60,7 @@ class Rows:
     def db(self) -> Database:
         raise NotImplementedError
 
-    def write(self) -> AbstractContextManager[Database]:
+    def write(self, wait_s: float | None = None) -> AbstractContextManager[Database]:
         raise NotImplementedError
 
     def _one(self, sql: str, params: list[Any]) -> dict[str, Any] | None:

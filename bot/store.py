@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextvars
 import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +26,36 @@ __all__ = ["BUSY", "FULL", "Store", "StoreUnavailable", "from_db", "to_db"]
 
 BUSY_TIMEOUT_S = 2.0  # what a write waits for another process's lock; Slack allows 3 s
 WRITE_WAIT_S = 2.5
+AFTER_ACK_WAIT_S = 30.0  # after the ack nobody waits for an answer: a busy database is waited out
 CHECKPOINT_EVERY_S = 1.0
 BUSY = (
     "The incident database is busy (another process is writing to it), so nothing was "
     "recorded. Please try again in a moment."
 )
 FULL = "The bot's disk is full, so nothing was recorded. Ask an admin to free some space."
+
+
+_after_ack: contextvars.ContextVar[bool] = contextvars.ContextVar("after_ack", default=False)
+
+
+def after_ack() -> None:
+    """From now on in this context (a listener whose ack has gone out, a background job) a
+    write waits out a busy database for up to the store's `after_ack_wait_s`, not 2.5 s."""
+    _after_ack.set(True)
+
+
+# every table with an incident_id column, children of `incidents`
+INCIDENT_TABLES = (
+    "timeline",
+    "owners",
+    "events",
+    "section_values",
+    "action_items",
+    "drafts",
+    "speakers",
+    "reminders",
+)
+UNOPENED_AFTER = timedelta(minutes=10)
 
 
 class StoreUnavailable(BotError):
@@ -44,6 +69,31 @@ def _unavailable(exc: sqlite3.OperationalError) -> Exception:
     if "full" in text:
         return StoreUnavailable(FULL)
     return exc
+
+
+def _discard(db: Database, team_id: str, where: str, params: list[Any]) -> int:
+    """Delete the incidents of `team_id` matching `where`, with every row that refers to them;
+    the number of incidents deleted."""
+    ids = [
+        r[0]
+        for r in db.execute(
+            f"SELECT id FROM incidents WHERE team_id = ? AND {where}", [team_id, *params]
+        )
+    ]
+    for incident_id in ids:
+        db.execute(
+            "DELETE FROM echoes WHERE entry_id IN (SELECT id FROM timeline WHERE incident_id = ?)",
+            [incident_id],
+        )
+        db.execute(
+            "DELETE FROM reminder_deliveries WHERE reminder_id IN "
+            "(SELECT id FROM reminders WHERE incident_id = ?)",
+            [incident_id],
+        )
+        for table in INCIDENT_TABLES:
+            db.execute(f"DELETE FROM [{table}] WHERE incident_id = ?", [incident_id])
+        db.execute("DELETE FROM incidents WHERE id = ?", [incident_id])
+    return len(ids)
 
 
 def _incident(row: dict[str, Any]) -> Incident:
@@ -72,8 +122,14 @@ class Store(TimelineRows, PeopleRows):
     """The bot's SQLite database. Safe to share between threads: each gets its own connection;
     timeline entries are written by one thread for all (bot/group_commit.py)."""
 
-    def __init__(self, path: Path | str, checkpoint_every_s: float = CHECKPOINT_EVERY_S) -> None:
+    def __init__(
+        self,
+        path: Path | str,
+        checkpoint_every_s: float = CHECKPOINT_EVERY_S,
+        after_ack_wait_s: float = AFTER_ACK_WAIT_S,
+    ) -> None:
         self.path = Path(path)
+        self.after_ack_wait_s = after_ack_wait_s
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
@@ -113,24 +169,33 @@ class Store(TimelineRows, PeopleRows):
         self._local = threading.local()
 
     @contextmanager
-    def write(self) -> Iterator[Database]:
+    def write(self, wait_s: float | None = None) -> Iterator[Database]:
         """A write transaction that takes the write lock up front (BEGIN IMMEDIATE).
 
         Read-then-write sequences (allocating the next hotfix number) are atomic across
         threads and processes. Writers in this process queue on a lock (handed over at once,
         unlike SQLite's busy handler, which sleeps in steps of up to 100 ms). A database held by
         another writer for longer than WRITE_WAIT_S, or a full disk, is a StoreUnavailable:
-        nothing was written, and the person is told so in time.
+        nothing was written, and the person is told so in time. A write that may as well not
+        happen now (remembering a name) passes a shorter `wait_s` (seconds).
         """
+        if wait_s is None:
+            wait_s = self.after_ack_wait_s if _after_ack.get() else WRITE_WAIT_S
+        busy_s = BUSY_TIMEOUT_S if wait_s == WRITE_WAIT_S else wait_s
         db = self.db
         self._checkpoints.ensure_running()
-        if not self._writer.acquire(timeout=WRITE_WAIT_S):
+        if not self._writer.acquire(timeout=wait_s):
             raise StoreUnavailable(BUSY)
         try:
             try:
+                if busy_s != BUSY_TIMEOUT_S:
+                    db.conn.execute(f"PRAGMA busy_timeout = {int(busy_s * 1000)}")
                 db.conn.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as exc:
                 raise _unavailable(exc) from exc
+            finally:
+                if busy_s != BUSY_TIMEOUT_S:
+                    db.conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
             try:
                 yield db
             except BaseException:
@@ -162,6 +227,14 @@ class Store(TimelineRows, PeopleRows):
     ) -> Incident:
         """Allocate the workspace's next hotfix number and store the incident, atomically."""
         with self.write() as db:
+            # a start that never got its channel and was never undone (the database stayed
+            # busy even for that) is cleared here, long after any start could still finish it
+            _discard(
+                db,
+                team_id,
+                "channel_id IS NULL AND created_at < ?",
+                [to_db(started_at - UNOPENED_AFTER)],
+            )
             (number,) = db.execute(
                 "SELECT COALESCE(MAX(number), 0) + 1 FROM incidents WHERE team_id = ?", [team_id]
             ).fetchone()
@@ -195,6 +268,38 @@ class Store(TimelineRows, PeopleRows):
         incident = self.incident(team_id, row_id)
         assert incident is not None
         return incident
+
+    def attach_channel(
+        self, incident: Incident, channel_id: str, channel_name: str, at: datetime
+    ) -> Incident:
+        """The incident's channel and its starter as a member, in one transaction."""
+        with self.write() as db:
+            db.table("members").insert(
+                {
+                    "team_id": incident.team_id,
+                    "channel_id": channel_id,
+                    "user_id": incident.created_by,
+                    "joined_at": to_db(at),
+                },
+                ignore=True,
+            )
+            db.execute(
+                "UPDATE incidents SET channel_id = ?, channel_name = ? "
+                "WHERE team_id = ? AND id = ?",
+                [channel_id, channel_name, incident.team_id, incident.id],
+            )
+            add_event(
+                db, incident.team_id, incident.id, at, incident.created_by, "channel", channel_name
+            )
+        attached = self.incident(incident.team_id, incident.id)
+        assert attached is not None
+        return attached
+
+    def discard_unopened(self, team_id: str, incident_id: int) -> bool:
+        """Undo an `/incident start` whose channel never came: the incident and its rows go
+        (its number is free again). False, and nothing changes, once it has a channel."""
+        with self.write() as db:
+            return _discard(db, team_id, "id = ? AND channel_id IS NULL", [incident_id]) > 0
 
     def incident(self, team_id: str, incident_id: int) -> Incident | None:
         row = self._one(

@@ -3,10 +3,16 @@ each person or app (name, real name)."""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.errors import BotError
 from bot.rows import Rows, add_event, to_db
+
+logger = logging.getLogger(__name__)
+
+NAME_WAIT_S = 0.1  # a name is worth this much of a command's 3 s, no more
 
 
 class PeopleRows(Rows):
@@ -101,8 +107,12 @@ class PeopleRows(Rows):
             row["real_name"] = real_name
         if is_app:
             row["is_app"] = 1
-        with self.write() as db:
-            db.table("users").upsert(row, pk=("team_id", "user_id"))
+        try:
+            with self.write(wait_s=NAME_WAIT_S) as db:
+                db.table("users").upsert(row, pk=("team_id", "user_id"))
+        except BotError:  # the database is busy or full: a name can wait for the next command
+            logger.info("name of %s not kept now: the database is busy", user_id)
+            return
         self._known[key] = (name, real_name or known[1])
 
     def user_name(self, team_id: str, user_id: str) -> str | None:

@@ -22,7 +22,7 @@ ALLOWED = {
     "checkpoint": set(),
     "rows": set(),
     "store_timeline": {"errors", "group_commit", "models", "rows"},
-    "store_people": {"rows"},
+    "store_people": {"errors", "rows"},
     "store": {
         "checkpoint",
         "errors",

@@ -16,19 +16,23 @@ def test_rate_limited_and_failing_calls_are_retried(slack, bot):
     assert tries == ["chat.postMessage"], "the refused call is not recorded, the retry is"
 
 
-def test_a_refused_channel_keeps_the_incident_and_tells_the_starter(slack, bot):
+def test_a_refused_channel_undoes_the_start_and_tells_the_starter(slack, bot):
     slack.fail("conversations.create", "restricted_action")
     reply = slack.command("alice", "/incident", "start db down sev1")
     assert "hotfix-001" in reply.text
-    wait_for(
-        lambda: any(
-            "did not create its channel (restricted_action)" in e.text
-            for e in slack.ephemerals("alice")
+    told = wait_for(
+        lambda: next(
+            (e for e in slack.ephemerals("alice") if "was not opened" in e.text),
+            None,
         ),
         what="the explanation",
     )
-    (incident,) = bot.store.open_incidents(slack.ws.team_id)
-    assert incident.title == "db down" and incident.channel_id is None
+    assert "did not create its channel (restricted_action)" in told.text
+    assert "`/incident start db down sev1` again" in told.text
+    bot.settle()
+    assert bot.store.open_incidents(slack.ws.team_id) == [], "no incident without its channel"
+    again = slack.command("alice", "/incident", "start db down sev1")
+    assert "hotfix-001" in again.text
 
 
 def test_partial_failures_are_listed_for_the_starter(slack, bot):

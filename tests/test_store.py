@@ -289,3 +289,37 @@ def test_upgrading_keeps_one_beginning_and_at_most_one_resolution(tmp_path):
         (2, "2026-11-26T12", None),
     ]
     store.close()
+
+
+def test_an_unopened_start_is_undone_with_every_row_that_refers_to_it(tmp_path):
+    from bot.store import INCIDENT_TABLES
+
+    store = Store(tmp_path / "x.db")
+    with_incident = {t for t in store.db.table_names() if "incident_id" in store.db[t].columns_dict}
+    assert set(INCIDENT_TABLES) == with_incident, "a new table must be listed for the undo"
+    at = datetime(2026, 11, 26, 15, 30, tzinfo=UTC)
+    first = store.create_incident(
+        team_id="T1", title="a", severity=Severity.SEV2, private=False, user_id="U1", started_at=at
+    )
+    assert store.discard_unopened("T1", first.id)
+    again = store.create_incident(
+        team_id="T1", title="b", severity=Severity.SEV2, private=False, user_id="U1", started_at=at
+    )
+    assert again.number == 1, "the number of an undone start is free again"
+    store.attach_channel(again, "C1", "inc-001-b", at)
+    assert not store.discard_unopened("T1", again.id), "an incident with its channel stays"
+    orphan = store.create_incident(
+        team_id="T1", title="c", severity=Severity.SEV2, private=False, user_id="U1", started_at=at
+    )
+    later = store.create_incident(
+        team_id="T1",
+        title="d",
+        severity=Severity.SEV2,
+        private=False,
+        user_id="U1",
+        started_at=at + timedelta(minutes=11),
+    )
+    titles = [r["title"] for r in store.db.query("SELECT title FROM incidents")]
+    assert orphan.title not in titles, "a start left without its channel is cleared"
+    assert later.number == 2
+    store.close()

@@ -10,7 +10,7 @@ from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
 
-from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt import App, BoltRequest, BoltResponse, Respond
 from slack_bolt.middleware import Middleware
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
@@ -23,6 +23,7 @@ from bot import logs
 from bot.config import Config
 from bot.drafts import Drafts, check_templates
 from bot.entries import Timeline
+from bot.errors import BotError
 from bot.incidents import Clock, Incidents, utcnow
 from bot.models import Incident
 from bot.postmortem import DEFAULT_TEMPLATES
@@ -34,16 +35,19 @@ from bot.slack.channels import Channels
 from bot.slack.drafting import Drafting
 from bot.slack.echoes import Echoes
 from bot.slack.executor import acks_at_once, answered_in_ack
+from bot.slack.failures import FAILURES, reason
 from bot.slack.incident_commands import IncidentCommands
 from bot.slack.pacing import Pacer
+from bot.slack.payloads import error_text
 from bot.slack.reminder_blocks import ReminderIds
 from bot.slack.reminder_commands import ReminderCommands
 from bot.slack.reminder_sender import ReminderSender
 from bot.slack.retro_blocks import Ids
 from bot.slack.retro_commands import RetroCommands
+from bot.slack.text import decode, escape
 from bot.slack.timeline_commands import TimelineCommands
 from bot.slack.zones import Zones
-from bot.store import Store
+from bot.store import Store, StoreUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -72,13 +76,53 @@ def create_client(config: Config) -> WebClient:
     )
 
 
-def handle_error(error: Exception, response: BoltResponse | None) -> None:
-    """Log the traceback; answer the user with a short apology, never a 500 or a trace."""
-    logger.error("unhandled error in a listener", exc_info=error)
+def handle_error(
+    error: Exception,
+    response: BoltResponse | None,
+    body: dict[str, Any],
+    respond: Respond | None,
+    client: WebClient,
+) -> None:
+    """Log the traceback; answer the person with a short apology, never a 500 or a trace.
+
+    Before the ack the apology is the answer. After it (`response` is None: Slack has its
+    answer and the rest of the work failed) the person hears what did not happen through the
+    request's response URL, or by DM where there is none (a modal's submission)."""
+    if isinstance(error, BotError):
+        logger.warning("after the ack: %s", error)
+    else:
+        logger.error("unhandled error in a listener", exc_info=error)
     if response is not None:
         response.status = 200
         response.body = json.dumps({"response_type": "ephemeral", "text": SORRY})
         response.headers["content-type"] = ["application/json;charset=utf-8"]
+        return
+    text = after_ack_text(error, body)
+    try:
+        if respond is not None and respond.response_url:
+            respond(response_type="ephemeral", replace_original=False, text=text)
+        elif user := body.get("user_id") or (body.get("user") or {}).get("id"):
+            client.chat_postMessage(channel=user, text=text)
+    except FAILURES as exc:
+        logger.warning("the failure could not be told: %s", reason(exc))
+
+
+def after_ack_text(error: Exception, body: dict[str, Any]) -> str:
+    """What a person reads when the work after their answer failed."""
+    if command := body.get("command"):
+        what = f"`{escape(command)} {escape(decode(body.get('text') or ''))}`".replace(" `", "`")
+    else:
+        what = "what you just did"
+    if isinstance(error, StoreUnavailable):
+        why = "the incident database stayed busy (another process held it)"
+    elif isinstance(error, BotError):
+        why = error_text(error)
+    else:
+        why = f"something went wrong on our side ({type(error).__name__}, in the bot's log)"
+    return (
+        f":warning: {what} was answered, but not all of it happened: {why}. "
+        "Check the incident channel, and try again in a minute."
+    )
 
 
 class LogRequest(Middleware):

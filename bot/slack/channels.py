@@ -8,7 +8,6 @@ from typing import Any
 
 from slack_bolt import Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.incidents import Incidents
 from bot.models import Incident
@@ -16,10 +15,23 @@ from bot.naming import channel_name
 from bot.slack import blocks
 from bot.slack.failures import FAILURES, reason
 from bot.slack.pacing import Pacer
+from bot.slack.text import escape
+from bot.store import StoreUnavailable
 
 logger = logging.getLogger(__name__)
 
 NAME_ATTEMPTS = 10
+DISCARD_ATTEMPTS = 3
+
+
+def start_command(incident: Incident) -> str:
+    """The `/incident start` that opens this incident again (escaped for Slack)."""
+    private = "--private " if incident.private else ""
+    return f"/incident start {private}{escape(incident.title)} {incident.severity.value}"
+
+
+class NotOpened(Exception):
+    """An incident's channel could not be made or kept; the message says why, for the starter."""
 
 
 class Channels:
@@ -34,15 +46,23 @@ class Channels:
         self.announce_channel = announce_channel
 
     def _try(self, problems: list[str], what: str, call: Callable[[], Any]) -> Any:
-        """Run one Web API step; a Slack error is noted for the user and the rest goes on."""
+        """Run one step; a Slack error or a database that stays busy is noted for the user and
+        the rest goes on."""
         try:
             return call()
         except FAILURES as exc:
             logger.warning("%s failed: %s", what, reason(exc))
             problems.append(f"{what} ({reason(exc)})")
-            return None
+        except StoreUnavailable as exc:
+            logger.warning("%s failed: %s", what, exc)
+            problems.append(f"{what} (the incident database stayed busy)")
+        return None
 
     def create_channel(self, client: WebClient, incident: Incident) -> Incident:
+        """Create the incident's channel (the next free name) and keep it with the incident.
+
+        Raises NotOpened, after undoing what was done (the incident, the channel), when Slack
+        refuses the channel or the database stays busy for `Store.after_ack_wait_s`."""
         for attempt in range(NAME_ATTEMPTS):
             name = channel_name(self.prefix, incident.number, incident.title, attempt)
             try:
@@ -50,24 +70,57 @@ class Channels:
             except FAILURES as exc:
                 if reason(exc) == "name_taken":
                     continue
-                raise
+                raise NotOpened(
+                    f"Slack did not create its channel ({reason(exc)}). Check the app's scopes "
+                    "(`channels:manage`, `groups:write`) or ask a Slack admin"
+                ) from exc
             channel = response["channel"]
-            return self.incidents.attach_channel(incident, channel["id"], channel["name"])
-        raise RuntimeError(f"no free channel name after {NAME_ATTEMPTS} attempts")
+            try:
+                return self.incidents.attach_channel(incident, channel["id"], channel["name"])
+            except StoreUnavailable as exc:
+                archived = self._archive(client, channel["id"])
+                raise NotOpened(
+                    "the incident database stayed busy (another process held it for "
+                    "longer than the bot waits), so it could not keep its channel "
+                    + ("(now archived)" if archived else f"<#{channel['id']}> (archive it)")
+                ) from exc
+        raise NotOpened(
+            f"no channel name was free after {NAME_ATTEMPTS} tries ({name} was taken too)"
+        )
+
+    def _discard(self, incident: Incident) -> None:
+        """Undo the start (the database may still be busy: a few tries, then the next
+        `/incident start` clears it, see Store.create_incident)."""
+        for _ in range(DISCARD_ATTEMPTS):
+            try:
+                self.incidents.discard_unopened(incident)
+                return
+            except StoreUnavailable:
+                continue
+        logger.error("%s left without a channel: the database stayed busy", incident.hotfix_id)
+
+    def _archive(self, client: WebClient, channel: str) -> bool:
+        try:
+            client.conversations_archive(channel=channel)
+            return True
+        except FAILURES as exc:
+            logger.warning("channel %s not archived: %s", channel, reason(exc))
+            return False
 
     def open(self, client: WebClient, incident: Incident, respond: Respond) -> None:
-        """Create the channel and set it up; tell the starter how it went."""
+        """Create the channel and set it up; tell the starter how it went. Without its channel
+        there is no incident: the start is undone and the starter told to type it again."""
         try:
             incident = self.create_channel(client, incident)
-        except (SlackApiError, OSError, RuntimeError) as exc:
-            why = str(exc) if isinstance(exc, RuntimeError) else reason(exc)
-            logger.warning("channel for %s not created: %s", incident.hotfix_id, why)
+        except NotOpened as exc:
+            logger.warning("%s not opened: %s", incident.hotfix_id, exc)
             respond(
                 response_type="ephemeral",
                 replace_original=False,
-                text=f":warning: {incident.hotfix_id} is recorded, but Slack did not create "
-                f"its channel ({why}). Check the app's scopes, or ask an admin.",
+                text=f":warning: {incident.hotfix_id} was not opened: {exc}. "
+                f"Type `{start_command(incident)}` again to open it.",
             )
+            self._discard(incident)
             return
         assert incident.channel_id
         channel = incident.channel_id
@@ -93,7 +146,12 @@ class Channels:
             ),
         )
         if kickoff is not None:
-            self.incidents.record_kickoff(incident, kickoff["ts"])
+            ts = kickoff["ts"]
+            self._try(
+                problems,
+                "remembering the kick-off message",
+                lambda: self.incidents.record_kickoff(incident, ts),
+            )
             self._try(
                 problems,
                 "pinning the kick-off message",

@@ -21,6 +21,7 @@ from slack_bolt import BoltRequest, BoltResponse
 from slack_bolt.middleware import Middleware
 
 from bot.logs import ContextExecutor
+from bot.store import after_ack
 
 ACK_WAIT_S = 3.0  # Slack's own limit: never hold a request longer
 _acked: contextvars.ContextVar[threading.Event | None] = contextvars.ContextVar(
@@ -36,7 +37,9 @@ class ListenerExecutor(ContextExecutor):
         if _here.get():
             _here.set(False)
             future: Future[T] = Future()
-            future.set_result(fn(*args, **kwargs))  # Bolt's wrapper handles the listener's errors
+            # in a context of its own: what the listener sets (after_ack) stays with this request
+            context = contextvars.copy_context()
+            future.set_result(context.run(fn, *args, **kwargs))  # Bolt's wrapper handles errors
             return future
         acked = threading.Event()
         token = _acked.set(acked)
@@ -55,12 +58,14 @@ def _signal() -> None:
 
 
 def acks_at_once(listener: F) -> F:
-    """Wrap a listener so its ack (or, for events Bolt acks itself, its start) is signalled."""
+    """Wrap a listener so its ack (or, for events Bolt acks itself, its start) is signalled,
+    and the writes after it wait out a busy database (bot/store.py `after_ack`)."""
     if "ack" not in inspect.signature(listener).parameters:
 
         @functools.wraps(listener)
         def started(*args: Any, **kwargs: Any) -> Any:
             _signal()
+            after_ack()
             return listener(*args, **kwargs)
 
         return started  # type: ignore[return-value]
@@ -72,6 +77,7 @@ def acks_at_once(listener: F) -> F:
                 return ack(*a, **kw)
             finally:
                 _signal()
+                after_ack()  # nobody waits for this listener now: writes wait out a busy database
 
         return listener(*args, ack=signalling_ack, **kwargs)
 
