@@ -233,3 +233,11 @@ def m004_stable_timeline(db: Database) -> None:
 def m005_draft_logs(db: Database) -> None:
     """Each draft keeps its incident log too: a change to the log alone is a change."""
     db.table("drafts").add_column("log", str)
+
+
+@migrations()
+def m006_action_sources(db: Database) -> None:
+    """An action item remembers the modal it came from: a submission Slack sends twice makes
+    one item."""
+    db.table("action_items").add_column("source", str)
+    db.table("action_items").create_index(["team_id", "source"], unique=True)

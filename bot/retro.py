@@ -123,11 +123,22 @@ class Retro:
         """Why `due` cannot be a due date now (see `due_problem`), or None."""
         return due_problem(due, self.clock()) if due else None
 
-    def add_action(self, incident: Incident, parsed: ParsedAction, user_id: str) -> ActionItem:
-        """Store a new item; UsageError (and nothing stored) if its due date cannot be."""
+    def add_action(
+        self, incident: Incident, parsed: ParsedAction, user_id: str, source: str | None = None
+    ) -> tuple[ActionItem, bool]:
+        """Store a new item: (the item, True); UsageError (and nothing stored) if its due date
+        cannot be. `source` names what it came from (a modal's view id): the same source again
+        stores nothing and gives (the item it made, False)."""
         if problem := self.due_problem(parsed.due):
             raise UsageError(problem)
         with self.store.write() as db:
+            if source is not None:
+                made = db.execute(
+                    "SELECT id FROM action_items WHERE team_id = ? AND source = ?",
+                    [incident.team_id, source],
+                ).fetchone()
+                if made is not None:
+                    return self.action(incident.team_id, made[0]), False
             (number,) = db.execute(
                 "SELECT COALESCE(MAX(number), 0) + 1 FROM action_items "
                 "WHERE team_id = ? AND incident_id = ?",
@@ -148,11 +159,12 @@ class Retro:
                         "status": "open",
                         "created_by": user_id,
                         "created_at": to_db(self.clock()),
+                        "source": source,
                     }
                 )
                 .last_rowid
             )
-        return self.action(incident.team_id, int(row_id or 0))
+        return self.action(incident.team_id, int(row_id or 0)), True
 
     def change_action(
         self, incident: Incident, number: int, change: ActionChange, user_id: str

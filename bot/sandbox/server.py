@@ -12,6 +12,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -305,8 +306,10 @@ class Emulator:
                 return self.api.views[stack[-1]] if stack else None
             time.sleep(0.01)
 
-    def submit(self, who: str, values: dict[str, Any]) -> Reply:
-        """`who` fills the top modal's inputs (by block_id) and presses its submit button."""
+    def submit(self, who: str, values: dict[str, Any], *, times: int = 1) -> Reply:
+        """`who` fills the top modal's inputs (by block_id) and presses its submit button;
+        `times` > 1 sends the same submission that often at once (a double click, or Slack
+        sending it again), and returns the first reply."""
         user = self.ws.user_named(who)
         view = self.modal(who)  # the bot opens it after its ack: give it a moment
         if view is None:
@@ -334,7 +337,16 @@ class Emulator:
             },
         }
         form = urlencode({"payload": json.dumps(payload)}).encode()
-        reply = self._deliver("interactive", payload, form, "application/x-www-form-urlencoded")
+        with ThreadPoolExecutor(times) as pool:
+            replies = list(
+                pool.map(
+                    lambda _: self._deliver(
+                        "interactive", payload, form, "application/x-www-form-urlencoded"
+                    ),
+                    range(times),
+                )
+            )
+        reply = replies[0]
         if reply.status != 200:
             self.problems.append(f"view_submission: HTTP {reply.status}")
         elif reply.json.get("response_action") != "errors":

@@ -35,7 +35,7 @@ from bot.slack.channels import Channels
 from bot.slack.drafting import Drafting
 from bot.slack.echoes import Echoes
 from bot.slack.executor import acks_at_once, answered_in_ack
-from bot.slack.failures import FAILURES, reason
+from bot.slack.failures import FAILURES, Told, reason
 from bot.slack.incident_commands import IncidentCommands
 from bot.slack.pacing import Pacer
 from bot.slack.payloads import error_text
@@ -113,6 +113,8 @@ def after_ack_text(error: Exception, body: dict[str, Any]) -> str:
         what = f"`{escape(command)} {escape(decode(body.get('text') or ''))}`".replace(" `", "`")
     else:
         what = "what you just did"
+    if isinstance(error, Told):
+        return str(error)
     if isinstance(error, StoreUnavailable):
         why = "the incident database stayed busy (another process held it)"
     elif isinstance(error, BotError):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from slack_sdk.errors import SlackApiError
 
+from bot.errors import BotError
+
 # Slack said no, or never answered (timeouts and connection errors are OSErrors).
 FAILURES: tuple[type[Exception], ...] = (SlackApiError, OSError)
 
@@ -15,3 +17,8 @@ def reason(exc: Exception) -> str:
     if isinstance(exc, TimeoutError) or "timed out" in str(exc):
         return "timeout"
     return type(exc).__name__
+
+
+class Told(BotError):
+    """A failure after the ack, written for the person who asked: the app's error handler
+    delivers it as it is (through the response URL, or by DM)."""

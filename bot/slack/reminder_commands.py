@@ -13,6 +13,7 @@ from bot.incidents import Incidents
 from bot.retro import Retro
 from bot.slack.reminder_blocks import build_home
 from bot.slack.retro_blocks import build_section_modal
+from bot.slack.views import open_view
 
 logger = logging.getLogger(__name__)
 
@@ -34,11 +35,13 @@ class ReminderCommands:
         if incident is None or not incident.channel_id:
             return
         section = self.retro.next_empty(incident) or self.retro.sections.sections[0]
-        client.views_open(
-            trigger_id=body["trigger_id"],
-            view=build_section_modal(
+        open_view(
+            client,
+            body["trigger_id"],
+            build_section_modal(
                 incident, section, self.retro.values(incident, section), incident.channel_id
             ),
+            "Click the button again.",
         )
 
     def handle_latest_draft(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:

@@ -35,6 +35,7 @@ from bot.slack.retro_blocks import (
     build_section_modal,
 )
 from bot.slack.text import decode, escape, mention, parse_mention, without_controls
+from bot.slack.views import open_view
 
 logger = logging.getLogger(__name__)
 
@@ -99,9 +100,11 @@ class RetroCommands:
                 return
         values = self.retro.values(incident, section)  # a WAL read: never waits on writers
         ack()
-        client.views_open(
-            trigger_id=command.trigger_id,
-            view=build_section_modal(incident, section, values, command.channel_id),
+        open_view(
+            client,
+            command.trigger_id,
+            build_section_modal(incident, section, values, command.channel_id),
+            f"Type `/incident write {section.key}` again.",
         )
 
     def action(self, command: Command, ack: Ack, respond: Respond, client: WebClient) -> None:
@@ -109,8 +112,11 @@ class RetroCommands:
         words = command.args[1:]
         if not words:
             ack()
-            client.views_open(
-                trigger_id=command.trigger_id, view=build_action_modal(incident, command.channel_id)
+            open_view(
+                client,
+                command.trigger_id,
+                build_action_modal(incident, command.channel_id),
+                "Type `/incident action` again.",
             )
             return
         typed = [_action_word(w) for w in words]
@@ -128,7 +134,7 @@ class RetroCommands:
                 self.drafting.refresh_checklist(client, incident)
             return
         parsed = parse_action(typed, lambda w: (parse_mention(w) or (None, ""))[0])
-        item = self.retro.add_action(incident, parsed, command.user_id)
+        item, _ = self.retro.add_action(incident, parsed, command.user_id)
         ack(
             response_type="in_channel",
             text=f"Action item added by {mention(command.user_id)}: {action_line(item)}",
@@ -171,18 +177,23 @@ class RetroCommands:
                 f"`/incident write` opens the next one ({self.retro.sections.names}).",
             )
             return
-        client.views_open(
-            trigger_id=body["trigger_id"],
-            view=build_section_modal(
+        open_view(
+            client,
+            body["trigger_id"],
+            build_section_modal(
                 incident, section, self.retro.values(incident, section), channel_id
             ),
+            "Click the button again.",
         )
 
     def handle_add_action_button(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         incident = self.incidents.in_channel(body["team"]["id"], body["channel"]["id"])
-        client.views_open(
-            trigger_id=body["trigger_id"], view=build_action_modal(incident, body["channel"]["id"])
+        open_view(
+            client,
+            body["trigger_id"],
+            build_action_modal(incident, body["channel"]["id"]),
+            "Click the button again.",
         )
 
     def handle_draft_button(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
@@ -242,8 +253,11 @@ class RetroCommands:
             why=(state["why"].get("value") or "").strip() or None,
         )
         user_id = body["user"]["id"]
-        item = self.retro.add_action(incident, parsed, user_id)
+        item, made = self.retro.add_action(incident, parsed, user_id, f"view:{view['id']}")
         ack()
+        if not made:  # the same submission again (a double click, a retry): done already
+            logger.info("%s: the same submission again", item.label)
+            return
         self.pacer.post(
             client,
             channel=meta["channel"],
