@@ -46,7 +46,7 @@ def run() -> int:
 
     store = Store(config.database_path)
     health = Health(store)
-    listeners = ListenerExecutor(max_workers=16, thread_name_prefix="listener")
+    listeners = ListenerExecutor()
     publisher = Publisher(repo_for(config)).start()
     pacer = Pacer()
     echoes = Echoes(store, pacer, utcnow)

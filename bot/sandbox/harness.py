@@ -41,7 +41,7 @@ class TrackingExecutor(ListenerExecutor):
     """Bolt's listener pool, counting work in flight so tests can wait until the bot is idle."""
 
     def __init__(self) -> None:
-        super().__init__(max_workers=16, thread_name_prefix="listener")
+        super().__init__()
         self.pending = 0
         self._count = threading.Lock()
 

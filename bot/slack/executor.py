@@ -24,6 +24,7 @@ from bot.logs import ContextExecutor
 from bot.store import after_ack
 
 ACK_WAIT_S = 3.0  # Slack's own limit: never hold a request longer
+LISTENER_THREADS = 256  # at most this many listeners still at work after their ack
 _acked: contextvars.ContextVar[threading.Event | None] = contextvars.ContextVar(
     "acked", default=None
 )
@@ -33,6 +34,16 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 class ListenerExecutor(ContextExecutor):
+    """Bolt's listener pool. Work before an ack is bounded by the server's request threads
+    (each waits for its ack); after the ack a listener may wait a long time (Slack's
+    Retry-After, a busy database). So the pool is large: a thread is only made when none is
+    idle, and an ack never waits for a thread that another incident's retries hold."""
+
+    def __init__(
+        self, max_workers: int = LISTENER_THREADS, thread_name_prefix: str = "listener"
+    ) -> None:
+        super().__init__(max_workers=max_workers, thread_name_prefix=thread_name_prefix)
+
     def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
         if _here.get():
             _here.set(False)
