@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -12,6 +13,8 @@ from bot.models import Incident, Severity, Status
 from bot.report import Report
 from bot.store import Store
 from bot.when import ZoneSource, split_when
+
+NAMED = re.compile(r"hotfix-(\d{1,6})", re.IGNORECASE)  # how a command names an incident
 
 Clock = Callable[[], datetime]
 logger = logging.getLogger(__name__)
@@ -86,6 +89,32 @@ class Incidents:
             raise NotAnIncidentChannel(command)
         bind_incident(incident.hotfix_id)
         return incident
+
+    def about(
+        self, team_id: str, channel_id: str, user_id: str, words: list[str], command: str
+    ) -> tuple[Incident, list[str]]:
+        """The incident a command is about, and the words after its name. A first word
+        `hotfix-007` names it, from anywhere (a DM with the bot, another channel, after its
+        channel was archived); otherwise it is the channel's. UsageError if the named incident
+        does not exist or is private to a channel `user_id` is not in (the same words for
+        both); NotAnIncidentChannel when nothing names it and the channel is none."""
+        named = NAMED.fullmatch(words[0]) if words else None
+        if named is None:
+            return self.in_channel(team_id, channel_id, command), words
+        incident = self.store.incident_by_number(team_id, int(named[1]))
+        if (
+            incident is None
+            or not incident.channel_id
+            or (
+                incident.private and not self.store.is_member(team_id, incident.channel_id, user_id)
+            )
+        ):
+            raise UsageError(
+                f"There is no {quoted(words[0])} you can see. `/incident list` shows the open "
+                "incidents; a private incident is seen by the people in its channel."
+            )
+        bind_incident(incident.hotfix_id)
+        return incident, words[1:]
 
     def visible_open(self, team_id: str, user_id: str) -> list[Incident]:
         """Open incidents of the workspace; a private one only for members of its channel."""

@@ -32,19 +32,28 @@ HELP: tuple[tuple[str, str], ...] = (
         "set the post-mortem owners (or `owner add|remove @user`)",
     ),
     ("/incident severity sev1", "change the severity"),
-    ("/incident status", "summary with times and durations so far"),
+    ("/incident status [hotfix-NNN]", "summary with times and durations so far"),
     ("/incident resolve [14:40]", "record resolution; starts the post-mortem deadline"),
     ("/incident reopen", "reopen a resolved incident; resolving again restarts the deadline"),
     ("/incident list", "open incidents in this workspace"),
-    ("/incident write [section]", "write the next empty post-mortem section (or the one named)"),
+    (
+        "/incident write [hotfix-NNN] [section]",
+        "write the next empty post-mortem section (or the one named)",
+    ),
     (
         "/incident action Add 5xx alert @user due 2026-12-01 immediate why: catch it early",
         "add an action item; its owner gets a DM",
     ),
     ("/incident action AI-001 @user due 2026-12-01", "complete or change action item AI-001"),
-    ("/incident actions", "list the action items"),
-    ("/incident draft", "post the post-mortem draft here and commit it to the repository"),
-    ("/incident publish", "mark the post-mortem final: one last draft, committed"),
+    ("/incident actions [hotfix-NNN]", "list the action items"),
+    (
+        "/incident draft [hotfix-NNN]",
+        "post the post-mortem draft in the incident channel and commit it to the repository",
+    ),
+    (
+        "/incident publish [hotfix-NNN]",
+        "mark the post-mortem final: one last draft, committed",
+    ),
     ("/incident help", "this list"),
 )
 

@@ -173,7 +173,10 @@ class IncidentCommands:
         self.channels.update_topic(client, incident)
 
     def status(self, command: Command, ack: Ack, respond: Respond, client: WebClient) -> None:
-        report = self.incidents.report(self._here(command))
+        incident, _ = self.incidents.about(
+            command.team_id, command.channel_id, command.user_id, command.args[1:], "`/incident`"
+        )
+        report = self.incidents.report(incident)
         ack(
             response_type="ephemeral",
             text=f"Status of {report.incident.hotfix_id}",

@@ -3,6 +3,7 @@ anyway" / "Keep writing" choice it offers while open points remain."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -15,10 +16,13 @@ from bot.models import Incident, Status
 from bot.reminders import Reminders
 from bot.retro import Retro
 from bot.slack.drafting import Drafting
+from bot.slack.failures import FAILURES, reason
 from bot.slack.payloads import Command, error_text
 from bot.slack.retro_blocks import build_publish_confirmation
 from bot.slack.text import date as slack_date
 from bot.slack.text import escape, mention
+
+logger = logging.getLogger(__name__)
 
 
 def stamp(incident: Incident) -> str:
@@ -41,7 +45,12 @@ class Publishing:
     def publish(self, command: Command, ack: Ack, respond: Respond, client: WebClient) -> None:
         """Publish once, deliberately: open points are shown with a choice first; publishing
         again with nothing changed since is a short answer and nothing else."""
-        incident = self.incidents.in_channel(command.team_id, command.channel_id, "`/incident`")
+        incident, _ = self.incidents.about(
+            command.team_id, command.channel_id, command.user_id, command.args[1:], "`/incident`"
+        )
+        elsewhere = command.channel_id != incident.channel_id  # a DM, or its channel is archived
+        if elsewhere and not self._member(incident, command.user_id):
+            raise UsageError(self._outsider(incident).removeprefix(":warning: "))
         if incident.status is not Status.RESOLVED:
             raise UsageError(
                 "Resolve the incident first (`/incident resolve`), then publish its post-mortem."
@@ -66,13 +75,19 @@ class Publishing:
         did, since = "published", ""
         if before is not None:
             did, since = "republished", f" (it changed since its publication {slack_date(before)})"
-        ack(
-            response_type="in_channel",
-            text=(
-                f":tada: {mention(command.user_id)} {did} the {incident.hotfix_id} "
-                f"post-mortem{since}. The final version follows."
-            ),
+        text = (
+            f":tada: {mention(command.user_id)} {did} the {incident.hotfix_id} "
+            f"post-mortem{since}. The final version follows."
         )
+        if elsewhere:
+            ack(
+                response_type="ephemeral",
+                text=f":white_check_mark: {did.capitalize()}; the final {incident.hotfix_id} "
+                f"post-mortem follows in <#{published.channel_id}>.",
+            )
+            self._announce(client, published, text)
+        else:
+            ack(response_type="in_channel", text=text)
         self._published(client, published, command.user_id)
 
     def _already(self, incident: Incident, published_at: datetime) -> str:
@@ -117,12 +132,19 @@ class Publishing:
         )
 
     def _clicked(self, body: dict[str, Any]) -> Incident:
-        """The incident of the channel the button was clicked in (never the one the button
-        names: that is only compared). Raises UsageError if they differ."""
+        """The incident of the channel the button was clicked in (the one the button names is
+        only compared; raises UsageError if they differ). Clicked in a DM (`/incident publish
+        hotfix-001` there), the incident it names, if the clicker may see it; what they may do
+        is decided by the caller, as things are now."""
         channel = (body.get("container") or {}).get("channel_id") or body["channel"]["id"]
-        incident = self.incidents.in_channel(body["team"]["id"], channel, "That button")
+        team_id = body["team"]["id"]
         named = str(body["actions"][0].get("value", "")).partition("@")[0]
-        if named != incident.hotfix_id:
+        incident = self.incidents.store.incident_by_channel(team_id, channel)
+        if incident is None:  # shown in a DM: the incident it names, if the clicker may see it
+            incident, _ = self.incidents.about(
+                team_id, channel, body["user"]["id"], [named], "That button"
+            )
+        elif named != incident.hotfix_id:
             raise UsageError(f"That button is not for {incident.hotfix_id}; nothing was done.")
         return incident
 
@@ -161,15 +183,21 @@ class Publishing:
             text=f":white_check_mark: Published; the final {incident.hotfix_id} post-mortem "
             "follows in the channel.",
         )
-        self.pacer.post(
+        self._announce(
             client,
-            channel=published.channel_id,
-            text=(
-                f":tada: {mention(user_id)} published the {incident.hotfix_id} post-mortem "
-                f"with {len(points)} open point(s). The final version follows."
-            ),
+            published,
+            f":tada: {mention(user_id)} published the {incident.hotfix_id} post-mortem "
+            f"with {len(points)} open point(s). The final version follows.",
         )
         self._published(client, published, user_id)
+
+    def _announce(self, client: WebClient, incident: Incident, text: str) -> None:
+        """The publication, in the incident channel, if it still takes messages (the person
+        who published has their answer either way)."""
+        try:
+            self.pacer.post(client, channel=incident.channel_id or "", text=text)
+        except FAILURES as exc:  # archived, or the bot removed
+            logger.info("publication notice not posted: %s", reason(exc))
 
     def handle_keep_writing(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         """The "Keep writing" button: publishes nothing; names the next empty section."""

@@ -63,6 +63,13 @@ class RetroCommands:
     def _here(self, command: Command) -> Incident:
         return self.incidents.in_channel(command.team_id, command.channel_id, "`/incident`")
 
+    def _about(self, command: Command) -> tuple[Incident, list[str]]:
+        """The incident named first (`hotfix-007`, from anywhere) or the channel's, and the rest
+        of the words after the subcommand."""
+        return self.incidents.about(
+            command.team_id, command.channel_id, command.user_id, command.args[1:], "`/incident`"
+        )
+
     # --- after resolution --------------------------------------------------------------------
 
     def after_resolve(self, client: WebClient, incident: Incident, user_id: str) -> None:
@@ -76,8 +83,8 @@ class RetroCommands:
     # --- subcommands -------------------------------------------------------------------------
 
     def write(self, command: Command, ack: Ack, respond: Respond, client: WebClient) -> None:
-        incident = self._here(command)
-        wanted = " ".join(command.args[1:])
+        incident, words = self._about(command)
+        wanted = " ".join(words)
         if wanted:
             section = self.retro.sections.find(decode(wanted))
             if section is None:
@@ -103,7 +110,7 @@ class RetroCommands:
         open_view(
             client,
             command.trigger_id,
-            build_section_modal(incident, section, values, command.channel_id),
+            build_section_modal(incident, section, values, incident.channel_id or ""),
             f"Type `/incident write {section.key}` again.",
         )
 
@@ -142,7 +149,7 @@ class RetroCommands:
         self._assigned(client, incident, item)
 
     def actions(self, command: Command, ack: Ack, respond: Respond, client: WebClient) -> None:
-        incident = self._here(command)
+        incident, _ = self._about(command)
         ack(
             response_type="ephemeral",
             text=f"Action items of {incident.hotfix_id}",
@@ -150,10 +157,13 @@ class RetroCommands:
         )
 
     def draft(self, command: Command, ack: Ack, respond: Respond, client: WebClient) -> None:
-        incident = self._here(command)
+        incident, _ = self._about(command)
+        where = (
+            "here" if command.channel_id == incident.channel_id else f"in <#{incident.channel_id}>"
+        )
         ack(
             response_type="ephemeral",
-            text=f"Drafting the {incident.hotfix_id} post-mortem; it will be posted here.",
+            text=f"Drafting the {incident.hotfix_id} post-mortem; it will be posted {where}.",
         )
         self.drafting.post(client, incident, command.user_id)
 
