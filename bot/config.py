@@ -73,8 +73,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "OVERDUE_NUDGE_EVERY",
         "1d",
-        "After an overdue notice, how often to nudge the owners until it is published (`off`: "
-        "never).",
+        "After an overdue notice, how often to nudge the owners until it is published: 5 times "
+        "at most, none once the incident channel is archived (`off`: never).",
     ),
     Setting(
         "ACTION_REMINDER_BEFORE",

@@ -19,6 +19,8 @@ from bot.store import Store, from_db, to_db
 BEFORE, OVERDUE, NUDGE, ACTION = "before", "overdue", "nudge", "action"
 DEADLINE_KINDS = (BEFORE, OVERDUE, NUDGE)
 RETRY_BACKOFF = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10))
+# The owners are nudged at most this many times after the overdue notice; the last one says so.
+MAX_NUDGES = 5
 
 
 @dataclass(frozen=True)
@@ -61,11 +63,56 @@ def plan_deadline(deadline: datetime, settings: Settings) -> list[Planned]:
     return planned
 
 
-def plan_nudge(deadline: datetime, number: int, settings: Settings) -> Planned | None:
-    if settings.nudge_every is None:
+def plan_nudge(
+    deadline: datetime, number: int, settings: Settings, after: datetime | None = None
+) -> Planned | None:
+    """Nudge `number` (1 to MAX_NUDGES) is due `number` intervals after the deadline, and never
+    sooner than an interval `after` the previous one went out: a bot that was down sends one
+    nudge when it is back, not one per interval missed. None when nudges are off or used up."""
+    if settings.nudge_every is None or number > MAX_NUDGES:
         return None
     stamp = deadline.astimezone(UTC).strftime("%Y%m%dT%H%M%S")
-    return Planned(NUDGE, f"nudge:{number}@{stamp}", deadline + number * settings.nudge_every)
+    due = deadline + number * settings.nudge_every
+    if after is not None:
+        due = max(due, after + settings.nudge_every)
+    return Planned(NUDGE, f"nudge:{number}@{stamp}", due)
+
+
+def nudge_number(reminder: Reminder) -> int:
+    """1 for the first nudge (from its key, `nudge:1@...`), 0 for anything else."""
+    if reminder.kind != NUDGE:
+        return 0
+    return int(reminder.key.split(":")[1].split("@")[0])
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who gets an overdue notice or a nudge as DMs (user ids, in order, once each), and
+    whether it is the last reminder of this deadline."""
+
+    people: list[str]
+    last: bool
+
+
+def overdue_audience(
+    reminder: Reminder,
+    commander: str,
+    owners: list[str],
+    *,
+    late: bool,
+    channel_archived: bool,
+) -> Audience:
+    """The overdue notice DMs the commander, a nudge the owners. The last one (the channel is
+    archived, or the last nudge) goes to both; so does an overdue notice sent `late`, once a
+    nudge was due too (the bot was down): it stands for the nudges missed."""
+    number = nudge_number(reminder)
+    last = channel_archived or number >= MAX_NUDGES
+    owners = owners or [commander]
+    if reminder.kind == OVERDUE:
+        people = [commander, *owners] if late or last else [commander]
+    else:
+        people = [*owners, commander] if last else owners
+    return Audience(list(dict.fromkeys(people)), last)
 
 
 def action_due_moment(item: ActionItem) -> datetime | None:
@@ -287,10 +334,25 @@ class Reminders:
         return cur.rowcount
 
     def delivered_to(self, reminder_id: int) -> set[str]:
+        return set(self.deliveries(reminder_id))
+
+    def deliveries(self, reminder_id: int) -> dict[str, str]:
+        """What this reminder did for each recipient so far: user id (or `channel:C..`, or a
+        report's key) -> the message's ts, or `failed:<why>`."""
         rows = self.store.db.query(
-            "SELECT user_id FROM reminder_deliveries WHERE reminder_id = ?", [reminder_id]
+            "SELECT user_id, ts FROM reminder_deliveries WHERE reminder_id = ?", [reminder_id]
         )
-        return {r["user_id"] for r in rows}
+        return {r["user_id"]: r["ts"] or "" for r in rows}
+
+    def reported(self, reminder: Reminder, key: str) -> bool:
+        """Whether any reminder of this incident already recorded the report `key` (a failure
+        is told once per incident, not at every reminder)."""
+        row = self.store.db.execute(
+            "SELECT 1 FROM reminder_deliveries d JOIN reminders r ON r.id = d.reminder_id "
+            "WHERE r.team_id = ? AND r.incident_id = ? AND d.user_id = ? LIMIT 1",
+            [reminder.team_id, reminder.incident_id, key],
+        ).fetchone()
+        return row is not None
 
     def record_delivery(self, reminder_id: int, user_id: str, channel: str, ts: str) -> None:
         with self.store.write() as db:

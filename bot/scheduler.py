@@ -75,6 +75,13 @@ class ReminderScheduler:
     def running(self) -> bool:
         return bool(self.scheduler.running)
 
+    @property
+    def busy(self) -> bool:
+        """A tick or a reminder is being worked on right now (a reminder's job that has not
+        started yet is not counted: its row is still pending)."""
+        with self._busy_lock:
+            return self._busy > 0
+
     def start(self) -> ReminderScheduler:
         self.scheduler.start()
         self.tick()

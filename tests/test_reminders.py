@@ -10,10 +10,14 @@ from bot.config import ConfigError, load_config
 from bot.models import ActionItem, Priority
 from bot.reminders import (
     BEFORE,
+    MAX_NUDGES,
+    NUDGE,
+    OVERDUE,
     Reminder,
     Settings,
     action_due_moment,
     is_stale,
+    overdue_audience,
     plan_deadline,
     plan_nudge,
 )
@@ -35,6 +39,29 @@ def test_plan_before_the_deadline_and_the_overdue_notice_at_it():
     assert len({p.key for p in planned}) == 3
     assert plan_nudge(DEADLINE, 2, SETTINGS).due_at == DEADLINE + timedelta(days=2)
     assert plan_nudge(DEADLINE, 1, Settings(nudge_every=None)) is None
+
+
+def test_nudges_keep_an_interval_apart_after_downtime_and_end():
+    day = timedelta(days=1)
+    back = DEADLINE + 3 * day + timedelta(hours=2)  # the bot was down for the first nudges
+    assert plan_nudge(DEADLINE, 2, SETTINGS, after=DEADLINE + day).due_at == DEADLINE + 2 * day
+    assert plan_nudge(DEADLINE, 2, SETTINGS, after=back).due_at == back + day
+    assert plan_nudge(DEADLINE, MAX_NUDGES, SETTINGS) is not None
+    assert plan_nudge(DEADLINE, MAX_NUDGES + 1, SETTINGS) is None
+
+
+def test_who_gets_the_overdue_notice_and_the_nudges():
+    overdue = Reminder(1, "T", 1, OVERDUE, "overdue@x", DEADLINE, "sending", 1, None)
+    last = Reminder(2, "T", 1, NUDGE, f"nudge:{MAX_NUDGES}@x", DEADLINE, "sending", 1, None)
+    first = Reminder(3, "T", 1, NUDGE, "nudge:1@x", DEADLINE, "sending", 1, None)
+    on_time = overdue_audience(overdue, "C", ["A", "C"], late=False, channel_archived=False)
+    assert (on_time.people, on_time.last) == (["C"], False)
+    late = overdue_audience(overdue, "C", ["A", "C"], late=True, channel_archived=False)
+    assert late.people == ["C", "A"], "it stands for the nudges missed"
+    archived = overdue_audience(first, "C", ["A"], late=False, channel_archived=True)
+    assert (archived.people, archived.last) == (["A", "C"], True)
+    assert overdue_audience(first, "C", [], late=False, channel_archived=False).people == ["C"]
+    assert overdue_audience(last, "C", ["A"], late=False, channel_archived=False).last
 
 
 def test_a_reminder_that_no_longer_makes_sense_is_skipped():
@@ -191,7 +218,7 @@ def test_dms_stay_within_block_limits_however_much_is_missing(slack, bot):
 def test_an_undeliverable_reminder_is_reported_in_the_channel(slack, bot):
     channel = open_incident(slack)
     slack.command("alice", "/incident", "owner @carol @bob", channel.name)
-    slack.ws.user_named("carol").deleted = True  # carol left the company
+    slack.deactivate("carol", dms_accepted=False)  # carol left the company
     slack.command("alice", "/incident", "resolve", channel.name)
     wait_for(
         lambda: any("could not be delivered" in m.text for m in channel.messages),
@@ -200,7 +227,8 @@ def test_an_undeliverable_reminder_is_reported_in_the_channel(slack, bot):
     )
     wait_for(lambda: any("due soon" in m.text for m in dms(slack, "bob")), what="bob's reminder")
     report = next(m.text for m in channel.messages if "could not be delivered" in m.text)
-    assert f"<@{slack.user('carol')}>" in report and "channel_not_found" in report
+    assert f"<@{slack.user('carol')}>" in report and "deactivated" in report
+    assert ("chat.postMessage", "channel_not_found") not in slack.api.refused, "not even tried"
 
 
 @pytest.fixture

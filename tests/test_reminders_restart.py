@@ -1,12 +1,17 @@
-"""Reminders survive SIGKILL and never double, with real processes on one SQLite file."""
+"""Reminders survive SIGKILL and downtime and never double: real processes on one SQLite file,
+and the bot stopped and started again days later on the workflow's clock."""
 
 import time
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
+from datetime import timedelta
 
 import pytest
 
 from bot.sandbox import SIGNING_SECRET
-from tests.conftest import wait_for
+from bot.sandbox.harness import serve
+from bot.store import Store
+from tests.conftest import make_config, wait_for
+from tests.test_incident_commands import open_incident
 from tests.test_process import bot_process
 
 # resolved at t: reminders at t+2s and t+4s, the overdue notice at t+6s, no nudges
@@ -74,3 +79,68 @@ def test_two_processes_on_one_database_do_not_double_reminders(tmp_path, slack):
         slack.wait_idle()
     assert_each_exactly_once(slack, channel)
     assert first.process.returncode == 0 and second.process.returncode == 0
+
+
+# --- down for days: what was missed goes out once ---------------------------------------------
+
+DAILY = {"POSTMORTEM_DEADLINE": "24h", "REMINDERS_BEFORE": "4h", "OVERDUE_NUDGE_EVERY": "1d"}
+
+
+def settled(running, clock):
+    """Nothing is being sent and nothing is due: what the bot had to send at start has gone."""
+    due = [r for r in running.sender.reminders.pending() if r.due_at <= clock()]
+    return not running.scheduler.busy and not due
+
+
+@contextmanager
+def up(slack, config, store, clock):
+    """The bot, running until what was due when it started has gone out."""
+    with serve(slack, config, store, clock) as running:
+        yield running
+        wait_for(lambda: settled(running, clock), timeout=20, what="the reminders that were due")
+
+
+def overdue_dms(slack, who):
+    return [t for t in dm_texts(slack, who) if "overdue" in t]
+
+
+def test_down_from_the_resolution_for_a_week_sends_one_overdue_dm_each(tmp_path, slack, clock):
+    """The report: killed after resolution, restarted a week later, the bot sent seven
+    identical "overdue" DMs within seven seconds, one per missed nudge."""
+    config = make_config(tmp_path, slack, **DAILY)
+    store = Store(config.database_path)
+    with up(slack, config, store, clock):
+        channel = open_incident(slack)
+        slack.command("alice", "/incident", "owner @bob", channel.name)
+        slack.command("alice", "/incident", "resolve", channel.name)
+    clock.start += timedelta(days=8)  # the deadline was 7 days ago: 7 nudges missed
+    with up(slack, config, store, clock) as running:
+        pass
+    assert overdue_dms(slack, "alice") == ["The hotfix-001 post-mortem is overdue"]
+    assert overdue_dms(slack, "bob") == ["The hotfix-001 post-mortem is overdue"]
+    assert len([m for m in channel.messages if "is overdue" in m.text]) == 1
+    (nudge,) = [r for r in running.sender.reminders.pending() if r.kind == "nudge"]
+    assert nudge.due_at > clock() + timedelta(hours=23), "the next one a day later"
+    store.close()
+
+
+def test_down_over_a_weekend_sends_one_nudge_not_three(tmp_path, slack, clock):
+    config = make_config(tmp_path, slack, **DAILY)
+    store = Store(config.database_path)
+    with up(slack, config, store, clock):  # Thursday 15:30
+        channel = open_incident(slack)
+        slack.command("alice", "/incident", "owner @bob", channel.name)
+        slack.command("alice", "/incident", "resolve", channel.name)
+    clock.start += timedelta(days=1, minutes=5)  # Friday, just past the deadline
+    with up(slack, config, store, clock):
+        pass
+    assert overdue_dms(slack, "alice") == ["The hotfix-001 post-mortem is overdue"]
+    assert overdue_dms(slack, "bob") == []  # the owners' nudges come a day later
+    clock.start += timedelta(days=3)  # down from Friday to Monday
+    with up(slack, config, store, clock) as running:
+        pass
+    assert overdue_dms(slack, "bob") == ["The hotfix-001 post-mortem is overdue"]
+    assert len([m for m in channel.messages if "is overdue" in m.text]) == 1
+    (nudge,) = [r for r in running.sender.reminders.pending() if r.kind == "nudge"]
+    assert nudge.due_at > clock() + timedelta(hours=23), "Tuesday, a day after Monday's"
+    store.close()

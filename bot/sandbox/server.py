@@ -381,6 +381,21 @@ class Emulator:
             message.extra["bot_profile"] = {"id": bot_id, "name": app, "deleted": False}
         return message
 
+    def archive(self, channel: str | Channel) -> None:
+        """Someone archives the channel (Slack's conversations.archive): chat.postMessage there
+        is then refused with `is_archived`, and conversations.info answers `is_archived: true`."""
+        where = channel if isinstance(channel, Channel) else self.channel(channel)
+        with self.ws.lock:
+            where.is_archived = True
+
+    def deactivate(self, who: str, *, dms_accepted: bool = True) -> None:
+        """An admin deactivates a person: users.info answers `deleted: true`. Slack may still
+        accept a DM to them (`dms_accepted`, nobody reads it) or refuse it (`channel_not_found`)."""
+        user = self.ws.user_named(who)
+        with self.ws.lock:
+            user.deleted = True
+            user.dms_after_deactivation = dms_accepted
+
     def join(self, who: str, channel: str) -> None:
         where = self.channel(channel)
         user_id = self.user(who)

@@ -206,10 +206,13 @@ class WebApi:
 
     # --- helpers -------------------------------------------------------------------------
 
-    def _channel(self, channel_id: Any, *, member: bool = False) -> Channel:
+    def _channel(
+        self, channel_id: Any, *, member: bool = False, archived_ok: bool = False
+    ) -> Channel:
         channel_id = str(channel_id)
         if channel_id.startswith(("U", "W")) and channel_id in self.ws.users:
-            if self.ws.users[channel_id].deleted:
+            user = self.ws.users[channel_id]
+            if user.deleted and not user.dms_after_deactivation:
                 raise ApiError("channel_not_found")  # a deactivated person has no DM
             return self.ws.im(channel_id)
         channel = self.ws.channels.get(channel_id)
@@ -217,7 +220,7 @@ class WebApi:
             raise ApiError("channel_not_found")
         if member and self.ws.bot.id not in channel.members:
             raise ApiError("not_in_channel")
-        if channel.is_archived:
+        if channel.is_archived and not archived_ok:
             raise ApiError("is_archived")
         return channel
 
@@ -355,7 +358,8 @@ class WebApi:
         return self._set(args, "purpose")
 
     def m_conversations_info(self, args: Args) -> Result:
-        return {"channel": self._channel(args["channel"]).as_api()}
+        # an archived channel is described (`is_archived: true`), not refused
+        return {"channel": self._channel(args["channel"], archived_ok=True).as_api()}
 
     def m_conversations_members(self, args: Args) -> Result:
         channel = self._channel(args["channel"])
@@ -369,7 +373,9 @@ class WebApi:
         return {"channel": channel.as_api()}
 
     def m_conversations_archive(self, args: Args) -> Result:
-        channel = self._channel(args["channel"], member=True)
+        channel = self._channel(args["channel"], member=True, archived_ok=True)
+        if channel.is_archived:
+            raise ApiError("already_archived")
         channel.is_archived = True
         return {}
 

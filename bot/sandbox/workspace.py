@@ -21,6 +21,7 @@ class User:
     tz_offset: int = 0
     is_bot: bool = False
     deleted: bool = False
+    dms_after_deactivation: bool = False  # Slack may still take a DM to a deactivated person
 
     def as_api(self, team_id: str) -> dict[str, Any]:
         return {

@@ -35,9 +35,11 @@ def build_deadline_dm(
     open_points: list[str],
     now: datetime,
     overdue: bool = False,
+    notes: tuple[str, ...] = (),
 ) -> list[Block]:
-    """A DM to an owner: the incident, the time left (or how late), the draft's open points
-    (most important first), buttons."""
+    """A DM to an owner: the incident, the time left (or how late), `notes` (mrkdwn: what went
+    wrong, that this is the last reminder), the draft's open points (most important first),
+    buttons."""
     assert incident.deadline_at
     name = f"*{incident.hotfix_id}* ({escape(incident.title)})"
     when = f"{date(incident.deadline_at)} ({incident.deadline_at:%Y-%m-%d %H:%M} UTC)"
@@ -51,7 +53,7 @@ def build_deadline_dm(
             f":hourglass_flowing_sand: The post-mortem of {name} is due in "
             f"*{format_duration(incident.deadline_at - now)}*: {when}."
         )
-    blocks: list[Block] = [section(head)]
+    blocks: list[Block] = [section(head), *(section(note) for note in notes)]
     if open_points:
         lines = [f"• {escape(p)}" for p in open_points]
         blocks.append(section(_listed(f"{len(open_points)} open point(s)", lines)))
@@ -125,3 +127,23 @@ def build_home(
     else:
         blocks.append(section("No open action items."))
     return {"type": "home", "blocks": blocks}
+
+
+def build_undeliverable(incident: Incident, person: str, error: str, item: str = "") -> str:
+    """What the commander reads when a reminder cannot reach `person` (a user id): why, in
+    words (`deactivated`: users.info says `deleted`; else Slack's error code), and the command
+    that hands their part to someone else. `item`: the action item's label (AI-001), if the
+    reminder was about one."""
+    why = {
+        "deactivated": "their Slack account is deactivated",
+        "user_not_found": "Slack does not know them",
+    }.get(error, f"Slack refused the DM (`{error}`)")
+    what = f"{item} of {incident.hotfix_id}" if item else f"the {incident.hotfix_id} post-mortem"
+    head = f"A reminder of {what} could not be delivered to <@{person}>: {why}."
+    if item:
+        fix = f"`/incident action {item} @someone` gives {item} to someone who can get it."
+    elif person == incident.commander_id:
+        fix = "`/incident commander @someone` hands the incident to someone who can get them."
+    else:
+        fix = "`/incident owner add @someone` (and `owner remove` for them) hands their part on."
+    return f"{head} {fix}"

@@ -1,36 +1,45 @@
 """Sending one reminder: decide if it still makes sense, DM each recipient once, plan what follows.
 
 Each DM is one chat.postMessage, recorded right after Slack accepts it. A crash between the two
-is the only way a DM can go out twice, and then only that one DM.
+is the only way a DM can go out twice, and then only that one DM. A DM nobody can read (the
+account is deactivated), a refused DM and a refused channel notice each reach a person, once.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.logs import bind_incident
 from bot.models import Incident, Status
 from bot.reminders import (
     ACTION,
+    BEFORE,
     DEADLINE_KINDS,
+    MAX_NUDGES,
     NUDGE,
     OVERDUE,
     Reminder,
     Reminders,
     is_stale,
+    nudge_number,
+    overdue_audience,
     plan_nudge,
 )
 from bot.retro import Retro
-from bot.slack.blocks import section
+from bot.slack.blocks import Block, section
+from bot.slack.failures import FAILURES, reason
 from bot.slack.pacing import Pacer
-from bot.slack.reminder_blocks import build_action_reminder, build_deadline_dm
-from bot.slack.text import mention
+from bot.slack.reminder_blocks import (
+    build_action_reminder,
+    build_deadline_dm,
+    build_undeliverable,
+)
+from bot.slack.reminder_reports import Reporter
 from bot.store import Store
 
 logger = logging.getLogger(__name__)
@@ -53,7 +62,16 @@ PERMANENT = frozenset(
     }
 )
 
-Target = tuple[str, str, list[dict[str, Any]]]  # (user id or "channel:C..", text, blocks)
+
+@dataclass(frozen=True)
+class Message:
+    """One reminder's DM: to whom (user ids, in order), what it says, and whether it is the
+    last reminder of its deadline (then no nudge follows)."""
+
+    people: list[str]
+    text: str
+    blocks: list[Block]
+    last: bool = False
 
 
 class ReminderSender:
@@ -74,6 +92,7 @@ class ReminderSender:
         self.reminders = reminders
         self.client = client
         self.clock = clock
+        self.reporter = Reporter(store, self.post, self.gone)
 
     def fire(self, reminder_id: int) -> list[Reminder]:
         """Send one due reminder; returns what to schedule next (a retry, the next nudge)."""
@@ -97,98 +116,196 @@ class ReminderSender:
         if is_stale(reminder, incident.deadline_at, now, self.reminders.due_befores(reminder)):
             self.reminders.finish(reminder.id, "skipped")
             return []
-        targets = self._targets(reminder, incident, now)
-        if targets is None:
+        message = self._message(reminder, incident, now)
+        if message is None:
             self.reminders.finish(reminder.id, "skipped")
             return []
         delivered = self.reminders.delivered_to(reminder.id)
-        for key, text, blocks in targets:
-            if key in delivered:
+        for person in message.people:
+            if person in delivered:
                 continue
-            try:
-                posted = self.pacer.post(
-                    self.client, channel=key.removeprefix("channel:"), text=text, blocks=blocks
-                )
-            except (SlackApiError, OSError) as exc:
-                error = (
-                    str(exc.response.get("error"))
-                    if isinstance(exc, SlackApiError)
-                    else type(exc).__name__
-                )
-                if error in PERMANENT:
-                    self.reminders.record_delivery(reminder.id, key, "", f"failed:{error}")
-                    self._report(incident, key, error)
-                    continue
-                if self.reminders.retry_later(reminder, error) is None:
-                    self.reminders.finish(reminder.id, "failed", error)
-                    self._report(incident, key, error)
-                    return []
-                logger.warning("reminder %s: %s; retrying", reminder.id, error)
-                return [self.reminders.get(reminder.id)]
-            self.reminders.record_delivery(reminder.id, key, posted["channel"], posted["ts"])
+            again = self._dm(reminder, incident, person, message)
+            if again is not None:
+                return again
         self.reminders.finish(reminder.id, "sent")
-        return self._next(reminder, incident)
+        return [] if message.last else self._next(reminder, incident)
 
-    def _targets(
-        self, reminder: Reminder, incident: Incident, now: datetime
-    ) -> list[Target] | None:
+    def post(self, channel: str, text: str, blocks: list[Block] | None = None) -> tuple[str, str]:
+        """chat.postMessage at Slack's pace; (channel, ts) of the message. Raises FAILURES."""
+        posted = self.pacer.post(self.client, channel=channel, text=text, blocks=blocks)
+        return str(posted["channel"]), str(posted["ts"])
+
+    def gone(self, user_id: str) -> str | None:
+        """Why nobody would read a DM to this person (users.info: `deleted` means deactivated,
+        and Slack may still accept the DM), or None. Asked afresh each time: an account can be
+        deactivated any day. A lookup that fails counts as reachable (the DM will tell)."""
+        try:
+            user = self.client.users_info(user=user_id)["user"]
+        except FAILURES as exc:
+            error = reason(exc)
+            if error == "user_not_found":
+                return error
+            logger.warning("users.info %s: %s", user_id, error)
+            return None
+        return "deactivated" if user.get("deleted") else None
+
+    def _dm(
+        self, reminder: Reminder, incident: Incident, person: str, message: Message
+    ) -> list[Reminder] | None:
+        """DM one person and record it; a DM that cannot reach them is recorded as failed and
+        reported. Returns what to schedule when the reminder must be tried again later."""
+        why = self.gone(person)
+        if why is not None:
+            self._undeliverable(reminder, incident, person, why)
+            return None
+        try:
+            channel, ts = self.post(person, message.text, message.blocks)
+        except FAILURES as exc:
+            error = reason(exc)
+            if error in PERMANENT:
+                self._undeliverable(reminder, incident, person, error)
+                return None
+            if self.reminders.retry_later(reminder, error) is None:
+                self.reminders.finish(reminder.id, "failed", error)
+                self._undeliverable(reminder, incident, person, error)
+                return []
+            logger.warning("reminder %s: %s; retrying", reminder.id, error)
+            return [self.reminders.get(reminder.id)]
+        self.reminders.record_delivery(reminder.id, person, channel, ts)
+        return None
+
+    def _undeliverable(
+        self, reminder: Reminder, incident: Incident, person: str, error: str
+    ) -> None:
+        """Tell the commander (see Reporter) the first time this person cannot be reached for
+        this incident; later reminders only record it."""
+        logger.warning("reminder %s to %s not delivered: %s", reminder.id, person, error)
+        key = f"report:{person}:{error}"
+        if not self.reminders.reported(reminder, key):
+            item = ""
+            if reminder.action_item_id is not None:
+                item = self.retro.action(reminder.team_id, reminder.action_item_id).label
+            words = build_undeliverable(incident, person, error, item)
+            channel, ts = self.reporter.tell(incident, person, words)
+            self.reminders.record_delivery(reminder.id, key, channel, ts)
+        self.reminders.record_delivery(reminder.id, person, "", f"failed:{error}")
+
+    def _message(self, reminder: Reminder, incident: Incident, now: datetime) -> Message | None:
         if reminder.kind == ACTION:
             assert reminder.action_item_id is not None
             item = self.retro.action(reminder.team_id, reminder.action_item_id)
             if item.done or not item.owner_id:
                 return None
-            return [
-                (
-                    item.owner_id,
-                    f"Reminder: {item.label} of {incident.hotfix_id} is due soon",
-                    build_action_reminder(incident, item, now),
-                )
-            ]
-        overdue = reminder.kind in (OVERDUE, NUDGE)
-        blocks = build_deadline_dm(incident, self.open_points(incident), now, overdue=overdue)
-        text = (
-            f"The {incident.hotfix_id} post-mortem is overdue"
-            if overdue
-            else f"The {incident.hotfix_id} post-mortem is due soon"
-        )
-        if reminder.kind == OVERDUE:
-            notice = (
-                f":alarm_clock: The {incident.hotfix_id} post-mortem is overdue. "
-                f"{mention(incident.commander_id)}, please help the owners finish it."
+            return Message(
+                [item.owner_id],
+                f"Reminder: {item.label} of {incident.hotfix_id} is due soon",
+                build_action_reminder(incident, item, now),
             )
-            return [
-                (incident.commander_id, text, blocks),
-                (
-                    f"channel:{incident.channel_id}",
-                    notice,
-                    [section(notice)],
-                ),
-            ]
         owners = self.store.owners(incident.team_id, incident.id) or [incident.commander_id]
-        return [(owner, text, blocks) for owner in owners]
+        if reminder.kind == BEFORE:
+            return Message(
+                owners,
+                f"The {incident.hotfix_id} post-mortem is due soon",
+                build_deadline_dm(incident, self.open_points(incident), now),
+            )
+        return self._overdue(reminder, incident, now, owners)
+
+    def _overdue(
+        self, reminder: Reminder, incident: Incident, now: datetime, owners: list[str]
+    ) -> Message:
+        """The overdue notice (the channel, and the commander by DM) or a nudge (the owners);
+        an archived channel or the last nudge ends them, and that DM says so."""
+        assert incident.deadline_at is not None
+        channel = f"<#{incident.channel_id}>"
+        notes = []
+        if reminder.kind == OVERDUE:
+            refused = self._notice(reminder, incident)
+            if refused is not None:  # the commander reads it instead
+                notes.append(
+                    f"The overdue notice could not be posted in {channel}: {_channel_why(refused)}."
+                )
+        else:
+            refused = "is_archived" if self._archived(incident) else None
+        every = self.reminders.settings.nudge_every
+        audience = overdue_audience(
+            reminder,
+            incident.commander_id,
+            owners,
+            late=every is not None and now >= incident.deadline_at + every,
+            channel_archived=refused == "is_archived",
+        )
+        if refused == "is_archived":
+            notes.append(
+                f"As {channel} is archived, this is the last reminder: the post-mortem can "
+                f"still be written and published from here, `/incident write "
+                f"{incident.hotfix_id}` and `/incident publish {incident.hotfix_id}`."
+            )
+        elif audience.last:
+            notes.append(
+                f"This is the last reminder ({MAX_NUDGES} nudges since the deadline). The "
+                f"post-mortem stays open until someone publishes it: `/incident publish "
+                f"{incident.hotfix_id}`, here or in {channel}."
+            )
+        text = f"The {incident.hotfix_id} post-mortem is overdue"
+        return Message(
+            audience.people,
+            text + ("; this is the last reminder" if audience.last else ""),
+            build_deadline_dm(
+                incident, self.open_points(incident), now, overdue=True, notes=tuple(notes)
+            ),
+            audience.last,
+        )
+
+    def _notice(self, reminder: Reminder, incident: Incident) -> str | None:
+        """The overdue notice in the incident channel, once (recorded like a DM); why the
+        channel refused it, or None. A refusal goes to the commander in their DM instead."""
+        key = f"channel:{incident.channel_id}"
+        done = self.reminders.deliveries(reminder.id).get(key)
+        if done is not None:
+            return done.removeprefix("failed:") if done.startswith("failed:") else None
+        if not incident.channel_id:
+            return "channel_not_found"
+        notice = (
+            f":alarm_clock: The {incident.hotfix_id} post-mortem is overdue. "
+            f"<@{incident.commander_id}>, please help the owners finish it."
+        )
+        try:
+            channel, ts = self.post(incident.channel_id, notice, [section(notice)])
+        except FAILURES as exc:
+            error = reason(exc)
+            logger.warning("the overdue notice of %s was refused: %s", incident.hotfix_id, error)
+            self.reminders.record_delivery(reminder.id, key, "", f"failed:{error}")
+            return error
+        self.reminders.record_delivery(reminder.id, key, channel, ts)
+        return None
+
+    def _archived(self, incident: Incident) -> bool:
+        """conversations.info's `is_archived`; a channel Slack will not describe counts as not
+        archived (the nudges go on, up to MAX_NUDGES)."""
+        if not incident.channel_id:
+            return False
+        try:
+            info = self.client.conversations_info(channel=incident.channel_id)["channel"]
+        except FAILURES as exc:
+            logger.warning("conversations.info %s: %s", incident.channel_id, reason(exc))
+            return False
+        return bool(info.get("is_archived"))
 
     def _next(self, reminder: Reminder, incident: Incident) -> list[Reminder]:
         if reminder.kind not in (OVERDUE, NUDGE) or incident.deadline_at is None:
             return []
-        number = (
-            1 if reminder.kind == OVERDUE else int(reminder.key.split(":")[1].split("@")[0]) + 1
+        planned = plan_nudge(
+            incident.deadline_at,
+            nudge_number(reminder) + 1,
+            self.reminders.settings,
+            after=self.clock(),
         )
-        planned = plan_nudge(incident.deadline_at, number, self.reminders.settings)
         return self.reminders.add(incident, [planned]) if planned else []
 
-    def _report(self, incident: Incident, key: str, error: str) -> None:
-        """A reminder that cannot be delivered is said in the incident channel."""
-        who = "the channel" if key.startswith("channel:") else mention(key)
-        logger.warning("reminder to %s for %s not delivered: %s", key, incident.hotfix_id, error)
-        if not incident.channel_id or key == f"channel:{incident.channel_id}":
-            return
-        try:
-            self.pacer.post(
-                self.client,
-                channel=incident.channel_id,
-                text=(
-                    f":warning: A post-mortem reminder could not be delivered to {who} ({error})."
-                ),
-            )
-        except (SlackApiError, OSError) as exc:
-            logger.error("could not report the failed reminder either: %s", exc)
+
+def _channel_why(error: str) -> str:
+    return {
+        "is_archived": "the channel is archived",
+        "not_in_channel": "the bot is no longer in it",
+        "channel_not_found": "Slack cannot find it for the bot",
+    }.get(error, f"Slack answered `{error}`")
