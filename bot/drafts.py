@@ -118,29 +118,48 @@ class Drafts:
         )
 
     def make(self, incident: Incident, user_id: str, final: bool = False) -> Draft:
-        """Render and record the next draft version."""
-        previous = list(
-            self.store.db.query(
-                "SELECT version, markdown FROM drafts WHERE team_id = ? AND incident_id = ? "
-                "ORDER BY version DESC LIMIT 1",
-                [incident.team_id, incident.id],
-            )
-        )
-        version = previous[0]["version"] + 1 if previous else 1
-        postmortem, hotfix, readiness = self.render(incident, version)
+        """Render and record the next draft version.
+
+        The version is taken atomically first (a row without text yet), so drafts made at the
+        same moment, by other threads or processes, each get their own and none is lost to a
+        taken number; "what changed" compares with the last draft finished before it. Raises
+        TemplateError (the template cannot render; the version is given back) or
+        StoreUnavailable."""
+        team, number = incident.team_id, incident.id
         with self.store.write() as db:
-            db.table("drafts").insert(
-                {
-                    "team_id": incident.team_id,
-                    "incident_id": incident.id,
-                    "version": version,
-                    "markdown": postmortem,
-                    "log": hotfix,
-                    "created_at": to_db(self.clock()),
-                    "created_by": user_id,
-                    "final": int(final),
-                }
+            (last,) = db.execute(
+                "SELECT COALESCE(MAX(version), 0) FROM drafts "
+                "WHERE team_id = ? AND incident_id = ?",
+                [team, number],
+            ).fetchone()
+            version = int(last) + 1
+            db.execute(
+                "INSERT INTO drafts (team_id, incident_id, version, created_at, created_by, "
+                "final) VALUES (?, ?, ?, ?, ?, ?)",
+                [team, number, version, to_db(self.clock()), user_id, int(final)],
             )
+        try:
+            previous = list(
+                self.store.db.query(
+                    "SELECT markdown FROM drafts WHERE team_id = ? AND incident_id = ? "
+                    "AND version < ? AND markdown IS NOT NULL ORDER BY version DESC LIMIT 1",
+                    [team, number, version],
+                )
+            )
+            postmortem, hotfix, readiness = self.render(incident, version)
+            with self.store.write() as db:
+                db.execute(
+                    "UPDATE drafts SET markdown = ?, log = ? "
+                    "WHERE team_id = ? AND incident_id = ? AND version = ?",
+                    [postmortem, hotfix, team, number, version],
+                )
+        except BaseException:
+            with self.store.write() as db:
+                db.execute(
+                    "DELETE FROM drafts WHERE team_id = ? AND incident_id = ? AND version = ?",
+                    [team, number, version],
+                )
+            raise
         return Draft(
             incident,
             version,

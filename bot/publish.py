@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import queue
+import re
 import shutil
 import subprocess
 import threading
@@ -20,19 +21,109 @@ from pathlib import Path
 logger = logging.getLogger(__name__)
 
 GIT_TIMEOUT_S = 60
+SAID_LINES = 3  # how much of what the remote said a refusal quotes: its first lines ...
+SAID_CHARS = 300  # ... up to this many characters
+# Words of a push that reached the remote and was not allowed in (no ref line to go by: git
+# stops before that when HTTPS answers 401/403 or SSH refuses the key).
+_DENIED = re.compile(
+    r"permission denied|denied to|authentication failed|returned error: 40[13]|"
+    r"could not read username|terminal prompts disabled",
+    re.IGNORECASE,
+)
+# What git itself prints through the remote's channel, rather than what the remote said.
+_NOISE = re.compile(
+    r"^(error: )?hook declined to update|^(Counting|Compressing|Enumerating|Resolving|Total) |"
+    r"\d+% \(",
+)
+_BEHIND = ("non-fast-forward", "fetch first")
 
 
 class GitError(Exception):
     """A git command failed; the message has git's own words."""
 
 
+class Unreachable(GitError):
+    """A push or fetch got no answer from the remote (network, DNS, a missing repository, a
+    timeout). Passing: the publisher tries again."""
+
+
+class Refused(GitError):
+    """The remote answered and said no: a hook declined the push (a pre-receive hook, a
+    protected branch), the bot's credentials may not write there, or its branch moved on in a
+    way that integrating did not fix. The publisher tries again, but a person has to act.
+
+    `reason`: git's short reason (`pre-receive hook declined`, `non-fast-forward`,
+    `permission denied`); `said`: the remote's own first lines (`remote: ...`), trimmed, one
+    line, at most SAID_CHARS characters, or ""; `advice`: what a person can do, plain text.
+    """
+
+    def __init__(self, reason: str, said: str, advice: str) -> None:
+        super().__init__(f"git push refused ({reason})" + (f": {said}" if said else ""))
+        self.reason = reason
+        self.said = said
+        self.advice = advice
+
+    @property
+    def behind(self) -> bool:
+        """The remote has commits the clone lacks: integrating them may be all it takes."""
+        return self.reason in _BEHIND
+
+
+def remote_said(stderr: str) -> str:
+    """The remote's own words in git's output (its `remote:` lines, without git's progress or
+    its own "hook declined" line), trimmed and joined on one line; "" if it said nothing."""
+    lines = [
+        said
+        for line in stderr.splitlines()
+        if line.startswith("remote:")
+        and (said := " ".join(line[len("remote:") :].split()))
+        and not _NOISE.search(said)
+    ]
+    text = " ".join(lines[:SAID_LINES])
+    return text if len(text) <= SAID_CHARS else text[: SAID_CHARS - 1] + "…"
+
+
+def push_failure(stdout: str, stderr: str, branch: str) -> Refused | Unreachable:
+    """What a failed `git push --porcelain` means. A rejected ref (`!` in the porcelain lines
+    on stdout) or a denial of access is a Refused: the remote answered. Anything else (no
+    answer) is Unreachable, with git's own words."""
+    rejected = [line.split("\t") for line in stdout.splitlines() if line.startswith("!\t")]
+    said = remote_said(stderr)
+    words = " ".join(stderr.split())
+    if rejected:
+        summary = rejected[0][-1]
+        reason = summary[summary.find("(") + 1 : summary.rfind(")")] if "(" in summary else ""
+        reason = reason or summary.strip("[] ") or "rejected"
+        if reason in _BEHIND:
+            advice = (
+                f"`{branch}` there has commits the bot could not build on (rewritten history, "
+                "or pushes racing it): look at that branch's history."
+            )
+        else:
+            advice = (
+                f"Whoever looks after the repository can let the bot push to `{branch}`, or "
+                "set POSTMORTEM_BRANCH to a branch it may push to."
+            )
+        return Refused(reason, said, advice)
+    if _DENIED.search(stderr):
+        first = next((ln.strip() for ln in stderr.splitlines() if ln.strip()), "")
+        return Refused(
+            "permission denied",
+            said or first[:SAID_CHARS],
+            "Give the bot's git credentials write access to the repository.",
+        )
+    return Unreachable(f"git push: {words}")
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What happened to one publication."""
 
-    sha: str | None  # the new commit, or None when nothing changed
+    sha: str | None  # the new commit, or None when nothing changed (or the commit failed)
     pushed: bool  # the remote has it (always True without a remote)
-    error: str | None = None  # why it is not pushed yet
+    error: str | None = None  # why it is not pushed (or not committed) yet, in git's words
+    refused: Refused | None = None  # the remote said no (else: not reachable, or no commit)
+    committed: bool = True  # False: the commit itself failed; the clone has nothing new
 
 
 class Repo:
@@ -114,17 +205,32 @@ class Repo:
         return int(self._git("rev-list", "--count", f"{upstream}..HEAD").stdout)
 
     def push(self) -> None:
-        """Push; if the remote moved on, integrate its commits and push again."""
+        """Push; if the remote moved on, integrate its commits and push again. Raises Refused
+        (the remote said no, also when it is still behind after integrating), Unreachable (no
+        answer), or GitError (integrating failed in the clone)."""
         if not self.remote or self.unpushed() == 0:
             return
-        first = self._git("push", "--quiet", "origin", f"HEAD:{self.branch}", check=False)
-        if first.returncode == 0:
-            self._git("fetch", "--quiet", "origin", self.branch, check=False)
-            return
-        if "non-fast-forward" not in first.stderr and "fetch first" not in first.stderr:
-            # not "the remote moved on" (a hook, permissions, the network): say git's words
-            raise GitError(f"git push: {' '.join(first.stderr.split())}")
-        self._git("fetch", "--quiet", "origin", self.branch)
+        try:
+            self._push()
+        except Refused as refused:
+            if not refused.behind:
+                raise
+            self._integrate()
+            self._push()
+        self._git("fetch", "--quiet", "origin", self.branch, check=False)
+
+    def _push(self) -> None:
+        done = self._git(
+            "push", "--porcelain", "--quiet", "origin", f"HEAD:{self.branch}", check=False
+        )
+        if done.returncode != 0:
+            raise push_failure(done.stdout, done.stderr, self.branch)
+
+    def _integrate(self) -> None:
+        """Rebase the clone's commits on the remote's (merging, ours first, if that fails)."""
+        fetched = self._git("fetch", "--quiet", "origin", self.branch, check=False)
+        if fetched.returncode != 0:
+            raise Unreachable(f"git fetch: {' '.join(fetched.stderr.split())}")
         upstream = f"origin/{self.branch}"
         if self._git("rebase", "--quiet", upstream, check=False).returncode != 0:
             self._git("rebase", "--abort", check=False)
@@ -137,15 +243,18 @@ class Repo:
                 "ours",
                 upstream,
             )
-        self._git("push", "--quiet", "origin", f"HEAD:{self.branch}")
-        self._git("fetch", "--quiet", "origin", self.branch, check=False)
 
 
 Job = tuple[dict[str, str] | None, str, Callable[[Outcome], None]]  # files None: retry a push
 
 
 class Publisher:
-    """Runs every git operation on one background thread; retries unpushed commits."""
+    """Runs every git operation on one background thread; retries unpushed commits.
+
+    `on_pushed()` is called (on that thread) when commits that had waited reached the remote;
+    `on_refused(refused, times)` each time the remote refuses a push, with how many pushes in a
+    row it has refused. Neither may stop the thread: what they raise is logged.
+    """
 
     def __init__(self, repo: Repo, retry_every_s: float = 60.0) -> None:
         self.repo = repo
@@ -153,6 +262,8 @@ class Publisher:
         self._jobs: queue.Queue[Job | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="publisher", daemon=True)
         self.on_pushed: Callable[[], None] = lambda: None
+        self.on_refused: Callable[[Refused, int], None] = lambda refused, times: None
+        self.refusals = 0  # pushes refused in a row (0 once one goes through)
 
     def start(self) -> Publisher:
         self._thread.start()
@@ -193,28 +304,50 @@ class Publisher:
             files, message, done = job
             if files is None:
                 self._retry()
-            done(self._publish(files, message) if files else Outcome(None, True))
+            outcome = self._publish(files, message) if files else Outcome(None, True)
+            self._call(done, outcome)
+
+    def _call(self, callback: Callable[..., None], *args: object) -> None:
+        """A callback's failure (Slack down, a busy database) is logged; git work goes on."""
+        try:
+            callback(*args)
+        except Exception:
+            logger.exception("after git work, %s failed", getattr(callback, "__name__", "a step"))
 
     def _publish(self, files: dict[str, str], message: str) -> Outcome:
         try:
             sha = self.repo.commit(files, message)
         except (GitError, OSError, subprocess.TimeoutExpired) as exc:
             logger.error("commit failed: %s", exc)
-            return Outcome(None, False, str(exc))
+            return Outcome(None, False, str(exc), committed=False)
         try:
             had_unpushed = self.repo.unpushed() > (1 if sha else 0)
             self.repo.push()
         except (GitError, OSError, subprocess.TimeoutExpired) as exc:
-            logger.warning("push failed, will retry: %s", exc)
-            return Outcome(sha, False, str(exc))
-        if had_unpushed:
-            self.on_pushed()
+            return Outcome(sha, False, str(exc), self._failed(exc))
+        self._pushed(had_unpushed)
         return Outcome(sha, True)
 
     def _retry(self) -> None:
         try:
-            if self.repo.unpushed():
-                self.repo.push()
-                self.on_pushed()
+            if not self.repo.unpushed():
+                return
+            self.repo.push()
         except (GitError, OSError, subprocess.TimeoutExpired) as exc:
-            logger.info("post-mortem repo still unreachable: %s", exc)
+            self._failed(exc)
+            return
+        self._pushed(True)
+
+    def _failed(self, exc: Exception) -> Refused | None:
+        if not isinstance(exc, Refused):
+            logger.warning("post-mortem repo not reachable, will retry: %s", exc)
+            return None
+        self.refusals += 1
+        logger.warning("post-mortem repo refused the push (%d in a row): %s", self.refusals, exc)
+        self._call(self.on_refused, exc, self.refusals)
+        return exc
+
+    def _pushed(self, waited: bool) -> None:
+        self.refusals = 0
+        if waited:
+            self._call(self.on_pushed)

@@ -345,7 +345,8 @@ class Store(TimelineRows, PeopleRows):
         return [r["team_id"] for r in self.db.query("SELECT DISTINCT team_id FROM incidents")]
 
     def mark_repo_warned(self, incident: Incident) -> bool:
-        """Note that the channel was told the repository is unreachable; False if it already was."""
+        """Note that the channel was told its draft is not in the repository yet; False if it
+        already was (`repo_warned`: 1 the channel was told, 2 the commander too)."""
         with self.write() as db:
             cur = db.execute(
                 "UPDATE incidents SET repo_warned = 1 WHERE team_id = ? AND id = ? "
@@ -354,12 +355,21 @@ class Store(TimelineRows, PeopleRows):
             )
         return cur.rowcount == 1
 
-    def take_repo_warnings(self) -> list[str]:
-        """The channels told the repository was unreachable (now it is reachable again)."""
+    def repo_refusal_to_tell(self) -> list[Incident]:
+        """Incidents whose channel was told of an unpushed draft and whose commander was not
+        told yet that the repository keeps refusing it; marked told as they are returned."""
         with self.write() as db:
-            rows = list(db.query("SELECT channel_id FROM incidents WHERE repo_warned = 1"))
-            db.execute("UPDATE incidents SET repo_warned = 0 WHERE repo_warned = 1")
-        return [r["channel_id"] for r in rows if r["channel_id"]]
+            rows = list(db.query("SELECT * FROM incidents WHERE repo_warned = 1"))
+            db.execute("UPDATE incidents SET repo_warned = 2 WHERE repo_warned = 1")
+        return [_incident(r) for r in rows]
+
+    def take_repo_warnings(self) -> list[Incident]:
+        """The incidents whose channel was told its draft was not in the repository (now it
+        is); their notes are cleared."""
+        with self.write() as db:
+            rows = list(db.query("SELECT * FROM incidents WHERE repo_warned >= 1"))
+            db.execute("UPDATE incidents SET repo_warned = 0 WHERE repo_warned >= 1")
+        return [_incident(r) for r in rows]
 
     def unpublished(self, team_id: str) -> list[Incident]:
         """Resolved incidents whose post-mortem is not published yet."""

@@ -4,7 +4,7 @@ import subprocess
 
 import pytest
 
-from bot.publish import GitError, Publisher, Repo
+from bot.publish import GitError, Publisher, Refused, Repo, Unreachable, push_failure
 
 AUTHOR = ("postmortem-bot", "bot@example.com")
 
@@ -110,3 +110,133 @@ def test_a_remote_that_rejects_pushes_keeps_the_commit_until_it_accepts(tmp_path
     publisher.wait_idle()
     publisher.stop()
     assert log(remote) == ["draft 1"] and repo.unpushed() == 0
+
+
+def hook(remote, name, script):
+    path = remote / "hooks" / name
+    path.write_text("#!/bin/sh\n" + script)
+    path.chmod(0o755)
+    return path
+
+
+def test_a_push_the_remote_refuses_is_told_apart_from_an_unreachable_one(tmp_path, remote):
+    hook(
+        remote,
+        "pre-receive",
+        "echo 'Pushes are frozen during the audit.   ' >&2\necho '' >&2\n"
+        "echo 'Ask <#infra> & wait.' >&2\nexit 1\n",
+    )
+    repo = Repo(tmp_path / "clone", str(remote), "main", AUTHOR)
+    repo.commit({"hotfix-001/postmortem.md": "v1\n"}, "draft 1")
+    with pytest.raises(Refused) as refused:
+        repo.push()
+    assert refused.value.reason == "pre-receive hook declined"
+    assert refused.value.said == "Pushes are frozen during the audit. Ask <#infra> & wait."
+    assert "POSTMORTEM_BRANCH" in refused.value.advice  # what a person can do about it
+    assert "main" not in git("--git-dir", str(remote), "branch") and repo.unpushed() == 1
+
+    away = Repo(tmp_path / "other", str(tmp_path / "nowhere.git"), "main", AUTHOR)
+    away.commit({"a.md": "x\n"}, "one")
+    with pytest.raises(Unreachable) as unreachable:
+        away.push()
+    assert not isinstance(unreachable.value, Refused)
+    assert "does not appear to be a git repository" in str(unreachable.value)
+
+
+def test_a_protected_branch_quotes_the_remote_not_git(tmp_path, remote):
+    hook(
+        remote,
+        "update",
+        'echo "error: GH006: Protected branch update failed for $1." >&2\n'
+        "echo 'error: At least 1 approving review is required.' >&2\nexit 1\n",
+    )
+    repo = Repo(tmp_path / "clone", str(remote), "main", AUTHOR)
+    repo.commit({"hotfix-001/postmortem.md": "v1\n"}, "draft 1")
+    with pytest.raises(Refused) as refused:
+        repo.push()
+    assert refused.value.reason == "hook declined"
+    assert refused.value.said == (
+        "error: GH006: Protected branch update failed for refs/heads/main. "
+        "error: At least 1 approving review is required."
+    )  # not git's own "hook declined to update refs/heads/main"
+
+
+def test_a_remote_still_ahead_after_integrating_is_a_refusal(tmp_path, remote):
+    """Pushes go to a mirror that has a commit the fetched remote lacks: integrating what was
+    fetched cannot make the push a fast-forward."""
+    repo = Repo(tmp_path / "clone", str(remote), "main", AUTHOR)
+    repo.commit({"hotfix-001/postmortem.md": "v1\n"}, "draft 1")
+    repo.push()
+    repo.commit({"hotfix-001/postmortem.md": "v2\n"}, "draft 2")
+    mirror = tmp_path / "mirror.git"
+    git("init", "--bare", "-q", "-b", "main", str(mirror))
+    seed = tmp_path / "seed"
+    git("clone", "-q", str(mirror), str(seed))
+    git("-c", "user.name=x", "-c", "user.email=x@x", "commit", "-q", "--allow-empty", "-m", "x",
+        cwd=seed)  # fmt: skip
+    git("push", "-q", "origin", "HEAD:main", cwd=seed)
+    git("remote", "set-url", "--push", "origin", str(mirror), cwd=tmp_path / "clone")
+    with pytest.raises(Refused) as refused:
+        repo.push()
+    assert refused.value.behind and refused.value.reason in ("fetch first", "non-fast-forward")
+    assert "history" in refused.value.advice
+
+
+@pytest.mark.parametrize(
+    ("stderr", "said"),
+    [
+        (  # HTTPS: what GitHub answers a token without write access
+            "remote: Permission to team/postmortems.git denied to postmortem-bot.\n"
+            "fatal: unable to access 'https://github.com/team/postmortems.git/': The requested "
+            "URL returned error: 403\n",
+            "Permission to team/postmortems.git denied to postmortem-bot.",
+        ),
+        (  # SSH: a key the server does not know
+            "git@github.com: Permission denied (publickey).\n"
+            "fatal: Could not read from remote repository.\n",
+            "git@github.com: Permission denied (publickey).",
+        ),
+    ],
+)
+def test_a_denied_push_is_a_refusal_with_the_servers_words(stderr, said):
+    refused = push_failure("", stderr, "main")
+    assert isinstance(refused, Refused) and refused.reason == "permission denied"
+    assert refused.said == said and "write access" in refused.advice
+
+
+def test_the_publisher_counts_refusals_in_a_row_until_a_push_goes_through(tmp_path, remote):
+    refusing = hook(remote, "pre-receive", "echo 'frozen' >&2\nexit 1\n")
+    repo = Repo(tmp_path / "clone", str(remote), "main", AUTHOR)
+    publisher = Publisher(repo)
+    seen, pushed = [], []
+    publisher.on_refused = lambda refused, times: seen.append((refused.said, times))
+    publisher.on_pushed = lambda: pushed.append(True)
+    publisher.start()
+    outcomes = []
+    publisher.submit({"hotfix-001/postmortem.md": "v1\n"}, "draft 1", outcomes.append)
+    publisher.retry_now()
+    publisher.retry_now()
+    publisher.wait_idle()
+    assert outcomes[0].sha and not outcomes[0].pushed and outcomes[0].committed
+    assert outcomes[0].refused is not None and outcomes[0].refused.said == "frozen"
+    assert seen == [("frozen", 1), ("frozen", 2), ("frozen", 3)]
+    refusing.unlink()
+    publisher.retry_now()
+    publisher.wait_idle()
+    publisher.stop()
+    assert pushed == [True] and publisher.refusals == 0 and log(remote) == ["draft 1"]
+
+
+def test_a_failing_callback_does_not_stop_the_git_thread(tmp_path, remote):
+    repo = Repo(tmp_path / "clone", str(remote), "main", AUTHOR)
+    publisher = Publisher(repo).start()
+
+    def broken(outcome):
+        raise RuntimeError("Slack is down")
+
+    publisher.submit({"a.md": "1\n"}, "one", broken)
+    outcomes = []
+    publisher.submit({"a.md": "2\n"}, "two", outcomes.append)
+    publisher.wait_idle()
+    publisher.stop()
+    assert outcomes and outcomes[0].pushed and log(remote) == ["two", "one"]

@@ -320,3 +320,90 @@ def test_a_change_to_the_incident_log_alone_is_a_change(slack, bot, remote, publ
     slack.command("alice", "/incident", "severity sev1", published.name)  # hotfix.md only
     reply = slack.command("alice", "/incident", "publish", published.name)
     assert "republished" in reply.text
+
+
+def opened(slack, private):
+    title = "Checkout API returning 500s sev2"
+    return open_incident(slack, text=f"start --private {title}" if private else f"start {title}")
+
+
+REMOVED = [(True, "channel_not_found"), (False, "not_in_channel")]  # Slack's answers, by kind
+
+
+@pytest.mark.parametrize(("private", "error"), REMOVED)
+def test_a_draft_asked_for_after_the_bot_was_removed_reaches_the_asker_and_git(
+    slack, bot, remote, clock, private, error
+):
+    channel = opened(slack, private)
+    clock.now = T0 + timedelta(hours=1)
+    slack.command("alice", "/incident", "resolve 16:25", channel.name)
+    wait_for(lambda: [m for m in channel.messages if m.files], what="the first draft")
+    slack.command("alice", "/timeline", "16:05 root-cause: bad config push", channel.name)
+    quiet(bot)
+    slack.remove("postmortem", channel.name)  # someone removed the bot from the channel
+    before = len(channel.messages)
+
+    reply = slack.command("alice", "/incident", "draft", channel.name)
+    assert "it will be posted here" in reply.text
+    told = wait_for(
+        lambda: [e for e in slack.ephemerals("alice") if "draft 2" in e.text],
+        what="alice told, through the command's response_url",
+    )
+    quiet(bot)
+    (told,) = told
+    assert told.text.startswith(":warning: The hotfix-001 post-mortem (draft 2) is not posted")
+    assert f"I am not in <#{channel.id}> any more (Slack says `{error}`)" in told.text
+    assert "invite me back with `/invite @postmortem` in that channel" in told.text
+    assert "In the repository: `hotfix-001/postmortem.md` in " in told.text
+    assert commits(remote) == ["hotfix-001: post-mortem draft 2", DRAFT_1]  # still went to git
+    assert len(channel.messages) == before
+
+
+@pytest.mark.parametrize(("private", "error"), REMOVED)
+def test_publishing_after_the_bot_was_removed_commits_the_final_and_tells_who_published(
+    slack, bot, remote, clock, private, error
+):
+    channel = opened(slack, private)
+    clock.now = T0 + timedelta(hours=1)
+    slack.command("alice", "/incident", "resolve 16:25", channel.name)
+    wait_for(lambda: [m for m in channel.messages if m.files], what="the first draft")
+    quiet(bot)
+    clock.now = T0 + timedelta(days=1)
+    shown = ask(slack, "alice", channel)
+    slack.remove("postmortem", channel.name)
+    answer(slack, "alice", click(slack, "alice", shown, "publish_anyway"))
+    quiet(bot)
+    assert commits(remote) == [FINAL, DRAFT_1]  # published and committed all the same
+    told = [e.text for e in slack.ephemerals("alice") if e.text.startswith(":warning:")]
+    assert all(f"Slack says `{error}`" in t for t in told)
+    assert not slack.ws.im(slack.user("alice")).messages  # no DM: the response_url reached her
+    final = next(t for t in told if "post-mortem is not posted" in t)
+    assert final.startswith(":warning: The hotfix-001 post-mortem is not posted in the channel")
+    assert "`/incident draft` posts the post-mortem there once I can" in final
+    if not private:  # chat:write.public: messages still go to a public channel, files do not
+        assert told == [final] and len(announcements(channel)) == 1
+        return
+    assert len(told) == 3, told  # the announcement, the final version, the checklist
+    announced, _, checklist = told
+    assert announced.startswith(":warning: Not posted in the channel: I am not in ")
+    assert "> :tada: <@" in announced and "published the hotfix-001 post-mortem" in announced
+    assert checklist.startswith(":warning: The hotfix-001 post-mortem checklist is not up to")
+
+
+def test_a_push_notice_nobody_asked_for_reaches_the_commander(slack, bot, remote, clock, tmp_path):
+    channel = opened(slack, private=True)
+    away = tmp_path / "away.git"
+    remote.rename(away)  # the repository is not reachable
+    clock.now = T0 + timedelta(hours=1)
+    slack.command("bob", "/incident", "resolve 16:25", channel.name)
+    wait_for(lambda: [m for m in channel.messages if m.files], what="the first draft")
+    quiet(bot)
+    slack.remove("postmortem", channel.name)
+    away.rename(remote)
+    bot.publisher.retry_now()
+    quiet(bot)
+    assert commits(remote) == [DRAFT_1]
+    (dm,) = slack.ws.im(slack.user("alice")).messages  # alice commands hotfix-001
+    assert dm.text.startswith(":warning: Not posted in the channel: I am not in <#")
+    assert "> :white_check_mark: The hotfix-001 post-mortem is now in the repository" in dm.text
+    assert not [m for m in channel.messages if "now in the repository" in m.text]

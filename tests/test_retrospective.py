@@ -275,16 +275,78 @@ def test_an_unreachable_remote_keeps_the_commit_tells_once_and_pushes_later(
     bot.settle()
     bot.publisher.wait_idle()
     bot.settle()
-    warnings = [m for m in channel.messages if "not reachable" in m.text]
-    assert len(warnings) == 1, "the channel is told once"
     assert len(drafts(channel)) == 2, "Slack got its drafts while git was down"
+    for draft in drafts(channel):  # each says where it really is, and that it is not lost
+        assert "*Not in the repository yet*: `hotfix-001/postmortem.md` is committed in the " in (
+            draft.text
+        )
+        assert "not reachable right now" in draft.text and "nothing is lost" in draft.text
+        assert "In the repository:" not in draft.text
+    assert not [m for m in channel.messages if "not reachable" in m.text and not m.files]
 
     unreachable()
     bot.publisher.retry_now()
     bot.publisher.wait_idle()
     bot.settle()
     assert commits(remote) == ["hotfix-001: post-mortem draft 2", "hotfix-001: post-mortem draft 1"]
-    assert any("now in the repository" in m.text for m in channel.messages)
+    assert len([m for m in channel.messages if "now in the repository" in m.text]) == 1
+    slack.command("bob", "/incident", "draft", channel.name)
+    wait_for(lambda: len(drafts(channel)) == 3, what="the third draft")
+    assert "In the repository: `hotfix-001/postmortem.md` in " in drafts(channel)[-1].text
+
+
+def refuse_pushes(remote, *said):
+    """A pre-receive hook that says `said` (one line each) and refuses every push."""
+    hook = remote / "hooks" / "pre-receive"
+    lines = "".join(f"echo '{line}' >&2\n" for line in said)
+    hook.write_text(f"#!/bin/sh\n{lines}exit 1\n")
+    hook.chmod(0o755)
+    return hook
+
+
+def test_a_push_the_remote_refuses_says_what_it_said_and_where_the_draft_is(
+    slack, bot, remote, clock
+):
+    hook = refuse_pushes(remote, "Pushes are frozen during the audit <!channel>.", "Ask #infra.")
+    channel = open_incident(slack)
+    clock.now = T0 + timedelta(hours=1)
+    slack.command("bob", "/incident", "resolve", channel.name)
+    (draft,) = wait_for(lambda: drafts(channel), what="the first draft")
+    bot.settle()
+    bot.publisher.wait_idle()
+    assert commits(remote) == []
+    assert "In the repository" not in draft.text and "not reachable" not in draft.text
+    assert (
+        ":no_entry: *Not in the repository*: `hotfix-001/postmortem.md` is committed in the "
+        "bot's clone (`"
+    ) in draft.text
+    assert (
+        "refused the push (pre-receive hook declined): “Pushes are frozen during the audit "
+        "&lt;!channel&gt;. Ask #infra.”. Whoever looks after the repository can let the bot push "
+        "to `main`"
+    ) in draft.text
+    alice = slack.ws.im(slack.user("alice"))
+    assert not alice.messages, "once refused is not yet 'keeps being refused'"
+
+    for _ in range(3):  # the minute-by-minute retries, refused too
+        bot.publisher.retry_now()
+    bot.publisher.wait_idle()
+    bot.settle()
+    (dm,) = [m for m in alice.messages if "refused" in m.text]  # the commander, once
+    assert dm.text.startswith(":no_entry: ")
+    assert "has refused the bot's last 3 pushes (pre-receive hook declined): “Pushes are" in (
+        dm.text
+    )
+    assert "The hotfix-001 post-mortem is committed in the bot's clone (`" in dm.text
+    assert commits(remote) == []
+
+    hook.unlink()  # the audit is over
+    bot.publisher.retry_now()
+    bot.publisher.wait_idle()
+    bot.settle()
+    assert commits(remote) == ["hotfix-001: post-mortem draft 1"]
+    assert len([m for m in channel.messages if "now in the repository" in m.text]) == 1
+    assert len([m for m in alice.messages if "refused" in m.text]) == 1
 
 
 def test_an_action_item_can_be_completed_later_by_its_owner_or_the_commander(slack, bot, resolved):
@@ -308,3 +370,82 @@ def test_an_action_item_can_be_completed_later_by_its_owner_or_the_commander(sla
         "There is no AI-007"
         in slack.command("alice", "/incident", "action AI-007 why: x", resolved.name).text
     )
+
+
+def test_drafts_made_at_the_same_moment_each_get_a_version(bot, slack, resolved, clock):
+    """Versions are taken atomically: twenty threads drafting at once lose nothing."""
+    import re
+    import threading
+
+    from bot.drafts import Drafts
+    from bot.incidents import Incidents
+    from bot.retro import Retro
+
+    drafting = Drafts(
+        Incidents(bot.store, clock),
+        Retro(bot.store, clock, load_sections(DEFAULT_TEMPLATES)),
+        DEFAULT_TEMPLATES,
+        clock,
+    )
+    incident = bot.store.incident_by_channel(slack.ws.team_id, resolved.id)
+    start = threading.Barrier(20)
+    made, failed = [], []
+
+    def draft():
+        start.wait()
+        try:
+            made.append(drafting.make(incident, "U1"))
+        except Exception as exc:  # today: sqlite3.IntegrityError, UNIQUE constraint failed
+            failed.append(exc)
+
+    threads = [threading.Thread(target=draft) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failed == []
+    assert sorted(d.version for d in made) == list(range(2, 22))  # draft 1 came with resolve
+    rows = bot.store.db.query("SELECT version FROM drafts ORDER BY version")
+    assert [r["version"] for r in rows] == list(range(1, 22))
+    assert all(re.match("<!--", d.postmortem) for d in made)
+
+
+def requests_in(message):
+    """How many `/incident draft` a posted draft answers: 1, or as many as it says it merged."""
+    import re
+
+    merged = re.search(r"One draft for (\d+) requests", message.text)
+    return int(merged.group(1)) if merged else 1
+
+
+@pytest.mark.parametrize(
+    "people",
+    [["alice", "bob"], ["alice", "bob", "carol", "dave"] * 5],
+    ids=["two-at-once", "twenty-from-four"],
+)
+def test_drafts_asked_for_at_once_are_all_posted_or_merged(slack, bot, remote, resolved, people):
+    from concurrent.futures import ThreadPoolExecutor
+
+    if "dave" in people:
+        slack.ws.add_user("dave", "Dave Example")
+    for person in set(people):
+        slack.join(person, resolved.name)
+    slack.command("carol", "/timeline", "16:10 fix: raise the pool size", resolved.name)
+    bot.settle()
+    with ThreadPoolExecutor(len(people)) as pool:
+        replies = list(
+            pool.map(lambda who: slack.command(who, "/incident", "draft", resolved.name), people)
+        )
+    assert all("it will be posted here" in r.text for r in replies)
+    bot.settle()
+    bot.publisher.wait_idle()
+    bot.settle()
+    posted = drafts(resolved)[1:]  # after the first draft, which came with the resolution
+    assert sum(requests_in(m) for m in posted) == len(people)  # none lost
+    assert 1 <= len(posted) <= len(people)
+    numbers = [int(m.text.split("*Draft ")[1].split()[0]) for m in posted]
+    assert numbers == list(range(2, 2 + len(posted)))
+    for message in posted:
+        if requests_in(message) > 1:  # a merged draft names who asked
+            assert "came in together (from <@" in message.text
+    assert commits(remote)[0] == "hotfix-001: post-mortem draft 2"

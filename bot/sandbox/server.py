@@ -402,6 +402,29 @@ class Emulator:
         where.members.add(user_id)
         self._member_joined(where, user_id)
 
+    def remove(self, who: str, channel: str) -> None:
+        """Someone removes `who` from the channel (`/remove @who`); `who` may be the bot
+        ("postmortem"). As in Slack, the bot then posts there no more: `not_in_channel` in a
+        public channel (chat.postMessage still works there with chat:write.public), and in a
+        private one it cannot even see, `channel_not_found`. A person's removal is delivered as
+        `member_left_channel`; the bot's own would be `channel_left`/`group_left`, which the
+        manifest does not subscribe to, so nothing is sent."""
+        where = self.channel(channel)
+        user_id = self.user(who)
+        with self.ws.lock:
+            where.members.discard(user_id)
+        if user_id != self.ws.bot.id:
+            self._events.put(
+                {
+                    "type": "member_left_channel",
+                    "user": user_id,
+                    "channel": where.id,
+                    "channel_type": "G" if where.is_private else "C",
+                    "team": self.ws.team_id,
+                    "event_ts": f"{time.time():.6f}",
+                }
+            )
+
     def _deliver(self, kind: str, payload: dict[str, Any], body: bytes, content_type: str) -> Reply:
         """To the app over its Socket Mode connection if it has one, else signed HTTP."""
         socket = self.socket

@@ -291,6 +291,7 @@ def create_app(
     echoes = echoes or Echoes(store, pacer, clock)
     drafting = Drafting(drafts, retro, publisher, repo_location(config), pacer)
     publisher.on_pushed = lambda: drafting.pushed(app.client)
+    publisher.on_refused = lambda refused, times: drafting.refused(app.client, refused, times)
     reminders = Reminders(store, reminder_settings(config), clock)
     register(
         app,

@@ -1,23 +1,32 @@
-"""Posting drafts: names from Slack, the file upload, the commit, the checklist kept current."""
+"""Posting drafts: names from Slack, the commit, the file upload saying where the draft really
+is, the checklist kept current; requests that come together make one draft; and who hears it
+when Slack or the repository says no (bot/slack/audience.py)."""
 
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
+from slack_bolt import Respond
 from slack_sdk import WebClient
 
-from bot.drafts import Drafts
+from bot.drafts import Draft, Drafts
 from bot.errors import BotError
 from bot.models import Incident
-from bot.publish import Outcome, Publisher
+from bot.publish import Publisher, Refused
 from bot.retro import Retro
+from bot.slack.audience import Asker, Audience
 from bot.slack.failures import FAILURES, reason
 from bot.slack.pacing import Pacer
+from bot.slack.repo_notices import Pending, RepoNotices
 from bot.slack.retro_blocks import build_checklist, draft_summary
-from bot.slack.text import escape
+from bot.slack.text import escape, mention
 
 logger = logging.getLogger(__name__)
+
+GIT_WAIT_S = 10.0  # a draft waits this long for git, to say where it is; then it is posted
+Request = tuple[Asker, bool]  # who asked, and whether for the final version
 
 
 class Drafting:
@@ -32,6 +41,11 @@ class Drafting:
         self.store = drafts.store
         self.publisher = publisher
         self.where = where  # how people find the repository, e.g. "git@host:team/pm.git (main)"
+        self.audience = Audience(pacer)
+        self.notices = RepoNotices(self.store, self.audience, publisher.repo.workdir, where)
+        self._lock = threading.Lock()
+        self._waiting: dict[tuple[str, int], list[Request]] = {}  # incident -> next draft's
+        self._told: set[tuple[str, int, str]] = set()  # checklist failures the commander knows
 
     def _learn_names(self, client: WebClient, incident: Incident) -> None:
         """Real names of everyone the draft mentions, asked of Slack once and kept."""
@@ -64,78 +78,121 @@ class Drafting:
         self.drafts.add_speakers(incident, list(dict.fromkeys(reversed(speakers))))
 
     def post(
-        self, client: WebClient, incident: Incident, user_id: str, final: bool = False
+        self,
+        client: WebClient,
+        incident: Incident,
+        user_id: str,
+        final: bool = False,
+        respond: Respond | None = None,
     ) -> None:
-        """Render the draft, commit it in the background, upload it with a summary."""
-        assert incident.channel_id
-        channel = incident.channel_id
+        """Render the draft, commit it, upload it with a summary that says where it is.
+
+        Requests for an incident whose draft is being made wait and are made into the next
+        draft, one for all of them (its message names who asked): none is lost, whatever comes
+        at once. What Slack refuses reaches who asked (`respond`, their response_url, or a DM).
+        """
+        key = (incident.team_id, incident.id)
+        batch: list[Request] = [(Asker(user_id, respond), final)]
+        with self._lock:
+            if key in self._waiting:  # a draft of it is being made: this one comes next
+                self._waiting[key] += batch
+                return
+            self._waiting[key] = []
+        while batch:
+            try:
+                incident = self.store.incident(*key) or incident  # as it is now
+                self._draft(client, incident, batch)
+            except Exception:  # the requests waiting behind this one still get their draft
+                logger.exception("draft of %s failed", incident.hotfix_id)
+                self.audience.tell(
+                    client,
+                    incident,
+                    [asker for asker, _ in batch],
+                    f":warning: The {incident.hotfix_id} draft failed on our side; nothing was "
+                    "posted. `/incident draft` tries again.",
+                )
+            with self._lock:
+                batch = self._waiting.pop(key)
+                if batch:
+                    self._waiting[key] = []
+
+    def _draft(self, client: WebClient, incident: Incident, batch: list[Request]) -> None:
+        askers = [asker for asker, _ in batch]
+        final = any(final for _, final in batch)
         self._learn_speakers(client, incident)
         self._learn_names(client, incident)
         try:
-            draft = self.drafts.make(incident, user_id, final=final)
+            draft = self.drafts.make(incident, askers[0].user_id, final=final)
         except BotError as error:
-            self.pacer.post(
-                client, channel=channel, text=f":warning: No draft: {escape(str(error))}"
+            self.audience.post(
+                client, incident, askers, f":warning: No draft: {escape(str(error))}"
             )
             return
         kind = "final post-mortem" if final else f"post-mortem draft {draft.version}"
         message = f"{incident.hotfix_id}: {kind}\n\n{incident.title}\n\nPosted by postmortem-bot."
+        pending = Pending()
         self.publisher.submit(
-            draft.files, message, lambda outcome: self._committed(client, incident, outcome)
+            draft.files,
+            message,
+            lambda outcome: self.notices.committed(client, incident, pending, outcome),
         )
-        title = f"{incident.hotfix_id} post-mortem" + ("" if final else f" (draft {draft.version})")
-        where = f"`{incident.hotfix_id}/postmortem.md` in {self.where}"
-        try:
-            client.files_upload_v2(
-                channel=channel,
-                content=draft.postmortem,
-                filename=f"{incident.hotfix_id}-postmortem.md",
-                title=title,
-                initial_comment=draft_summary(draft, where),
+        where = self.notices.whereabouts(incident, pending.wait(GIT_WAIT_S))
+        summary = draft_summary(draft, where)
+        if len(batch) > 1:
+            people = ", ".join(mention(u) for u in dict.fromkeys(a.user_id for a in askers))
+            summary += (
+                f"\nOne draft for {len(batch)} requests that came in together (from {people})."
             )
-        except FAILURES as exc:
-            logger.warning("draft upload for %s failed: %s", incident.hotfix_id, reason(exc))
-            self.pacer.post(
-                client,
-                channel=channel,
-                text=(
-                    f":warning: Slack refused the draft file ({reason(exc)}); it is committed to "
-                    f"{where} all the same."
-                ),
-            )
+        self._upload(client, incident, draft, askers, summary, where)
 
-    def _committed(self, client: WebClient, incident: Incident, outcome: Outcome) -> None:
-        """After git: if the push failed, tell the channel once (until a push succeeds)."""
-        if outcome.pushed or not incident.channel_id:
-            return
-        if self.store.mark_repo_warned(incident):
-            self.pacer.post(
-                client,
-                channel=incident.channel_id,
-                text=(
-                    f":warning: The post-mortem repository is not reachable right now "
-                    f"({escape((outcome.error or '')[:300])}). The draft is committed locally and "
-                    "will be pushed as soon as it is; nothing is lost."
-                ),
-            )
+    def _upload(
+        self,
+        client: WebClient,
+        incident: Incident,
+        draft: Draft,
+        askers: list[Asker],
+        summary: str,
+        where: str,
+    ) -> None:
+        title = f"{incident.hotfix_id} post-mortem" + (
+            "" if draft.final else f" (draft {draft.version})"
+        )
+        error = "no channel"  # Slack did not create it
+        if incident.channel_id:
+            try:
+                client.files_upload_v2(
+                    channel=incident.channel_id,
+                    content=draft.postmortem,
+                    filename=f"{incident.hotfix_id}-postmortem.md",
+                    title=title,
+                    initial_comment=summary,
+                )
+                return
+            except FAILURES as exc:
+                error = reason(exc)
+        logger.warning("draft upload for %s failed: %s", incident.hotfix_id, error)
+        why = self.audience.why(client, incident.channel_id or "", error)
+        self.audience.tell(
+            client,
+            incident,
+            askers,
+            f":warning: The {title} is not posted in the channel: {why}. `/incident draft` "
+            f"posts the post-mortem there once I can.\n{where}",
+        )
 
     def pushed(self, client: WebClient) -> None:
-        """A delayed push went through: tell the channels that were warned."""
-        for channel in self.store.take_repo_warnings():
-            try:
-                self.pacer.post(
-                    client,
-                    channel=channel,
-                    text=(
-                        ":white_check_mark: The post-mortem is now in the repository "
-                        f"({self.where})."
-                    ),
-                )
-            except FAILURES as exc:
-                logger.warning("push notice: %s", reason(exc))
+        """A delayed push went through (Publisher.on_pushed): see RepoNotices.pushed."""
+        self.notices.pushed(client)
 
-    def refresh_checklist(self, client: WebClient, incident: Incident) -> None:
-        """Update the checklist message in place, if the incident has one."""
+    def refused(self, client: WebClient, refused: Refused, times: int) -> None:
+        """The remote refused a push (Publisher.on_refused): see RepoNotices.refused."""
+        self.notices.refused(client, refused, times)
+
+    def refresh_checklist(
+        self, client: WebClient, incident: Incident, askers: list[Asker] | None = None
+    ) -> None:
+        """Update the checklist message in place, if the incident has one. If Slack refuses,
+        the askers hear it; with none, the commander, once until an update works again."""
         if not (incident.checklist_ts and incident.channel_id):
             return
         try:
@@ -148,18 +205,42 @@ class Drafting:
                 ),
             )
         except FAILURES as exc:
-            logger.warning("checklist of %s not updated: %s", incident.hotfix_id, reason(exc))
+            error = reason(exc)
+            logger.warning("checklist of %s not updated: %s", incident.hotfix_id, error)
+            told = (incident.team_id, incident.id, error)
+            if not askers and told in self._told:
+                return
+            self._told.add(told)
+            why = self.audience.why(client, incident.channel_id, error)
+            text = f":warning: The {incident.hotfix_id} post-mortem checklist is not up to date: "
+            self.audience.tell(client, incident, askers or [], f"{text}{why}.")
+            return
+        self._told = {t for t in self._told if t[:2] != (incident.team_id, incident.id)}
 
-    def post_checklist(self, client: WebClient, incident: Incident) -> Incident:
+    def post_checklist(
+        self, client: WebClient, incident: Incident, askers: list[Asker] | None = None
+    ) -> Incident:
+        """Post the checklist and keep its ts; if Slack refuses, the askers (or the commander)
+        hear why, and the incident is returned as it was."""
         assert incident.channel_id
-        posted = self.pacer.post(
-            client,
-            channel=incident.channel_id,
-            text=f"Post-mortem checklist of {incident.hotfix_id}",
-            blocks=build_checklist(
-                incident, self.retro.states(incident), self.retro.actions(incident)
-            ),
-        )
+        try:
+            posted = self.pacer.post(
+                client,
+                channel=incident.channel_id,
+                text=f"Post-mortem checklist of {incident.hotfix_id}",
+                blocks=build_checklist(
+                    incident, self.retro.states(incident), self.retro.actions(incident)
+                ),
+            )
+        except FAILURES as exc:
+            why = self.audience.why(client, incident.channel_id, reason(exc))
+            self.audience.tell(
+                client,
+                incident,
+                askers or [],
+                f":warning: The {incident.hotfix_id} post-mortem checklist is not posted: {why}.",
+            )
+            return incident
         return self.store.update_incident(
             incident.team_id,
             incident.id,

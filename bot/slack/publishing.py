@@ -15,8 +15,8 @@ from bot.incidents import Incidents
 from bot.models import Incident, Status
 from bot.reminders import Reminders
 from bot.retro import Retro
+from bot.slack.audience import Asker
 from bot.slack.drafting import Drafting
-from bot.slack.failures import FAILURES, reason
 from bot.slack.payloads import Command, error_text
 from bot.slack.retro_blocks import build_publish_confirmation
 from bot.slack.text import date as slack_date
@@ -40,7 +40,6 @@ class Publishing:
         self.retro = retro
         self.drafting = drafting
         self.reminders = reminders
-        self.pacer = drafting.pacer
 
     def publish(self, command: Command, ack: Ack, respond: Respond, client: WebClient) -> None:
         """Publish once, deliberately: open points are shown with a choice first; publishing
@@ -85,10 +84,10 @@ class Publishing:
                 text=f":white_check_mark: {did.capitalize()}; the final {incident.hotfix_id} "
                 f"post-mortem follows in <#{published.channel_id}>.",
             )
-            self._announce(client, published, text)
+            self.drafting.audience.post(client, published, [Asker(command.user_id, respond)], text)
         else:
             ack(response_type="in_channel", text=text)
-        self._published(client, published, command.user_id)
+        self._published(client, published, command.user_id, respond)
 
     def _already(self, incident: Incident, published_at: datetime) -> str:
         return (
@@ -97,11 +96,14 @@ class Publishing:
             f"{self.drafting.where}); nothing changed since."
         )
 
-    def _published(self, client: WebClient, incident: Incident, user_id: str) -> None:
-        """After a publication: no more deadline reminders, the final version, the checklist."""
+    def _published(
+        self, client: WebClient, incident: Incident, user_id: str, respond: Respond
+    ) -> None:
+        """After a publication: no more deadline reminders, the final version, the checklist.
+        What Slack refuses reaches the publisher through `respond`."""
         self.reminders.cancel_deadline(incident)
-        self.drafting.post(client, incident, user_id, final=True)
-        self.drafting.refresh_checklist(client, incident)
+        self.drafting.post(client, incident, user_id, final=True, respond=respond)
+        self.drafting.refresh_checklist(client, incident, [Asker(user_id, respond)])
 
     def _may_publish(self, incident: Incident, user_id: str) -> str | None:
         """Why `user_id` cannot publish the post-mortem now (as things are, not as they were when
@@ -183,21 +185,14 @@ class Publishing:
             text=f":white_check_mark: Published; the final {incident.hotfix_id} post-mortem "
             "follows in the channel.",
         )
-        self._announce(
+        self.drafting.audience.post(
             client,
             published,
+            [Asker(user_id, respond)],
             f":tada: {mention(user_id)} published the {incident.hotfix_id} post-mortem "
             f"with {len(points)} open point(s). The final version follows.",
         )
-        self._published(client, published, user_id)
-
-    def _announce(self, client: WebClient, incident: Incident, text: str) -> None:
-        """The publication, in the incident channel, if it still takes messages (the person
-        who published has their answer either way)."""
-        try:
-            self.pacer.post(client, channel=incident.channel_id or "", text=text)
-        except FAILURES as exc:  # archived, or the bot removed
-            logger.info("publication notice not posted: %s", reason(exc))
+        self._published(client, published, user_id, respond)
 
     def handle_keep_writing(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         """The "Keep writing" button: publishes nothing; names the next empty section."""

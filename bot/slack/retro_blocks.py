@@ -239,7 +239,8 @@ def build_publish_confirmation(incident: Incident, points: list[str], value: str
 
 
 def draft_summary(draft: Draft, where: str) -> str:
-    """The message that comes with an uploaded draft: readiness, changes, where it lives."""
+    """The message that comes with an uploaded draft: readiness, changes, and `where` (a line
+    saying where the draft is: in the repository, or why not yet)."""
     kind = "Final post-mortem" if draft.final else f"Draft {draft.version} of the post-mortem"
     lines = [f"*{kind} of {draft.incident.hotfix_id}*: {escape(draft.incident.title)}"]
     if draft.readiness:
@@ -258,5 +259,5 @@ def draft_summary(draft: Draft, where: str) -> str:
         lines.append("Changed since the last draft: " + ", ".join(draft.changed) + ".")
     else:
         lines.append("Nothing changed since the last draft.")
-    lines.append(f"In the repository: {where}")
+    lines.append(where)
     return "\n".join(lines)

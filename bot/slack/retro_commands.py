@@ -23,6 +23,7 @@ from bot.incidents import Incidents
 from bot.models import ActionItem, Incident, Priority
 from bot.reminders import Reminders
 from bot.retro import Retro
+from bot.slack.audience import Asker
 from bot.slack.drafting import Drafting
 from bot.slack.failures import FAILURES, reason
 from bot.slack.payloads import Command, error_text
@@ -72,13 +73,17 @@ class RetroCommands:
 
     # --- after resolution --------------------------------------------------------------------
 
-    def after_resolve(self, client: WebClient, incident: Incident, user_id: str) -> None:
-        """The retrospective begins: the checklist, then the first draft."""
+    def after_resolve(
+        self, client: WebClient, incident: Incident, user_id: str, respond: Respond | None = None
+    ) -> None:
+        """The retrospective begins: the checklist, then the first draft. What Slack refuses
+        reaches `user_id` (through `respond`, else a DM)."""
+        askers = [Asker(user_id, respond)]
         if incident.checklist_ts:
-            self.drafting.refresh_checklist(client, incident)
+            self.drafting.refresh_checklist(client, incident, askers)
         else:
-            incident = self.drafting.post_checklist(client, incident)
-        self.drafting.post(client, incident, user_id)
+            incident = self.drafting.post_checklist(client, incident, askers)
+        self.drafting.post(client, incident, user_id, respond=respond)
 
     # --- subcommands -------------------------------------------------------------------------
 
@@ -165,7 +170,7 @@ class RetroCommands:
             response_type="ephemeral",
             text=f"Drafting the {incident.hotfix_id} post-mortem; it will be posted {where}.",
         )
-        self.drafting.post(client, incident, command.user_id)
+        self.drafting.post(client, incident, command.user_id, respond=respond)
 
     def publish(self, command: Command, ack: Ack, respond: Respond, client: WebClient) -> None:
         self.publishing.publish(command, ack, respond, client)
@@ -206,10 +211,12 @@ class RetroCommands:
             "Click the button again.",
         )
 
-    def handle_draft_button(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def handle_draft_button(
+        self, ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond
+    ) -> None:
         ack()
         incident = self.incidents.in_channel(body["team"]["id"], body["channel"]["id"])
-        self.drafting.post(client, incident, body["user"]["id"])
+        self.drafting.post(client, incident, body["user"]["id"], respond=respond)
 
     def handle_section_submission(
         self, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
@@ -222,7 +229,7 @@ class RetroCommands:
         }
         self.retro.save(incident, meta["section"], values, body["user"]["id"])
         ack()
-        self.drafting.refresh_checklist(client, incident)
+        self.drafting.refresh_checklist(client, incident, [Asker(body["user"]["id"])])
 
     def handle_action_submission(
         self, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
@@ -268,10 +275,11 @@ class RetroCommands:
         if not made:  # the same submission again (a double click, a retry): done already
             logger.info("%s: the same submission again", item.label)
             return
-        self.pacer.post(
+        self.drafting.audience.post(
             client,
-            channel=meta["channel"],
-            text=(f"Action item added by {mention(user_id)}: {action_line(item)}"),
+            incident,
+            [Asker(user_id)],
+            f"Action item added by {mention(user_id)}: {action_line(item)}",
         )
         self._assigned(client, incident, item)
 
@@ -295,15 +303,15 @@ class RetroCommands:
             blocks=build_action_dm(incident, item),
         )
         if closed and incident.channel_id:
-            self.pacer.post(
+            askers = [Asker(body["user"]["id"], respond)]
+            self.drafting.audience.post(
                 client,
-                channel=incident.channel_id,
-                text=(
-                    f":white_check_mark: {mention(body['user']['id'])} closed {item.label}: "
-                    f"{escape(item.text)}"
-                ),
+                incident,
+                askers,
+                f":white_check_mark: {mention(body['user']['id'])} closed {item.label}: "
+                f"{escape(item.text)}",
             )
-            self.drafting.refresh_checklist(client, incident)
+            self.drafting.refresh_checklist(client, incident, askers)
 
     # --- shared ------------------------------------------------------------------------------
 
