@@ -35,13 +35,19 @@ BUSY = (
 FULL = "The bot's disk is full, so nothing was recorded. Ask an admin to free some space."
 
 
-_after_ack: contextvars.ContextVar[bool] = contextvars.ContextVar("after_ack", default=False)
+_answering: contextvars.ContextVar[bool] = contextvars.ContextVar("answering", default=False)
+
+
+def answering() -> None:
+    """Someone waits for this context's answer (a listener before its ack): from now on a write
+    waits for a busy database only as long as Slack's 3 seconds allow (WRITE_WAIT_S)."""
+    _answering.set(True)
 
 
 def after_ack() -> None:
-    """From now on in this context (a listener whose ack has gone out, a background job) a
-    write waits out a busy database for up to the store's `after_ack_wait_s`, not 2.5 s."""
-    _after_ack.set(True)
+    """The answer has gone out: from now on in this context a write waits out a busy database
+    for up to the store's `after_ack_wait_s`, as background work (git, reminders) always does."""
+    _answering.set(False)
 
 
 # every table with an incident_id column, children of `incidents`
@@ -137,7 +143,9 @@ class Store(TimelineRows, PeopleRows):
         self._writer = threading.RLock()  # a write() inside a write() fails in SQLite, not here
         self._known = {}
         self._by_channel: dict[tuple[str, str], Incident] = {}  # as last read, see below
-        self._entries = GroupCommit(self.write, lambda: StoreUnavailable(BUSY), WRITE_WAIT_S)
+        self._entries = GroupCommit(
+            lambda: self.write(WRITE_WAIT_S), lambda: StoreUnavailable(BUSY), WRITE_WAIT_S
+        )
         self._checkpoints = Checkpointer(lambda: self.db.conn, checkpoint_every_s)
         db = self.db
         db.enable_wal()
@@ -180,7 +188,7 @@ class Store(TimelineRows, PeopleRows):
         happen now (remembering a name) passes a shorter `wait_s` (seconds).
         """
         if wait_s is None:
-            wait_s = self.after_ack_wait_s if _after_ack.get() else WRITE_WAIT_S
+            wait_s = WRITE_WAIT_S if _answering.get() else self.after_ack_wait_s
         busy_s = BUSY_TIMEOUT_S if wait_s == WRITE_WAIT_S else wait_s
         db = self.db
         self._checkpoints.ensure_running()

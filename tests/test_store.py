@@ -38,6 +38,7 @@ def test_wal_busy_timeout_and_migrations_are_idempotent(tmp_path):
         "m003_reminders",
         "m004_stable_timeline",
         "m005_draft_logs",
+        "m006_action_sources",
     ]
     again.close()
 

@@ -21,7 +21,7 @@ from bot.models import Entry, Incident, Milestone
 from bot.slack import timeline_blocks
 from bot.slack.failures import FAILURES, reason
 from bot.slack.pacing import Pacer
-from bot.store import Store, after_ack
+from bot.store import Store
 
 logger = logging.getLogger(__name__)
 
@@ -155,7 +155,6 @@ class Echoes:
             return job
 
     def _work(self, channel: str) -> None:
-        after_ack()  # a busy database is waited out: the entries were acknowledged long ago
         while (job := self._next(channel)) is not None:
             try:
                 if job.call is not None:

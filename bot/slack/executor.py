@@ -21,7 +21,7 @@ from slack_bolt import BoltRequest, BoltResponse
 from slack_bolt.middleware import Middleware
 
 from bot.logs import ContextExecutor
-from bot.store import after_ack
+from bot.store import after_ack, answering
 
 ACK_WAIT_S = 3.0  # Slack's own limit: never hold a request longer
 LISTENER_THREADS = 256  # at most this many listeners still at work after their ack
@@ -70,19 +70,21 @@ def _signal() -> None:
 
 def acks_at_once(listener: F) -> F:
     """Wrap a listener so its ack (or, for events Bolt acks itself, its start) is signalled,
-    and the writes after it wait out a busy database (bot/store.py `after_ack`)."""
+    and until then its writes wait for a busy database only as long as Slack allows (after it,
+    as in all background work, they wait it out: bot/store.py `answering`, `after_ack`)."""
     if "ack" not in inspect.signature(listener).parameters:
 
         @functools.wraps(listener)
         def started(*args: Any, **kwargs: Any) -> Any:
             _signal()
-            after_ack()
             return listener(*args, **kwargs)
 
         return started  # type: ignore[return-value]
 
     @functools.wraps(listener)
     def wrapper(*args: Any, ack: Any, **kwargs: Any) -> Any:
+        answering()  # until the ack, writes wait for a busy database only as long as Slack does
+
         def signalling_ack(*a: Any, **kw: Any) -> Any:
             try:
                 return ack(*a, **kw)
