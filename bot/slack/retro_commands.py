@@ -25,6 +25,7 @@ from bot.reminders import Reminders
 from bot.retro import Retro
 from bot.slack.drafting import Drafting
 from bot.slack.failures import FAILURES, reason
+from bot.slack.limits import page_number
 from bot.slack.payloads import Command, error_text
 from bot.slack.publishing import Publishing
 from bot.slack.retro_blocks import (
@@ -140,7 +141,11 @@ class RetroCommands:
         ack(
             response_type="ephemeral",
             text=f"Action items of {incident.hotfix_id}",
-            blocks=build_actions_list(incident, self.retro.actions(incident)),
+            blocks=build_actions_list(
+                incident,
+                self.retro.actions(incident),
+                page_number(command.args[1:], "/incident actions page 2"),
+            ),
         )
 
     def draft(self, command: Command, ack: Ack, respond: Respond, client: WebClient) -> None:
