@@ -55,7 +55,7 @@ def test_the_sandbox_refuses_blocks_that_hold_too_much_text_together(slack, api)
     post = refusal(lambda: api.chat_postMessage(channel=general, text="t", blocks=too_long))
     assert post == "msg_blocks_too_long"
     ts = api.chat_postMessage(channel=general, text="t")["ts"]
-    assert refusal(lambda: api.chat_update(channel=general, ts=ts, blocks=too_long)) == (
+    assert refusal(lambda: api.chat_update(channel=general, ts=ts, text="t", blocks=too_long)) == (
         "invalid_blocks"
     )
 
@@ -485,3 +485,40 @@ def test_an_action_item_list_builder_past_its_limits():
     blocks = build_actions_list(incident(), items)
     validate_blocks(blocks)
     assert stray_markup(blocks) == []
+
+
+def test_a_checklist_of_forty_long_titled_sections_fits_one_message():
+    from bot.retro import SectionState
+    from bot.sections import Field, Section
+    from bot.slack.retro_blocks import build_checklist
+
+    states = [
+        SectionState(
+            Section(f"s{n}", f"Section {n} :memo: & <notes> " * 40, (Field("text", "T", "p"),)),
+            {"text": "written"} if n % 2 else {},
+            ["U0ALICE", "U0BOB"] if n % 2 else [],
+        )
+        for n in range(40)
+    ]
+    blocks = build_checklist(incident(deadline_at=T0 + timedelta(hours=48)), states, [])
+    validate_blocks(blocks)
+    assert stray_markup(blocks) == []
+    assert sum(b.get("block_id", "").startswith("section-") for b in blocks) == 40
+
+
+def test_the_draft_message_names_where_the_rest_of_its_open_points_are():
+    from bot.drafts import Draft
+    from bot.slack.retro_blocks import draft_summary
+
+    draft = Draft(
+        incident=incident(),
+        version=3,
+        postmortem="",
+        hotfix="",
+        readiness=["Long guidance :memo: & <x> " * 60] * 20,
+        changed=None,
+        final=False,
+    )
+    text = draft_summary(draft, "`hotfix-001/postmortem.md`")
+    assert len(text) < 4000 and stray_markup([], text) == []
+    assert "… and 12 more: the file's first line lists them all" in text

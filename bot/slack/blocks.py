@@ -215,7 +215,7 @@ def build_status(report: Report) -> list[Block]:
         listed = fit(["*Milestones*", *lines], 1, SECTION_TEXT)
         blocks += sections(listed.texts)
         if listed.after:
-            notes.insert(0, more(listed.after, "milestones", "`/timeline` lists every entry"))
+            notes.insert(0, more(listed.after, "`/timeline` lists every entry", "more milestones"))
     if contradictions := report.contradictions:
         fix = (
             "`/timeline edit N HH:MM` corrects an entry's time; "
@@ -223,7 +223,9 @@ def build_status(report: Report) -> list[Block]:
         )
         lines = [f"• {c}" for c in contradictions.values()]
         listed = fit([":warning: *The timeline contradicts itself:*", *lines], 1, 2800)
-        rest = f"\n{more(listed.after, 'contradictions', '`/timeline`')}" if listed.after else ""
+        rest = (
+            f"\n{more(listed.after, '`/timeline`', 'more contradictions')}" if listed.after else ""
+        )
         blocks.append(section(f"{listed.texts[0]}{rest}\n{fix}"))
     blocks.append(context(" · ".join(notes)))
     return blocks
@@ -243,7 +245,7 @@ def build_list(incidents: list[Incident], page: int = 1) -> list[Block]:
         title += f" · page {page:,} of {len(found):,}"
     blocks = [section(title), *sections(shown.texts)]
     if shown.after:
-        blocks.append(context(more(shown.after, "", f"`/incident list page {page + 1}`")))
+        blocks.append(context(more(shown.after, f"`/incident list page {page + 1}`")))
     return blocks
 
 

@@ -169,10 +169,10 @@ def share(needs: Sequence[int], total: int) -> list[int]:
     return given
 
 
-def more(count: int, what: str, where: str) -> str:
-    """The note under a list that does not show everything: `… and 12 more entries: older
-    ones with `/timeline page 2``."""
-    return f"… and {count:,} more{' ' + what if what else ''}: {where}"
+def more(count: int, where: str, what: str = "more") -> str:
+    """The note under a list that does not show everything: `… and 12 more: `/incident
+    actions page 2``, `… and 1,289 older entries: `/timeline page 2``."""
+    return f"… and {count:,} {what}: {where}"
 
 
 def page_number(words: Sequence[str], usage: str) -> int:

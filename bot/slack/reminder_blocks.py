@@ -26,9 +26,7 @@ def _listed(title: str, lines: list[str]) -> str:
     listed = fit(lines, 1, SECTION_TEXT - len(title) - 150, most=MAX_LISTED)
     text = "\n".join([f"*{title}*", *listed.texts])
     if listed.after:
-        text += "\n" + more(
-            listed.after, "", "the draft's first line lists them all (*Latest draft*)"
-        )
+        text += "\n" + more(listed.after, "the draft's first line lists them all (*Latest draft*)")
     return text
 
 
@@ -106,21 +104,21 @@ def build_home(
                 for i in open_incidents
             ],
             "No open incidents. :relieved:",
-            "",
+            "more",
             "`/incident list` lists them all",
         ),
         (
             "Post-mortems you own",
             [_owned_line(i, now) for i in owned],
             "None waiting on you.",
-            "due later",
+            "more due later",
             "each incident's channel has its checklist",
         ),
         (
             "Your action items",
             [f"{i.hotfix_id}: {action_line(a)}" for i, a in actions],
             "No open action items.",
-            "due later",
+            "more due later",
             "`/incident actions` in each incident's channel lists them",
         ),
     ]
@@ -141,7 +139,7 @@ def build_home(
         listed = fit(lines, block_room[n], char_room[n])
         blocks += sections(listed.texts)
         if listed.after:
-            blocks.append(context(more(listed.after, what, where)))
+            blocks.append(context(more(listed.after, where, what)))
     return {"type": "home", "blocks": blocks}
 
 

@@ -58,22 +58,18 @@ def build_checklist(
             "empty one."
         ),
     ]
-    lines = []
-    for st in states:
-        if st.written:
-            who = ", ".join(mention(a) for a in st.authors)
-            lines.append(f":white_check_mark: *{st.section.title}* — written by {who}")
-        else:
-            optional = "" if st.section.required else " (optional)"
-            lines.append(f":white_large_square: *{st.section.title}* — empty{optional}")
     # one block per section (the template has at most 40); long titles share what is left
-    room = BLOCKS_TEXT - text_size(blocks) - 600
-    for st, line, size in zip(states, lines, share([len(x) for x in lines], room), strict=True):
+    titles = [escape(st.section.title) for st in states]
+    rest = [_state_line(st, "") for st in states]  # each line but its title (and a button)
+    room = BLOCKS_TEXT - text_size(blocks) - sum(len(r) + 5 for r in rest) - 600
+    rooms = share([len(t) for t in titles], room)
+    for st, title, size in zip(states, titles, rooms, strict=True):
+        line = _state_line(st, clip(title, max(size, 1)))
         blocks.append(
             {
                 "type": "section",
                 "block_id": f"section-{st.section.key}",
-                "text": {"type": "mrkdwn", "text": clip(line, min(size, SECTION_TEXT))},
+                "text": {"type": "mrkdwn", "text": clip(line, SECTION_TEXT)},
                 "accessory": button(
                     "Edit" if st.written else "Write", Ids.WRITE_SECTION, st.section.key
                 ),
@@ -97,6 +93,15 @@ def build_checklist(
         }
     )
     return blocks
+
+
+def _state_line(state: SectionState, title: str) -> str:
+    """A section's line in the checklist: its title (as given: escaped) and who wrote it."""
+    if state.written:
+        who = ", ".join(mention(a) for a in state.authors)
+        return f":white_check_mark: *{title}* — written by {who}"
+    optional = "" if state.section.required else " (optional)"
+    return f":white_large_square: *{title}* — empty{optional}"
 
 
 def _input(
@@ -236,7 +241,7 @@ def build_actions_list(incident: Incident, items: list[ActionItem], page: int = 
         title += f" · page {page:,} of {len(found):,}"
     blocks = [section(title), *sections(shown.texts)]
     if shown.after:
-        blocks.append(context(more(shown.after, "", f"`/incident actions page {page + 1}`")))
+        blocks.append(context(more(shown.after, f"`/incident actions page {page + 1}`")))
     return blocks
 
 
@@ -247,7 +252,7 @@ def build_publish_confirmation(incident: Incident, points: list[str], value: str
     listed = fit([f"• {escape(p)}" for p in points], 1, SECTION_TEXT - 100, most=MAX_POINTS_SHOWN)
     text = listed.texts[0] if listed.texts else ""
     if listed.after:
-        text += "\n• " + more(listed.after, "", ALL_POINTS)
+        text += "\n• " + more(listed.after, ALL_POINTS)
     return [
         section(
             f":warning: *The {incident.hotfix_id} post-mortem is not ready yet: "
@@ -276,7 +281,7 @@ def draft_summary(draft: Draft, where: str) -> str:
         listed = fit(points, 1, SECTION_TEXT, most=8, line_chars=300)
         lines += listed.texts
         if listed.after:
-            lines.append(more(listed.after, "", "the file's first line lists them all"))
+            lines.append(more(listed.after, "the file's first line lists them all"))
     else:
         lines.append(
             ":white_check_mark: Ready: every section written, the timeline complete, no "

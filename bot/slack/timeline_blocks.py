@@ -183,7 +183,7 @@ def build_timeline(
     blocks = [section(title)] + [section(text) for text in shown.texts]
     notes = []
     if shown.before:
-        notes.append(more(shown.before, "older entries", f"`/timeline page {page + 1}`"))
+        notes.append(more(shown.before, f"`/timeline page {page + 1}`", "older entries"))
     if shown.after:
         newer = "`/timeline`" if page == 2 else f"`/timeline page {page - 1}`"
         notes.append(f"{shown.after:,} newer: {newer}")
