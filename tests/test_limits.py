@@ -522,3 +522,16 @@ def test_the_draft_message_names_where_the_rest_of_its_open_points_are():
     text = draft_summary(draft, "`hotfix-001/postmortem.md`")
     assert len(text) < 4000 and stray_markup([], text) == []
     assert "… and 12 more: the file's first line lists them all" in text
+
+
+def test_the_announcement_text_escapes_the_title(tmp_path, slack, store, clock):
+    """Found by the sandbox's check for markup cut in two: a bare `&` in a notification."""
+    from bot.sandbox.harness import serve
+    from tests.conftest import make_config, wait_for
+
+    announce = slack.ws.add_channel("incidents", slack.user("bob"))
+    config = make_config(tmp_path, slack, ANNOUNCE_CHANNEL=announce.id)
+    with serve(slack, config, store, clock):
+        open_incident(slack, text="start R&D <payments> down sev1")
+        wait_for(lambda: announce.messages, what="the announcement")
+        assert "R&amp;D &lt;payments&gt; down" in announce.messages[0].text

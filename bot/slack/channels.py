@@ -16,6 +16,7 @@ from bot.naming import channel_name
 from bot.slack import blocks
 from bot.slack.failures import FAILURES, reason
 from bot.slack.pacing import Pacer
+from bot.slack.text import escape
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +108,7 @@ class Channels:
                 lambda: self.pacer.post(
                     client,
                     channel=announce,
-                    text=f"{incident.hotfix_id} opened: {incident.title}",
+                    text=f"{incident.hotfix_id} opened: {escape(incident.title)}",
                     blocks=blocks.build_announcement(incident),
                 ),
             )

@@ -15,13 +15,12 @@ from bot.slack.text import decode
 
 # Block Kit reference (docs.slack.dev/reference/block-kit): a message holds up to 50 blocks, a
 # modal or a home tab up to 100; a section's text up to 3,000 characters, each of its fields up
-# to 2,000, a header's up to 150. chat.postMessage truncates a `text` over 40,000 characters.
+# to 2,000, a header's up to 150.
 MESSAGE_BLOCKS = 50
 VIEW_BLOCKS = 100
 SECTION_TEXT = 3000
 FIELD_TEXT = 2000
 HEADER_TEXT = 150
-MESSAGE_TEXT = 40_000
 # The text of all of a message's blocks together. Slack documents no total, but refuses
 # chat.postMessage with `msg_blocks_too_long` past about 12,000 characters (slackapi/bolt-js
 # #2509 and #2867; 12,000 is the documented total of `markdown` blocks). The bot keeps every
