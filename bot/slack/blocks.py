@@ -69,6 +69,7 @@ def section(text: str) -> Block:
 
 
 def sections(texts: list[str]) -> list[Block]:
+    """A section for each text (the blocks of a `limits.fit` list)."""
     return [section(text) for text in texts]
 
 
