@@ -10,6 +10,11 @@ import re
 from typing import Any
 
 MAX_BLOCKS = {"message": 50, "modal": 100, "home": 100}
+# The text of all of a message's blocks together. Slack documents no total, but answers
+# chat.postMessage with `msg_blocks_too_long` past about 12,000 characters (slackapi/bolt-js
+# #2509, #2867; 12,000 is the documented total of `markdown` blocks): the stricter reading.
+MAX_BLOCKS_TEXT = 12_000
+MAX_MESSAGE_TEXT = 40_000  # chat.postMessage: a longer `text` is cut (`message_truncated`)
 
 
 # What Slack reads between < and > in mrkdwn: mentions, channels, specials, dates and links.
@@ -21,9 +26,15 @@ _SLACK_TOKEN_RE = re.compile(
 )
 
 
+# What is left of markup or an escape cut in two: `<@U12` with no `>`, `&am`. (A lone `>`
+# is mrkdwn's quote mark.)
+_BROKEN_RE = re.compile(r"<[^<>]*(?:<|$)|&(?!amp;|lt;|gt;)")
+
+
 def stray_markup(blocks: Any, text: str = "") -> list[str]:
     """`<...>` in the mrkdwn of a message that is not Slack markup (Slack accepts it, and
-    shows it as a broken link): each as a short note."""
+    shows it as a broken link), and markup or an escape cut in two (shown as broken text):
+    each as a short note."""
     texts = [text]
 
     def walk(obj: Any) -> None:
@@ -42,11 +53,29 @@ def stray_markup(blocks: Any, text: str = "") -> list[str]:
         for t in texts
         for token in _TOKEN_RE.findall(t)
         if not _SLACK_TOKEN_RE.match(token)
+    ] + [
+        f"{t[max(0, m.start() - 20) : m.end() + 20]!r}: markup cut in two"
+        for t in texts
+        for m in _BROKEN_RE.finditer(t)
     ]
 
 
 class BlockError(ValueError):
     """A Block Kit payload Slack would refuse; the message says where and why."""
+
+
+class BlocksTooLong(BlockError):
+    """Blocks each within its limits that hold too much text together (`msg_blocks_too_long`)."""
+
+
+def text_size(obj: Any) -> int:
+    """Characters in every `text` string of a payload, at any depth."""
+    if isinstance(obj, dict):
+        own = len(obj["text"]) if isinstance(obj.get("text"), str) else 0
+        return own + sum(text_size(v) for v in obj.values() if isinstance(v, dict | list))
+    if isinstance(obj, list):
+        return sum(text_size(v) for v in obj)
+    return 0
 
 
 def _check(cond: bool, where: str, why: str) -> None:
@@ -239,7 +268,8 @@ def _block(block: Any, where: str, surface: str) -> None:
 
 
 def validate_blocks(blocks: Any, surface: str = "message") -> None:
-    """Raise BlockError if Slack would refuse these blocks on this surface."""
+    """Raise BlockError if Slack would refuse these blocks on this surface (BlocksTooLong for a
+    message whose blocks hold more than MAX_BLOCKS_TEXT characters of text together)."""
     _check(isinstance(blocks, list), "blocks", "must be an array")
     limit = MAX_BLOCKS[surface]
     _check(len(blocks) <= limit, "blocks", f"no more than {limit} items allowed")
@@ -250,6 +280,8 @@ def validate_blocks(blocks: Any, surface: str = "message") -> None:
         if block_id:
             _check(block_id not in seen, f"blocks[{i}]", f"duplicate block_id {block_id!r}")
             seen.add(block_id)
+    if surface == "message" and (size := text_size(blocks)) > MAX_BLOCKS_TEXT:
+        raise BlocksTooLong(f"blocks: {size:,} characters of text, more than {MAX_BLOCKS_TEXT:,}")
 
 
 def validate_view(view: Any) -> None:

@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlparse
 
-from bot.sandbox.blockkit import BlockError, stray_markup, validate_blocks
+from bot.sandbox.blockkit import MAX_MESSAGE_TEXT, BlockError, stray_markup, validate_blocks
 from bot.sandbox.socket_mode import SocketConnection, accept_key
 from bot.sandbox.webapi import Fault, RateLimiter, WebApi
 from bot.sandbox.workspace import Channel, Ephemeral, Message, User, Workspace
@@ -524,6 +524,9 @@ class Emulator:
                     self.ws.channels[origin.channel].messages.remove(origin)
                 return
             blocks = payload.get("blocks")
+            if len(str(payload.get("text", ""))) > MAX_MESSAGE_TEXT:
+                self.problems.append("response_url: msg_too_long")
+                return
             if blocks is not None:
                 try:
                     validate_blocks(blocks, "message")
@@ -540,6 +543,9 @@ class Emulator:
         """What Slack does with an ack body or a response_url post."""
         blocks = payload.get("blocks")
         text = str(payload.get("text", ""))
+        if len(text) > MAX_MESSAGE_TEXT:
+            self.problems.append(f"{source}: msg_too_long: {len(text):,} characters of text")
+            return
         if blocks is not None:
             try:
                 validate_blocks(blocks, "message")

@@ -11,7 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bot.sandbox.blockkit import BlockError, stray_markup, validate_blocks, validate_view
+from bot.sandbox.blockkit import (
+    MAX_MESSAGE_TEXT,
+    BlockError,
+    BlocksTooLong,
+    stray_markup,
+    validate_blocks,
+    validate_view,
+)
 from bot.sandbox.methods import METHODS
 from bot.sandbox.workspace import CHANNEL_NAME_RE, Channel, Ephemeral, Message, Workspace
 
@@ -22,7 +29,7 @@ Result = dict[str, Any]
 TIER_PER_MINUTE = {1: 1, 2: 20, 3: 50, 4: 100}
 POST_BURST = 4  # chat.postMessage: about 1/s per channel, short bursts tolerated
 TRIGGER_TTL_S = 3.0
-MAX_MESSAGE_TEXT = 40_000
+MAX_UPDATE_TEXT = 4_000
 MAX_INVITE_USERS = 100
 
 
@@ -224,9 +231,12 @@ class WebApi:
             raise ApiError("is_archived")
         return channel
 
-    def _content(self, args: Args) -> tuple[str, list[dict[str, Any]] | None]:
+    def _content(
+        self, args: Args, max_text: int = MAX_MESSAGE_TEXT, too_long: str = "invalid_blocks"
+    ) -> tuple[str, list[dict[str, Any]] | None]:
+        """`too_long`: the method's answer to blocks that hold too much text together."""
         text = str(args.get("text") or args.get("markdown_text") or "")
-        if len(text) > MAX_MESSAGE_TEXT:
+        if len(text) > max_text:
             raise ApiError("msg_too_long")
         blocks = None
         if args.get("blocks") not in (None, ""):
@@ -234,9 +244,8 @@ class WebApi:
             try:
                 validate_blocks(blocks, "message")
             except BlockError as exc:
-                raise ApiError(
-                    "invalid_blocks", response_metadata={"messages": [f"[ERROR] {exc}"]}
-                ) from None
+                error = too_long if isinstance(exc, BlocksTooLong) else "invalid_blocks"
+                raise ApiError(error, response_metadata={"messages": [f"[ERROR] {exc}"]}) from None
         self.problems += stray_markup(blocks, text)
         return text, blocks
 
@@ -412,7 +421,7 @@ class WebApi:
             "chat:write.public" in self.scopes and not channel.is_private
         ):
             raise ApiError("not_in_channel")
-        text, blocks = self._content(args)
+        text, blocks = self._content(args, too_long="msg_blocks_too_long")
         message = self.ws.post(channel, self.ws.bot.id, text, blocks, bot=True)
         return {"channel": channel.id, "ts": message.ts, "message": message.as_api()}
 
@@ -437,7 +446,8 @@ class WebApi:
 
     def m_chat_update(self, args: Args) -> Result:
         channel, message = self._own_message(args, "cant_update_message")
-        message.text, message.blocks = self._content(args)
+        # chat.update's reference: "The `text` field cannot exceed 4,000 characters."
+        message.text, message.blocks = self._content(args, max_text=MAX_UPDATE_TEXT)
         message.edited = True
         return {"channel": channel.id, "ts": message.ts, "text": message.text}
 

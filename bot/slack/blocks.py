@@ -7,11 +7,21 @@ from typing import Any
 from bot.durations import format_duration
 from bot.models import Incident, Milestone, Status
 from bot.report import Report
+from bot.slack.limits import (
+    BLOCKS_TEXT,
+    FIELD_TEXT,
+    HEADER_TEXT,
+    MESSAGE_BLOCKS,
+    SECTION_TEXT,
+    clip,
+    fit,
+    more,
+    page_of,
+    pages,
+)
 from bot.slack.text import date, escape, mention, utc
 
 Block = dict[str, Any]
-MAX_BLOCKS = 50
-MAX_SECTION_TEXT = 3000
 
 # Every command with an example; shown by `/incident help` and in the kick-off message.
 HELP: tuple[tuple[str, str], ...] = (
@@ -23,7 +33,8 @@ HELP: tuple[tuple[str, str], ...] = (
         "backdate (your own clock; `14:05Z` for UTC), mark a milestone",
     ),
     ("/timeline -15m investigating: checking the deploy log", "relative time"),
-    ("/timeline", "list the timeline with each entry's number"),
+    ("/timeline", "list the timeline with each entry's number (the latest, if not all fit)"),
+    ("/timeline page 2", "the entries before those (page 3 before these, ...)"),
     ("/timeline edit 3 14:10 root-cause: bad config push", "change entry #3 (author or commander)"),
     ("/timeline delete 3", "delete entry #3; its number is never reused"),
     ("/incident commander @user", "hand over incident command"),
@@ -35,7 +46,7 @@ HELP: tuple[tuple[str, str], ...] = (
     ("/incident status [hotfix-NNN]", "summary with times and durations so far"),
     ("/incident resolve [14:40]", "record resolution; starts the post-mortem deadline"),
     ("/incident reopen", "reopen a resolved incident; resolving again restarts the deadline"),
-    ("/incident list", "open incidents in this workspace"),
+    ("/incident list [page 2]", "open incidents in this workspace (the next ones on page 2)"),
     (
         "/incident write [hotfix-NNN] [section]",
         "write the next empty post-mortem section (or the one named)",
@@ -45,7 +56,10 @@ HELP: tuple[tuple[str, str], ...] = (
         "add an action item; its owner gets a DM",
     ),
     ("/incident action AI-001 @user due 2026-12-01", "complete or change action item AI-001"),
-    ("/incident actions [hotfix-NNN]", "list the action items"),
+    (
+        "/incident actions [hotfix-NNN] [page 2]",
+        "list the action items (the next ones on page 2)",
+    ),
     (
         "/incident draft [hotfix-NNN]",
         "post the post-mortem draft in the incident channel and commit it to the repository",
@@ -61,15 +75,25 @@ MILESTONE_HELP = ", ".join(f"`{m.value}:`" for m in Milestone)
 
 
 def section(text: str) -> Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:MAX_SECTION_TEXT]}}
+    """A mrkdwn section; text past Slack's 3,000 characters is cut between whole entities
+    (callers that may go past it say where the rest is)."""
+    return {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, SECTION_TEXT)}}
+
+
+def sections(texts: list[str]) -> list[Block]:
+    """A section for each text (the blocks of a `limits.fit` list)."""
+    return [section(text) for text in texts]
 
 
 def context(text: str) -> Block:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": clip(text, SECTION_TEXT)}]}
 
 
 def header(text: str) -> Block:
-    return {"type": "header", "text": {"type": "plain_text", "text": text[:150], "emoji": True}}
+    return {
+        "type": "header",
+        "text": {"type": "plain_text", "text": clip(text, HEADER_TEXT), "emoji": True},
+    }
 
 
 def button(text: str, action_id: str, value: str = "", style: str | None = None) -> Block:
@@ -91,9 +115,12 @@ def help_text() -> str:
 
 
 def build_help() -> list[Block]:
+    """Every command, over as many sections as it takes (never cut)."""
+    lines = help_text().split("\n")
+    listed = fit(lines, MESSAGE_BLOCKS - 2, BLOCKS_TEXT - 500)  # tests: it all fits
     return [
         section("*postmortem-bot commands*"),
-        section(help_text()),
+        *sections(listed.texts),
         context(
             "A time without a zone is read on your own clock (your Slack time zone); "
             "`14:05Z` is UTC. Mentions look like `@user`."
@@ -117,9 +144,7 @@ def topic(incident: Incident) -> str:
     )
     status = f" · Status: {incident.status.value}"
     room = 250 - len(head) - len(status) - 3
-    title = escape(incident.title)
-    title = title if len(title) <= room else title[: room - 1] + "…"
-    return f"{head} · {title}{status}"
+    return f"{head} · {clip(escape(incident.title), room)}{status}"
 
 
 def build_kickoff(incident: Incident) -> list[Block]:
@@ -184,45 +209,57 @@ def build_status(report: Report) -> list[Block]:
         fields.append(f"*Resolved* {date(i.resolved_at)}")
         fields.append(f"*Post-mortem due* {date(i.deadline_at)}")
     milestones = [e for e in report.entries if e.milestone]
-    blocks = [
-        section(f"*{i.hotfix_id}: {escape(i.title)}*"),
-        {
-            "type": "section",
-            "fields": [{"type": "mrkdwn", "text": f} for f in fields[:10]],
-        },
-    ]
+    blocks = [section(f"*{i.hotfix_id}: {escape(i.title)}*")]
+    for n in range(0, len(fields), 10):  # Slack shows 10 fields to a section
+        blocks.append(
+            {
+                "type": "section",
+                "fields": [
+                    {"type": "mrkdwn", "text": clip(f, FIELD_TEXT)} for f in fields[n : n + 10]
+                ],
+            }
+        )
+    notes = [f"{len(report.entries):,} timeline entries · `/timeline` lists them"]
     if milestones:
         lines = [
             f"`{utc(e.at)}` {e.milestone.label if e.milestone else ''} ({e.label})"
             for e in milestones
         ]
-        blocks.append(section("*Milestones*\n" + "\n".join(lines)))
+        listed = fit(["*Milestones*", *lines], 1, SECTION_TEXT)
+        blocks += sections(listed.texts)
+        if listed.after:
+            notes.insert(0, more(listed.after, "`/timeline` lists every entry", "more milestones"))
     if contradictions := report.contradictions:
-        blocks.append(
-            section(
-                ":warning: *The timeline contradicts itself:*\n"
-                + "\n".join(f"• {c}" for c in contradictions.values())
-                + "\n`/timeline edit N HH:MM` corrects an entry's time; "
-                "`/timeline HH:MM began: …` moves the beginning."
-            )
+        fix = (
+            "`/timeline edit N HH:MM` corrects an entry's time; "
+            "`/timeline HH:MM began: …` moves the beginning."
         )
-    blocks.append(context(f"{len(report.entries)} timeline entries · `/timeline` lists them"))
+        lines = [f"• {c}" for c in contradictions.values()]
+        listed = fit([":warning: *The timeline contradicts itself:*", *lines], 1, 2800)
+        rest = (
+            f"\n{more(listed.after, '`/timeline`', 'more contradictions')}" if listed.after else ""
+        )
+        blocks.append(section(f"{listed.texts[0]}{rest}\n{fix}"))
+    blocks.append(context(" · ".join(notes)))
     return blocks
 
 
-def build_list(incidents: list[Incident]) -> list[Block]:
+def build_list(incidents: list[Incident], page: int = 1) -> list[Block]:
+    """Page `page` of the open incidents (as many as fit one message; the first page holds
+    the first of `incidents`), saying how many more there are and the command that shows
+    them. UsageError for a page past the last."""
     if not incidents:
         return [section("No open incidents. :relieved:")]
     lines = [incident_line(i) for i in incidents]
-    blocks = [section(f"*Open incidents* ({len(incidents)})")]
-    chunk = ""
-    for line in lines:
-        if len(chunk) + len(line) + 1 > MAX_SECTION_TEXT:
-            blocks.append(section(chunk))
-            chunk = ""
-        chunk = f"{chunk}\n{line}" if chunk else line
-    blocks.append(section(chunk))
-    return blocks[:MAX_BLOCKS]
+    found = pages(lines, MESSAGE_BLOCKS - 2, BLOCKS_TEXT - 500)
+    shown = page_of(found, page, "/incident list")
+    title = f"*Open incidents* ({len(incidents):,})"
+    if len(found) > 1:
+        title += f" · page {page:,} of {len(found):,}"
+    blocks = [section(title), *sections(shown.texts)]
+    if shown.after:
+        blocks.append(context(more(shown.after, f"`/incident list page {page + 1}`")))
+    return blocks
 
 
 def build_resolved(incident: Incident, by: str) -> list[Block]:

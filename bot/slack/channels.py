@@ -165,7 +165,7 @@ class Channels:
                 lambda: self.pacer.post(
                     client,
                     channel=announce,
-                    text=f"{incident.hotfix_id} opened: {incident.title}",
+                    text=f"{incident.hotfix_id} opened: {escape(incident.title)}",
                     blocks=blocks.build_announcement(incident),
                 ),
             )

@@ -164,7 +164,11 @@ class Echoes:
             except Exception:  # one bad message must not stop the channel's others
                 logger.exception("timeline echo in %s failed", channel)
 
-    def _message(self, job: _Job, entries: list[Entry]) -> dict[str, Any]:
+    def _shown_as(
+        self, job: _Job, entries: list[Entry]
+    ) -> tuple[datetime, datetime | None, datetime, dict[str, str]]:
+        """What an echo of `entries` depends on besides them: when the incident began and was
+        resolved, now, and the names of the apps among their authors."""
         incident = self.store.incident(job.incident.team_id, job.incident.id) or job.incident
         began = next(
             (
@@ -179,10 +183,13 @@ class Echoes:
             for e in entries
             if self.store.is_app(incident.team_id, e.author_id)
         }
-        now = self.clock()
+        return began, incident.resolved_at, self.clock(), apps
+
+    def _message(self, job: _Job, entries: list[Entry]) -> dict[str, Any]:
+        began, resolved_at, now, apps = self._shown_as(job, entries)
         return {
             "text": timeline_blocks.echo_text(entries, apps),
-            "blocks": timeline_blocks.build_echo(entries, began, incident.resolved_at, now, apps),
+            "blocks": timeline_blocks.build_echo(entries, began, resolved_at, now, apps),
         }
 
     def _post(self, channel: str, job: _Job, client: WebClient) -> None:
@@ -193,6 +200,18 @@ class Echoes:
         ]
         if not entries:
             return
+        # as many messages as Slack's limits need (long entries that came together)
+        groups = timeline_blocks.echo_groups(entries, *self._shown_as(job, entries))
+        for n, group in enumerate(groups):
+            if why := self._post_group(channel, job, client, group):
+                self._tell(job, [e for rest in groups[n:] for e in rest], why)
+                return
+
+    def _post_group(
+        self, channel: str, job: _Job, client: WebClient, entries: list[Entry]
+    ) -> str | None:
+        """Post one message showing `entries` and record it; why not, if Slack refused it."""
+        team = job.incident.team_id
         try:
             response = self.pacer.post(client, channel=channel, **self._message(job, entries))
             ts = str(response["ts"])
@@ -203,16 +222,16 @@ class Echoes:
                 self._find_posted(client, channel, entries) if reason(exc) == "timeout" else None
             )
             if found is None:
-                self._tell(job, entries, reason(exc))
-                return
+                return reason(exc)
             ts = found
         for attempt in range(RECORD_ATTEMPTS):
             try:
                 self.store.record_echo(team, channel, ts, [e.id for e in entries], self.clock())
-                return
+                return None
             except BotError as exc:  # the database is busy: the message is out, keep trying
                 logger.warning("echo %s not recorded (%s), attempt %d", ts, exc, attempt + 1)
                 time.sleep(1.0)
+        return None
 
     def _find_posted(self, client: WebClient, channel: str, entries: list[Entry]) -> str | None:
         """The ts of the bot's message showing these entries among the channel's latest

@@ -17,6 +17,7 @@ from bot.severity_words import VALID_SEVERITIES, parse_severity, parse_start, se
 from bot.slack import blocks
 from bot.slack.channels import Channels
 from bot.slack.echoes import Echoes
+from bot.slack.limits import page_number
 from bot.slack.payloads import Command, replies_errors, users_in
 from bot.slack.retro_commands import RetroCommands
 from bot.slack.text import decode, mention
@@ -188,7 +189,9 @@ class IncidentCommands:
         ack(
             response_type="ephemeral",
             text=f"{len(incidents)} open incidents",
-            blocks=blocks.build_list(incidents),
+            blocks=blocks.build_list(
+                incidents, page_number(command.args[1:], "/incident list page 2")
+            ),
         )
 
     def help(self, command: Command, ack: Ack, respond: Respond, client: WebClient) -> None:

@@ -7,11 +7,13 @@ from typing import Any
 
 from bot.durations import format_duration
 from bot.models import ActionItem, Incident
-from bot.slack.blocks import MAX_SECTION_TEXT, Block, button, context, header, section
+from bot.slack.blocks import Block, button, context, header, section, sections
+from bot.slack.limits import BLOCKS_TEXT, SECTION_TEXT, VIEW_BLOCKS, fit, more, share
 from bot.slack.retro_blocks import Ids, action_line
 from bot.slack.text import date, escape
 
 MAX_LISTED = 10
+HOME_ROOM = 1500  # characters of the App Home kept for its headers and notes
 
 
 class ReminderIds:
@@ -20,13 +22,11 @@ class ReminderIds:
 
 
 def _listed(title: str, lines: list[str]) -> str:
-    """A titled list that fits one section (3,000 characters), saying how many are left out."""
-    text = f"*{title}*"
-    for shown, line in enumerate(lines):
-        more = f"\n… and {len(lines) - shown} more"
-        if shown == MAX_LISTED or len(text) + 1 + len(line) + 30 > MAX_SECTION_TEXT:
-            return text + more
-        text += "\n" + line
+    """A titled list that fits one section, saying how many are left out and where they are."""
+    listed = fit(lines, 1, SECTION_TEXT - len(title) - 150, most=MAX_LISTED)
+    text = "\n".join([f"*{title}*", *listed.texts])
+    if listed.after:
+        text += "\n" + more(listed.after, "the draft's first line lists them all (*Latest draft*)")
     return text
 
 
@@ -94,38 +94,54 @@ def build_home(
     actions: list[tuple[Incident, ActionItem]],
     now: datetime,
 ) -> dict[str, Any]:
-    """The App Home tab for one person."""
-
-    blocks: list[Block] = [header("Your incidents")]
-    if open_incidents:
-        blocks += [
-            section(f"*{i.hotfix_id}* {escape(i.title)} · {i.severity.label} · <#{i.channel_id}>")
-            for i in open_incidents[:20]
-        ]
-    else:
-        blocks.append(section("No open incidents. :relieved:"))
-    blocks += [{"type": "divider"}, header("Post-mortems you own")]
-    if owned:
-        for i in owned[:20]:
-            assert i.deadline_at
-            left = (
-                f"due in {format_duration(i.deadline_at - now)}"
-                if i.deadline_at > now
-                else f"*overdue by {format_duration(now - i.deadline_at)}*"
-            )
-            blocks.append(
-                section(
-                    f"*{i.hotfix_id}* {escape(i.title)} · {left} "
-                    f"({date(i.deadline_at)}) · <#{i.channel_id}>"
-                )
-            )
-    else:
-        blocks.append(section("None waiting on you."))
-    blocks += [{"type": "divider"}, header("Your action items")]
-    if actions:
-        blocks += [section(f"{i.hotfix_id}: {action_line(a)}") for i, a in actions[:40]]
-    else:
-        blocks.append(section("No open action items."))
+    """The App Home tab for one person: their open incidents, the post-mortems they own (the
+    first due first) and their open action items, as many of each as fit Slack's view, each
+    list saying how many more there are and where to see them."""
+    owned = sorted(owned, key=lambda i: (i.deadline_at or now, i.number))
+    parts = [
+        (
+            "Your incidents",
+            [
+                f"*{i.hotfix_id}* {escape(i.title)} · {i.severity.label} · <#{i.channel_id}>"
+                for i in open_incidents
+            ],
+            "No open incidents. :relieved:",
+            "more",
+            "`/incident list` lists them all",
+        ),
+        (
+            "Post-mortems you own",
+            [_owned_line(i, now) for i in owned],
+            "None waiting on you.",
+            "more due later",
+            "each incident's channel has its checklist",
+        ),
+        (
+            "Your action items",
+            [f"{i.hotfix_id}: {action_line(a)}" for i, a in actions],
+            "No open action items.",
+            "more due later",
+            "`/incident actions` in each incident's channel lists them",
+        ),
+    ]
+    # three headers, two dividers and a note under each list are what else the tab holds
+    needs = [fit(lines, VIEW_BLOCKS, 10**9).groups for _, lines, *_ in parts]
+    block_room = share([max(1, len(n)) for n in needs], VIEW_BLOCKS - 8)
+    char_room = share(
+        [sum(len(x) + 1 for x in lines) for _, lines, *_ in parts], BLOCKS_TEXT - HOME_ROOM
+    )
+    blocks: list[Block] = []
+    for n, (title, lines, empty, what, where) in enumerate(parts):
+        if n:
+            blocks.append({"type": "divider"})
+        blocks.append(header(title))
+        if not lines:
+            blocks.append(section(empty))
+            continue
+        listed = fit(lines, block_room[n], char_room[n])
+        blocks += sections(listed.texts)
+        if listed.after:
+            blocks.append(context(more(listed.after, where, what)))
     return {"type": "home", "blocks": blocks}
 
 
@@ -147,3 +163,16 @@ def build_undeliverable(incident: Incident, person: str, error: str, item: str =
     else:
         fix = "`/incident owner add @someone` (and `owner remove` for them) hands their part on."
     return f"{head} {fix}"
+
+
+def _owned_line(incident: Incident, now: datetime) -> str:
+    assert incident.deadline_at
+    left = (
+        f"due in {format_duration(incident.deadline_at - now)}"
+        if incident.deadline_at > now
+        else f"*overdue by {format_duration(now - incident.deadline_at)}*"
+    )
+    return (
+        f"*{incident.hotfix_id}* {escape(incident.title)} · {left} "
+        f"({date(incident.deadline_at)}) · <#{incident.channel_id}>"
+    )

@@ -9,7 +9,19 @@ from bot.drafts import Draft
 from bot.models import ActionItem, Incident, Priority
 from bot.retro import SectionState
 from bot.sections import Section
-from bot.slack.blocks import MAX_SECTION_TEXT, Block, button, context, header, section
+from bot.slack.blocks import Block, button, context, header, section, sections
+from bot.slack.limits import (
+    BLOCKS_TEXT,
+    MESSAGE_BLOCKS,
+    SECTION_TEXT,
+    clip,
+    fit,
+    more,
+    page_of,
+    pages,
+    share,
+    text_size,
+)
 from bot.slack.text import date, escape, mention
 
 
@@ -27,6 +39,8 @@ class Ids:
 
 
 MAX_POINTS_SHOWN = 10
+# Where every open point is: the draft's first line.
+ALL_POINTS = "the draft's first line lists them all (`/incident draft`)"
 
 
 def build_checklist(
@@ -44,18 +58,18 @@ def build_checklist(
             "empty one."
         ),
     ]
-    for st in states:
-        if st.written:
-            who = ", ".join(mention(a) for a in st.authors)
-            line = f":white_check_mark: *{st.section.title}* — written by {who}"
-        else:
-            optional = "" if st.section.required else " (optional)"
-            line = f":white_large_square: *{st.section.title}* — empty{optional}"
+    # one block per section (the template has at most 40); long titles share what is left
+    titles = [escape(st.section.title) for st in states]
+    rest = [_state_line(st, "") for st in states]  # each line but its title (and a button)
+    room = BLOCKS_TEXT - text_size(blocks) - sum(len(r) + 5 for r in rest) - 600
+    rooms = share([len(t) for t in titles], room)
+    for st, title, size in zip(states, titles, rooms, strict=True):
+        line = _state_line(st, clip(title, max(size, 1)))
         blocks.append(
             {
                 "type": "section",
                 "block_id": f"section-{st.section.key}",
-                "text": {"type": "mrkdwn", "text": line[:MAX_SECTION_TEXT]},
+                "text": {"type": "mrkdwn", "text": clip(line, SECTION_TEXT)},
                 "accessory": button(
                     "Edit" if st.written else "Write", Ids.WRITE_SECTION, st.section.key
                 ),
@@ -81,6 +95,15 @@ def build_checklist(
     return blocks
 
 
+def _state_line(state: SectionState, title: str) -> str:
+    """A section's line in the checklist: its title (as given: escaped) and who wrote it."""
+    if state.written:
+        who = ", ".join(mention(a) for a in state.authors)
+        return f":white_check_mark: *{title}* — written by {who}"
+    optional = "" if state.section.required else " (optional)"
+    return f":white_large_square: *{title}* — empty{optional}"
+
+
 def _input(
     block_id: str, label: str, element: Block, hint: str = "", optional: bool = True
 ) -> Block:
@@ -88,11 +111,11 @@ def _input(
         "type": "input",
         "block_id": block_id,
         "optional": optional,
-        "label": {"type": "plain_text", "text": label[:2000]},
+        "label": {"type": "plain_text", "text": clip(label, 2000)},
         "element": element,
     }
     if hint:
-        block["hint"] = {"type": "plain_text", "text": hint[:2000]}
+        block["hint"] = {"type": "plain_text", "text": clip(hint, 2000)}
     return block
 
 
@@ -100,7 +123,7 @@ def build_section_modal(
     incident: Incident, section: Section, values: dict[str, str], channel_id: str
 ) -> dict[str, Any]:
     """A modal with one input per field of the section, prompts from the template."""
-    blocks: list[Block] = [context(f"{incident.hotfix_id}: {escape(incident.title)}"[:3000])]
+    blocks: list[Block] = [context(f"{incident.hotfix_id}: {escape(incident.title)}")]
     for field in section.fields:
         element: Block = {
             "type": "plain_text_input",
@@ -114,7 +137,7 @@ def build_section_modal(
     return {
         "type": "modal",
         "callback_id": Ids.SECTION_MODAL,
-        "title": {"type": "plain_text", "text": section.title[:24]},
+        "title": {"type": "plain_text", "text": clip(section.title, 24)},
         "submit": {"type": "plain_text", "text": "Save"},
         "close": {"type": "plain_text", "text": "Cancel"},
         "private_metadata": json.dumps({"channel": channel_id, "section": section.key}),
@@ -135,7 +158,7 @@ def build_action_modal(incident: Incident, channel_id: str) -> dict[str, Any]:
         "close": {"type": "plain_text", "text": "Cancel"},
         "private_metadata": json.dumps({"channel": channel_id}),
         "blocks": [
-            context(f"{incident.hotfix_id}: {escape(incident.title)}"[:3000]),
+            context(f"{incident.hotfix_id}: {escape(incident.title)}"),
             _input(
                 "text",
                 "Action item",
@@ -200,7 +223,9 @@ def build_action_dm(incident: Incident, item: ActionItem) -> list[Block]:
     return blocks
 
 
-def build_actions_list(incident: Incident, items: list[ActionItem]) -> list[Block]:
+def build_actions_list(incident: Incident, items: list[ActionItem], page: int = 1) -> list[Block]:
+    """Page `page` of the action items (as many as fit one message), saying how many more
+    there are and the command that shows them. UsageError for a page past the last."""
     if not items:
         return [
             section(
@@ -209,23 +234,31 @@ def build_actions_list(incident: Incident, items: list[ActionItem]) -> list[Bloc
                 "[immediate|short-term|long-term]`."
             )
         ]
-    lines = "\n".join(action_line(i) for i in items)
-    return [section(f"*Action items of {incident.hotfix_id}*"), section(lines)]
+    found = pages([action_line(i) for i in items], MESSAGE_BLOCKS - 2, BLOCKS_TEXT - 500)
+    shown = page_of(found, page, "/incident actions")
+    title = f"*Action items of {incident.hotfix_id}* ({len(items):,})"
+    if len(found) > 1:
+        title += f" · page {page:,} of {len(found):,}"
+    blocks = [section(title), *sections(shown.texts)]
+    if shown.after:
+        blocks.append(context(more(shown.after, f"`/incident actions page {page + 1}`")))
+    return blocks
 
 
 def build_publish_confirmation(incident: Incident, points: list[str], value: str) -> list[Block]:
     """Before publishing a post-mortem with open points: the points, in the order given, and
     the choice. Both buttons carry `value` (the hotfix id and the resolution they were shown
     for); the click decides from what is true then."""
-    lines = [f"• {escape(p)}" for p in points[:MAX_POINTS_SHOWN]]
-    if len(points) > MAX_POINTS_SHOWN:
-        lines.append(f"• … and {len(points) - MAX_POINTS_SHOWN} more")
+    listed = fit([f"• {escape(p)}" for p in points], 1, SECTION_TEXT - 100, most=MAX_POINTS_SHOWN)
+    text = listed.texts[0] if listed.texts else ""
+    if listed.after:
+        text += "\n• " + more(listed.after, ALL_POINTS)
     return [
         section(
             f":warning: *The {incident.hotfix_id} post-mortem is not ready yet: "
             f"{len(points)} open point(s).*"
         ),
-        section("\n".join(lines)),
+        section(text),
         context("Publishing makes this version final and commits it to the repository."),
         {
             "type": "actions",
@@ -245,9 +278,11 @@ def draft_summary(draft: Draft, where: str) -> str:
     lines = [f"*{kind} of {draft.incident.hotfix_id}*: {escape(draft.incident.title)}"]
     if draft.readiness:
         lines.append(f"Not ready yet, {len(draft.readiness)} open point(s):")
-        lines += [f"• {escape(p)}" for p in draft.readiness[:8]]
-        if len(draft.readiness) > 8:
-            lines.append(f"• … and {len(draft.readiness) - 8} more (see the file's first line)")
+        points = [f"• {escape(p)}" for p in draft.readiness]
+        listed = fit(points, 1, SECTION_TEXT, most=8, line_chars=300)
+        lines += listed.texts
+        if listed.after:
+            lines.append(more(listed.after, "the file's first line lists them all"))
     else:
         lines.append(
             ":white_check_mark: Ready: every section written, the timeline complete, no "

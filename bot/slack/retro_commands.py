@@ -26,6 +26,7 @@ from bot.retro import Retro
 from bot.slack.audience import Asker
 from bot.slack.drafting import Drafting
 from bot.slack.failures import FAILURES, reason
+from bot.slack.limits import page_number
 from bot.slack.payloads import Command, error_text
 from bot.slack.publishing import Publishing
 from bot.slack.retro_blocks import (
@@ -154,11 +155,15 @@ class RetroCommands:
         self._assigned(client, incident, item)
 
     def actions(self, command: Command, ack: Ack, respond: Respond, client: WebClient) -> None:
-        incident, _ = self._about(command)
+        incident, words = self._about(command)
         ack(
             response_type="ephemeral",
             text=f"Action items of {incident.hotfix_id}",
-            blocks=build_actions_list(incident, self.retro.actions(incident)),
+            blocks=build_actions_list(
+                incident,
+                self.retro.actions(incident),
+                page_number(words, "/incident actions page 2"),
+            ),
         )
 
     def draft(self, command: Command, ack: Ack, respond: Respond, client: WebClient) -> None:

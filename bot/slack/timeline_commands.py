@@ -18,6 +18,7 @@ from bot.slack import timeline_blocks
 from bot.slack.directory import Directory
 from bot.slack.drafting import Drafting
 from bot.slack.echoes import Echoes
+from bot.slack.limits import page_number
 from bot.slack.messages import message_author, message_text
 from bot.slack.payloads import Command, error_text, replies_errors
 from bot.slack.text import date, decode, mention
@@ -29,6 +30,11 @@ WORD_HINT = (
     " To record text that starts with the word “{word}”, put the time first: "
     "`/timeline 14:05 {word} …`."
 )
+
+
+def _is_page(args: list[str]) -> bool:
+    """`/timeline page 2` lists page 2; `/timeline page the DBA` is an entry."""
+    return len(args) == 2 and args[0].lower() == "page" and args[1].isascii() and args[1].isdigit()
 
 
 class TimelineCommands:
@@ -69,7 +75,7 @@ class TimelineCommands:
             command.team_id, command.channel_id, "`/timeline`", as_last_read=True
         )
         zone = self.zones.source(client, command.team_id, command.user_id)
-        if not args or (verb == "list" and len(args) == 1):
+        if not args or (verb == "list" and len(args) == 1) or _is_page(args):
             entries = self.timeline.entries(incident)
             ack(
                 response_type="ephemeral",
@@ -79,6 +85,7 @@ class TimelineCommands:
                     entries,
                     self.store.deleted_numbers(incident),
                     self._apps(incident, entries),
+                    page_number(args, "/timeline page 2") if args and verb == "page" else 1,
                 ),
             )
         elif verb == "delete":
