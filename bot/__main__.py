@@ -42,6 +42,7 @@ def run() -> int:
     from bot.slack.echoes import Echoes
     from bot.slack.executor import ListenerExecutor
     from bot.slack.pacing import Pacer
+    from bot.slack.socket_mode import SocketMode
     from bot.store import Store
 
     store = Store(config.database_path)
@@ -64,12 +65,10 @@ def run() -> int:
     scheduler = ReminderScheduler(store, sender.reminders, sender.fire).start()
     health.scheduler = scheduler
     signal.signal(signal.SIGTERM, _stop)
-    socket_handler = None
-    if config.socket_mode:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-        socket_handler = SocketModeHandler(app, config.app_token)
-        socket_handler.connect()  # type: ignore[no-untyped-call]
+    socket_mode = None
+    if config.app_token is not None:
+        socket_mode = SocketMode(app, config.app_token, config.api_url)
+        socket_mode.connect()
         server = create_http_server(create_wsgi(None, health), "0.0.0.0", config.port)
         mode = "Socket Mode"
     else:
@@ -85,8 +84,8 @@ def run() -> int:
     finally:
         logger.info("stopping")
         server.close()
-        if socket_handler is not None:
-            socket_handler.close()  # type: ignore[no-untyped-call]
+        if socket_mode is not None:
+            socket_mode.close()
         scheduler.stop()
         listeners.shutdown(wait=True)  # let acknowledged work finish before the store closes
         echoes.wait_idle()  # and the timeline entries it recorded reach their channel
