@@ -14,6 +14,8 @@ from pathlib import Path
 from types import FrameType
 from urllib.parse import urlparse
 
+from dotenv import load_dotenv
+
 from bot.config import ConfigError, load_config, load_log_settings
 from bot.logs import configure as configure_logs
 from bot.logs import stop as stop_logs
@@ -189,6 +191,8 @@ def main(argv: list[str] | None = None) -> int:
     render_cmd.add_argument("--team", help="Slack team id, when the database holds several")
     render_cmd.add_argument("--log", action="store_true", help="print hotfix.md instead")
     args = parser.parse_args(argv)
+    # Settings from a .env file in the current folder, if there is one; the environment wins.
+    load_dotenv(Path.cwd() / ".env", override=False)
     quiet = args.command in ("demo", "playground", "check", "render")
     try:
         level, json_lines = load_log_settings(os.environ, quiet)

@@ -1,5 +1,5 @@
 """`python -m bot run` with a setting that cannot work: one line naming it and what to do, exit 2;
-Slack out of reach for a while is waited for."""
+Slack out of reach for a while is waited for; settings may come from a .env file."""
 
 import json
 import os
@@ -11,6 +11,8 @@ from types import SimpleNamespace
 
 from bot.manifest import manifest_scopes
 from bot.sandbox import BOT_TOKEN, SIGNING_SECRET, Emulator
+from tests.conftest import wait_for
+from tests.test_incident_commands import open_incident
 from tests.test_process import bot_process, free_port, healthz
 
 
@@ -104,3 +106,27 @@ def test_slack_back_within_the_retries_and_the_bot_starts(tmp_path):
     assert bot.process.returncode == 0, bot.output
     assert "Slack is not reachable" in bot.output and "ready (HTTP)" in bot.output
     assert "Traceback" not in bot.output
+
+
+def test_settings_from_a_dotenv_file_the_environment_first(tmp_path, slack):
+    (tmp_path / ".env").write_text(
+        "# as the README shows it: no quotes, spaces and <> in the value\n"
+        "POSTMORTEM_GIT_AUTHOR=Incident Bot <incidents@example.com>\n"
+        "SLACK_SIGNING_SECRET=an-old-secret  # the environment's wins\n"
+    )
+    with bot_process(tmp_path, slack, SLACK_SIGNING_SECRET=SIGNING_SECRET) as bot:
+        slack.app_url = f"http://127.0.0.1:{bot.port}/slack/events"
+        channel = open_incident(slack)  # signed with the environment's secret: accepted
+        reply = slack.command("alice", "/incident", "draft", channel.name)
+        assert reply.status == 200
+        wait_for(lambda: [m for m in channel.messages if m.files], what="the draft")
+        slack.wait_idle()
+    assert bot.process.returncode == 0, bot.output
+    repo = tmp_path / "deep" / "postmortems"
+    authors = subprocess.run(
+        ["git", "-C", str(repo), "log", "--format=%an <%ae>"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split("\n")
+    assert authors[0] == "Incident Bot <incidents@example.com>"
