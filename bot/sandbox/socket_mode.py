@@ -49,13 +49,13 @@ class Link:
     def drop(self, how: Drop) -> None:
         if how == "silent":
             self.silent = True
-        elif how == "reset":  # SO_LINGER 0: close() sends RST instead of FIN
-            with contextlib.suppress(OSError):
-                self.app.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            self.app.close()
         else:
             with contextlib.suppress(OSError):
-                self.app.shutdown(socket.SHUT_RDWR)
+                if how == "reset":  # SO_LINGER 0: closing sends RST instead of FIN
+                    linger = struct.pack("ii", 1, 0)
+                    self.app.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
+                # wake the pump reading it (a close alone would wait for that read to end)
+                self.app.shutdown(socket.SHUT_RD if how == "reset" else socket.SHUT_RDWR)
             self.app.close()
         with contextlib.suppress(OSError):
             self.slack.shutdown(socket.SHUT_RDWR)  # Slack's end learns the connection is gone
@@ -170,6 +170,8 @@ class SocketServer:
 
     def stop(self) -> None:
         self._stopped = True
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes accept(); a close alone would not
         self._listener.close()
         self._server.shutdown()
 
@@ -179,7 +181,11 @@ class SocketServer:
                 app, _ = self._listener.accept()
             except OSError:
                 return
-            link = Link(app, self._server.socket.getsockname())
+            try:
+                link = Link(app, self._server.socket.getsockname())
+            except OSError:  # stopping: Slack's end is gone
+                app.close()
+                return
             self._links[link.slack_address] = link
             link.start()
 
