@@ -12,6 +12,7 @@ import json
 import socket
 import struct
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any, Literal
@@ -86,6 +87,7 @@ class SocketConnection:
         self.link = link
         self.app_id = app_id
         self.open = True
+        self.opened_at = time.monotonic()  # when the app connected (monotonic seconds)
         self._acks: dict[str, tuple[threading.Event, list[Any]]] = {}
 
     def send_json(self, message: dict[str, Any]) -> None:
