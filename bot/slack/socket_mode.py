@@ -32,7 +32,7 @@ class _NoTraceback(logging.Filter):
         return True
 
 
-logger.addFilter(_NoTraceback())
+_NO_TRACEBACK = _NoTraceback()
 
 
 class SocketMode:
@@ -51,6 +51,7 @@ class SocketMode:
         self.app_token = app_token
         self.api_url = api_url
         self.ping_interval = ping_interval
+        logger.addFilter(_NO_TRACEBACK)  # once: a logger keeps a filter only once
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="socket-mode")
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
@@ -86,10 +87,14 @@ class SocketMode:
         await send_async_response(client, request, response, started)
 
     def close(self) -> None:
-        """Close the connection; envelopes already dispatched finish first."""
+        """Close the connection (waiting up to 5 s for Slack's side of the close), then wait
+        for the envelopes the app is still answering."""
         if self._client is not None:
             closing = self._client.close()  # type: ignore[no-untyped-call]
-            asyncio.run_coroutine_threadsafe(closing, self._loop).result(10)
+            try:
+                asyncio.run_coroutine_threadsafe(closing, self._loop).result(5)
+            except TimeoutError:  # a connection nothing gets through any more
+                logger.warning("Socket Mode: Slack did not answer the close; leaving it")
         self._pool.shutdown(wait=True)
         if self._thread.is_alive():
             self._loop.call_soon_threadsafe(self._loop.stop)
