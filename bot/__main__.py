@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import logging
 import os
 import signal
+import sqlite3
 import sys
+from pathlib import Path
 from types import FrameType
+from urllib.parse import urlparse
 
-from bot.config import ConfigError, load_config
+from dotenv import load_dotenv
+
+from bot.config import ConfigError, load_config, load_log_settings
 from bot.logs import configure as configure_logs
+from bot.logs import stop as stop_logs
 
 logger = logging.getLogger("bot")
 
@@ -20,12 +27,27 @@ def _stop(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
+def _fail(message: object) -> int:
+    """A start that cannot go on: one line naming the setting and what to do, exit code 2."""
+    stop_logs()  # what was logged comes first
+    print(f"postmortem-bot: {message}", file=sys.stderr)
+    return 2
+
+
+def _database_error(path: Path, error: Exception) -> str:
+    where = f": {error.filename}" if isinstance(error, OSError) and error.filename else ""
+    reason = f"{error.strerror}{where}" if isinstance(error, OSError) else str(error)
+    return (
+        f"DATABASE_PATH: cannot open {path} ({reason}): point it at a file in a folder the bot "
+        "can create and write, on a persistent volume"
+    )
+
+
 def run() -> int:
     try:
         config = load_config(os.environ)
     except ConfigError as error:
-        print(f"postmortem-bot: {error}", file=sys.stderr)
-        return 2
+        return _fail(error)
 
     # Slack imports stay here so that `--help` and config errors are instant.
     from bot.incidents import utcnow
@@ -42,56 +64,71 @@ def run() -> int:
     from bot.slack.echoes import Echoes
     from bot.slack.executor import ListenerExecutor
     from bot.slack.pacing import Pacer
+    from bot.slack.socket_mode import SocketMode
+    from bot.slack.startup import StartupError, check_slack
     from bot.store import Store
 
-    store = Store(config.database_path)
-    health = Health(store)
-    listeners = ListenerExecutor()
-    publisher = Publisher(repo_for(config)).start()
-    pacer = Pacer()
-    echoes = Echoes(store, pacer, utcnow)
     try:
-        app = create_app(
-            config, store, publisher, listener_executor=listeners, pacer=pacer, echoes=echoes
-        )
-    except TemplateError as error:  # the team's template, checked at start
-        print(f"postmortem-bot: {error}", file=sys.stderr)
-        publisher.stop()
-        store.close()
-        return 2
-    replan_reminders(config, store)
-    sender = create_reminder_sender(config, store, app.client)
-    scheduler = ReminderScheduler(store, sender.reminders, sender.fire).start()
-    health.scheduler = scheduler
-    signal.signal(signal.SIGTERM, _stop)
-    socket_handler = None
-    if config.socket_mode:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-        socket_handler = SocketModeHandler(app, config.app_token)
-        socket_handler.connect()  # type: ignore[no-untyped-call]
-        server = create_http_server(create_wsgi(None, health), "0.0.0.0", config.port)
-        mode = "Socket Mode"
-    else:
-        server = create_http_server(create_wsgi(app, health), "0.0.0.0", config.port)
-        mode = "HTTP"
-    health.ready = True
-    # What start-up built (modules, the app) lives as long as the process: keep it out of the
-    # collector, whose full passes over it otherwise stall every request for ~30 ms under load.
-    gc.freeze()
-    logger.info("postmortem-bot ready (%s) on port %s", mode, server.effective_port)
-    try:
-        server.run()
-    finally:
-        logger.info("stopping")
-        server.close()
-        if socket_handler is not None:
-            socket_handler.close()  # type: ignore[no-untyped-call]
-        scheduler.stop()
-        listeners.shutdown(wait=True)  # let acknowledged work finish before the store closes
-        echoes.wait_idle()  # and the timeline entries it recorded reach their channel
-        publisher.stop()  # and the commits it queued
-        store.close()
+        store = Store(config.database_path)
+    except (OSError, sqlite3.Error) as error:
+        return _fail(_database_error(config.database_path, error))
+    # Stopped in the reverse order: the server and the socket first, the store last.
+    with contextlib.ExitStack() as running:
+        running.callback(store.close)
+        try:
+            socket_url = check_slack(config)
+        except StartupError as error:
+            return _fail(error)
+        publisher = Publisher(repo_for(config)).start()
+        running.callback(publisher.stop)  # the commits queued are made
+        pacer = Pacer()
+        echoes = Echoes(store, pacer, utcnow)
+        running.callback(echoes.wait_idle)  # recorded entries reach their channel
+        listeners = ListenerExecutor()
+        running.callback(listeners.shutdown, wait=True)  # acknowledged work finishes
+        try:
+            app = create_app(
+                config, store, publisher, listener_executor=listeners, pacer=pacer, echoes=echoes
+            )
+        except TemplateError as error:  # the team's template, checked at start
+            return _fail(error)
+        replan_reminders(config, store)
+        sender = create_reminder_sender(config, store, app.client)
+        scheduler = ReminderScheduler(store, sender.reminders, sender.fire).start()
+        running.callback(scheduler.stop)
+        health = Health(store)
+        health.scheduler = scheduler
+        signal.signal(signal.SIGTERM, _stop)
+        if config.app_token is not None:
+            socket_mode = SocketMode(app, config.app_token, config.api_url)
+            running.callback(socket_mode.close)
+            try:
+                socket_mode.connect(socket_url, timeout=30)
+            except TimeoutError:
+                host = urlparse(socket_url or "").hostname
+                return _fail(
+                    f"SLACK_APP_TOKEN: Slack's Socket Mode WebSocket ({host}) did not open within "
+                    "30 s: let this machine reach it on port 443 (proxy, firewall)"
+                )
+        try:
+            server = create_http_server(
+                create_wsgi(None if config.socket_mode else app, health), "0.0.0.0", config.port
+            )
+        except OSError as error:
+            reason = error.strerror
+            return _fail(f"PORT: cannot listen on port {config.port} ({reason}): set a free one")
+        running.callback(server.close)
+        mode = "Socket Mode" if config.socket_mode else "HTTP"
+        health.ready = True
+        # What start-up built (modules, the app) lives as long as the process: keep it out of
+        # the collector, whose full passes over it otherwise stall every request for ~30 ms
+        # under load.
+        gc.freeze()
+        logger.info("postmortem-bot ready (%s) on port %s", mode, server.effective_port)
+        try:
+            server.run()
+        finally:
+            logger.info("stopping")
     return 0
 
 
@@ -154,10 +191,16 @@ def main(argv: list[str] | None = None) -> int:
     render_cmd.add_argument("--team", help="Slack team id, when the database holds several")
     render_cmd.add_argument("--log", action="store_true", help="print hotfix.md instead")
     args = parser.parse_args(argv)
+    # Settings from a .env file in the current folder, if there is one; the environment wins.
+    load_dotenv(Path.cwd() / ".env", override=False)
     quiet = args.command in ("demo", "playground", "check", "render")
+    try:
+        level, json_lines = load_log_settings(os.environ, quiet)
+    except ConfigError as error:
+        return _fail(error)
     configure_logs(
-        level=os.environ.get("LOG_LEVEL", "WARNING" if quiet else "INFO"),
-        json_lines=os.environ.get("LOG_FORMAT", "text" if quiet else "json") == "json",
+        level=level,
+        json_lines=json_lines,
         secrets=[
             os.environ.get(n)
             for n in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN")

@@ -256,6 +256,22 @@ def load_config(env: Mapping[str, str]) -> Config:
     )
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "WARN", "ERROR", "CRITICAL")
+
+
+def load_log_settings(env: Mapping[str, str], quiet: bool) -> tuple[str, bool]:
+    """(level, one JSON object per line?) from LOG_LEVEL and LOG_FORMAT; the defaults are
+    INFO and json for the server, WARNING and text for the `quiet` commands (check, demo, ...).
+    Raises ConfigError naming a bad one."""
+    level = env.get("LOG_LEVEL", "").strip() or ("WARNING" if quiet else "INFO")
+    if level.upper() not in LOG_LEVELS:
+        raise ConfigError(f"LOG_LEVEL: expected DEBUG, INFO, WARNING or ERROR, got {level!r}")
+    form = env.get("LOG_FORMAT", "").strip() or ("text" if quiet else "json")
+    if form.lower() not in ("json", "text"):
+        raise ConfigError(f"LOG_FORMAT: expected json or text, got {form!r}")
+    return level.upper(), form.lower() == "json"
+
+
 def load_offline(env: Mapping[str, str]) -> tuple[Path, Path | None]:
     """What offline commands (`render`) need: the database and the templates, no Slack."""
     templates = _get(env, "TEMPLATES_DIR")

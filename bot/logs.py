@@ -155,6 +155,13 @@ class Writer:
 _listener: Writer | None = None
 
 
+def stop() -> None:
+    """Write out the lines still queued and stop: for a process about to end, before it prints
+    its last word to the same stream."""
+    if _listener is not None:
+        _listener.stop()
+
+
 class ContextExecutor(ThreadPoolExecutor):
     """A thread pool whose tasks keep the submitter's context (request id, incident)."""
 

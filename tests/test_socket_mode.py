@@ -1,13 +1,19 @@
-"""Socket Mode end to end: the bot opens a WebSocket to the emulator and answers envelopes."""
+"""Socket Mode end to end: the bot opens a WebSocket to the emulator and answers envelopes;
+a connection the network drops, or Slack asks to refresh, is replaced at once."""
+
+import os
+import time
+from pathlib import Path
 
 import pytest
-from slack_bolt.adapter.socket_mode import SocketModeHandler
 
+from bot.manifest import manifest_scopes
 from bot.publish import Publisher
-from bot.sandbox import APP_TOKEN, BOT_TOKEN
+from bot.sandbox import APP_TOKEN, BOT_TOKEN, Emulator
 from bot.slack.app import create_app, repo_for
+from bot.slack.socket_mode import SocketMode
 from tests.conftest import make_config, recorded, wait_for
-from tests.test_process import bot_process, healthz
+from tests.test_process import bot_process, free_port, healthz
 
 
 @pytest.fixture
@@ -15,7 +21,7 @@ def socket_bot(tmp_path, slack, store):
     config = make_config(tmp_path, slack, SLACK_APP_TOKEN=APP_TOKEN, SLACK_SIGNING_SECRET="")
     assert config.socket_mode
     publisher = Publisher(repo_for(config)).start()
-    handler = SocketModeHandler(create_app(config, store, publisher), APP_TOKEN)
+    handler = SocketMode(create_app(config, store, publisher), APP_TOKEN, config.api_url)
     handler.connect()
     wait_for(lambda: slack.socket_connected, what="the Socket Mode connection")
     yield store
@@ -66,3 +72,65 @@ def test_run_in_socket_mode_as_a_process(tmp_path, slack):
     assert bot.process.returncode == 0, bot.output
     assert "ready (Socket Mode)" in bot.output and "Traceback" not in bot.output
     assert APP_TOKEN not in bot.output and BOT_TOKEN not in bot.output
+
+
+def cpu_seconds(pid):
+    """User and system CPU time the process has used so far (Linux's /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads CPU time from /proc")
+@pytest.mark.parametrize("how, within", [("reset", 5), ("close", 5), ("silent", 8)])
+def test_a_connection_the_network_drops_is_replaced_within_seconds_at_rest(
+    tmp_path, slack, how, within
+):
+    with bot_process(tmp_path, slack, SLACK_APP_TOKEN=APP_TOKEN) as bot:
+        first = wait_for(lambda: slack.socket_connected and slack.socket, what="a connection")
+        used, dropped = cpu_seconds(bot.process.pid), time.monotonic()
+        slack.drop_socket(how)  # no close frame: a reset, a FIN, or nothing at all
+        time.sleep(5)
+        assert cpu_seconds(bot.process.pid) - used < 0.5, "idle means idle, connected or not"
+        again = wait_for(
+            lambda: slack.socket is not first and slack.socket_connected and slack.socket,
+            timeout=max(0.1, dropped + within - time.monotonic()),
+            what=f"a new Socket Mode connection within {within} s",
+        )
+        assert again.opened_at - dropped < within  # silence: the bot's pings tell it (2 s)
+        reply = slack.command("alice", "/incident", "list")  # over the new connection
+        assert reply.status == 200 and reply.seconds < 1
+    assert bot.process.returncode == 0, bot.output
+    assert "Reconnecting" in bot.output and "Traceback" not in bot.output
+
+
+def test_after_slack_asks_for_a_refresh_the_new_connection_acks_at_once(tmp_path, slack):
+    with bot_process(tmp_path, slack, SLACK_APP_TOKEN=APP_TOKEN) as bot:
+        first = wait_for(lambda: slack.socket_connected and slack.socket, what="a connection")
+        assert slack.command("alice", "/incident", "list").status == 200
+        slack.refresh_socket()  # Slack's `disconnect` (refresh_requested)
+        wait_for(lambda: slack.socket is not first and slack.socket_connected, what="the new one")
+        reply = slack.command("alice", "/incident", "list")
+        assert reply.status == 200 and reply.seconds < 1  # Slack gives 3 s; it takes ~10 ms
+        wait_for(lambda: not first.open, what="the bot to close the old connection")
+    assert bot.process.returncode == 0, bot.output
+    assert "Traceback" not in bot.output
+
+
+def test_slack_away_for_a_while_the_bot_connects_again_when_it_is_back(tmp_path):
+    port = free_port()
+    before = Emulator(port=port, scopes=manifest_scopes()).start()
+    back: list[Emulator] = []
+    try:
+        with bot_process(tmp_path, before, SLACK_APP_TOKEN=APP_TOKEN) as bot:
+            wait_for(lambda: before.socket_connected, what="a connection")
+            before.drop_socket("reset")
+            before.stop()  # and the Web API with it: apps.connections.open fails too
+            time.sleep(4)
+            back.append(after := Emulator(port=port, scopes=manifest_scopes()).start())
+            wait_for(lambda: after.socket_connected, timeout=5, what="a connection once back")
+            assert after.command("alice", "/incident", "list").status == 200
+    finally:
+        for emulator in back:
+            emulator.stop()
+    assert bot.process.returncode == 0, bot.output
+    assert "Reconnecting" in bot.output and "Traceback" not in bot.output

@@ -11,7 +11,6 @@ import threading
 import time
 import urllib.error
 import urllib.request
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,7 +18,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlparse
 
 from bot.sandbox.blockkit import MAX_MESSAGE_TEXT, BlockError, stray_markup, validate_blocks
-from bot.sandbox.socket_mode import SocketConnection, accept_key
+from bot.sandbox.socket_mode import Drop, SocketConnection, SocketServer
 from bot.sandbox.webapi import Fault, RateLimiter, WebApi
 from bot.sandbox.workspace import Channel, Ephemeral, Message, User, Workspace
 
@@ -68,7 +67,8 @@ class Reply:
 
 
 class Emulator:
-    """One workspace with a few people, served on 127.0.0.1; `app_url` is where the bot listens."""
+    """One workspace with a few people, served on 127.0.0.1 (on `port`, or any free one);
+    `app_url` is where the bot listens."""
 
     def __init__(
         self,
@@ -78,6 +78,7 @@ class Emulator:
         scopes: frozenset[str] = BOT_SCOPES,
         rate_limits: bool = True,
         signing_secret: str = SIGNING_SECRET,
+        port: int = 0,
     ) -> None:
         self.ws = Workspace(team_id)
         self.signing_secret = signing_secret
@@ -94,10 +95,12 @@ class Emulator:
         self.api.problems = self.problems  # one list: what Slack refused or would show wrongly
         self._responders: dict[str, tuple[str, str, Message | Ephemeral | None]] = {}
         self._events: queue.Queue[dict[str, Any]] = queue.Queue()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
         self._server.daemon_threads = True
-        self.socket: SocketConnection | None = None
-        self.api.socket_url = lambda: f"ws://127.0.0.1:{self.port}/socket/{uuid.uuid4().hex}"
+        self.socket: SocketConnection | None = None  # the app's newest Socket Mode connection
+        self.socket_connections = 0  # how many the app has opened
+        self._socket_server = SocketServer(APP_ID, self._socket_opened)
+        self.api.socket_url = self._socket_server.url
         self.api.base_url = self.base_url
         self._threads: list[threading.Thread] = []
 
@@ -119,7 +122,23 @@ class Emulator:
     def api_url(self) -> str:
         return self.base_url + "/api/"
 
+    def _socket_opened(self, connection: SocketConnection) -> None:
+        self.socket = connection
+        self.socket_connections += 1
+
+    def drop_socket(self, how: Drop = "reset") -> None:
+        """Lose the app's Socket Mode connection as a network does, without a close frame:
+        `reset` (TCP RST), `close` (FIN) or `silent` (nothing more gets through, either way)."""
+        assert self.socket is not None and self.socket.link is not None, "no Socket Mode link"
+        self.socket.link.drop(how)
+
+    def refresh_socket(self) -> None:
+        """Slack's `disconnect` (`refresh_requested`): the app should open a new connection."""
+        assert self.socket is not None, "no Socket Mode connection"
+        self.socket.disconnect("refresh_requested")
+
     def start(self) -> Emulator:
+        self._socket_server.start()
         for target in (lambda: self._server.serve_forever(0.05), self._deliver_events):
             thread = threading.Thread(target=target, daemon=True)
             thread.start()
@@ -129,6 +148,7 @@ class Emulator:
     def stop(self) -> None:
         if self.socket is not None:
             self.socket.close()
+        self._socket_server.stop()
         self._events.put({})
         self._server.shutdown()
         self._server.server_close()
@@ -686,27 +706,7 @@ def _handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
             return args
 
         def do_GET(self) -> None:
-            if urlparse(self.path).path.startswith("/socket/"):
-                self._socket()
-            else:
-                self.do_POST()
-
-        def _socket(self) -> None:
-            key = self.headers.get("Sec-WebSocket-Key")
-            if self.headers.get("Upgrade", "").lower() != "websocket" or not key:
-                self._reply(400, b"expected a websocket upgrade", {"Content-Type": "text/plain"})
-                return
-            self.send_response(101, "Switching Protocols")
-            self.send_header("Upgrade", "websocket")
-            self.send_header("Connection", "Upgrade")
-            self.send_header("Sec-WebSocket-Accept", accept_key(key))
-            self.end_headers()
-            self.wfile.flush()
-            connection = SocketConnection(self.rfile, self.wfile, APP_ID)  # type: ignore[arg-type]
-            emulator.socket = connection
-            connection.hello()
-            connection.serve()
-            self.close_connection = True
+            self.do_POST()
 
         def do_POST(self) -> None:
             path = urlparse(self.path).path
