@@ -102,19 +102,22 @@ class Incidents:
         if named is None:
             return self.in_channel(team_id, channel_id, command), words
         incident = self.store.incident_by_number(team_id, int(named[1]))
-        if (
-            incident is None
-            or not incident.channel_id
-            or (
-                incident.private and not self.store.is_member(team_id, incident.channel_id, user_id)
-            )
-        ):
+        if incident is None or not self.may_see(incident, user_id):
             raise UsageError(
                 f"There is no {quoted(words[0])} you can see. `/incident list` shows the open "
                 "incidents; a private incident is seen by the people in its channel."
             )
         bind_incident(incident.hotfix_id)
         return incident, words[1:]
+
+    def may_see(self, incident: Incident, user_id: str) -> bool:
+        """Whether `user_id` may see the incident now: a public one once it has its channel,
+        a private one as a member of its channel."""
+        if not incident.channel_id:
+            return False
+        return not incident.private or self.store.is_member(
+            incident.team_id, incident.channel_id, user_id
+        )
 
     def visible_open(self, team_id: str, user_id: str) -> list[Incident]:
         """Open incidents of the workspace; a private one only for members of its channel."""
@@ -225,9 +228,12 @@ class Incidents:
         mine = [
             i
             for i in store.open_incidents(team_id)
-            if user_id == i.commander_id
-            or user_id in self.owners(i)
-            or (i.channel_id and store.is_member(team_id, i.channel_id, user_id))
+            if i.channel_id  # one without is still being opened, or was never opened
+            and (
+                user_id == i.commander_id
+                or user_id in self.owners(i)
+                or store.is_member(team_id, i.channel_id, user_id)
+            )
         ]
         owned = [i for i in store.unpublished(team_id) if user_id in self.owners(i)]
         return mine, owned

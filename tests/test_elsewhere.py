@@ -1,6 +1,8 @@
 """Publishing, drafting and writing from a DM with the bot, also once the incident channel is
 archived: `/incident publish hotfix-001` anywhere (issue 12)."""
 
+import json
+
 import pytest
 
 from tests import test_publish_flow as flow
@@ -75,3 +77,33 @@ def test_write_a_section_from_a_dm(slack, bot, resolved, archived):
     ).fetchall()
     assert values == [("Checkout failed for 55 minutes after a bad config push.",)]
     wait_for(lambda: True)
+
+
+def test_write_and_draft_from_the_app_home_after_the_channel_was_archived(slack, bot, resolved):
+    resolved.is_archived = True
+    slack.open_home("alice")  # alice commands and so owns the post-mortem
+    home = json.dumps(slack.api.home[slack.user("alice")])
+    assert "Write hotfix-001" in home and "/incident publish hotfix-NNN" in home
+    slack.click_home("alice", "reminder_write")
+    assert slack.modal("alice")["title"]["text"] == "Executive Summary"
+    slack.click_home("alice", "reminder_draft")
+    quiet(bot)
+    sent = wait_for(
+        lambda: [m for m in slack.ws.im(slack.user("alice")).messages if m.files],
+        what="the draft in alice's DM",
+    )
+    assert sent[0].files[0]["name"] == "hotfix-001-postmortem.md"
+
+
+def test_an_app_home_button_naming_a_private_incident_is_refused_to_others(slack, bot):
+    channel = open_incident(slack, text="start --private vault sealed sev1")
+    slack.command("alice", "/incident", "resolve", channel.name)
+    bot.settle()
+    slack.open_home("alice")
+    slack.click_home("bob", "reminder_draft", forged_from="alice")  # a crafted request
+    slack.click_home("bob", "reminder_write", forged_from="alice")
+    bot.settle()
+    bobs = slack.ws.im(slack.user("bob")).messages
+    assert not [m for m in bobs if m.files] and slack.modal("bob", wait=0.5) is None
+    told = [m.text for m in bobs if "cannot see" in m.text]
+    assert len(told) == 2 and not any("vault" in t for t in told)

@@ -302,6 +302,56 @@ class Emulator:
             self.problems.append(f"click {action_id}: HTTP {reply.status}")
         return reply
 
+    def click_home(
+        self, who: str, action_id: str, value: str | None = None, *, forged_from: str = ""
+    ) -> Reply:
+        """`who` clicks a button of their App Home tab, as the bot last published it (or, a
+        crafted request, of the App Home of `forged_from`). Slack sends the view, and no
+        channel and no response_url, for those."""
+        user = self.ws.user_named(who)
+        view = self.api.home.get(self.user(forged_from or who))
+        if view is None:
+            raise AssertionError(f"{who} has no App Home published")
+        button = _find_button(view["blocks"], action_id, value)
+        payload = {
+            "type": "block_actions",
+            **self._who(user),
+            "container": {"type": "view", "view_id": view["id"]},
+            "trigger_id": self.api.issue_trigger(user.id),
+            "view": view,
+            "actions": [
+                {
+                    "action_id": action_id,
+                    "block_id": button["block_id"],
+                    "value": button.get("value", ""),
+                    "type": "button",
+                    "text": button["text"],
+                    "action_ts": f"{time.time():.6f}",
+                }
+            ],
+        }
+        form = urlencode({"payload": json.dumps(payload)}).encode()
+        reply = self._deliver("interactive", payload, form, "application/x-www-form-urlencoded")
+        if reply.status != 200:
+            self.problems.append(f"click {action_id} in the App Home: HTTP {reply.status}")
+        return reply
+
+    def open_home(self, who: str) -> None:
+        """`who` opens the bot's App Home tab (Slack sends `app_home_opened`)."""
+        user = self.ws.user_named(who)
+        self._events.put(
+            {
+                "type": "app_home_opened",
+                "user": user.id,
+                "tab": "home",
+                "channel": self.ws.im(user.id).id,
+                "event_ts": f"{time.time():.6f}",
+            }
+        )
+        deadline = time.monotonic() + 5
+        while self.api.home.get(user.id) is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+
     def _who(self, user: User) -> dict[str, Any]:
         """The fields every interactive payload carries about where and who."""
         return {

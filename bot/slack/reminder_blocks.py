@@ -14,6 +14,11 @@ from bot.slack.text import date, escape
 
 MAX_LISTED = 10
 HOME_ROOM = 1500  # characters of the App Home kept for its headers and notes
+HOME_BUTTONS = 3  # post-mortems (the first due) with buttons in the App Home
+ELSEWHERE = (
+    "From anywhere, also once an incident channel is archived (a DM with me will do): "
+    "`/incident write hotfix-NNN`, `/incident draft hotfix-NNN`, `/incident publish hotfix-NNN`."
+)
 
 
 class ReminderIds:
@@ -126,7 +131,8 @@ def build_home(
     ]
     # three headers, two dividers and a note under each list are what else the tab holds
     needs = [fit(lines, VIEW_BLOCKS, 10**9).groups for _, lines, *_ in parts]
-    block_room = share([max(1, len(n)) for n in needs], VIEW_BLOCKS - 8)
+    buttons = [_home_buttons(i) for i in owned[:HOME_BUTTONS]]
+    block_room = share([max(1, len(n)) for n in needs], VIEW_BLOCKS - 8 - len(buttons) - 1)
     char_room = share(
         [sum(len(x) + 1 for x in lines) for _, lines, *_ in parts], BLOCKS_TEXT - HOME_ROOM
     )
@@ -142,7 +148,22 @@ def build_home(
         blocks += sections(listed.texts)
         if listed.after:
             blocks.append(context(more(listed.after, where, what)))
+        if title == "Post-mortems you own":
+            blocks += buttons
+            blocks.append(context(ELSEWHERE))
     return {"type": "home", "blocks": blocks}
+
+
+def _home_buttons(incident: Incident) -> Block:
+    """Write the next section of a post-mortem, or get its draft by DM, from the App Home."""
+    value = str(incident.id)
+    return {
+        "type": "actions",
+        "elements": [
+            button(f"Write {incident.hotfix_id}", ReminderIds.WRITE_NEXT, value),
+            button(f"Draft of {incident.hotfix_id}", ReminderIds.LATEST_DRAFT, value),
+        ],
+    }
 
 
 def build_undeliverable(incident: Incident, person: str, error: str, item: str = "") -> str:

@@ -10,7 +10,9 @@ from slack_sdk import WebClient
 
 from bot.drafts import Drafts
 from bot.incidents import Incidents
+from bot.models import Incident
 from bot.retro import Retro
+from bot.slack.failures import Told
 from bot.slack.reminder_blocks import build_home
 from bot.slack.retro_blocks import build_section_modal
 from bot.slack.views import open_view
@@ -24,15 +26,26 @@ class ReminderCommands:
         self.retro = retro
         self.drafts = drafts
 
-    def _incident(self, body: dict[str, Any]) -> Any:
+    def _incident(self, body: dict[str, Any]) -> Incident:
+        """The incident the button names, if the person clicking may see it now (the button
+        was shown to them, but that is no proof: a private incident is for its members).
+        Raises Told (for the person) otherwise."""
         team_id = body.get("team", {}).get("id") or body["user"]["team_id"]
-        return self.incidents.store.incident(team_id, int(body["actions"][0]["value"]))
+        value = str(body["actions"][0].get("value", ""))
+        incident = (
+            self.incidents.store.incident(team_id, int(value))
+            if value.isascii() and value.isdigit()
+            else None
+        )
+        if incident is None or not self.incidents.may_see(incident, body["user"]["id"]):
+            raise Told(":warning: That button is for an incident you cannot see; nothing was done.")
+        return incident
 
     def handle_write_next(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         """From a reminder DM: the next empty section's modal (the first one if all are written)."""
         ack()
         incident = self._incident(body)
-        if incident is None or not incident.channel_id:
+        if not incident.channel_id:
             return
         section = self.retro.next_empty(incident) or self.retro.sections.sections[0]
         open_view(
@@ -45,14 +58,15 @@ class ReminderCommands:
         )
 
     def handle_latest_draft(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        """From a reminder DM: the draft as it is now, as a file in the DM."""
+        """From a reminder DM or the App Home: the draft as it is now, as a file in the DM."""
         ack()
         incident = self._incident(body)
-        if incident is None:
-            return
         postmortem, _, readiness = self.drafts.render(incident)
+        channel = (body.get("channel") or {}).get("id") or client.conversations_open(
+            users=body["user"]["id"]
+        )["channel"]["id"]  # the App Home has no channel: the DM with the bot
         client.files_upload_v2(
-            channel=body["channel"]["id"],
+            channel=channel,
             content=postmortem,
             filename=f"{incident.hotfix_id}-postmortem.md",
             title=f"{incident.hotfix_id} post-mortem (as it is now)",
