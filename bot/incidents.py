@@ -229,13 +229,18 @@ class Incidents:
             i
             for i in store.open_incidents(team_id)
             if i.channel_id  # one without is still being opened, or was never opened
+            and self.may_see(i, user_id)
             and (
                 user_id == i.commander_id
                 or user_id in self.owners(i)
                 or store.is_member(team_id, i.channel_id, user_id)
             )
         ]
-        owned = [i for i in store.unpublished(team_id) if user_id in self.owners(i)]
+        owned = [
+            i
+            for i in store.unpublished(team_id)
+            if user_id in self.owners(i) and self.may_see(i, user_id)
+        ]
         return mine, owned
 
     def reopen(self, incident: Incident, user_id: str) -> Incident:

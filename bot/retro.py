@@ -233,9 +233,24 @@ class Retro:
         )
         return [_action(r) for r in rows]
 
-    def mark_done(self, team_id: str, action_id: int) -> tuple[ActionItem, bool]:
-        """Close an item once; (the item, whether this call closed it)."""
+    def mark_done(self, team_id: str, action_id: int, user_id: str) -> tuple[ActionItem, bool]:
+        """Close an item once; (the item, whether this call closed it). Its owner, whoever added
+        it, or the incident commander, as of now (a DM's button outlives a handover), may;
+        NotAllowed, and nothing changes, for anyone else; NotFound for no such item."""
         with self.store.write() as db:
+            row = db.execute(
+                "SELECT a.owner_id, a.created_by, a.number, i.commander_id FROM action_items AS a "
+                "JOIN incidents AS i ON i.id = a.incident_id WHERE a.team_id = ? AND a.id = ?",
+                [team_id, action_id],
+            ).fetchone()
+            if row is None:
+                raise NotFound("That action item no longer exists; nothing was done.")
+            owner, creator, number, commander = row
+            if user_id not in (owner, creator, commander):
+                raise NotAllowed(
+                    f"Only AI-{number:03d}'s owner (<@{owner}>), whoever added it, or the "
+                    f"incident commander (<@{commander}>) may mark it done; nothing was done."
+                )
             cur = db.execute(
                 "UPDATE action_items SET status = 'done', done_at = ? "
                 "WHERE team_id = ? AND id = ? AND status = 'open'",

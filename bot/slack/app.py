@@ -56,6 +56,7 @@ COMMANDS = ("/incident", "/timeline")
 SHORTCUTS = ("add_to_timeline",)
 EVENTS = ("member_joined_channel", "member_left_channel", "app_home_opened")
 
+FIELD_ERROR = 1000  # characters: more than a field's error shows well
 SORRY = (
     ":warning: Something went wrong on our side and the command did not complete. "
     "Nothing was recorded; please try again in a moment."
@@ -94,7 +95,7 @@ def handle_error(
         logger.error("unhandled error in a listener", exc_info=error)
     if response is not None:
         response.status = 200
-        response.body = json.dumps({"response_type": "ephemeral", "text": SORRY})
+        response.body = json.dumps(answer_before_ack(error, body))
         response.headers["content-type"] = ["application/json;charset=utf-8"]
         return
     text = after_ack_text(error, body)
@@ -105,6 +106,19 @@ def handle_error(
             client.chat_postMessage(channel=user, text=text)
     except FAILURES as exc:
         logger.warning("the failure could not be told: %s", reason(exc))
+
+
+def answer_before_ack(error: Exception, body: dict[str, Any]) -> dict[str, Any]:
+    """The answer to a request whose listener failed before its ack. A form's submission can
+    only be answered with errors on its fields (Slack shows nothing else in a modal): the form
+    stays open, with what went wrong under its first field."""
+    text = error_text(error) if isinstance(error, BotError) else SORRY
+    view = body.get("view") or {}
+    if body.get("type") == "view_submission":
+        inputs = [b["block_id"] for b in view.get("blocks", []) if b.get("type") == "input"]
+        if inputs:
+            return {"response_action": "errors", "errors": {inputs[0]: text[:FIELD_ERROR]}}
+    return {"response_type": "ephemeral", "text": text}
 
 
 def after_ack_text(error: Exception, body: dict[str, Any]) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +23,17 @@ logger = logging.getLogger(__name__)
 
 NAME_ATTEMPTS = 10
 DISCARD_ATTEMPTS = 3
+# what to do about conversations.create's refusals (its errors in Slack's method reference)
+CREATE_ADVICE = {
+    "missing_scope": ". The app lacks a scope (`channels:manage`, `groups:write`): reinstall it "
+    "from its manifest",
+    "restricted_action": ". The workspace lets only some people create channels: ask a Slack admin",
+    "not_allowed_token_type": ". SLACK_BOT_TOKEN must be the bot token (`xoxb-`)",
+    "invalid_name_specials": ". Try a title without special characters",
+    "invalid_name_maxlength": ". Try a shorter title",
+}
+LOOKUPS_AFTER_TIMEOUT = 3  # looks for a channel Slack may have made without answering in time
+LOOKUP_EVERY_S = 1.5
 
 
 def start_command(incident: Incident) -> str:
@@ -65,16 +77,25 @@ class Channels:
         refuses the channel or the database stays busy for `Store.after_ack_wait_s`."""
         for attempt in range(NAME_ATTEMPTS):
             name = channel_name(self.prefix, incident.number, incident.title, attempt)
+            asked = time.time()
+            channel: dict[str, Any]
             try:
-                response = client.conversations_create(name=name, is_private=incident.private)
+                made = client.conversations_create(name=name, is_private=incident.private)
+                channel = made["channel"]
             except FAILURES as exc:
-                if reason(exc) == "name_taken":
+                why = reason(exc)
+                if why == "name_taken":
                     continue
-                raise NotOpened(
-                    f"Slack did not create its channel ({reason(exc)}). Check the app's scopes "
-                    "(`channels:manage`, `groups:write`) or ask a Slack admin"
-                ) from exc
-            channel = response["channel"]
+                if why != "timeout":
+                    advice = CREATE_ADVICE.get(why, "")
+                    raise NotOpened(f"Slack did not create its channel ({why}){advice}") from exc
+                found = self._made_anyway(client, name, asked)
+                if found is None:
+                    raise NotOpened(
+                        f"Slack did not answer in time when asked for its channel; if #{name} "
+                        "appears all the same, archive it"
+                    ) from exc
+                channel = found
             try:
                 return self.incidents.attach_channel(incident, channel["id"], channel["name"])
             except StoreUnavailable as exc:
@@ -87,6 +108,25 @@ class Channels:
         raise NotOpened(
             f"no channel name was free after {NAME_ATTEMPTS} tries ({name} was taken too)"
         )
+
+    def _made_anyway(self, client: WebClient, name: str, asked: float) -> dict[str, Any] | None:
+        """The channel `name`, if Slack made it after all (its answer was lost to a timeout):
+        looked for a few times, among channels created since it was `asked` for (Unix time)."""
+        for attempt in range(LOOKUPS_AFTER_TIMEOUT):
+            if attempt:
+                time.sleep(LOOKUP_EVERY_S)
+            try:
+                listed = client.conversations_list(
+                    types="public_channel,private_channel", exclude_archived=True, limit=1000
+                )
+            except FAILURES as exc:
+                logger.warning("looking for #%s: %s", name, reason(exc))
+                continue
+            channels: list[dict[str, Any]] = listed.get("channels", [])
+            for channel in channels:
+                if channel.get("name") == name and channel.get("created", 0) >= int(asked) - 1:
+                    return channel
+        return None
 
     def _discard(self, incident: Incident) -> None:
         """Undo the start (the database may still be busy: a few tries, then the next

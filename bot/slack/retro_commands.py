@@ -294,19 +294,25 @@ class RetroCommands:
         ack()
         team_id = body["team"]["id"]
         try:
-            item, closed = self.retro.mark_done(team_id, int(body["actions"][0]["value"]))
+            value = str(body["actions"][0].get("value", ""))
+            if not (value.isascii() and value.isdigit()):
+                raise UsageError("That button is not for an action item; nothing was done.")
+            item, closed = self.retro.mark_done(team_id, int(value), body["user"]["id"])
         except BotError as error:
             respond(replace_original=False, text=f":warning: {error_text(error)}")
             return
         incident = self.incidents.store.incident(team_id, item.incident_id)
         assert incident is not None
         container = body.get("container", {})
-        client.chat_update(
-            channel=container["channel_id"],
-            ts=container["message_ts"],
-            text=f"{item.label} done",
-            blocks=build_action_dm(incident, item),
-        )
+        try:
+            client.chat_update(
+                channel=container["channel_id"],
+                ts=container["message_ts"],
+                text=f"{item.label} done",
+                blocks=build_action_dm(incident, item),
+            )
+        except FAILURES as exc:  # the DM keeps its button; the item is done all the same
+            logger.warning("DM of %s not updated: %s", item.label, reason(exc))
         if closed and incident.channel_id:
             askers = [Asker(body["user"]["id"], respond)]
             self.drafting.audience.post(
