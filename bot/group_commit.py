@@ -72,12 +72,13 @@ class GroupCommit:
         self._thread: threading.Thread | None = None
         self._starting = threading.Lock()
 
-    def submit(self, work: Callable[[Database], T]) -> T:
-        """Run `work` in a write transaction (shared with whatever else is queued); its result."""
+    def submit(self, work: Callable[[Database], T], wait_s: float | None = None) -> T:
+        """Run `work` in a write transaction (shared with whatever else is queued); its result.
+        The sender waits `wait_s` (seconds; the group's own wait if None) for it to begin."""
         item: _Item[T] = _Item(work)
         self._queue.put(item)
         self._start()
-        if not item.done.wait(self._wait_s) and item.abandon():
+        if not item.done.wait(self._wait_s if wait_s is None else wait_s) and item.abandon():
             raise self._gave_up()
         item.done.wait()
         if item.error is not None:

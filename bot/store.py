@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextvars
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -13,6 +12,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from bot import budget
 from bot.checkpoint import Checkpointer
 from bot.errors import BotError, Conflict
 from bot.group_commit import GroupCommit
@@ -35,19 +35,17 @@ BUSY = (
 FULL = "The bot's disk is full, so nothing was recorded. Ask an admin to free some space."
 
 
-_answering: contextvars.ContextVar[bool] = contextvars.ContextVar("answering", default=False)
-
-
 def answering() -> None:
     """Someone waits for this context's answer (a listener before its ack): from now on a write
-    waits for a busy database only as long as Slack's 3 seconds allow (WRITE_WAIT_S)."""
-    _answering.set(True)
+    waits for a busy database only as long as Slack's 3 seconds still allow: WRITE_WAIT_S from
+    now, less what was spent meanwhile (a slow Slack call, an earlier write)."""
+    budget.answering(WRITE_WAIT_S)
 
 
 def after_ack() -> None:
     """The answer has gone out: from now on in this context a write waits out a busy database
     for up to the store's `after_ack_wait_s`, as background work (git, reminders) always does."""
-    _answering.set(False)
+    budget.answered()
 
 
 # every table with an incident_id column, children of `incidents`
@@ -188,7 +186,8 @@ class Store(TimelineRows, PeopleRows):
         happen now (remembering a name) passes a shorter `wait_s` (seconds).
         """
         if wait_s is None:
-            wait_s = WRITE_WAIT_S if _answering.get() else self.after_ack_wait_s
+            left = budget.left()
+            wait_s = self.after_ack_wait_s if left is None else left
         busy_s = BUSY_TIMEOUT_S if wait_s == WRITE_WAIT_S else wait_s
         db = self.db
         self._checkpoints.ensure_running()

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from bot import budget
 from bot.errors import Conflict
 from bot.group_commit import GroupCommit
 from bot.models import ONE_TIME, Entry, Incident, Milestone
@@ -80,7 +81,10 @@ class TimelineRows(Rows):
         """Store a timeline entry; entries that arrive together are committed together.
         (Not from inside a write(): the writer thread would wait for this one's transaction.)"""
         row_id, number = self._entries.submit(
-            lambda db: insert_entry(db, team_id=incident.team_id, incident_id=incident.id, **fields)
+            lambda db: insert_entry(
+                db, team_id=incident.team_id, incident_id=incident.id, **fields
+            ),
+            budget.left(),  # what is left of the time to answer, if someone waits for one
         )
         return Entry(  # as stored, without reading it back
             id=row_id,
