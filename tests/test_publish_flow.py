@@ -376,10 +376,12 @@ def test_publishing_after_the_bot_was_removed_commits_the_final_and_tells_who_pu
     assert commits(remote) == [FINAL, DRAFT_1]  # published and committed all the same
     told = [e.text for e in slack.ephemerals("alice") if e.text.startswith(":warning:")]
     assert all(f"Slack says `{error}`" in t for t in told)
-    assert not slack.ws.im(slack.user("alice")).messages  # no DM: the response_url reached her
+    # the response_url reached her; her DM has only the final version, since the channel won't
+    (sent,) = slack.ws.im(slack.user("alice")).messages
+    assert sent.files[0]["name"] == "hotfix-001-postmortem.md"
     final = next(t for t in told if "post-mortem is not posted" in t)
     assert final.startswith(":warning: The hotfix-001 post-mortem is not posted in the channel")
-    assert "`/incident draft` posts the post-mortem there once I can" in final
+    assert "It is in your DM with me instead." in final
     if not private:  # chat:write.public: messages still go to a public channel, files do not
         assert told == [final] and len(announcements(channel)) == 1
         return

@@ -118,7 +118,7 @@ def test_an_echo_slack_refuses_is_told_and_the_delete_does_not_claim_it(slack, b
     assert recorded(slack.command("bob", "/timeline", "restarted the consumer", channel.name))
     bot.settle()
     told = [e.text for e in slack.ephemerals("bob") if "did not let me show it" in e.text]
-    assert told and "#2" in told[0] and "/invite @postmortem-bot" in told[0]
+    assert told and "#2" in told[0] and "/invite @postmortem`" in told[0]
     reply = slack.command("bob", "/timeline", "delete 2", channel.name)
     assert "Deleted entry #2. Its number" in reply.text
     slack.api.faults.clear()

@@ -304,6 +304,7 @@ def create_app(
     pacer = pacer or Pacer()
     echoes = echoes or Echoes(store, pacer, clock)
     drafting = Drafting(drafts, retro, publisher, repo_location(config), pacer)
+    echoes.bot_name = drafting.audience.bot_name
     publisher.on_pushed = lambda: drafting.pushed(app.client)
     publisher.on_refused = lambda refused, times: drafting.refused(app.client, refused, times)
     reminders = Reminders(store, reminder_settings(config), clock)

@@ -172,13 +172,41 @@ class Drafting:
                 error = reason(exc)
         logger.warning("draft upload for %s failed: %s", incident.hotfix_id, error)
         why = self.audience.why(client, incident.channel_id or "", error)
+        # each person who asked gets the file in their DM with the bot instead
+        sent = [
+            a.user_id
+            for a in {a.user_id: a for a in askers}.values()
+            if self._to_dm(client, a.user_id, draft, title, summary)
+        ]
+        instead = (
+            "It is in your DM with me instead."
+            if sent
+            else f"`/incident draft {incident.hotfix_id}` in a DM with me sends it there."
+        )
         self.audience.tell(
             client,
             incident,
             askers,
-            f":warning: The {title} is not posted in the channel: {why}. `/incident draft` "
-            f"posts the post-mortem there once I can.\n{where}",
+            f":warning: The {title} is not posted in the channel: {why}. {instead}\n{where}",
         )
+
+    def _to_dm(
+        self, client: WebClient, user_id: str, draft: Draft, title: str, summary: str
+    ) -> bool:
+        """The draft as a file in the DM between `user_id` and the bot; False if Slack says no."""
+        try:
+            dm = client.conversations_open(users=user_id)["channel"]["id"]
+            client.files_upload_v2(
+                channel=dm,
+                content=draft.postmortem,
+                filename=f"{draft.incident.hotfix_id}-postmortem.md",
+                title=title,
+                initial_comment=summary,
+            )
+            return True
+        except FAILURES as exc:
+            logger.warning("draft to the DM of %s failed: %s", user_id, reason(exc))
+            return False
 
     def pushed(self, client: WebClient) -> None:
         """A delayed push went through (Publisher.on_pushed): see RepoNotices.pushed."""

@@ -19,6 +19,7 @@ from slack_sdk import WebClient
 from bot.errors import BotError
 from bot.models import Entry, Incident, Milestone
 from bot.slack import timeline_blocks
+from bot.slack.audience import BOT_NAME
 from bot.slack.failures import FAILURES, reason
 from bot.slack.pacing import Pacer
 from bot.store import Store
@@ -55,6 +56,8 @@ class Echoes:
         self._queues: dict[str, deque[_Job]] = {}
         self._lock = threading.Condition()
         self._working = 0
+        # the bot's handle for `/invite @...`; the app gives Audience.bot_name (auth.test)
+        self.bot_name: Callable[[WebClient], str] = lambda client: BOT_NAME
 
     # --- what the listeners call (after their ack; nothing here waits on Slack) -------------
 
@@ -270,11 +273,12 @@ class Echoes:
         """The entries are recorded; the people who added them hear why the channel did not."""
         logger.warning("timeline echo in %s not posted: %s", job.incident.hotfix_id, why)
         numbers = ", ".join(e.label for e in entries)
-        hint = (
-            " Invite me back with `/invite @postmortem-bot`."
-            if why in ("not_in_channel", "channel_not_found", "is_archived")
-            else ""
-        )
+        name = self.bot_name(job.client) if job.client else BOT_NAME
+        hint = {
+            "not_in_channel": f" Invite me back with `/invite @{name}`.",
+            "channel_not_found": f" Invite me back with `/invite @{name}`.",
+            "is_archived": " The channel is archived; the entries stay in the post-mortem.",
+        }.get(why, "")
         _say(
             job.respond,
             f":warning: Recorded in the timeline ({numbers}), but Slack did not let me show it "

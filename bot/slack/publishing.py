@@ -206,14 +206,18 @@ class Publishing:
             respond(replace_original=True, text=self._outsider(incident))
             return
         section = self.retro.next_empty(incident)
+        channel = (body.get("container") or {}).get("channel_id") or body["channel"]["id"]
+        # clicked in a DM (`/incident publish hotfix-001` there): commands that name it
+        named = "" if channel == incident.channel_id else f" {incident.hotfix_id}"
         if section is None:
             text = (
-                ":pencil2: Nothing was published. Every section is written; `/incident draft` "
-                "shows what is still open, and `/incident publish` publishes when it is ready."
+                f":pencil2: Nothing was published. Every section is written; `/incident draft"
+                f"{named}` shows what is still open, and `/incident publish{named}` publishes "
+                "when it is ready."
             )
         else:
             text = (
                 f":pencil2: Nothing was published. Next empty section: *{escape(section.title)}*: "
-                "`/incident write` opens it. `/incident publish` when it is ready."
+                f"`/incident write{named}` opens it. `/incident publish{named}` when it is ready."
             )
         respond(replace_original=True, text=text)

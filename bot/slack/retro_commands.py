@@ -90,6 +90,7 @@ class RetroCommands:
 
     def write(self, command: Command, ack: Ack, respond: Respond, client: WebClient) -> None:
         incident, words = self._about(command)
+        named = "" if command.channel_id == incident.channel_id else f" {incident.hotfix_id}"
         wanted = " ".join(words)
         if wanted:
             section = self.retro.sections.find(decode(wanted))
@@ -117,7 +118,7 @@ class RetroCommands:
             client,
             command.trigger_id,
             build_section_modal(incident, section, values, incident.channel_id or ""),
-            f"Type `/incident write {section.key}` again.",
+            f"Type `/incident write{named} {section.key}` again.",
         )
 
     def action(self, command: Command, ack: Ack, respond: Respond, client: WebClient) -> None:
