@@ -88,7 +88,13 @@ def run() -> int:
         running.callback(listeners.shutdown, wait=True)  # acknowledged work finishes
         try:
             app = create_app(
-                config, store, publisher, listener_executor=listeners, pacer=pacer, echoes=echoes
+                config,
+                store,
+                publisher,
+                listener_executor=listeners,
+                pacer=pacer,
+                echoes=echoes,
+                recover=True,
             )
         except TemplateError as error:  # the team's template, checked at start
             return _fail(error)

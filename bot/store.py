@@ -378,6 +378,15 @@ class Store(TimelineRows, PeopleRows):
             db.execute("UPDATE incidents SET repo_warned = 0 WHERE repo_warned >= 1")
         return [_incident(r) for r in rows]
 
+    def unopened(self, team_id: str, before: datetime) -> list[Incident]:
+        """Incidents stored before `before` (UTC) whose start never got its channel: the
+        process stopped between the two."""
+        rows = self.db.query(
+            "SELECT * FROM incidents WHERE team_id = ? AND channel_id IS NULL AND created_at < ?",
+            [team_id, to_db(before)],
+        )
+        return [_incident(r) for r in rows]
+
     def unpublished(self, team_id: str) -> list[Incident]:
         """Resolved incidents whose post-mortem is not published yet."""
         rows = self.db.query(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import threading
 from collections.abc import Callable
 from concurrent.futures import Executor
 from pathlib import Path
@@ -31,6 +32,7 @@ from bot.publish import Publisher, Repo
 from bot.reminders import Reminders, Settings
 from bot.retro import Retro
 from bot.sections import TemplateError, load_sections
+from bot.slack import recovery
 from bot.slack.channels import Channels
 from bot.slack.drafting import Drafting
 from bot.slack.echoes import Echoes
@@ -136,8 +138,9 @@ def after_ack_text(error: Exception, body: dict[str, Any]) -> str:
     else:
         why = f"something went wrong on our side ({type(error).__name__}, in the bot's log)"
     return (
-        f":warning: {what} was answered, but not all of it happened: {why}. "
-        "Check the incident channel, and try again in a minute."
+        f":warning: {what} was answered, but not all of it happened: {why}. What the answer "
+        "said is recorded; the rest follows with the next change (`/incident status` shows "
+        "where things stand, `/incident draft` posts the draft)."
     )
 
 
@@ -281,12 +284,15 @@ def create_app(
     listener_executor: Executor | None = None,
     pacer: Pacer | None = None,
     echoes: Echoes | None = None,
+    recover: bool = False,
 ) -> App:
     """Assemble the Bolt app from its collaborators; no I/O beyond Bolt's token check.
 
     `pacer` (one per process: it knows when each channel last got a message) and `echoes`
     (the timeline's channel messages, sent by threads of their own) are made here unless
-    given; give them to wait for or stop their work (tests, shutdown)."""
+    given; give them to wait for or stop their work (tests, shutdown). `recover` (the real
+    process) finishes or undoes, on a thread of its own, what a process before this one left
+    half-done (bot/slack/recovery.py)."""
     # the sections people are asked for come from the team's template: checked first, at start
     sections = check_templates(templates_of(config))
     bolt_logger = logging.getLogger("bot.bolt")
@@ -308,10 +314,11 @@ def create_app(
     publisher.on_pushed = lambda: drafting.pushed(app.client)
     publisher.on_refused = lambda refused, times: drafting.refused(app.client, refused, times)
     reminders = Reminders(store, reminder_settings(config), clock)
+    channels = Channels(incidents, config.channel_prefix, config.announce_channel, pacer)
     register(
         app,
         incidents,
-        Channels(incidents, config.channel_prefix, config.announce_channel, pacer),
+        channels,
         RetroCommands(incidents, retro, drafting, reminders),
         ReminderCommands(incidents, retro, drafts),
         TimelineCommands(
@@ -323,4 +330,11 @@ def create_app(
             drafting,
         ),
     )
+    if recover:
+        threading.Thread(
+            target=recovery.recover,
+            args=(app.client, incidents, channels, drafting, clock()),
+            name="recovery",
+            daemon=True,
+        ).start()
     return app

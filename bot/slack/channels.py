@@ -109,10 +109,13 @@ class Channels:
             f"no channel name was free after {NAME_ATTEMPTS} tries ({name} was taken too)"
         )
 
-    def _made_anyway(self, client: WebClient, name: str, asked: float) -> dict[str, Any] | None:
+    def _made_anyway(
+        self, client: WebClient, name: str, asked: float, lookups: int = LOOKUPS_AFTER_TIMEOUT
+    ) -> dict[str, Any] | None:
         """The channel `name`, if Slack made it after all (its answer was lost to a timeout):
-        looked for a few times, among channels created since it was `asked` for (Unix time)."""
-        for attempt in range(LOOKUPS_AFTER_TIMEOUT):
+        looked for `lookups` times, among channels created since it was `asked` for (Unix
+        time)."""
+        for attempt in range(lookups):
             if attempt:
                 time.sleep(LOOKUP_EVERY_S)
             try:
@@ -127,6 +130,28 @@ class Channels:
                 if channel.get("name") == name and channel.get("created", 0) >= int(asked) - 1:
                     return channel
         return None
+
+    def undo_unopened(self, client: WebClient, incident: Incident, why: str) -> None:
+        """Undo a start left without its channel (see bot/slack/recovery.py): the channel Slack
+        may have made for it is archived, the incident goes, and its starter hears `why` by DM
+        with the command that opens it again."""
+        for attempt in range(NAME_ATTEMPTS):
+            name = channel_name(self.prefix, incident.number, incident.title, attempt)
+            asked = incident.started_at.timestamp()
+            made = self._made_anyway(client, name, asked, lookups=1)
+            if made is None:
+                break
+            self._archive(client, made["id"])
+        self._discard(incident)
+        try:
+            self.pacer.post(
+                client,
+                channel=incident.created_by,
+                text=f":warning: {incident.hotfix_id} was not opened: {why}. "
+                f"Type `{start_command(incident)}` again to open it.",
+            )
+        except FAILURES as exc:
+            logger.warning("starter of %s not told: %s", incident.hotfix_id, reason(exc))
 
     def _discard(self, incident: Incident) -> None:
         """Undo the start (the database may still be busy: a few tries, then the next

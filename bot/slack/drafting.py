@@ -13,7 +13,7 @@ from slack_sdk import WebClient
 
 from bot.drafts import Draft, Drafts
 from bot.errors import BotError
-from bot.models import Incident
+from bot.models import Incident, Status
 from bot.publish import Publisher, Refused
 from bot.retro import Retro
 from bot.slack.audience import Asker, Audience
@@ -46,6 +46,7 @@ class Drafting:
         self._lock = threading.Lock()
         self._waiting: dict[tuple[str, int], list[Request]] = {}  # incident -> next draft's
         self._told: set[tuple[str, int, str]] = set()  # checklist failures the commander knows
+        self._posting = threading.Lock()
 
     def _learn_names(self, client: WebClient, incident: Incident) -> None:
         """Real names of everyone the draft mentions, asked of Slack once and kept."""
@@ -219,10 +220,18 @@ class Drafting:
     def refresh_checklist(
         self, client: WebClient, incident: Incident, askers: list[Asker] | None = None
     ) -> None:
-        """Update the checklist message in place, if the incident has one. If Slack refuses,
-        the askers hear it; with none, the commander, once until an update works again."""
-        if not (incident.checklist_ts and incident.channel_id):
-            return
+        """Update the checklist message in place. A resolved incident without one (Slack
+        refused it, or the database was busy, when it was resolved) gets it posted now. If
+        Slack refuses, the askers hear it; with none, the commander, once until an update
+        works again."""
+        with self._posting:  # two changes at once post one missing checklist
+            incident = self.store.incident(incident.team_id, incident.id) or incident
+            if not incident.channel_id:
+                return
+            if not incident.checklist_ts:
+                if incident.status is Status.RESOLVED and incident.published_at is None:
+                    self.post_checklist(client, incident, askers)
+                return
         try:
             client.chat_update(
                 channel=incident.channel_id,
@@ -269,10 +278,19 @@ class Drafting:
                 f":warning: The {incident.hotfix_id} post-mortem checklist is not posted: {why}.",
             )
             return incident
-        return self.store.update_incident(
-            incident.team_id,
-            incident.id,
-            at=self.drafts.clock(),
-            user_id="",
-            checklist_ts=posted["ts"],
-        )
+        try:
+            return self.store.update_incident(
+                incident.team_id,
+                incident.id,
+                at=self.drafts.clock(),
+                user_id="",
+                checklist_ts=posted["ts"],
+            )
+        except BotError:  # not kept (a busy database): not left either, the next change posts it
+            try:
+                client.chat_delete(channel=incident.channel_id, ts=posted["ts"])
+            except FAILURES as exc:
+                logger.warning(
+                    "checklist of %s not taken back: %s", incident.hotfix_id, reason(exc)
+                )
+            raise

@@ -1,0 +1,95 @@
+"""Found by an adversarial review: the bot process dies (SIGKILL: out of memory, a host reboot,
+a crash) between the ack and the end of its work, and a new process starts on the same
+database: what was left half-made is undone or finished (bot/slack/recovery.py)."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+
+from bot.sandbox import BOT_TOKEN, SIGNING_SECRET
+from tests.conftest import wait_for
+from tests.test_process import free_port, healthz
+
+
+@contextmanager
+def bot_process(tmp_path, slack):
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("SLACK_")},
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack.api_url,
+        "PORT": str(port),
+        "DATABASE_PATH": str(tmp_path / "data" / "incidents.db"),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(lambda: healthz(port) or process.poll() is not None, timeout=30, what="/healthz")
+        slack.app_url = f"http://127.0.0.1:{port}/slack/events"
+        yield process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=20)
+
+
+def test_a_start_the_process_died_in_is_undone_and_its_starter_told(tmp_path, slack):
+    slack.api.delays["conversations.create"] = 2.0
+    with bot_process(tmp_path, slack) as first:
+        reply = slack.command("alice", "/incident", "start api gateway down sev1")
+        assert "hotfix-001" in reply.text  # alice is told it is opening
+        time.sleep(0.5)  # the bot waits for Slack's channel
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+    time.sleep(2.0)  # Slack made the channel meanwhile
+    slack.api.delays.clear()
+    with bot_process(tmp_path, slack):
+        told = wait_for(
+            lambda: [m.text for m in slack.ws.im(slack.user("alice")).messages],
+            timeout=10,
+            what="alice is told",
+        )
+        listed = slack.command("bob", "/incident", "list")
+        bob = slack.command("bob", "/incident", "start payments slow sev2")
+        wait_for(lambda: any("is open in" in e.text for e in slack.ephemerals("bob")))
+        slack.wait_idle()
+    assert told[0].startswith(":warning: hotfix-001 was not opened: the bot was restarted")
+    assert "`/incident start api gateway down sev1` again" in told[0]
+    assert "hotfix-001" not in listed.body
+    (made,) = [c for c in slack.ws.channels.values() if c.name == "inc-001-api-gateway-down"]
+    assert made.is_archived, "no channel without its incident"
+    assert "hotfix-001" in bob.text, "the number of the undone start is free again"
+
+
+def test_a_resolve_the_process_died_in_gets_its_checklist_after_the_restart(tmp_path, slack):
+    with bot_process(tmp_path, slack) as first:
+        slack.command("alice", "/incident", "start api gateway down sev1")
+        channel = slack.posted_channel("inc-001")
+        wait_for(lambda: any("is open in" in e.text for e in slack.ephemerals("alice")))
+        slack.api.delays["conversations.setTopic"] = 3.0  # the step before the checklist
+        reply = slack.command("alice", "/incident", "resolve", channel.name)
+        assert "resolved" in reply.text
+        time.sleep(0.5)
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+    slack.api.delays.clear()
+    with bot_process(tmp_path, slack):
+        time.sleep(2.0)
+        # the team goes on writing the post-mortem, as if everything had happened
+        slack.command("alice", "/incident", "write summary", channel.name)
+        view = slack.modal("alice", wait=3)
+        assert view is not None
+        slack.submit("alice", {"text": "A config push broke the gateway."})
+        time.sleep(2.0)
+        slack.wait_idle()
+    (checklist,) = [m for m in channel.messages if "Post-mortem checklist" in m.text]
+    assert "Executive Summary" in str(checklist.blocks)
