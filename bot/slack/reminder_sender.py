@@ -92,6 +92,9 @@ class ReminderSender:
         self.reminders = reminders
         self.client = client
         self.clock = clock
+        # DMs Slack accepted whose delivery row is not written yet (a busy database): the
+        # reminder is tried again, and these people are recorded then, not sent it twice
+        self._accepted: dict[tuple[int, str], tuple[str, str]] = {}
         self.reporter = Reporter(store, self.post, self.gone)
 
     def fire(self, reminder_id: int) -> list[Reminder]:
@@ -123,6 +126,11 @@ class ReminderSender:
         delivered = self.reminders.delivered_to(reminder.id)
         for person in message.people:
             if person in delivered:
+                continue
+            if (accepted := self._accepted.get((reminder.id, person))) is not None:
+                # Slack took it before the database could record it: record it, send nothing
+                self.reminders.record_delivery(reminder.id, person, *accepted)
+                del self._accepted[(reminder.id, person)]
                 continue
             again = self._dm(reminder, incident, person, message)
             if again is not None:
@@ -171,7 +179,9 @@ class ReminderSender:
                 return []
             logger.warning("reminder %s: %s; retrying", reminder.id, error)
             return [self.reminders.get(reminder.id)]
+        self._accepted[(reminder.id, person)] = (channel, ts)  # until its row is written
         self.reminders.record_delivery(reminder.id, person, channel, ts)
+        del self._accepted[(reminder.id, person)]
         return None
 
     def _undeliverable(
