@@ -132,3 +132,36 @@ def test_work_after_the_ack_that_fails_for_good_is_told_to_the_person(slack, bot
         )
     assert told.text.startswith(":warning: `/incident resolve` was answered")
     assert "database stayed busy" in told.text and "Traceback" not in told.text
+
+
+@pytest.mark.parametrize("store", [1.0], indirect=True)
+def test_an_action_items_owner_hears_of_it_even_if_the_database_is_busy_after_the_form(
+    slack, bot, config, channel
+):
+    slack.command("alice", "/incident", "action", channel.name)
+    slack.api.delays["chat.postMessage"] = 0.5  # the lock comes while Slack works
+    slack.submit(
+        "alice",
+        {
+            "text": "Alert on config pushes",
+            "owner": slack.user("bob"),
+            "due": "2027-02-01",
+            "priority": "short-term",
+            "why": None,
+        },
+    )
+    with held(config.database_path, seconds=4):
+        told = wait_for(
+            lambda: [
+                m.text
+                for m in slack.ws.im(slack.user("alice")).messages
+                if "not all of it happened" in m.text
+            ],
+            timeout=10,
+            what="alice is told",
+        )
+    slack.api.delays.clear()
+    bot.settle()
+    owned = [m for m in slack.ws.im(slack.user("bob")).messages if "You own AI-001" in m.text]
+    assert len(owned) == 1, "the owner's DM goes first: it needs no database"
+    assert "database stayed busy" in told[0] and "try again" not in told[0]

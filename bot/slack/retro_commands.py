@@ -328,18 +328,20 @@ class RetroCommands:
     # --- shared ------------------------------------------------------------------------------
 
     def _assigned(self, client: WebClient, incident: Incident, item: ActionItem) -> None:
-        """The owner hears about it in a DM with a "Mark done" button; the checklist updates."""
+        """The owner hears about it in a DM with a "Mark done" button (first: it needs no
+        database, which may be busy); then its reminders are planned and the checklist updates."""
+        posted = None
+        if item.owner_id:
+            try:
+                posted = self.pacer.post(
+                    client,
+                    channel=item.owner_id,
+                    text=f"You own {item.label} of {incident.hotfix_id}",
+                    blocks=build_action_dm(incident, item),
+                )
+            except FAILURES as exc:
+                logger.warning("DM for %s failed: %s", item.label, reason(exc))
+        if posted is not None:
+            self.retro.record_dm(item, incident.team_id, posted["channel"], posted["ts"])
         self.reminders.plan_actions(incident, self.retro.actions(incident))
         self.drafting.refresh_checklist(client, incident)
-        if not item.owner_id:
-            return
-        try:
-            posted = self.pacer.post(
-                client,
-                channel=item.owner_id,
-                text=f"You own {item.label} of {incident.hotfix_id}",
-                blocks=build_action_dm(incident, item),
-            )
-            self.retro.record_dm(item, incident.team_id, posted["channel"], posted["ts"])
-        except FAILURES as exc:
-            logger.warning("DM for %s failed: %s", item.label, reason(exc))
