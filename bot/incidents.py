@@ -100,6 +100,11 @@ class Incidents:
         both); NotAnIncidentChannel when nothing names it and the channel is none."""
         named = NAMED.fullmatch(words[0]) if words else None
         if named is None:
+            if words and words[0].lower().startswith("hotfix-"):
+                raise UsageError(
+                    f"{quoted(words[0])} names no incident: they are named `hotfix-001`, "
+                    "`hotfix-002`, ... (`/incident list` shows them)."
+                )
             return self.in_channel(team_id, channel_id, command), words
         incident = self.store.incident_by_number(team_id, int(named[1]))
         if incident is None or not self.may_see(incident, user_id):

@@ -107,3 +107,8 @@ def test_an_app_home_button_naming_a_private_incident_is_refused_to_others(slack
     assert not [m for m in bobs if m.files] and slack.modal("bob", wait=0.5) is None
     told = [m.text for m in bobs if "cannot see" in m.text]
     assert len(told) == 2 and not any("vault" in t for t in told)
+
+
+def test_a_misspelt_incident_name_is_refused_not_taken_for_the_channels(slack, bot, resolved):
+    reply = slack.command("alice", "/incident", "draft hotfix-abc", resolved.name)
+    assert "`hotfix-abc` names no incident" in reply.text
