@@ -236,6 +236,18 @@ class TimelineRows(Rows):
                     },
                 )
 
+    def unechoed(self, team_id: str, since: datetime) -> list[Entry]:
+        """Entries typed with `/timeline` since `since` (UTC) that no message in their channel
+        shows yet (the process stopped before it posted them), oldest first."""
+        rows = self._query(
+            "SELECT timeline.* FROM timeline LEFT JOIN echoes ON echoes.entry_id = timeline.id "
+            "WHERE timeline.team_id = ? AND timeline.source = 'command' "
+            "AND timeline.deleted_at IS NULL AND echoes.entry_id IS NULL "
+            "AND timeline.created_at >= ? ORDER BY timeline.id",
+            [team_id, to_db(since)],
+        )
+        return [_entry(r) for r in rows]
+
     def echo_of(self, team_id: str, entry_id: int) -> tuple[str, str] | None:
         """(channel, ts) of the message that shows the entry, if the bot posted one."""
         row = self._one(

@@ -93,3 +93,28 @@ def test_a_resolve_the_process_died_in_gets_its_checklist_after_the_restart(tmp_
         slack.wait_idle()
     (checklist,) = [m for m in channel.messages if "Post-mortem checklist" in m.text]
     assert "Executive Summary" in str(checklist.blocks)
+
+
+def test_a_timeline_entry_acked_before_the_process_died_is_shown_after_the_restart(tmp_path, slack):
+    with bot_process(tmp_path, slack) as first:
+        slack.command("alice", "/incident", "start api gateway down sev1")
+        channel = slack.posted_channel("inc-001")
+        wait_for(lambda: any("is open in" in e.text for e in slack.ephemerals("alice")))
+        # Slack asks the bot to slow down in that channel: slack_sdk waits out Retry-After
+        slack.fail("chat.postMessage", "ratelimited", status=429, retry_after=5, channel=channel.id)
+        reply = slack.command(
+            "bob", "/timeline", "detected: 5xx alert on the gateway", channel.name
+        )
+        assert reply.status == 200 and reply.body == ""  # recorded: its echo follows
+        wait_for(lambda: ("chat.postMessage", "ratelimited") in slack.api.refused, what="429")
+        first.send_signal(signal.SIGKILL)  # while it waits to post the echo
+        first.wait()
+    assert not [m for m in channel.messages if "5xx alert" in m.text]
+    with bot_process(tmp_path, slack):
+        shown = wait_for(
+            lambda: [m for m in channel.messages if "5xx alert" in m.text],
+            timeout=10,
+            what="the entry shown",
+        )
+        slack.wait_idle()
+    assert len(shown) == 1 and "#2" in shown[0].text

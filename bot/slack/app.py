@@ -333,7 +333,7 @@ def create_app(
     if recover:
         threading.Thread(
             target=recovery.recover,
-            args=(app.client, incidents, channels, drafting, clock()),
+            args=(app.client, incidents, channels, drafting, echoes, clock()),
             name="recovery",
             daemon=True,
         ).start()
