@@ -2,44 +2,22 @@
 a crash) between the ack and the end of its work, and a new process starts on the same
 database: what was left half-made is undone or finished (bot/slack/recovery.py)."""
 
-import os
 import signal
-import subprocess
-import sys
 import time
 from contextlib import contextmanager
 
-from bot.sandbox import BOT_TOKEN, SIGNING_SECRET
+from bot.sandbox import SIGNING_SECRET
+from tests import test_process
 from tests.conftest import wait_for
-from tests.test_process import free_port, healthz
 
 
 @contextmanager
 def bot_process(tmp_path, slack):
-    port = free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("SLACK_")},
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": slack.api_url,
-        "PORT": str(port),
-        "DATABASE_PATH": str(tmp_path / "data" / "incidents.db"),
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "run"],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for(lambda: healthz(port) or process.poll() is not None, timeout=30, what="/healthz")
-        slack.app_url = f"http://127.0.0.1:{port}/slack/events"
-        yield process
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            process.wait(timeout=20)
+    """`python -m bot run` on the test's database (test_process.bot_process), receiving what
+    the sandbox sends; yields its Popen, to be killed."""
+    with test_process.bot_process(tmp_path, slack, SLACK_SIGNING_SECRET=SIGNING_SECRET) as bot:
+        slack.app_url = f"http://127.0.0.1:{bot.port}/slack/events"
+        yield bot.process
 
 
 def test_a_start_the_process_died_in_is_undone_and_its_starter_told(tmp_path, slack):

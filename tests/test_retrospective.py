@@ -9,7 +9,8 @@ import pytest
 
 from bot.postmortem import DEFAULT_TEMPLATES
 from bot.sections import load_sections
-from tests.conftest import Clock, make_config, wait_for
+from tests import test_publish_flow as flow
+from tests.conftest import wait_for
 from tests.test_incident_commands import open_incident
 from tests.test_publish_flow import publish_anyway
 
@@ -18,26 +19,8 @@ SECTIONS = tuple(load_sections(DEFAULT_TEMPLATES))  # as the bundled template de
 T0 = datetime(2026, 11, 26, 15, 30, tzinfo=UTC)
 
 
-@pytest.fixture
-def clock():
-    return Clock(T0)
-
-
-@pytest.fixture
-def remote(tmp_path):
-    path = tmp_path / "postmortems.git"
-    subprocess.run(["git", "init", "--bare", "-q", "-b", "main", str(path)], check=True)
-    return path
-
-
-@pytest.fixture
-def config(tmp_path, slack, remote):
-    return make_config(
-        tmp_path,
-        slack,
-        POSTMORTEM_REPO=str(remote),
-        POSTMORTEM_GIT_AUTHOR="Incident Bot <bot@example.com>",
-    )
+# the publishing tests' fixtures: a clock stopped at T0, a bare remote, a config pushing there
+clock, remote, config = flow.clock, flow.remote, flow.config
 
 
 def git(remote, *args):

@@ -285,22 +285,8 @@ class Emulator:
             "channel": {"id": channel.id, "name": channel.name},
             **({} if ephemeral else {"message": message.as_api()}),  # type: ignore[union-attr]
             "response_url": self._responder(channel.id, user.id, message),
-            "actions": [
-                {
-                    "action_id": action_id,
-                    "block_id": button["block_id"],
-                    "value": button.get("value", ""),
-                    "type": "button",
-                    "text": button["text"],
-                    "action_ts": f"{time.time():.6f}",
-                }
-            ],
         }
-        form = urlencode({"payload": json.dumps(payload)}).encode()
-        reply = self._deliver("interactive", payload, form, "application/x-www-form-urlencoded")
-        if reply.status != 200:
-            self.problems.append(f"click {action_id}: HTTP {reply.status}")
-        return reply
+        return self._press(payload, button, f"click {action_id}")
 
     def click_home(
         self, who: str, action_id: str, value: str | None = None, *, forged_from: str = ""
@@ -319,21 +305,25 @@ class Emulator:
             "container": {"type": "view", "view_id": view["id"]},
             "trigger_id": self.api.issue_trigger(user.id),
             "view": view,
-            "actions": [
-                {
-                    "action_id": action_id,
-                    "block_id": button["block_id"],
-                    "value": button.get("value", ""),
-                    "type": "button",
-                    "text": button["text"],
-                    "action_ts": f"{time.time():.6f}",
-                }
-            ],
         }
+        return self._press(payload, button, f"click {action_id} in the App Home")
+
+    def _press(self, payload: dict[str, Any], button: dict[str, Any], what: str) -> Reply:
+        """Deliver a `block_actions` payload for pressing `button` (as _find_button gives it)."""
+        payload["actions"] = [
+            {
+                "action_id": button["action_id"],
+                "block_id": button["block_id"],
+                "value": button.get("value", ""),
+                "type": "button",
+                "text": button["text"],
+                "action_ts": f"{time.time():.6f}",
+            }
+        ]
         form = urlencode({"payload": json.dumps(payload)}).encode()
         reply = self._deliver("interactive", payload, form, "application/x-www-form-urlencoded")
         if reply.status != 200:
-            self.problems.append(f"click {action_id} in the App Home: HTTP {reply.status}")
+            self.problems.append(f"{what}: HTTP {reply.status}")
         return reply
 
     def open_home(self, who: str) -> None:

@@ -251,14 +251,20 @@ def build_list(incidents: list[Incident], page: int = 1) -> list[Block]:
     if not incidents:
         return [section("No open incidents. :relieved:")]
     lines = [incident_line(i) for i in incidents]
+    return paged(f"*Open incidents* ({len(incidents):,})", lines, page, "/incident list")
+
+
+def paged(title: str, lines: list[str], page: int, command: str) -> list[Block]:
+    """Page `page` (from 1) of a titled list as one message's blocks: the title says which page
+    of how many, and a note how many more follow and the `command ... page N` that shows them.
+    UsageError for a page past the last."""
     found = pages(lines, MESSAGE_BLOCKS - 2, BLOCKS_TEXT - 500)
-    shown = page_of(found, page, "/incident list")
-    title = f"*Open incidents* ({len(incidents):,})"
+    shown = page_of(found, page, command)
     if len(found) > 1:
         title += f" · page {page:,} of {len(found):,}"
     blocks = [section(title), *sections(shown.texts)]
     if shown.after:
-        blocks.append(context(more(shown.after, f"`/incident list page {page + 1}`")))
+        blocks.append(context(more(shown.after, f"`{command} page {page + 1}`")))
     return blocks
 
 

@@ -9,16 +9,13 @@ from bot.drafts import Draft
 from bot.models import ActionItem, Incident, Priority
 from bot.retro import SectionState
 from bot.sections import Section
-from bot.slack.blocks import Block, button, context, header, section, sections
+from bot.slack.blocks import Block, button, context, header, paged, section
 from bot.slack.limits import (
     BLOCKS_TEXT,
-    MESSAGE_BLOCKS,
     SECTION_TEXT,
     clip,
     fit,
     more,
-    page_of,
-    pages,
     share,
     text_size,
 )
@@ -234,15 +231,8 @@ def build_actions_list(incident: Incident, items: list[ActionItem], page: int = 
                 "[immediate|short-term|long-term]`."
             )
         ]
-    found = pages([action_line(i) for i in items], MESSAGE_BLOCKS - 2, BLOCKS_TEXT - 500)
-    shown = page_of(found, page, "/incident actions")
     title = f"*Action items of {incident.hotfix_id}* ({len(items):,})"
-    if len(found) > 1:
-        title += f" · page {page:,} of {len(found):,}"
-    blocks = [section(title), *sections(shown.texts)]
-    if shown.after:
-        blocks.append(context(more(shown.after, f"`/incident actions page {page + 1}`")))
-    return blocks
+    return paged(title, [action_line(i) for i in items], page, "/incident actions")
 
 
 def build_publish_confirmation(incident: Incident, points: list[str], value: str) -> list[Block]:
