@@ -76,7 +76,6 @@ def test_write_a_section_from_a_dm(slack, bot, resolved, archived):
         [incident.id],
     ).fetchall()
     assert values == [("Checkout failed for 55 minutes after a bad config push.",)]
-    wait_for(lambda: True)
 
 
 def test_write_and_draft_from_the_app_home_after_the_channel_was_archived(slack, bot, resolved):
