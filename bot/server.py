@@ -64,13 +64,17 @@ def _headers(environ: dict[str, Any]) -> dict[str, str]:
     return headers
 
 
-def _refused(refusal: Refusal, start_response: StartResponse) -> Iterable[bytes]:
-    """One short log line (no traceback, nothing from the body) and a short plain answer."""
+def _refused(
+    refusal: Refusal, environ: dict[str, Any], start_response: StartResponse
+) -> Iterable[bytes]:
+    """One short log line (the sender's address; no traceback, nothing from the body) and a
+    short plain answer."""
+    sender = environ.get("REMOTE_ADDR", "?")
     if refusal.status == 200:
-        logger.info("request acknowledged, not handled: %s", refusal.reason)
+        logger.info("request from %s acknowledged, not handled: %s", sender, refusal.reason)
         start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "0")])
         return [b""]
-    logger.warning("request refused (%s): %s", refusal.status, refusal.reason)
+    logger.warning("request from %s refused (%s): %s", sender, refusal.status, refusal.reason)
     status = {400: "400 Bad Request", 401: "401 Unauthorized", 413: "413 Content Too Large"}
     body = f"{refusal.reason}\n".encode()
     headers = [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))]
@@ -94,15 +98,15 @@ def create_wsgi(
         timestamp = headers.get("x-slack-request-timestamp")
         refusal = refuse_headers(timestamp, headers.get("x-slack-signature"))
         if refusal is not None:
-            return _refused(refusal, start_response)
+            return _refused(refusal, environ, start_response)
         # Content-Length passed refuse_size; waitress sets it for chunked bodies too
         body: bytes = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
         refusal = gate.refuse(headers, body)
         if refusal is not None:
-            return _refused(refusal, start_response)
+            return _refused(refusal, environ, start_response)
         request = parse_request(body, environ.get("QUERY_STRING", ""), headers)
         if isinstance(request, Refusal):
-            return _refused(request, start_response)
+            return _refused(request, environ, start_response)
         response = app.dispatch(request)
         http = WsgiHttpResponse(response.status, response.headers, response.body)
         start_response(http.status, http.get_headers())
@@ -113,7 +117,7 @@ def create_wsgi(
         method = environ.get("REQUEST_METHOD", "GET")
         refusal = refuse_size(environ.get("CONTENT_LENGTH"))
         if refusal is not None:
-            return _refused(refusal, start_response)
+            return _refused(refusal, environ, start_response)
         if path == "/healthz" and method in ("GET", "HEAD"):
             ok, report = health.check()
             body = json.dumps(report).encode()
