@@ -19,4 +19,4 @@ app = App(signing_secret=config.signing_secret, client=create_client(config))
 app.command("/timeline")(lambda ack: ack(response_type="in_channel", text="ok"))
 health = Health(Store(Path(tempfile.mkdtemp()) / "bare.db"))
 health.ready = True
-create_http_server(create_wsgi(app, health), "127.0.0.1", config.port).run()
+create_http_server(create_wsgi(app, health, config.signing_secret), "127.0.0.1", config.port).run()

@@ -117,9 +117,8 @@ def run() -> int:
                     "30 s: let this machine reach it on port 443 (proxy, firewall)"
                 )
         try:
-            server = create_http_server(
-                create_wsgi(None if config.socket_mode else app, health), "0.0.0.0", config.port
-            )
+            wsgi = create_wsgi(None if config.socket_mode else app, health, config.signing_secret)
+            server = create_http_server(wsgi, "0.0.0.0", config.port)
         except OSError as error:
             reason = error.strerror
             return _fail(f"PORT: cannot listen on port {config.port} ({reason}): set a free one")

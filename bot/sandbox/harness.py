@@ -91,7 +91,8 @@ def serve(
     )
     health = Health(store)
     health.ready = True
-    server = create_http_server(create_wsgi(app, health), "127.0.0.1", 0, threads=16)
+    wsgi = create_wsgi(app, health, config.signing_secret)
+    server = create_http_server(wsgi, "127.0.0.1", 0, threads=16)
     threading.Thread(target=server.run, daemon=True).start()
     url = f"http://127.0.0.1:{server.effective_port}"
     slack.app_url = url + "/slack/events"

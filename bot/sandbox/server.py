@@ -56,6 +56,7 @@ class Reply:
     status: int
     body: str
     seconds: float
+    request: tuple[bytes, dict[str, str]] | None = None  # what was sent over HTTP: replay()
 
     @property
     def json(self) -> dict[str, Any]:
@@ -513,23 +514,31 @@ class Emulator:
         if signature is None:
             signature = sign(self.signing_secret, timestamp, body)
         signed = {"X-Slack-Request-Timestamp": timestamp, "X-Slack-Signature": signature}
-        request = urllib.request.Request(
-            self.app_url,
-            data=body,
-            method="POST",
-            headers={
-                "Content-Type": content_type,
-                **{k: v for k, v in signed.items() if v},
-                **(headers or {}),
-            },
-        )
+        sent = {
+            "Content-Type": content_type,
+            **{k: v for k, v in signed.items() if v},
+            **(headers or {}),
+        }
+        return self._post(body, sent)
+
+    def replay(self, reply: Reply, headers: dict[str, str] | None = None) -> Reply:
+        """Send the request `reply` answered again, byte for byte and with the same signature,
+        as someone who captured it would (`headers`: more, e.g. X-Slack-Retry-Num)."""
+        if reply.request is None:
+            raise RuntimeError("that reply did not come over HTTP")
+        body, sent = reply.request
+        return self._post(body, {**sent, **(headers or {})})
+
+    def _post(self, body: bytes, headers: dict[str, str]) -> Reply:
+        assert self.app_url is not None
+        request = urllib.request.Request(self.app_url, data=body, method="POST", headers=headers)
         started = time.monotonic()
         try:
             with urllib.request.urlopen(request, timeout=10) as response:
                 status, text = response.status, response.read().decode()
         except urllib.error.HTTPError as exc:
             status, text = exc.code, exc.read().decode()
-        return Reply(status, text, time.monotonic() - started)
+        return Reply(status, text, time.monotonic() - started, (body, headers))
 
     @property
     def idle(self) -> bool:
