@@ -291,20 +291,21 @@ def test_the_bots_files_are_private_whatever_the_umask(slack, tmp_path, umask):
 
 def test_a_database_others_could_read_is_made_private_at_start(tmp_path):
     path = tmp_path / "incidents.db"
+    files = [path, tmp_path / "incidents.db-wal", tmp_path / "incidents.db-shm"]
     before = os.umask(0o022)
     try:
-        with sqlite3.connect(path) as conn:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("CREATE TABLE old (x)")
-            keep = sqlite3.connect(path)  # holds the -wal and -shm open, as a crash leaves them
-            keep.execute("SELECT * FROM old").fetchall()
-        assert mode(path) == 0o644
+        earlier = sqlite3.connect(path)  # an earlier version's database, still open (a crash)
+        earlier.execute("PRAGMA journal_mode=WAL")
+        earlier.execute("CREATE TABLE old (x)")
+        earlier.commit()
+        assert [mode(f) for f in files] == [0o644] * 3
         store = Store(path)
+        modes = [mode(f) for f in files]
         store.close()
-        keep.close()
+        earlier.close()
     finally:
         os.umask(before)
-    assert mode(path) == 0o600
+    assert modes == [0o600] * 3
 
 
 def test_check_flags_a_data_folder_and_database_others_can_read(slack, tmp_path):
