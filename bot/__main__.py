@@ -19,6 +19,7 @@ from dotenv import load_dotenv
 from bot.config import ConfigError, load_config, load_log_settings
 from bot.logs import configure as configure_logs
 from bot.logs import stop as stop_logs
+from bot.private import credentials_in, redact
 
 logger = logging.getLogger("bot")
 
@@ -30,7 +31,7 @@ def _stop(signum: int, frame: FrameType | None) -> None:
 def _fail(message: object) -> int:
     """A start that cannot go on: one line naming the setting and what to do, exit code 2."""
     stop_logs()  # what was logged comes first
-    print(f"postmortem-bot: {message}", file=sys.stderr)
+    print(f"postmortem-bot: {redact(str(message))}", file=sys.stderr)
     return 2
 
 
@@ -207,8 +208,11 @@ def main(argv: list[str] | None = None) -> int:
         level=level,
         json_lines=json_lines,
         secrets=[
-            os.environ.get(n)
-            for n in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN")
+            *(
+                os.environ.get(n)
+                for n in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN")
+            ),
+            *credentials_in(os.environ.get("POSTMORTEM_REPO")),
         ],
     )
     if args.command == "run":

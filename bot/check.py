@@ -19,20 +19,23 @@ from bot.config import Config, ConfigError, load_config
 from bot.drafts import check_templates as check_templates_in
 from bot.manifest import manifest_scopes
 from bot.postmortem import DEFAULT_TEMPLATES
+from bot.private import open_to_others, redact
 from bot.sections import TemplateError
 
 
 @dataclass
 class Report:
+    """What `check` prints: each line with the credentials of any URL in it hidden."""
+
     out: TextIO
     problems: list[str] = field(default_factory=list)
 
     def ok(self, text: str) -> None:
-        print(f"  ✓ {text}", file=self.out)
+        print(f"  ✓ {redact(text)}", file=self.out)
 
     def bad(self, text: str, fix: str) -> None:
-        self.problems.append(text)
-        print(f"  ✗ {text}\n      → {fix}", file=self.out)
+        self.problems.append(redact(text))
+        print(f"  ✗ {redact(text)}\n      → {redact(fix)}", file=self.out)
 
 
 def check_slack(config: Config, report: Report) -> None:
@@ -95,7 +98,7 @@ def check_repo(config: Config, report: Report) -> None:
         return
     env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
     listed = subprocess.run(
-        ["git", "ls-remote", "--heads", config.repo],
+        ["git", "ls-remote", "--heads", "--", config.repo],
         capture_output=True,
         text=True,
         timeout=60,
@@ -127,7 +130,7 @@ def check_repo(config: Config, report: Report) -> None:
             "-m",
             "postmortem-bot check",
         )
-        pushed = git("push", "--dry-run", config.repo, "HEAD:refs/heads/postmortem-bot-check")
+        pushed = git("push", "--dry-run", "--", config.repo, "HEAD:refs/heads/postmortem-bot-check")
     if pushed.returncode != 0:
         report.bad(
             f"The post-mortem repository is read-only for this machine: "
@@ -139,6 +142,33 @@ def check_repo(config: Config, report: Report) -> None:
             f"The post-mortem repository is reachable and writable: {config.repo} "
             f"(branch {config.branch})."
         )
+
+
+def check_files(config: Config, report: Report) -> None:
+    """The data folder and the database (with its -wal and -shm) are the bot's user's only:
+    they hold every incident, private ones too, and the clone's `.git/config` the repository's
+    credentials. Only what exists is looked at (the bot makes the rest private)."""
+    folder = config.data_dir
+    if open_to_others(folder):
+        report.bad(
+            f"Other users of this machine can read the data folder {folder} "
+            f"(mode {folder.stat().st_mode & 0o777:o}).",
+            f"chmod 700 {folder}",
+        )
+    database = config.database_path
+    opened = [
+        path
+        for suffix in ("", "-wal", "-shm")
+        if open_to_others(path := database.with_name(database.name + suffix))
+    ]
+    if opened:
+        report.bad(
+            f"Other users of this machine can read the database {database} "
+            f"(mode {opened[0].stat().st_mode & 0o777:o}).",
+            f"chmod 600 {' '.join(str(path) for path in opened)}",
+        )
+    if folder.is_dir() and not opened and not open_to_others(folder):
+        report.ok(f"The data folder is the bot's user's only: {folder}")
 
 
 def check_templates(config: Config, report: Report) -> None:
@@ -156,11 +186,15 @@ def run_check(env: Mapping[str, str], out: TextIO = sys.stdout) -> int:
     try:
         config = load_config(env)
     except ConfigError as error:
-        print(f"  ✗ {error}\n      → Set it (see the settings table in README.md).", file=out)
+        print(
+            f"  ✗ {redact(str(error))}\n      → Set it (see the settings table in README.md).",
+            file=out,
+        )
         return 2
     report = Report(out)
     report.ok(f"Settings are valid ({'Socket Mode' if config.socket_mode else 'HTTP mode'}).")
     check_slack(config, report)
+    check_files(config, report)
     check_repo(config, report)
     check_templates(config, report)
     if report.problems:

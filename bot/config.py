@@ -11,6 +11,7 @@ from urllib.parse import urlparse
 
 from bot.durations import parse_duration
 from bot.errors import UsageError
+from bot.git_settings import branch_problem, repo_problem
 from bot.when import parse_zone_setting
 
 
@@ -84,10 +85,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "POSTMORTEM_REPO",
         None,
-        "Git repository for post-mortems (any URL or path, e.g. a bare repository). Without it, "
-        "a local repository in the data folder.",
+        "Git repository for post-mortems (any URL or path, e.g. a bare repository; not "
+        "beginning with `-`). Without it, a local repository in the data folder. Credentials "
+        "in the URL (`https://x-access-token:<token>@host/...`) are never shown: messages, logs "
+        "and `check` say `https://***@host/...`.",
     ),
-    Setting("POSTMORTEM_BRANCH", "main", "Branch the post-mortems are committed to."),
+    Setting(
+        "POSTMORTEM_BRANCH",
+        "main",
+        "Branch the post-mortems are committed to: a name `git check-ref-format --branch` accepts.",
+    ),
     Setting(
         "POSTMORTEM_GIT_AUTHOR",
         "postmortem-bot <postmortem-bot@localhost>",
@@ -111,7 +118,9 @@ SETTINGS: tuple[Setting, ...] = (
 _DEFAULTS = {s.name: s.default for s in SETTINGS}
 _PREFIX_RE = re.compile(r"^[a-z0-9_-]{0,20}$")
 _CHANNEL_ID_RE = re.compile(r"^[CG][A-Z0-9]{2,}$")
-_AUTHOR_RE = re.compile(r"^(?P<name>[^<>]+)<(?P<email>[^<>\s]+@[^<>\s]+)>$")
+_AUTHOR_RE = re.compile(
+    r"^(?P<name>[^<>\x00-\x1f\x7f]+)<(?P<email>[^<>\s\x00-\x1f\x7f]+@[^<>\s\x00-\x1f\x7f]+)>$"
+)
 
 
 @dataclass(frozen=True)
@@ -208,9 +217,14 @@ def load_config(env: Mapping[str, str]) -> Config:
             "ANNOUNCE_CHANNEL: expected a channel ID such as C0123456789 (not a #name)"
         )
 
+    repo = _get(env, "POSTMORTEM_REPO")
+    if repo is not None and (problem := repo_problem(repo)):
+        raise ConfigError(f"POSTMORTEM_REPO: {problem}")
     branch = _get(env, "POSTMORTEM_BRANCH") or ""
-    if not re.match(r"^[A-Za-z0-9._/-]+$", branch) or ".." in branch:
-        raise ConfigError("POSTMORTEM_BRANCH: expected a branch name such as main")
+    if problem := branch_problem(branch):
+        raise ConfigError(
+            f"POSTMORTEM_BRANCH: {branch!r} is not a branch name git accepts: {problem}"
+        )
     author = _AUTHOR_RE.match(_get(env, "POSTMORTEM_GIT_AUTHOR") or "")
     if not author:
         raise ConfigError("POSTMORTEM_GIT_AUTHOR: expected `Name <email>`")
@@ -248,7 +262,7 @@ def load_config(env: Mapping[str, str]) -> Config:
         reminders_before=reminders,
         nudge_every=nudge_every,
         action_reminder_before=_duration(env, "ACTION_REMINDER_BEFORE"),
-        repo=_get(env, "POSTMORTEM_REPO"),
+        repo=repo,
         branch=branch,
         git_author=(author["name"].strip(), author["email"]),
         templates_dir=templates_dir,

@@ -17,6 +17,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any, TextIO, TypeVar
 
+from bot.private import redact
+
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 incident: contextvars.ContextVar[str | None] = contextvars.ContextVar("incident", default=None)
 
@@ -30,14 +32,15 @@ def bind_incident(hotfix_id: str) -> None:
 
 
 class Redact(logging.Filter):
-    """Removes Slack tokens, and the given secrets, from every message and traceback."""
+    """Removes Slack tokens, the credentials of URLs (bot/private.py `redact`) and the given
+    secrets from every message and traceback."""
 
     def __init__(self, secrets: Iterable[str | None] = ()) -> None:
         super().__init__()
         self.secrets = [s for s in secrets if s and len(s) >= 6]
 
     def clean(self, text: str) -> str:
-        text = _TOKEN_RE.sub("[redacted]", text)
+        text = redact(_TOKEN_RE.sub("[redacted]", text))
         for secret in self.secrets:
             text = text.replace(secret, "[redacted]")
         return text

@@ -18,9 +18,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.private import PRIVATE_DIR, private_dir, private_file, redact
+
 logger = logging.getLogger(__name__)
 
 GIT_TIMEOUT_S = 60
+GIT_UMASK = 0o077  # what git makes in the clone (`.git/config` holds the URL) is the bot's only
 SAID_LINES = 3  # how much of what the remote said a refusal quotes: its first lines ...
 SAID_CHARS = 300  # ... up to this many characters
 # Words of a push that reached the remote and was not allowed in (no ref line to go by: git
@@ -138,6 +141,9 @@ class Repo:
         self.author = author
 
     def _git(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run git in the clone, its files made private; what git printed comes back with the
+        credentials of any URL in it replaced (bot/private.py `redact`). Raises GitError with
+        git's words when it fails and `check`."""
         name, email = self.author
         env = {
             **os.environ,
@@ -156,29 +162,42 @@ class Repo:
             text=True,
             timeout=GIT_TIMEOUT_S,
             check=False,
+            umask=GIT_UMASK,
         )
+        done.stdout, done.stderr = redact(done.stdout), redact(done.stderr)
         if check and done.returncode != 0:
             raise GitError(f"git {args[0]}: {(done.stderr or done.stdout).strip()}")
         return done
 
     def ensure(self) -> None:
-        """Clone (or create) the working copy once; later calls do nothing."""
+        """Clone (or create) the working copy once; later calls only keep it private: the
+        folder 0700 and `.git/config` (which holds the remote's URL) 0600, whatever the umask.
+        Settings reach git after `--` or as `--option=value`, never where git reads options."""
         if (self.workdir / ".git").exists():
+            self._keep_private()
             return
         if shutil.which("git") is None:
             raise GitError("git is not installed on this machine (install the `git` package)")
-        self.workdir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.workdir)
         if self.remote:
-            cloned = self._git("clone", "--branch", self.branch, self.remote, ".", check=False)
+            cloned = self._git(
+                "clone", f"--branch={self.branch}", "--", self.remote, ".", check=False
+            )
             if cloned.returncode == 0:
+                self._keep_private()
                 return
             logger.info(
                 "clone of the post-mortem repo failed, starting empty: %s",
                 " ".join(cloned.stderr.split()),
             )
-        self._git("init", "--initial-branch", self.branch)
+        self._git("init", f"--initial-branch={self.branch}")
         if self.remote:
-            self._git("remote", "add", "origin", self.remote)
+            self._git("remote", "add", "--", "origin", self.remote)
+        self._keep_private()
+
+    def _keep_private(self) -> None:
+        self.workdir.chmod(PRIVATE_DIR)
+        private_file(self.workdir / ".git" / "config", create=False)
 
     def commit(self, files: dict[str, str], message: str) -> str | None:
         """Write the files and commit them; None when they were already as given."""
@@ -217,18 +236,18 @@ class Repo:
                 raise
             self._integrate()
             self._push()
-        self._git("fetch", "--quiet", "origin", self.branch, check=False)
+        self._git("fetch", "--quiet", "--", "origin", self.branch, check=False)
 
     def _push(self) -> None:
         done = self._git(
-            "push", "--porcelain", "--quiet", "origin", f"HEAD:{self.branch}", check=False
+            "push", "--porcelain", "--quiet", "--", "origin", f"HEAD:{self.branch}", check=False
         )
         if done.returncode != 0:
             raise push_failure(done.stdout, done.stderr, self.branch)
 
     def _integrate(self) -> None:
         """Rebase the clone's commits on the remote's (merging, ours first, if that fails)."""
-        fetched = self._git("fetch", "--quiet", "origin", self.branch, check=False)
+        fetched = self._git("fetch", "--quiet", "--", "origin", self.branch, check=False)
         if fetched.returncode != 0:
             raise Unreachable(f"git fetch: {' '.join(fetched.stderr.split())}")
         upstream = f"origin/{self.branch}"

@@ -18,6 +18,7 @@ from bot.errors import BotError, Conflict
 from bot.group_commit import GroupCommit
 from bot.migrations import migrations
 from bot.models import Incident, Milestone, Severity, Status
+from bot.private import private_dir, private_file
 from bot.rows import add_event, from_db, insert, to_db
 from bot.store_people import PeopleRows
 from bot.store_timeline import TimelineRows, insert_entry
@@ -134,7 +135,11 @@ class Store(TimelineRows, PeopleRows):
     ) -> None:
         self.path = Path(path)
         self.after_ack_wait_s = after_ack_wait_s
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Readable by the bot's user only, whatever the umask: the folder 0700 when made here,
+        # the database 0600 before SQLite opens it (its -wal and -shm take its mode).
+        private_dir(self.path.parent)
+        for suffix, create in (("", True), ("-wal", False), ("-shm", False)):
+            private_file(self.path.with_name(self.path.name + suffix), create)
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()

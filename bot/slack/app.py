@@ -28,6 +28,7 @@ from bot.errors import BotError
 from bot.incidents import Clock, Incidents, utcnow
 from bot.models import Incident
 from bot.postmortem import DEFAULT_TEMPLATES
+from bot.private import redact
 from bot.publish import Publisher, Repo
 from bot.reminders import Reminders, Settings
 from bot.retro import Retro
@@ -231,7 +232,10 @@ def repo_for(config: Config) -> Repo:
 
 
 def repo_location(config: Config) -> str:
-    return f"{config.repo or config.data_dir / 'postmortems'} (branch `{config.branch}`)"
+    """Where the post-mortems go, for people: the repository (its URL's credentials hidden,
+    bot/private.py `redact`) and the branch, as code: `https://***@host/pm.git` (branch `main`)."""
+    where = redact(config.repo) if config.repo else config.data_dir / "postmortems"
+    return f"`{where}` (branch `{config.branch}`)"
 
 
 def reminder_settings(config: Config) -> Settings:

@@ -45,7 +45,7 @@ class Pending:
 
 class RepoNotices:
     """Texts and notices about the repository; `where` is how people find it (e.g.
-    "git@host:team/pm.git (branch `main`)"), `workdir` the bot's clone."""
+    "`git@host:team/pm.git` (branch `main`)", its credentials hidden), `workdir` the bot's clone."""
 
     def __init__(self, store: Store, audience: Audience, workdir: Path, where: str) -> None:
         self.store = store
