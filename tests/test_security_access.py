@@ -209,3 +209,26 @@ def test_editing_another_persons_entry_is_shown_in_the_incident_log(slack, bot, 
     history = next(ln for ln in log.splitlines() if f"Timeline entry #{number} edited" in ln)
     assert cell(said).strip() in history and "| alice |" in history, history
     assert said not in history  # as the log escapes every piece of user text
+
+
+# --- the README's table keeps up with the route table ----------------------------------------
+
+
+def test_every_command_button_and_form_is_in_the_readmes_who_may_do_what_table():
+    from pathlib import Path
+
+    from bot.slack.app import COMMANDS, EVENTS, SHORTCUTS
+    from bot.slack.incident_commands import SUBCOMMANDS
+    from bot.slack.reminder_blocks import ReminderIds
+    from bot.slack.retro_blocks import Ids
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    table = readme.split("## Who may do what\n")[1].split("\n## ")[0]
+    rows = [ln for ln in table.splitlines() if ln.startswith("| ")]
+    ids = [v for k, v in vars(Ids).items() if k.isupper()]
+    ids += [v for k, v in vars(ReminderIds).items() if k.isupper()]
+    named = [*COMMANDS, *SHORTCUTS, "app_home_opened", *ids]
+    named += [f"/incident {sub}" for sub in SUBCOMMANDS]
+    missing = [n for n in named if not any(f"`{n}" in row for row in rows)]
+    assert missing == [], f"not in the README's 'Who may do what' table: {missing}"
+    assert set(EVENTS) - {"app_home_opened"} == {"member_joined_channel", "member_left_channel"}
