@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from bot import access
 from bot.errors import NotAnIncidentChannel, NotFound, UsageError, quoted
 from bot.logs import bind_incident
 from bot.models import Incident, Severity, Status
@@ -116,13 +117,8 @@ class Incidents:
         return incident, words[1:]
 
     def may_see(self, incident: Incident, user_id: str) -> bool:
-        """Whether `user_id` may see the incident now: a public one once it has its channel,
-        a private one as a member of its channel."""
-        if not incident.channel_id:
-            return False
-        return not incident.private or self.store.is_member(
-            incident.team_id, incident.channel_id, user_id
-        )
+        """Whether `user_id` may see the incident now (see access.may_see)."""
+        return access.may_see(self.store, incident, user_id)
 
     def visible_open(self, team_id: str, user_id: str) -> list[Incident]:
         """Open incidents of the workspace; a private one only for members of its channel."""
@@ -174,13 +170,24 @@ class Incidents:
         when it is published already and nothing changed since."""
         return self.store.publish_incident(incident, at=self.clock(), user_id=user_id, final=final)
 
-    def set_commander(self, incident: Incident, actor: str, user_id: str) -> Incident:
+    def set_commander(
+        self,
+        incident: Incident,
+        actor: str,
+        user_id: str,
+        is_deactivated: Callable[[str], bool] = lambda user_id: False,
+    ) -> Incident:
+        """`actor` hands command to `user_id`, if they may now (access.check_handover; the
+        commander's account is looked up with `is_deactivated` only when it matters). The log
+        records from whom, to whom and by whom. Raises NotAllowed."""
+        current = self.store.incident(incident.team_id, incident.id) or incident
+        access.check_handover(self.store, current, actor, is_deactivated)
         return self.store.update_incident(
             incident.team_id,
             incident.id,
             at=self.clock(),
             user_id=actor,
-            event=("commander", user_id),
+            event=("commander", user_id, current.commander_id),
             commander_id=user_id,
         )
 

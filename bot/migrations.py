@@ -241,3 +241,9 @@ def m006_action_sources(db: Database) -> None:
     one item."""
     db.table("action_items").add_column("source", str)
     db.table("action_items").create_index(["team_id", "source"], unique=True)
+
+
+@migrations()
+def m007_edit_traces(db: Database) -> None:
+    """A log line keeps what was there before: an edited entry's text, the previous commander."""
+    db.table("events").add_column("was", str)

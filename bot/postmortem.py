@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.durations import format_duration
 from bot.jinja import OPEN_POINTS
-from bot.models import ActionItem, Milestone, Priority
+from bot.models import ActionItem, Entry, Milestone, Priority
 from bot.readiness import MILESTONE_ORDER, check_readiness
 from bot.report import Report
 from bot.retro import SectionState
@@ -183,7 +183,7 @@ def context(
             {
                 "number": e.number,
                 "at": f"{e.at:%Y-%m-%d %H:%M:%S} UTC",
-                "who": name(e.author_id),
+                "who": name(e.author_id) + _edited_by(e, pm.events, name),
                 "milestone": e.milestone.label if e.milestone else "",
                 "text": e.text,
             }
@@ -223,12 +223,29 @@ def values(pm: PostMortem, section: str, field: str) -> str:
     return state.values.get(field, "") if state else ""
 
 
+def _edited_by(entry: Entry, events: list[dict[str, Any]], name: Callable[[str], str]) -> str:
+    """` (edited by bob, 2026-11-26 15:41 UTC)`: the last edit of the entry by someone other
+    than its author, for the log's Author cell ("" if there was none)."""
+    edits = [
+        e
+        for e in events
+        if e["kind"] == "entry-edited"
+        and e["detail"] == entry.label
+        and e["user_id"] not in ("", entry.author_id)
+    ]
+    if not edits:
+        return ""
+    return f" (edited by {name(edits[-1]['user_id'])}, {edits[-1]['at']:%Y-%m-%d %H:%M} UTC)"
+
+
 def _history(event: dict[str, Any], name: Callable[[str], str]) -> str:
-    kind, detail = event["kind"], event["detail"] or ""
+    kind, detail, was = event["kind"], event["detail"] or "", event.get("was")
     if kind == "opened":
         return f"Opened ({detail.upper()})"
     if kind == "commander":
-        return f"Incident commander: {name(detail)}"
+        return f"Incident commander: {name(detail)}" + (f" (was {name(was)})" if was else "")
+    if kind == "entry-edited" and was is not None:
+        return f"Timeline entry {detail} edited; it said: “{was}”"
     if kind == "owners":
         return "Post-mortem owners: " + ", ".join(name(u) for u in detail.split())
     if kind == "severity":

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from bot.access import check_may_change
 from bot.action_words import ActionChange, ParsedAction, due_problem
 from bot.errors import NotAllowed, NotFound, UsageError, quoted
 from bot.models import ActionItem, Incident, Priority
@@ -88,7 +89,10 @@ class Retro:
     def save(
         self, incident: Incident, section_key: str, values: dict[str, str], user_id: str
     ) -> list[str]:
-        """Store the submitted fields (a blank one is cleared); returns the fields that changed."""
+        """Store the submitted fields (a blank one is cleared); returns the fields that changed.
+        NotAllowed, and nothing stored, unless `user_id` may see the incident now (a modal
+        opened before they left a private channel is refused when it is submitted)."""
+        check_may_change(self.store, incident, user_id)
         section = self.sections.get(section_key)
         if section is None:
             raise NotFound(f"There is no section {quoted(section_key)}.")
@@ -128,7 +132,9 @@ class Retro:
     ) -> tuple[ActionItem, bool]:
         """Store a new item: (the item, True); UsageError (and nothing stored) if its due date
         cannot be. `source` names what it came from (a modal's view id): the same source again
-        stores nothing and gives (the item it made, False)."""
+        stores nothing and gives (the item it made, False). NotAllowed unless `user_id` may see
+        the incident now."""
+        check_may_change(self.store, incident, user_id)
         if problem := self.due_problem(parsed.due):
             raise UsageError(problem)
         with self.store.write() as db:
@@ -185,6 +191,7 @@ class Retro:
             )
         before = _action(rows[0])
         current = self.store.incident(incident.team_id, incident.id) or incident
+        check_may_change(self.store, current, user_id)
         if user_id not in (before.owner_id, rows[0]["created_by"], current.commander_id):
             raise NotAllowed(
                 f"Only {before.label}'s owner, whoever added it, or the incident commander "
@@ -235,8 +242,15 @@ class Retro:
 
     def mark_done(self, team_id: str, action_id: int, user_id: str) -> tuple[ActionItem, bool]:
         """Close an item once; (the item, whether this call closed it). Its owner, whoever added
-        it, or the incident commander, as of now (a DM's button outlives a handover), may;
-        NotAllowed, and nothing changes, for anyone else; NotFound for no such item."""
+        it, or the incident commander, as of now (a DM's button outlives a handover), may, and
+        of a private incident only while in its channel; NotAllowed, and nothing changes, for
+        anyone else; NotFound for no such item."""
+        for row in self.store.db.query(
+            "SELECT incident_id FROM action_items WHERE team_id = ? AND id = ?",
+            [team_id, action_id],
+        ):
+            if incident := self.store.incident(team_id, row["incident_id"]):
+                check_may_change(self.store, incident, user_id)
         with self.store.write() as db:
             row = db.execute(
                 "SELECT a.owner_id, a.created_by, a.number, i.commander_id FROM action_items AS a "

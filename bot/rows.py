@@ -36,9 +36,17 @@ def insert(db: Database, table: str, row: dict[str, Any]) -> int:
 
 
 def add_event(
-    db: Database, team_id: str, incident_id: int, at: datetime, user_id: str, kind: str, detail: str
+    db: Database,
+    team_id: str,
+    incident_id: int,
+    at: datetime,
+    user_id: str,
+    kind: str,
+    detail: str,
+    before: str | None = None,
 ) -> None:
-    """One line of an incident's log (status history): who changed what, when (UTC)."""
+    """One line of an incident's log (status history): who changed what, when (UTC), and what
+    it was before where that matters (an edited entry's text, the previous commander)."""
     insert(
         db,
         "events",
@@ -49,6 +57,7 @@ def add_event(
             "user_id": user_id,
             "kind": kind,
             "detail": detail,
+            "was": before,
         },
     )
 

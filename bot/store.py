@@ -408,10 +408,11 @@ class Store(TimelineRows, PeopleRows):
         *,
         at: datetime,
         user_id: str,
-        event: tuple[str, str] | None = None,
+        event: tuple[str, ...] | None = None,
         **fields: Any,
     ) -> Incident:
-        """Change an incident's fields and record what changed in its event log, in one go."""
+        """Change an incident's fields and record what changed in its event log, in one go:
+        `event` is (kind, detail) or (kind, detail, what it was before)."""
         values = {k: to_db(v) if isinstance(v, datetime) else v for k, v in fields.items()}
         with self.write() as db:
             sets = ", ".join(f"[{k}] = ?" for k in values)
@@ -530,10 +531,10 @@ class Store(TimelineRows, PeopleRows):
                     f"{incident.hotfix_id} was reopened a moment ago, so there is no resolution "
                     "to move; nothing changed."
                 )
-            self._update(
+            was = self._update(
                 db, incident.team_id, entry_id, at=at, text=text, milestone=Milestone.RESOLVED
             )
-            self._edited(db, incident.team_id, entry_id, by, when, "entry-edited")
+            self._edited(db, incident.team_id, entry_id, by, when, "entry-edited", was)
             add_event(db, incident.team_id, incident.id, when, by, "resolved", at.isoformat())
             fresh = self._fresh(incident)  # as committed: not what came after
         return fresh
@@ -586,7 +587,7 @@ class Store(TimelineRows, PeopleRows):
 
     def events(self, team_id: str, incident_id: int) -> list[dict[str, Any]]:
         rows = self.db.query(
-            "SELECT at, user_id, kind, detail FROM events "
+            "SELECT at, user_id, kind, detail, was FROM events "
             "WHERE team_id = ? AND incident_id = ? ORDER BY at, id",
             [team_id, incident_id],
         )

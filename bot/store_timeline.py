@@ -150,8 +150,8 @@ class TimelineRows(Rows):
             was = Milestone(live[0]) if live and live[0] else None
             if live is None or (was in ONE_TIME) != (milestone in ONE_TIME):
                 raise Conflict("Someone changed that entry a moment ago; nothing changed.")
-            self._update(db, team_id, entry_id, at=at, text=text, milestone=milestone)
-            self._edited(db, team_id, entry_id, by, when, "entry-edited")
+            said = self._update(db, team_id, entry_id, at=at, text=text, milestone=milestone)
+            self._edited(db, team_id, entry_id, by, when, "entry-edited", said)
         return self.entry(team_id, entry_id)
 
     def _update(
@@ -163,15 +163,29 @@ class TimelineRows(Rows):
         at: datetime,
         text: str,
         milestone: Milestone | None,
-    ) -> None:
+    ) -> str:
+        """Change the entry; returns the text it had before."""
+        (was,) = db.execute(
+            "SELECT text FROM timeline WHERE team_id = ? AND id = ?", [team_id, entry_id]
+        ).fetchone()
         db.execute(
             "UPDATE timeline SET at = ?, text = ?, milestone = ? WHERE team_id = ? AND id = ?",
             [to_db(at), text, milestone.value if milestone else None, team_id, entry_id],
         )
+        return str(was)
 
     def _edited(
-        self, db: Database, team_id: str, entry_id: int, by: str, when: datetime, kind: str
+        self,
+        db: Database,
+        team_id: str,
+        entry_id: int,
+        by: str,
+        when: datetime,
+        kind: str,
+        before: str | None = None,
     ) -> None:
+        """Note who changed the entry and when, in the entry and in the incident log (with
+        what it said `before`, for an edit)."""
         db.execute(
             "UPDATE timeline SET edited_by = ?, edited_at = ?, updated_at = ? "
             "WHERE team_id = ? AND id = ?",
@@ -180,7 +194,7 @@ class TimelineRows(Rows):
         row = db.execute(
             "SELECT incident_id, number FROM timeline WHERE id = ?", [entry_id]
         ).fetchone()
-        add_event(db, team_id, row[0], when, by, kind, f"#{row[1]}")
+        add_event(db, team_id, row[0], when, by, kind, f"#{row[1]}", before)
 
     def delete_entry(self, team_id: str, entry_id: int, *, by: str, when: datetime) -> Entry:
         """Mark an entry deleted: it leaves the timeline, its number is never used again.

@@ -44,7 +44,9 @@ ALLOWED = {
     "sections": {"errors", "models"},
     "jinja": {"markdown", "sections"},
     "readiness": {"models", "report", "retro", "sections"},
-    "incidents": {"errors", "logs", "models", "report", "store", "when"},
+    "retro": {"access", "action_words", "errors", "models", "sections", "store"},
+    "access": {"errors", "models", "store"},
+    "incidents": {"access", "errors", "logs", "models", "report", "store", "when"},
     "entries": {"errors", "models", "store", "timeline", "when"},
 }
 

@@ -367,14 +367,18 @@ class Emulator:
                 return self.api.views[stack[-1]] if stack else None
             time.sleep(0.01)
 
-    def submit(self, who: str, values: dict[str, Any], *, times: int = 1) -> Reply:
+    def submit(
+        self, who: str, values: dict[str, Any], *, times: int = 1, forged_from: str = ""
+    ) -> Reply:
         """`who` fills the top modal's inputs (by block_id) and presses its submit button;
         `times` > 1 sends the same submission that often at once (a double click, or Slack
-        sending it again), and returns the first reply."""
+        sending it again), and returns the first reply. `forged_from`: a crafted request, the
+        top modal of that person submitted as `who` (its private_metadata and all)."""
         user = self.ws.user_named(who)
-        view = self.modal(who)  # the bot opens it after its ack: give it a moment
+        holder = self.ws.user_named(forged_from or who)
+        view = self.modal(holder.name)  # the bot opens it after its ack: give it a moment
         if view is None:
-            raise AssertionError(f"{who} has no modal open")
+            raise AssertionError(f"{holder.name} has no modal open")
         state: dict[str, Any] = {}
         for block in view["blocks"]:
             if block["type"] != "input":
@@ -411,7 +415,7 @@ class Emulator:
         if reply.status != 200:
             self.problems.append(f"view_submission: HTTP {reply.status}")
         elif reply.json.get("response_action") != "errors":
-            self.api.open_views[user.id].remove(view["id"])  # Slack closes the modal
+            self.api.open_views[holder.id].remove(view["id"])  # Slack closes the modal
         return reply
 
     def say(self, who: str, channel: str, text: str) -> Message:

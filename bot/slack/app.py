@@ -24,7 +24,7 @@ from bot import logs
 from bot.config import Config
 from bot.drafts import Drafts, check_templates
 from bot.entries import Timeline
-from bot.errors import BotError
+from bot.errors import BotError, NotAllowed
 from bot.incidents import Clock, Incidents, utcnow
 from bot.models import Incident
 from bot.postmortem import DEFAULT_TEMPLATES
@@ -130,7 +130,7 @@ def after_ack_text(error: Exception, body: dict[str, Any]) -> str:
         what = f"`{escape(command)} {escape(decode(body.get('text') or ''))}`".replace(" `", "`")
     else:
         what = "what you just did"
-    if isinstance(error, Told):
+    if isinstance(error, Told | NotAllowed):  # a refusal: nothing was done, and it says why
         return str(error)
     if isinstance(error, StoreUnavailable):
         why = "the incident database stayed busy (another process held it)"

@@ -17,6 +17,7 @@ from bot.severity_words import VALID_SEVERITIES, parse_severity, parse_start, se
 from bot.slack import blocks
 from bot.slack.channels import Channels
 from bot.slack.echoes import Echoes
+from bot.slack.failures import FAILURES, reason
 from bot.slack.limits import page_number
 from bot.slack.payloads import Command, replies_errors, users_in
 from bot.slack.retro_commands import RetroCommands
@@ -39,6 +40,16 @@ LIFECYCLE = (
 )
 RETROSPECTIVE = ("write", "action", "actions", "draft", "publish")
 SUBCOMMANDS = LIFECYCLE + RETROSPECTIVE
+
+
+def deactivated(client: WebClient, user_id: str) -> bool:
+    """Whether Slack says the account is deactivated (users.info `deleted`); a lookup that
+    fails (or `user_not_found`) counts as not: the person keeps what they have."""
+    try:
+        return bool(client.users_info(user=user_id)["user"].get("deleted"))
+    except FAILURES as exc:
+        logger.warning("users.info %s: %s", user_id, reason(exc))
+        return False
 
 
 class IncidentCommands:
@@ -133,7 +144,9 @@ class IncidentCommands:
         users = users_in(command.args[1:], usage)
         if len(users) != 1:
             raise UsageError(f"An incident has one commander: `{usage}`.")
-        incident = self.incidents.set_commander(self._here(command), command.user_id, users[0])
+        incident = self.incidents.set_commander(
+            self._here(command), command.user_id, users[0], lambda user: deactivated(client, user)
+        )
         ack(
             response_type="in_channel",
             text=f":large_green_circle: {mention(users[0])} is now the incident commander "

@@ -11,6 +11,7 @@ from typing import Any
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
+from bot.access import UNSEEN
 from bot.action_words import (
     ParsedAction,
     action_number,
@@ -189,6 +190,8 @@ class RetroCommands:
         ack()
         team_id, channel_id = body["team"]["id"], body["channel"]["id"]
         incident = self.incidents.in_channel(team_id, channel_id)
+        if self._unseen(incident, body["user"]["id"], respond):
+            return
         section = self.retro.sections.get(body["actions"][0]["value"])
         if section is None:  # a checklist from before the team's template changed
             respond(
@@ -207,9 +210,13 @@ class RetroCommands:
             "Click the button again.",
         )
 
-    def handle_add_action_button(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def handle_add_action_button(
+        self, ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond
+    ) -> None:
         ack()
         incident = self.incidents.in_channel(body["team"]["id"], body["channel"]["id"])
+        if self._unseen(incident, body["user"]["id"], respond):
+            return
         open_view(
             client,
             body["trigger_id"],
@@ -222,6 +229,8 @@ class RetroCommands:
     ) -> None:
         ack()
         incident = self.incidents.in_channel(body["team"]["id"], body["channel"]["id"])
+        if self._unseen(incident, body["user"]["id"], respond):
+            return
         self.drafting.post(client, incident, body["user"]["id"], respond=respond)
 
     def handle_section_submission(
@@ -326,6 +335,15 @@ class RetroCommands:
             self.drafting.refresh_checklist(client, incident, askers)
 
     # --- shared ------------------------------------------------------------------------------
+
+    def _unseen(self, incident: Incident, user_id: str, respond: Respond) -> bool:
+        """True, once the person is told, if they may not see the incident now: a button names
+        an incident, which is no proof that the person clicking may see it (a crafted click, or
+        one on a message from before they left its private channel)."""
+        if self.incidents.may_see(incident, user_id):
+            return False
+        respond(response_type="ephemeral", replace_original=False, text=UNSEEN)
+        return True
 
     def _assigned(self, client: WebClient, incident: Incident, item: ActionItem) -> None:
         """The owner hears about it in a DM with a "Mark done" button (first: it needs no
