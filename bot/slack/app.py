@@ -37,7 +37,7 @@ from bot.slack import recovery
 from bot.slack.channels import Channels
 from bot.slack.drafting import Drafting
 from bot.slack.echoes import Echoes
-from bot.slack.executor import acks_at_once, answered_in_ack
+from bot.slack.executor import acks_at_once, answered_in_ack, keep_acks
 from bot.slack.failures import FAILURES, Told, reason
 from bot.slack.incident_commands import IncidentCommands
 from bot.slack.pacing import Pacer
@@ -156,6 +156,7 @@ class LogRequest(Middleware):
         self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
     ) -> BoltResponse | None:
         log_request(req.body)
+        keep_acks(req)
         return next()
 
 

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
-from slack_bolt import BoltRequest, BoltResponse
+from slack_bolt import Ack, BoltRequest, BoltResponse
 from slack_bolt.middleware import Middleware
 
 from bot.logs import ContextExecutor
@@ -95,6 +95,34 @@ def acks_at_once(listener: F) -> F:
         return listener(*args, ack=signalling_ack, **kwargs)
 
     return wrapper  # type: ignore[return-value]
+
+
+class KeptAck(Ack):
+    """An ack that, once made, stays made.
+
+    When a listener raises after its ack, Bolt's thread runner (slack_bolt 1.x,
+    listener/thread_runner.py, `run_ack_function_asynchronously`) sets `ack.response = None`;
+    if that happens before the request's thread has read the ack, Bolt waits out its 3 s and
+    answers Slack with nothing (a 404, "didn't call ack()"), and the person sees the command
+    fail although it was answered. Here that assignment is ignored: the ack made is the answer.
+    """
+
+    def __init__(self) -> None:
+        self.response = None
+
+    @property
+    def response(self) -> BoltResponse | None:
+        return self.__dict__.get("_made")
+
+    @response.setter
+    def response(self, value: BoltResponse | None) -> None:
+        if value is not None or self.__dict__.get("_made") is None:
+            self.__dict__["_made"] = value
+
+
+def keep_acks(req: BoltRequest) -> None:
+    """Give the request a KeptAck; call it in global middleware, before any listener runs."""
+    req.context["ack"] = KeptAck()
 
 
 class AnsweredInAck(Middleware):
