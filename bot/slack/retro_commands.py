@@ -27,7 +27,7 @@ from bot.slack.audience import Asker
 from bot.slack.drafting import Drafting
 from bot.slack.failures import FAILURES, reason
 from bot.slack.limits import page_number
-from bot.slack.payloads import Command, error_text
+from bot.slack.payloads import Command, error_text, team_of
 from bot.slack.publishing import Publishing
 from bot.slack.retro_blocks import (
     action_line,
@@ -187,7 +187,7 @@ class RetroCommands:
         self, ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
         ack()
-        team_id, channel_id = body["team"]["id"], body["channel"]["id"]
+        team_id, channel_id = team_of(body), body["channel"]["id"]
         incident = self.incidents.in_channel(team_id, channel_id)
         section = self.retro.sections.get(body["actions"][0]["value"])
         if section is None:  # a checklist from before the team's template changed
@@ -209,7 +209,7 @@ class RetroCommands:
 
     def handle_add_action_button(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        incident = self.incidents.in_channel(body["team"]["id"], body["channel"]["id"])
+        incident = self.incidents.in_channel(team_of(body), body["channel"]["id"])
         open_view(
             client,
             body["trigger_id"],
@@ -221,14 +221,14 @@ class RetroCommands:
         self, ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
         ack()
-        incident = self.incidents.in_channel(body["team"]["id"], body["channel"]["id"])
+        incident = self.incidents.in_channel(team_of(body), body["channel"]["id"])
         self.drafting.post(client, incident, body["user"]["id"], respond=respond)
 
     def handle_section_submission(
         self, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
     ) -> None:
         meta = json.loads(view["private_metadata"])
-        incident = self.incidents.in_channel(body["team"]["id"], meta["channel"])
+        incident = self.incidents.in_channel(team_of(body), meta["channel"])
         values = {
             key: without_controls(block.get("value", {}).get("value") or "")
             for key, block in view["state"]["values"].items()
@@ -241,7 +241,7 @@ class RetroCommands:
         self, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
     ) -> None:
         meta = json.loads(view["private_metadata"])
-        incident = self.incidents.in_channel(body["team"]["id"], meta["channel"])
+        incident = self.incidents.in_channel(team_of(body), meta["channel"])
         state = {key: block["value"] for key, block in view["state"]["values"].items()}
         text = without_controls(state["text"].get("value") or "").strip()
         if not text:
@@ -293,7 +293,7 @@ class RetroCommands:
         self, ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
         ack()
-        team_id = body["team"]["id"]
+        team_id = team_of(body)
         try:
             value = str(body["actions"][0].get("value", ""))
             if not (value.isascii() and value.isdigit()):
