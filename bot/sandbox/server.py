@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlparse
 
 from bot.sandbox.blockkit import MAX_MESSAGE_TEXT, BlockError, stray_markup, validate_blocks
+from bot.sandbox.grid import Org, org_wide
 from bot.sandbox.socket_mode import Drop, SocketConnection, SocketServer
 from bot.sandbox.webapi import Fault, RateLimiter, WebApi
 from bot.sandbox.workspace import Channel, Ephemeral, Message, User, Workspace
@@ -69,7 +70,9 @@ class Reply:
 
 class Emulator:
     """One workspace with a few people, served on 127.0.0.1 (on `port`, or any free one);
-    `app_url` is where the bot listens."""
+    `app_url` is where the bot listens. With `org`, the app is installed org-wide on that
+    Enterprise Grid organization: every payload and event is sent as Slack sends those
+    (bot/sandbox/grid.py), and auth.test, team.info and users.info name the org."""
 
     def __init__(
         self,
@@ -80,8 +83,10 @@ class Emulator:
         rate_limits: bool = True,
         signing_secret: str = SIGNING_SECRET,
         port: int = 0,
+        org: Org | None = None,
     ) -> None:
         self.ws = Workspace(team_id)
+        self.org = org
         self.signing_secret = signing_secret
         for name in people:
             self.ws.add_user(name, f"{name.title()} Example")
@@ -90,6 +95,7 @@ class Emulator:
         self.api = WebApi(
             self.ws, {BOT_TOKEN: "bot", APP_TOKEN: "app"}, set(scopes), RateLimiter(rate_limits)
         )
+        self.api.org = org
         self.app_url: str | None = None
         self.problems: list[str] = []
         self.api.on_join = self._member_joined
@@ -491,7 +497,16 @@ class Emulator:
             )
 
     def _deliver(self, kind: str, payload: dict[str, Any], body: bytes, content_type: str) -> Reply:
-        """To the app over its Socket Mode connection if it has one, else signed HTTP."""
+        """To the app over its Socket Mode connection if it has one, else signed HTTP; shaped
+        as for an org-wide install if the emulator has an `org`."""
+        if self.org is not None:
+            payload = org_wide(kind, payload, self.ws.team_id, self.org)
+            if kind == "events_api":
+                body = json.dumps(payload).encode()
+            elif kind == "interactive":
+                body = urlencode({"payload": json.dumps(payload)}).encode()
+            else:
+                body = urlencode(payload).encode()
         socket = self.socket
         if socket is None or not socket.open or self.app_url is not None:
             return self.send(body, content_type)

@@ -19,8 +19,9 @@ from bot.sandbox.blockkit import (
     validate_blocks,
     validate_view,
 )
+from bot.sandbox.grid import Org
 from bot.sandbox.methods import METHODS
-from bot.sandbox.workspace import CHANNEL_NAME_RE, Channel, Ephemeral, Message, Workspace
+from bot.sandbox.workspace import CHANNEL_NAME_RE, Channel, Ephemeral, Message, User, Workspace
 
 Args = dict[str, Any]
 Result = dict[str, Any]
@@ -115,6 +116,7 @@ class WebApi:
         self.on_join: Callable[[Channel, str], None] = lambda channel, user: None
         self.socket_url: Callable[[], str] | None = None
         self.base_url = ""
+        self.org: Org | None = None  # installed org-wide on this Enterprise Grid org
 
     # --- the pipeline --------------------------------------------------------------------
 
@@ -291,17 +293,33 @@ class WebApi:
             "team_id": self.ws.team_id,
             "user_id": self.ws.bot.id,
             "bot_id": self.ws.bot_id,
-            "is_enterprise_install": False,
+            "is_enterprise_install": self.org is not None,
+            **({"enterprise_id": self.org.id} if self.org else {}),
         }
 
     def m_team_info(self, args: Args) -> Result:
-        return {"team": {"id": self.ws.team_id, "name": self.ws.domain, "domain": self.ws.domain}}
+        team = {"id": self.ws.team_id, "name": self.ws.domain, "domain": self.ws.domain}
+        if self.org:
+            team.update(enterprise_id=self.org.id, enterprise_name=self.org.name)
+        return {"team": team}
+
+    def _person(self, user: User) -> dict[str, Any]:
+        """A user object; on Grid with the org's `enterprise_user` (samples: users.info)."""
+        found = user.as_api(self.ws.team_id)
+        if self.org:
+            found["enterprise_user"] = {
+                "id": user.id,
+                "enterprise_id": self.org.id,
+                "enterprise_name": self.org.name,
+                "teams": [self.ws.team_id],
+            }
+        return found
 
     def m_users_info(self, args: Args) -> Result:
         user = self.ws.users.get(str(args["user"]))
         if user is None:
             raise ApiError("user_not_found")
-        return {"user": user.as_api(self.ws.team_id)}
+        return {"user": self._person(user)}
 
     def m_bots_info(self, args: Args) -> Result:
         bot_id = str(args.get("bot") or "")
@@ -314,7 +332,7 @@ class WebApi:
 
     def m_users_list(self, args: Args) -> Result:
         return {
-            "members": [u.as_api(self.ws.team_id) for u in self.ws.users.values()],
+            "members": [self._person(u) for u in self.ws.users.values()],
             "response_metadata": {"next_cursor": ""},
         }
 

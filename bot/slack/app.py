@@ -41,7 +41,7 @@ from bot.slack.executor import acks_at_once, answered_in_ack, keep_acks
 from bot.slack.failures import FAILURES, Told, reason
 from bot.slack.incident_commands import IncidentCommands
 from bot.slack.pacing import Pacer
-from bot.slack.payloads import error_text
+from bot.slack.payloads import error_text, team_of
 from bot.slack.reminder_blocks import ReminderIds
 from bot.slack.reminder_commands import ReminderCommands
 from bot.slack.reminder_sender import ReminderSender
@@ -171,7 +171,7 @@ def log_request(body: dict[str, Any]) -> None:
         or (body.get("event") or {}).get("type")
         or ""
     )
-    team = body.get("team_id") or (body.get("team") or {}).get("id", "")
+    team = team_of(body)
     user = body.get("user_id") or (body.get("user") or {}).get("id", "")
     logger.info("slack %s %s team=%s user=%s", kind, detail, team, user)
 
@@ -204,7 +204,7 @@ def register(
     app.event("app_home_opened")(acks_at_once(reminders.handle_home_opened))
 
     def handle_membership(event: dict[str, Any], body: dict[str, Any]) -> None:
-        team_id = body.get("team_id") or event.get("team", "")
+        team_id = team_of(body)
         if incidents.store.incident_by_channel(team_id, event["channel"]):
             incidents.note_member(
                 team_id, event["channel"], event["user"], event["type"] == "member_joined_channel"

@@ -18,6 +18,36 @@ from bot.store import Store
 logger = logging.getLogger(__name__)
 
 
+def team_of(body: dict[str, Any]) -> str:
+    """The workspace (`T…`) a request from Slack happened in, for every kind of payload; ""
+    if the body names none (then no incident is found: nothing happens).
+
+    Where Slack puts it (java-slack-sdk-json-samples, `app-backend/` and `events/`; Slack's
+    "organization-wide apps" reference):
+
+    - slash commands: the form's `team_id` (with `enterprise_id` on Enterprise Grid);
+    - Events API (`app_home_opened`, `member_joined_channel`, `reaction_added`, ...): the
+      envelope's `team_id`. Not `authorizations[0].team_id`: on an org-wide install that is
+      null (Bolt's own tests, tests/scenario_tests/test_events_org_apps.py);
+    - interactivity (`block_actions`, `view_submission`, `view_closed`, `shortcut`,
+      `message_action`): `team.id`, but on an org-wide install `team` is null
+      (slack_bolt/request/internals.py, extract_team_id, says so); then `view.team_id` (the
+      workspace a modal or App Home was opened in) or `user.team_id` (the clicker's).
+
+    Not Bolt's `context.team_id`: it reads `authorizations[0].team_id` first for events
+    (null on Grid, so None) and `view.app_installed_team_id` first for views (the org's `E…`
+    id on an org-wide install, the installing workspace in a Slack Connect channel)."""
+    if team_id := body.get("team_id"):  # commands, events
+        return str(team_id)
+    team = body.get("team")
+    if isinstance(team, dict) and team.get("id"):  # interactivity, workspace install
+        return str(team["id"])
+    for part in ("view", "user"):  # interactivity, org-wide install: `team` is null
+        if isinstance(found := body.get(part), dict) and found.get("team_id"):
+            return str(found["team_id"])
+    return ""
+
+
 @dataclass(frozen=True)
 class Command:
     """A slash command as plain values: text decoded once, mentions kept as (id, name)."""
@@ -31,7 +61,7 @@ class Command:
     @classmethod
     def from_body(cls, body: dict[str, Any], store: Store) -> Command:
         command = cls(
-            team_id=body["team_id"],
+            team_id=team_of(body),
             channel_id=body.get("channel_id", ""),
             user_id=body["user_id"],
             raw=(body.get("text") or "").strip(),

@@ -17,7 +17,7 @@ from bot.reminders import Reminders
 from bot.retro import Retro
 from bot.slack.audience import Asker
 from bot.slack.drafting import Drafting
-from bot.slack.payloads import Command, error_text
+from bot.slack.payloads import Command, error_text, team_of
 from bot.slack.retro_blocks import build_publish_confirmation
 from bot.slack.text import date as slack_date
 from bot.slack.text import escape, mention
@@ -139,7 +139,7 @@ class Publishing:
         hotfix-001` there), the incident it names, if the clicker may see it; what they may do
         is decided by the caller, as things are now."""
         channel = (body.get("container") or {}).get("channel_id") or body["channel"]["id"]
-        team_id = body["team"]["id"]
+        team_id = team_of(body)
         named = str(body["actions"][0].get("value", "")).partition("@")[0]
         incident = self.incidents.store.incident_by_channel(team_id, channel)
         if incident is None:  # shown in a DM: the incident it names, if the clicker may see it

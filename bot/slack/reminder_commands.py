@@ -13,6 +13,7 @@ from bot.incidents import Incidents
 from bot.models import Incident
 from bot.retro import Retro
 from bot.slack.failures import Told
+from bot.slack.payloads import team_of
 from bot.slack.reminder_blocks import build_home
 from bot.slack.retro_blocks import build_section_modal
 from bot.slack.views import open_view
@@ -30,7 +31,7 @@ class ReminderCommands:
         """The incident the button names, if the person clicking may see it now (the button
         was shown to them, but that is no proof: a private incident is for its members).
         Raises Told (for the person) otherwise."""
-        team_id = body.get("team", {}).get("id") or body["user"]["team_id"]
+        team_id = team_of(body)
         value = str(body["actions"][0].get("value", ""))
         incident = (
             self.incidents.store.incident(team_id, int(value))
@@ -78,7 +79,7 @@ class ReminderCommands:
     ) -> None:
         if event.get("tab", "home") != "home":
             return
-        team_id = body.get("team_id") or event.get("view", {}).get("team_id", "")
+        team_id = team_of(body)
         user_id = event["user"]
         mine, owned = self.incidents.for_person(team_id, user_id)
         actions = [

@@ -28,7 +28,7 @@ from bot.slack.audience import Asker
 from bot.slack.drafting import Drafting
 from bot.slack.failures import FAILURES, reason
 from bot.slack.limits import page_number
-from bot.slack.payloads import Command, error_text
+from bot.slack.payloads import Command, error_text, team_of
 from bot.slack.publishing import Publishing
 from bot.slack.retro_blocks import (
     action_line,
@@ -188,7 +188,7 @@ class RetroCommands:
         self, ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
         ack()
-        team_id, channel_id = body["team"]["id"], body["channel"]["id"]
+        team_id, channel_id = team_of(body), body["channel"]["id"]
         incident = self.incidents.in_channel(team_id, channel_id)
         if self._unseen(incident, body["user"]["id"], respond):
             return
@@ -214,7 +214,7 @@ class RetroCommands:
         self, ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
         ack()
-        incident = self.incidents.in_channel(body["team"]["id"], body["channel"]["id"])
+        incident = self.incidents.in_channel(team_of(body), body["channel"]["id"])
         if self._unseen(incident, body["user"]["id"], respond):
             return
         open_view(
@@ -228,7 +228,7 @@ class RetroCommands:
         self, ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
         ack()
-        incident = self.incidents.in_channel(body["team"]["id"], body["channel"]["id"])
+        incident = self.incidents.in_channel(team_of(body), body["channel"]["id"])
         if self._unseen(incident, body["user"]["id"], respond):
             return
         self.drafting.post(client, incident, body["user"]["id"], respond=respond)
@@ -237,7 +237,7 @@ class RetroCommands:
         self, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
     ) -> None:
         meta = json.loads(view["private_metadata"])
-        incident = self.incidents.in_channel(body["team"]["id"], meta["channel"])
+        incident = self.incidents.in_channel(team_of(body), meta["channel"])
         values = {
             key: without_controls(block.get("value", {}).get("value") or "")
             for key, block in view["state"]["values"].items()
@@ -250,7 +250,7 @@ class RetroCommands:
         self, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
     ) -> None:
         meta = json.loads(view["private_metadata"])
-        incident = self.incidents.in_channel(body["team"]["id"], meta["channel"])
+        incident = self.incidents.in_channel(team_of(body), meta["channel"])
         state = {key: block["value"] for key, block in view["state"]["values"].items()}
         text = without_controls(state["text"].get("value") or "").strip()
         if not text:
@@ -302,7 +302,7 @@ class RetroCommands:
         self, ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
         ack()
-        team_id = body["team"]["id"]
+        team_id = team_of(body)
         try:
             value = str(body["actions"][0].get("value", ""))
             if not (value.isascii() and value.isdigit()):

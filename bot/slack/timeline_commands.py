@@ -20,7 +20,7 @@ from bot.slack.drafting import Drafting
 from bot.slack.echoes import Echoes
 from bot.slack.limits import page_number
 from bot.slack.messages import message_author, message_text
-from bot.slack.payloads import Command, error_text, replies_errors
+from bot.slack.payloads import Command, error_text, replies_errors, team_of
 from bot.slack.text import date, decode, mention
 from bot.slack.zones import Zones
 
@@ -169,7 +169,7 @@ class TimelineCommands:
         """Message shortcut: keep a channel message in the timeline, with its own time and
         author, and whatever it carries (text, blocks, attachments of alerting tools, files)."""
         ack()
-        team_id = body["team"]["id"]
+        team_id = team_of(body)
         message = body["message"]
         try:
             incident = self.incidents.in_channel(
