@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -49,6 +50,17 @@ def _action_word(word: str) -> str:
     mention (`<@U123|bob>`, also inside `(...)`); anything else is decoded to what was typed."""
     core = word.strip(_AROUND)
     return core if parse_mention(core) else decode(word)
+
+
+def _picked(words: list[str]) -> Callable[[str], str | None]:
+    """The user id of a word of `_action_word` that is a person picked from Slack's @ menu in
+    `words` (as Slack sent them); None for any other, `<@U0EVIL>` typed as text included."""
+    people = {}
+    for word in words:
+        core = word.strip(_AROUND)
+        if found := parse_mention(core):
+            people[core] = found[0]
+    return people.get
 
 
 class RetroCommands:
@@ -135,7 +147,7 @@ class RetroCommands:
             return
         typed = [_action_word(w) for w in words]
         if (number := action_number(words[0])) is not None:  # `AI-001 why: ...`: change it
-            change = parse_action_change(typed[1:], lambda w: (parse_mention(w) or (None, ""))[0])
+            change = parse_action_change(typed[1:], _picked(words))
             before, item = self.retro.change_action(incident, number, change, command.user_id)
             ack(
                 response_type="in_channel",
@@ -147,7 +159,7 @@ class RetroCommands:
                 self.reminders.plan_actions(incident, self.retro.actions(incident))
                 self.drafting.refresh_checklist(client, incident)
             return
-        parsed = parse_action(typed, lambda w: (parse_mention(w) or (None, ""))[0])
+        parsed = parse_action(typed, _picked(words))
         item, _ = self.retro.add_action(incident, parsed, command.user_id)
         ack(
             response_type="in_channel",
