@@ -16,7 +16,8 @@ ALLOWED = {
     "config": {"durations", "errors", "when"},
     "naming": set(),
     "severity_words": {"errors", "models"},
-    "timeline": {"errors", "models", "when"},
+    "free_text": {"errors"},
+    "timeline": {"errors", "free_text", "models", "when"},
     "migrations": set(),
     "group_commit": {"errors"},
     "budget": set(),
@@ -41,8 +42,8 @@ ALLOWED = {
     "sections": {"errors", "models"},
     "jinja": {"markdown", "sections"},
     "readiness": {"models", "report", "retro", "sections"},
-    "incidents": {"errors", "logs", "models", "report", "store", "when"},
-    "entries": {"errors", "models", "store", "timeline", "when"},
+    "incidents": {"errors", "free_text", "logs", "models", "report", "store", "when"},
+    "entries": {"errors", "free_text", "models", "store", "timeline", "when"},
 }
 
 

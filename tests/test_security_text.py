@@ -166,3 +166,99 @@ def test_no_message_the_bot_sends_carries_typed_markup_live(slack, bot, remote, 
     assert live == []  # ... escaped
     postmortem = git_show(remote, "hotfix-001/postmortem.md").decode()
     assert "evil.example/login|click to reset> checkout down" in postmortem  # the words kept
+
+
+# --- free text: cleaned and capped in one place, through every path -------------------------
+
+CONTROLS = "a\x00b\x07c\x1b[31mred\x1b[0m\x7fd\x08e\x85f\x0cg\x1ch"
+CLEAN = "abc[31mred[0mdefgh"  # what is left of CONTROLS
+WORDS = "abc[31mred[0mde f g h"  # in a command's words: NEL, FF and FS separate them
+BIG = 100_000
+
+
+def rows(bot, sql):
+    return [tuple(row.values()) for row in bot.store.db.query(sql)]
+
+
+def refusal(length, limit):
+    """The words every refusal of text over its limit shares."""
+    return f"is {length:,} characters; the limit is {limit:,}."
+
+
+def test_control_characters_reach_neither_the_rows_nor_the_committed_postmortem(slack, bot, remote):
+    """A NUL makes git treat the post-mortem as binary: through the command's `why:`, the
+    action modal's "why" field, a section's modal, `/timeline` and a kept message, control
+    characters are dropped before anything is stored, tabs and line breaks kept."""
+    channel = open_incident(slack)
+    name = channel.name
+    slack.command("alice", "/incident", f"action Rotate keys @bob why: cmd {CONTROLS}", name)
+    slack.command("alice", "/incident", "action", name)
+    reply = slack.submit(
+        "alice", {"text": f"Add alerts {CONTROLS}", "why": f"modal {CONTROLS}\n\tsecond line"}
+    )
+    assert reply.status == 200 and reply.body == ""
+    slack.command("alice", "/timeline", f"detected: {CONTROLS}", name)
+    said = slack.say("carol", name, f"said {CONTROLS}")
+    assert slack.shortcut("carol", "add_to_timeline", name, said).status == 200
+    slack.command("alice", "/incident", "write summary", name)
+    slack.submit("alice", {"text": f"section {CONTROLS}"})
+    bot.settle()
+    slack.command("alice", "/incident", "draft", name)
+    wait_for(lambda: any(m.files for m in channel.messages), what="the draft")
+    bot.settle()
+    bot.publisher.wait_idle()
+
+    items = rows(bot, "SELECT text, why FROM action_items ORDER BY number")
+    assert items == [
+        ("Rotate keys", f"cmd {WORDS}"),
+        (f"Add alerts {CLEAN}", f"modal {CLEAN}\n\tsecond line"),
+    ]
+    kept = [e.text for e in bot.store.entries(slack.ws.team_id, 1)]
+    assert f"said {CLEAN}" in kept and CLEAN in kept
+    assert rows(bot, "SELECT value FROM section_values") == [(f"section {CLEAN}",)]
+    postmortem = git_show(remote, "hotfix-001/postmortem.md")
+    assert f"modal {CLEAN}".encode() in postmortem
+    assert not any(ch in postmortem for ch in b"\x00\x07\x08\x0c\x1b\x7f")
+    numstat = subprocess.run(
+        ["git", "--git-dir", str(remote), "log", "--numstat", "--format=", "main"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "-\t-\thotfix-001/postmortem.md" not in numstat, "git took it for a binary file"
+
+
+def test_text_over_its_limit_is_refused_with_the_same_words_and_nothing_stored(slack, bot):
+    """Through the command (title, entry, action item, `why:`), the action modal (its text
+    and "why") and a section's modal: a short refusal naming the limit, nothing stored, never
+    text cut short."""
+    channel = open_incident(slack)
+    name = channel.name
+    commands = {
+        f"start {'t' * 300}": (300, 200),
+        f"action {'a' * 600} @bob": (600, 500),
+        f"action Rotate keys @bob why: {'w' * BIG}": (BIG, 3000),
+    }
+    for text, (length, limit) in commands.items():
+        reply = slack.command("alice", "/incident", text, name)
+        assert reply.json["response_type"] == "ephemeral", reply.body
+        assert refusal(length, limit) in reply.text and len(reply.text) < 200, reply.text
+    reply = slack.command("alice", "/timeline", "e" * 3001, name)
+    assert refusal(3001, 3000) in reply.text
+
+    slack.command("alice", "/incident", "action", name)
+    for field, value, limit in (("why", "w" * BIG, 3000), ("text", "a" * 600, 500)):
+        given = {"text": "Rotate keys", "why": "", field: value}
+        reply = slack.submit("alice", given)
+        assert reply.json["response_action"] == "errors", reply.body
+        assert refusal(len(value), limit) in reply.json["errors"][field]
+    slack.api.open_views[slack.user("alice")].clear()  # she closes the modal
+    slack.command("alice", "/incident", "write summary", name)
+    reply = slack.submit("alice", {"text": "s" * BIG})
+    assert refusal(BIG, 3000) in reply.json["errors"]["text"]
+    bot.settle()
+
+    assert [i.number for i in bot.store.open_incidents(slack.ws.team_id)] == [1]
+    assert rows(bot, "SELECT id FROM action_items") == []
+    assert rows(bot, "SELECT value FROM section_values") == []
+    assert len(bot.store.entries(slack.ws.team_id, 1)) == 1  # "Incident began" only

@@ -20,6 +20,7 @@ from bot.action_words import (
     plain_mention,
 )
 from bot.errors import BotError, UsageError, quoted
+from bot.free_text import TooLong, without_controls
 from bot.incidents import Incidents
 from bot.models import ActionItem, Incident, Priority
 from bot.reminders import Reminders
@@ -37,7 +38,7 @@ from bot.slack.retro_blocks import (
     build_actions_list,
     build_section_modal,
 )
-from bot.slack.text import decode, escape, mention, parse_mention, without_controls
+from bot.slack.text import decode, escape, mention, parse_mention
 from bot.slack.views import open_view
 
 logger = logging.getLogger(__name__)
@@ -242,10 +243,14 @@ class RetroCommands:
         meta = json.loads(view["private_metadata"])
         incident = self.incidents.in_channel(body["team"]["id"], meta["channel"])
         values = {
-            key: without_controls(block.get("value", {}).get("value") or "")
+            key: block.get("value", {}).get("value") or ""
             for key, block in view["state"]["values"].items()
         }
-        self.retro.save(incident, meta["section"], values, body["user"]["id"])
+        try:
+            self.retro.save(incident, meta["section"], values, body["user"]["id"])
+        except TooLong as error:  # the modal stays open, the words under the field
+            ack(response_action="errors", errors={error.field: str(error)})
+            return
         ack()
         self.drafting.refresh_checklist(client, incident, [Asker(body["user"]["id"])])
 
@@ -281,14 +286,18 @@ class RetroCommands:
             return
         option = state["priority"].get("selected_option") or {"value": "short-term"}
         parsed = ParsedAction(
-            text=text[:500],
+            text=text,
             owner_id=owner,
             due=due,
             priority=Priority(option["value"]),
-            why=(state["why"].get("value") or "").strip() or None,
+            why=state["why"].get("value") or None,
         )
         user_id = body["user"]["id"]
-        item, made = self.retro.add_action(incident, parsed, user_id, f"view:{view['id']}")
+        try:
+            item, made = self.retro.add_action(incident, parsed, user_id, f"view:{view['id']}")
+        except TooLong as error:  # the modal stays open, the words under the field
+            ack(response_action="errors", errors={error.field: str(error)})
+            return
         ack()
         if not made:  # the same submission again (a double click, a retry): done already
             logger.info("%s: the same submission again", item.label)
