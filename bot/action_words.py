@@ -116,9 +116,7 @@ def _scan(words: list[str], mention: Callable[[str], str | None]) -> ActionChang
         else:
             text_words.append(word)
         i += 1
-    text = " ".join(text_words).strip()
-    if len(text) > 500:
-        raise UsageError("Keep an action item under 500 characters; put details in `why:`.")
+    text = " ".join(text_words).strip()  # cleaned and capped where it is stored (Retro)
     why = " ".join(why_words).strip() if why_words else None
     return ActionChange(text or None, owner, due, priority, why or None)
 

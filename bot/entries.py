@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.errors import NotAllowed, UsageError, quoted
+from bot.free_text import ENTRY
 from bot.models import ONE_TIME, Entry, Incident, Milestone, Status
 from bot.store import Store
 from bot.timeline import (
-    MAX_TEXT,
     ParsedEntry,
     check_text,
     parse_entry,
@@ -25,7 +25,6 @@ logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 MAX_BACKDATE = timedelta(days=30)  # before the incident was opened
-MAX_KEPT = MAX_TEXT - 80  # of a kept message, leaving room to say it was cut
 EDIT_USAGE = (
     "`/timeline edit N [time] [milestone:] [text]` changes entry #N (give what changes); "
     "`/timeline delete N` removes it. `/timeline` lists the numbers."
@@ -124,10 +123,7 @@ class Timeline:
         milestone, rest = split_milestone(text)
         if milestone in ONE_TIME:  # only a command moves the beginning or the resolution
             milestone, rest = None, text
-        kept = rest or text
-        if len(kept) > MAX_TEXT:  # an alert's attachment can run long: keep it, marked cut
-            cut = f"\n… (cut here: {len(kept) - MAX_KEPT:,} more characters in the message)"
-            kept = kept[:MAX_KEPT] + cut
+        kept = ENTRY.cut(rest or text)
         entry = self.store.add_entry(
             incident,
             at=at,

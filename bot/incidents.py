@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot import access
 from bot.errors import NotAnIncidentChannel, NotFound, UsageError, quoted
+from bot.free_text import TITLE
 from bot.logs import bind_incident
 from bot.models import Incident, Severity, Status
 from bot.report import Report
@@ -19,8 +20,6 @@ NAMED = re.compile(r"hotfix-(\d{1,6})", re.IGNORECASE)  # how a command names an
 
 Clock = Callable[[], datetime]
 logger = logging.getLogger(__name__)
-
-MAX_TITLE = 200
 
 
 def utcnow() -> datetime:
@@ -42,14 +41,12 @@ class Incidents:
     def start(
         self, team_id: str, user_id: str, title: str, severity: Severity, *, private: bool
     ) -> Incident:
-        title = " ".join(title.split())
+        title = TITLE.clean(title)
         if not any(ch.isalnum() for ch in title):  # `-`, `...`: not a title anyone can find
             raise UsageError(
                 "An incident needs a title: `/incident start <title> [sev1|sev2|sev3|sev4]`, "
                 "e.g. `/incident start Checkout API returning 500s sev2`."
             )
-        if len(title) > MAX_TITLE:
-            raise UsageError(f"That title is {len(title):,} characters; keep it under {MAX_TITLE}.")
         incident = self.store.create_incident(
             team_id=team_id,
             title=title,

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
 from bot.access import check_may_change
 from bot.action_words import ActionChange, ParsedAction, due_problem
 from bot.errors import NotAllowed, NotFound, UsageError, quoted
+from bot.free_text import ACTION, SECTION, WHY
 from bot.models import ActionItem, Incident, Priority
 from bot.sections import Catalog, Section
 from bot.store import Store, to_db
-
-MAX_FIELD = 3000
 
 
 @dataclass(frozen=True)
@@ -89,13 +88,19 @@ class Retro:
     def save(
         self, incident: Incident, section_key: str, values: dict[str, str], user_id: str
     ) -> list[str]:
-        """Store the submitted fields (a blank one is cleared); returns the fields that changed.
-        NotAllowed, and nothing stored, unless `user_id` may see the incident now (a modal
-        opened before they left a private channel is refused when it is submitted)."""
+        """Store the submitted fields (a blank one is cleared, each cleaned as SECTION says);
+        returns the fields that changed. NotAllowed, and nothing stored, unless `user_id` may see
+        the incident now (a modal opened before they left a private channel is refused when it is
+        submitted); TooLong naming the field, and nothing stored, if one is over the limit."""
         check_may_change(self.store, incident, user_id)
         section = self.sections.get(section_key)
         if section is None:
             raise NotFound(f"There is no section {quoted(section_key)}.")
+        values = {
+            field.key: SECTION.clean(values.get(field.key) or "", field.key)
+            for field in section.fields
+            if field.key in values
+        }
         current = self.values(incident, section)
         changed = []
         now = to_db(self.clock())
@@ -103,7 +108,7 @@ class Retro:
             for field in section.fields:
                 if field.key not in values:
                     continue  # only what was submitted changes
-                value = (values.get(field.key) or "").strip()[:MAX_FIELD]
+                value = values[field.key]
                 if value == current.get(field.key, ""):
                     continue
                 changed.append(field.key)
@@ -130,11 +135,19 @@ class Retro:
     def add_action(
         self, incident: Incident, parsed: ParsedAction, user_id: str, source: str | None = None
     ) -> tuple[ActionItem, bool]:
-        """Store a new item: (the item, True); UsageError (and nothing stored) if its due date
-        cannot be. `source` names what it came from (a modal's view id): the same source again
-        stores nothing and gives (the item it made, False). NotAllowed unless `user_id` may see
-        the incident now."""
+        """Store a new item, its text and reason cleaned (ACTION, WHY): (the item, True).
+        UsageError (and nothing stored) if its due date cannot be, TooLong (naming the field,
+        "text" or "why") if its text or reason is over the limit, NotAllowed unless `user_id` may
+        see the incident now. `source` names what it came from (a modal's view id): the same
+        source again stores nothing and gives (the item it made, False)."""
         check_may_change(self.store, incident, user_id)
+        parsed = replace(
+            parsed,
+            text=ACTION.clean(parsed.text, "text"),
+            why=WHY.clean(parsed.why, "why") or None if parsed.why else None,
+        )
+        if not parsed.text:
+            raise UsageError("What needs doing? An action item needs its text.")
         if problem := self.due_problem(parsed.due):
             raise UsageError(problem)
         with self.store.write() as db:
@@ -177,7 +190,12 @@ class Retro:
     ) -> tuple[ActionItem, ActionItem]:
         """Change what was given of item AI-<number>; (as it was, as it is). Its owner, whoever
         added it, or the incident commander (as of now) may. Raises NotFound, NotAllowed, or
-        UsageError for a due date it cannot have."""
+        UsageError for a due date it cannot have, TooLong for text or a reason over the limit."""
+        change = replace(
+            change,
+            text=ACTION.clean(change.text, "text") or None if change.text else None,
+            why=WHY.clean(change.why, "why") or None if change.why else None,
+        )
         rows = list(
             self.store.db.query(
                 "SELECT * FROM action_items WHERE team_id = ? AND incident_id = ? AND number = ?",
@@ -207,6 +225,8 @@ class Retro:
             "why": change.why,
         }
         values = {k: v for k, v in given.items() if v is not None}
+        if not values:  # what was given was blank once cleaned
+            raise UsageError(f"What changes in {before.label}? Nothing was given.")
         with self.store.write() as db:
             db.execute(
                 f"UPDATE action_items SET {', '.join(f'[{k}] = ?' for k in values)} "

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.errors import UsageError
+from bot.free_text import ENTRY
 from bot.models import Milestone
 from bot.when import Written, ZoneSource, split_when
 
-MAX_TEXT = 3000
+MAX_TEXT = ENTRY.limit
 
 # The keyword as typed, with the spellings of the one in two words: `root cause:`, `root_cause:`.
 _MILESTONE_RE = re.compile(
@@ -42,12 +43,8 @@ def split_milestone(text: str) -> tuple[Milestone | None, str]:
 
 
 def check_text(text: str) -> str:
-    if len(text) > MAX_TEXT:
-        raise UsageError(
-            f"That entry is {len(text):,} characters; the limit is {MAX_TEXT:,}. "
-            "Split it into shorter entries."
-        )
-    return text
+    """An entry's text as it is kept (see `bot.free_text`); TooLong past ENTRY's limit."""
+    return ENTRY.clean(text)
 
 
 def parse_parts(text: str, now: datetime, zone: ZoneSource) -> ParsedEntry:

@@ -17,7 +17,8 @@ ALLOWED = {
     "config": {"durations", "errors", "git_settings", "when"},
     "naming": set(),
     "severity_words": {"errors", "models"},
-    "timeline": {"errors", "models", "when"},
+    "free_text": {"errors"},
+    "timeline": {"errors", "free_text", "models", "when"},
     "migrations": set(),
     "group_commit": {"errors"},
     "budget": set(),
@@ -44,10 +45,10 @@ ALLOWED = {
     "sections": {"errors", "models"},
     "jinja": {"markdown", "sections"},
     "readiness": {"models", "report", "retro", "sections"},
-    "retro": {"access", "action_words", "errors", "models", "sections", "store"},
+    "retro": {"access", "action_words", "errors", "free_text", "models", "sections", "store"},
     "access": {"errors", "models", "store"},
-    "incidents": {"access", "errors", "logs", "models", "report", "store", "when"},
-    "entries": {"errors", "models", "store", "timeline", "when"},
+    "incidents": {"access", "errors", "free_text", "logs", "models", "report", "store", "when"},
+    "entries": {"errors", "free_text", "models", "store", "timeline", "when"},
 }
 
 

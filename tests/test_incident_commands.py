@@ -213,7 +213,7 @@ def test_resolve_refuses_times_before_the_start_or_in_the_future(slack, bot, clo
         ("launch rockets", "`/incident launch` is not a command"),
         ("start", "An incident needs a title"),
         ("start sev2", "An incident needs a title"),
-        ("start " + "long " * 60, "keep it under 200"),
+        ("start " + "long " * 60, "the limit is 200"),
         ("commander bob", "`bob` is not a person"),
         ("commander", "Who? Mention someone"),
         ("severity critical", "not a severity"),

@@ -11,9 +11,10 @@ from hypothesis import strategies as st
 from bot.action_words import parse_action
 from bot.durations import parse_duration
 from bot.errors import BotError, UsageError, quoted
+from bot.free_text import without_controls
 from bot.markdown import cell, inline
 from bot.naming import channel_name
-from bot.slack.text import decode, escape, parse_mention, split_args, without_controls
+from bot.slack.text import decode, escape, parse_mention, split_args
 from bot.timeline import parse_entry
 
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")

@@ -98,6 +98,10 @@ class Emulator:
         self.api.org = org
         self.app_url: str | None = None
         self.problems: list[str] = []
+        # Every answer the app gave outside the Web API, in order: ("ack", body) for each
+        # acknowledgement with a body (slash commands, buttons, modals, shortcuts, events) and
+        # ("response_url", payload) for each post to a response_url (api.calls has the rest).
+        self.answers: list[tuple[str, dict[str, Any]]] = []
         self.api.on_join = self._member_joined
         self.api.problems = self.problems  # one list: what Slack refused or would show wrongly
         self._responders: dict[str, tuple[str, str, Message | Ephemeral | None]] = {}
@@ -509,12 +513,17 @@ class Emulator:
                 body = urlencode(payload).encode()
         socket = self.socket
         if socket is None or not socket.open or self.app_url is not None:
-            return self.send(body, content_type)
+            reply = self.send(body, content_type)
+            if reply.body:
+                self.answers.append(("ack", reply.json or {"text": reply.body}))
+            return reply
         started = time.monotonic()
         answer = socket.envelope(kind, payload, timeout=ACK_DEADLINE_S + 2)
         seconds = time.monotonic() - started
         if answer is None:
             return Reply(504, "no ack on the socket", seconds)
+        if answer:
+            self.answers.append(("ack", answer))
         return Reply(200, json.dumps(answer) if answer else "", seconds)
 
     def send(
@@ -819,6 +828,7 @@ def _handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
                 self._reply(404, b"no_such_response_url", {"Content-Type": "text/plain"})
                 return
             channel_id, user_id, origin = target
+            emulator.answers.append(("response_url", payload))
             replacing = _bool_arg(payload.get("replace_original")) or _bool_arg(
                 payload.get("delete_original")
             )

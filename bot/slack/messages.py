@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.slack.text import without_controls
+from bot.free_text import without_controls
 
 # Slack markup in `text` (docs.slack.dev "Formatting text for app surfaces"): <@U1|ann>, <#C1|ops>,
 # <!here>, <!subteam^S1|@sre>, <!date^1700000000^{date}|fallback>, <https://x|label>. Typed

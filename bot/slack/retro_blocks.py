@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from bot.drafts import Draft
+from bot.free_text import ACTION, SECTION, WHY
 from bot.models import ActionItem, Incident, Priority
 from bot.retro import SectionState
 from bot.sections import Section
@@ -126,10 +127,10 @@ def build_section_modal(
             "type": "plain_text_input",
             "action_id": "value",
             "multiline": field.multiline,
-            "max_length": 3000,
+            "max_length": SECTION.limit,
         }
         if values.get(field.key):
-            element["initial_value"] = values[field.key][:3000]
+            element["initial_value"] = values[field.key][: SECTION.limit]
         blocks.append(_input(field.key, field.label, element, field.prompt))
     return {
         "type": "modal",
@@ -159,7 +160,7 @@ def build_action_modal(incident: Incident, channel_id: str) -> dict[str, Any]:
             _input(
                 "text",
                 "Action item",
-                {"type": "plain_text_input", "action_id": "value", "max_length": 500},
+                {"type": "plain_text_input", "action_id": "value", "max_length": ACTION.limit},
                 optional=False,
             ),
             _input("owner", "Owner", {"type": "users_select", "action_id": "value"}),
@@ -182,7 +183,7 @@ def build_action_modal(incident: Incident, channel_id: str) -> dict[str, Any]:
                     "type": "plain_text_input",
                     "action_id": "value",
                     "multiline": True,
-                    "max_length": 3000,
+                    "max_length": WHY.limit,
                 },
                 "What it prevents or improves",
             ),

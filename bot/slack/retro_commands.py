@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -20,6 +21,7 @@ from bot.action_words import (
     plain_mention,
 )
 from bot.errors import BotError, UsageError, quoted
+from bot.free_text import TooLong, without_controls
 from bot.incidents import Incidents
 from bot.models import ActionItem, Incident, Priority
 from bot.reminders import Reminders
@@ -37,7 +39,7 @@ from bot.slack.retro_blocks import (
     build_actions_list,
     build_section_modal,
 )
-from bot.slack.text import decode, escape, mention, parse_mention, without_controls
+from bot.slack.text import decode, escape, mention, parse_mention
 from bot.slack.views import open_view
 
 logger = logging.getLogger(__name__)
@@ -50,6 +52,17 @@ def _action_word(word: str) -> str:
     mention (`<@U123|bob>`, also inside `(...)`); anything else is decoded to what was typed."""
     core = word.strip(_AROUND)
     return core if parse_mention(core) else decode(word)
+
+
+def _picked(words: list[str]) -> Callable[[str], str | None]:
+    """The user id of a word of `_action_word` that is a person picked from Slack's @ menu in
+    `words` (as Slack sent them); None for any other, `<@U0EVIL>` typed as text included."""
+    people = {}
+    for word in words:
+        core = word.strip(_AROUND)
+        if found := parse_mention(core):
+            people[core] = found[0]
+    return people.get
 
 
 class RetroCommands:
@@ -136,7 +149,7 @@ class RetroCommands:
             return
         typed = [_action_word(w) for w in words]
         if (number := action_number(words[0])) is not None:  # `AI-001 why: ...`: change it
-            change = parse_action_change(typed[1:], lambda w: (parse_mention(w) or (None, ""))[0])
+            change = parse_action_change(typed[1:], _picked(words))
             before, item = self.retro.change_action(incident, number, change, command.user_id)
             ack(
                 response_type="in_channel",
@@ -148,7 +161,7 @@ class RetroCommands:
                 self.reminders.plan_actions(incident, self.retro.actions(incident))
                 self.drafting.refresh_checklist(client, incident)
             return
-        parsed = parse_action(typed, lambda w: (parse_mention(w) or (None, ""))[0])
+        parsed = parse_action(typed, _picked(words))
         item, _ = self.retro.add_action(incident, parsed, command.user_id)
         ack(
             response_type="in_channel",
@@ -239,10 +252,14 @@ class RetroCommands:
         meta = json.loads(view["private_metadata"])
         incident = self.incidents.in_channel(team_of(body), meta["channel"])
         values = {
-            key: without_controls(block.get("value", {}).get("value") or "")
+            key: block.get("value", {}).get("value") or ""
             for key, block in view["state"]["values"].items()
         }
-        self.retro.save(incident, meta["section"], values, body["user"]["id"])
+        try:
+            self.retro.save(incident, meta["section"], values, body["user"]["id"])
+        except TooLong as error:  # the modal stays open, the words under the field
+            ack(response_action="errors", errors={error.field: str(error)})
+            return
         ack()
         self.drafting.refresh_checklist(client, incident, [Asker(body["user"]["id"])])
 
@@ -278,14 +295,18 @@ class RetroCommands:
             return
         option = state["priority"].get("selected_option") or {"value": "short-term"}
         parsed = ParsedAction(
-            text=text[:500],
+            text=text,
             owner_id=owner,
             due=due,
             priority=Priority(option["value"]),
-            why=(state["why"].get("value") or "").strip() or None,
+            why=state["why"].get("value") or None,
         )
         user_id = body["user"]["id"]
-        item, made = self.retro.add_action(incident, parsed, user_id, f"view:{view['id']}")
+        try:
+            item, made = self.retro.add_action(incident, parsed, user_id, f"view:{view['id']}")
+        except TooLong as error:  # the modal stays open, the words under the field
+            ack(response_action="errors", errors={error.field: str(error)})
+            return
         ack()
         if not made:  # the same submission again (a double click, a retry): done already
             logger.info("%s: the same submission again", item.label)

@@ -6,15 +6,13 @@ import re
 from collections.abc import Callable
 from datetime import datetime
 
+from bot.free_text import without_controls
+
 # Slack's own markup, as it arrives with `should_escape: true`: <@U123|name>, <#C123|name>,
 # <!here>, <!subteam^S123|@team>, <https://x|label>. Anything a person typed as < > & arrives
 # as &lt; &gt; &amp;, so a real "<" only ever opens Slack markup.
 _TOKEN_RE = re.compile(r"<([^<>]*)>")
 _MENTION_RE = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|([^>]*))?>$")
-
-# C0 and C1 control characters but tab and newline: a NUL makes git take the post-mortem for a
-# binary file, an ESC sequence recolours the terminal that prints it, a form feed splits a line.
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 NameLookup = Callable[[str], str | None]
 
@@ -37,11 +35,6 @@ def decode(text: str, names: NameLookup = lambda _uid: None) -> str:
     """Slack-formatted text -> what the person typed, e.g. `<@U1|ann> &lt;3` -> `@ann <3`."""
     plain = _TOKEN_RE.sub(lambda m: _token_text(m.group(1), names), text)
     return without_controls(plain.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&"))
-
-
-def without_controls(text: str) -> str:
-    """Text as it is kept: control characters dropped, tabs and line breaks kept (\r\n -> \n)."""
-    return _CONTROL_RE.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 def escape(text: str) -> str:
