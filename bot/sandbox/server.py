@@ -381,9 +381,10 @@ class Emulator:
         self, who: str, values: dict[str, Any], *, times: int = 1, forged_from: str = ""
     ) -> Reply:
         """`who` fills the top modal's inputs (by block_id) and presses its submit button;
-        `times` > 1 sends the same submission that often at once (a double click, or Slack
-        sending it again), and returns the first reply. `forged_from`: a crafted request, the
-        top modal of that person submitted as `who` (its private_metadata and all)."""
+        `times` > 1 sends the same submission that often at once (a double click: each its
+        own interaction, with its own trigger_id), and returns the first reply. `forged_from`:
+        a crafted request, the top modal of that person submitted as `who` (its
+        private_metadata and all)."""
         user = self.ws.user_named(who)
         holder = self.ws.user_named(forged_from or who)
         view = self.modal(holder.name)  # the bot opens it after its ack: give it a moment
@@ -399,28 +400,26 @@ class Emulator:
         unknown = set(values) - set(state)
         if unknown:
             raise AssertionError(f"the modal has no inputs {sorted(unknown)}")
-        payload = {
-            "type": "view_submission",
-            **self._who(user),
-            "trigger_id": self.api.issue_trigger(user.id),
-            "view": {
-                **view,
-                "state": {"values": state},
-                "team_id": self.ws.team_id,
-                "bot_id": self.ws.bot_id,
-                "app_id": APP_ID,
-            },
-        }
-        form = urlencode({"payload": json.dumps(payload)}).encode()
+
+        def deliver(_: int) -> Reply:
+            # each click is an interaction of its own, with its own trigger_id (so its own body)
+            payload = {
+                "type": "view_submission",
+                **self._who(user),
+                "trigger_id": self.api.issue_trigger(user.id),
+                "view": {
+                    **view,
+                    "state": {"values": state},
+                    "team_id": self.ws.team_id,
+                    "bot_id": self.ws.bot_id,
+                    "app_id": APP_ID,
+                },
+            }
+            form = urlencode({"payload": json.dumps(payload)}).encode()
+            return self._deliver("interactive", payload, form, "application/x-www-form-urlencoded")
+
         with ThreadPoolExecutor(times) as pool:
-            replies = list(
-                pool.map(
-                    lambda _: self._deliver(
-                        "interactive", payload, form, "application/x-www-form-urlencoded"
-                    ),
-                    range(times),
-                )
-            )
+            replies = list(pool.map(deliver, range(times)))
         reply = replies[0]
         if reply.status != 200:
             self.problems.append(f"view_submission: HTTP {reply.status}")
