@@ -11,6 +11,7 @@ import pytest
 from slack_bolt import BoltRequest, BoltResponse
 from slack_bolt.request.internals import extract_team_id
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.manifest import manifest_scopes
 from bot.publish import Publisher
@@ -18,6 +19,7 @@ from bot.sandbox import BOT_TOKEN, Emulator
 from bot.sandbox.grid import Org, org_wide
 from bot.slack.app import create_app, repo_for
 from bot.slack.payloads import team_of
+from tests import test_restart_recovery
 from tests.conftest import SHARED, wait_for
 from tests.test_incident_commands import open_incident
 
@@ -292,7 +294,8 @@ def test_every_registered_listener_has_a_grid_case(slack, config, store):
 
 
 def test_the_emulator_answers_as_an_org_wide_install(slack):
-    """auth.test and users.info name the org as well as the workspace."""
+    """auth.test and users.info name the org as well as the workspace; the methods whose
+    team_id Slack requires with an org token refuse a call without it."""
     client = WebClient(token=BOT_TOKEN, base_url=slack.api_url)
     auth = client.auth_test()
     assert (auth["team_id"], auth["enterprise_id"], auth["is_enterprise_install"]) == (
@@ -302,6 +305,11 @@ def test_the_emulator_answers_as_an_org_wide_install(slack):
     )
     user = client.users_info(user=slack.user("alice"))["user"]
     assert user["enterprise_user"]["enterprise_id"] == ORG.id
+    with pytest.raises(SlackApiError) as refused:
+        client.conversations_create(name="inc-999-anywhere")
+    assert refused.value.response["error"] == "missing_argument"
+    made = client.conversations_create(name="inc-999-somewhere", team_id=slack.ws.team_id)
+    assert made["channel"]["name"] == "inc-999-somewhere"
 
 
 SAMPLES = SHARED / "slack" / "java-slack-sdk-json-samples"
@@ -351,3 +359,10 @@ def test_the_workspace_is_found_in_every_payload_kind_on_grid(sample):
         assert extract_team_id(grid) is None
     elif "view" in grid:
         assert extract_team_id(grid) == ORG.id
+
+
+# Work after a restart runs on the process's own client, which names no workspace: the methods
+# Slack's reference marks "team_id required if org token is used" must name it themselves.
+test_a_start_the_process_died_in_is_undone_on_an_org_wide_install = (
+    test_restart_recovery.test_a_start_the_process_died_in_is_undone_and_its_starter_told
+)

@@ -26,6 +26,13 @@ from bot.sandbox.workspace import CHANNEL_NAME_RE, Channel, Ephemeral, Message, 
 Args = dict[str, Any]
 Result = dict[str, Any]
 
+ORG_TOKEN_NEEDS_TEAM = frozenset(
+    {"conversations.create", "conversations.list", "bots.info", "users.list"}
+)
+"""Methods whose `team_id` Slack's reference marks "required if org token is used" (of those
+the emulator knows): on an org-wide install they are refused without it (`missing_argument`,
+from the methods' own error lists)."""
+
 # Calls per minute by tier (Slack's documented floors); tier 0 ("Special") is per channel.
 TIER_PER_MINUTE = {1: 1, 2: 20, 3: 50, 4: 100}
 POST_BURST = 4  # chat.postMessage: about 1/s per channel, short bursts tolerated
@@ -149,6 +156,8 @@ class WebApi:
                 },
             )
         self._check_args(method, spec, args)
+        if self.org is not None and method in ORG_TOKEN_NEEDS_TEAM and not args.get("team_id"):
+            raise ApiError("missing_argument")
         if spec["scopes"] and not self.scopes & set(spec["scopes"]):
             raise ApiError(
                 "missing_scope", needed=spec["scopes"][0], provided=",".join(sorted(self.scopes))

@@ -80,7 +80,9 @@ class Channels:
             asked = time.time()
             channel: dict[str, Any]
             try:
-                made = client.conversations_create(name=name, is_private=incident.private)
+                made = client.conversations_create(
+                    name=name, is_private=incident.private, team_id=incident.team_id
+                )  # team_id: required with an org-wide install's token (Slack's reference)
                 channel = made["channel"]
             except FAILURES as exc:
                 why = reason(exc)
@@ -89,7 +91,7 @@ class Channels:
                 if why != "timeout":
                     advice = CREATE_ADVICE.get(why, "")
                     raise NotOpened(f"Slack did not create its channel ({why}){advice}") from exc
-                found = self._made_anyway(client, name, asked)
+                found = self._made_anyway(client, incident.team_id, name, asked)
                 if found is None:
                     raise NotOpened(
                         f"Slack did not answer in time when asked for its channel; if #{name} "
@@ -110,17 +112,25 @@ class Channels:
         )
 
     def _made_anyway(
-        self, client: WebClient, name: str, asked: float, lookups: int = LOOKUPS_AFTER_TIMEOUT
+        self,
+        client: WebClient,
+        team_id: str,
+        name: str,
+        asked: float,
+        lookups: int = LOOKUPS_AFTER_TIMEOUT,
     ) -> dict[str, Any] | None:
-        """The channel `name`, if Slack made it after all (its answer was lost to a timeout):
-        looked for `lookups` times, among channels created since it was `asked` for (Unix
-        time)."""
+        """The channel `name` in workspace `team_id`, if Slack made it after all (its answer
+        was lost to a timeout): looked for `lookups` times, among channels created since it was
+        `asked` for (Unix time)."""
         for attempt in range(lookups):
             if attempt:
                 time.sleep(LOOKUP_EVERY_S)
             try:
                 listed = client.conversations_list(
-                    types="public_channel,private_channel", exclude_archived=True, limit=1000
+                    types="public_channel,private_channel",
+                    exclude_archived=True,
+                    limit=1000,
+                    team_id=team_id,  # required with an org-wide install's token
                 )
             except FAILURES as exc:
                 logger.warning("looking for #%s: %s", name, reason(exc))
@@ -138,7 +148,7 @@ class Channels:
         for attempt in range(NAME_ATTEMPTS):
             name = channel_name(self.prefix, incident.number, incident.title, attempt)
             asked = incident.started_at.timestamp()
-            made = self._made_anyway(client, name, asked, lookups=1)
+            made = self._made_anyway(client, incident.team_id, name, asked, lookups=1)
             if made is None:
                 break
             self._archive(client, made["id"])

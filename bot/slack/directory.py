@@ -66,7 +66,11 @@ class Directory:
             return author.id
         name = author.name
         if not name:
-            bot = self._ask("bots.info", lambda: self.client.bots_info(bot=author.id), "bot")
+            bot = self._ask(
+                "bots.info",
+                lambda: self.client.bots_info(bot=author.id, team_id=self.team_id),
+                "bot",
+            )
             name = str(bot.get("name") or "") if bot else ""
         self.store.remember_user(self.team_id, author.id, name or "an app", name, is_app=True)
         return author.id
