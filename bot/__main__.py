@@ -52,6 +52,7 @@ def run() -> int:
 
     # Slack imports stay here so that `--help` and config errors are instant.
     from bot.incidents import utcnow
+    from bot.private import open_to_others
     from bot.publish import Publisher
     from bot.scheduler import ReminderScheduler
     from bot.sections import TemplateError
@@ -73,6 +74,13 @@ def run() -> int:
         store = Store(config.database_path)
     except (OSError, sqlite3.Error) as error:
         return _fail(_database_error(config.database_path, error))
+    if open_to_others(config.data_dir):  # made by someone else: said, not changed
+        logger.warning(
+            "other users of this machine can enter the data folder %s (mode %o): chmod 700 %s",
+            config.data_dir,
+            config.data_dir.stat().st_mode & 0o777,
+            config.data_dir,
+        )
     # Stopped in the reverse order: the server and the socket first, the store last.
     with contextlib.ExitStack() as running:
         running.callback(store.close)

@@ -87,14 +87,8 @@ def check_repo(config: Config, report: Report) -> None:
         report.bad("git is not installed.", "Install git (e.g. `apt-get install git`).")
         return
     if not config.repo:
-        folder = config.data_dir / "postmortems"
-        if os.access(config.data_dir if config.data_dir.exists() else Path.cwd(), os.W_OK):
-            report.ok(f"Post-mortems go to a local repository: {folder}")
-        else:
-            report.bad(
-                f"The data folder {config.data_dir} is not writable.",
-                "Point DATABASE_PATH at a writable (persistent) folder.",
-            )
+        if data_folder_problem(config.data_dir) is None:
+            report.ok(f"Post-mortems go to a local repository: {config.data_dir / 'postmortems'}")
         return
     env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
     listed = subprocess.run(
@@ -144,11 +138,36 @@ def check_repo(config: Config, report: Report) -> None:
         )
 
 
+def data_folder_problem(folder: Path) -> str | None:
+    """Why the bot could not keep its files in `folder`, or None: it must be a folder the bot
+    can write in, or one it can make (tried for real: a scratch folder is made and removed in
+    it, or in its nearest existing parent, since permission bits do not tell for root or for
+    /proc)."""
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"{existing} is a file, so the data folder {folder} cannot be made"
+    try:
+        Path(tempfile.mkdtemp(prefix=".postmortem-bot-check-", dir=existing)).rmdir()
+    except OSError as error:
+        where = "" if existing == folder else f" (it would be made in {existing})"
+        return f"the data folder {folder} is not writable{where}: {error.strerror}"
+    return None
+
+
 def check_files(config: Config, report: Report) -> None:
-    """The data folder and the database (with its -wal and -shm) are the bot's user's only:
-    they hold every incident, private ones too, and the clone's `.git/config` the repository's
-    credentials. Only what exists is looked at (the bot makes the rest private)."""
+    """The data folder is a writable folder (or can be made); it and the database (with its
+    -wal and -shm) are the bot's user's only: they hold every incident, private ones too, and
+    the clone's `.git/config` the repository's credentials. Only what exists is looked at for
+    its mode (the bot makes the rest private)."""
     folder = config.data_dir
+    if problem := data_folder_problem(folder):
+        report.bad(
+            problem[0].upper() + problem[1:] + ".",
+            "Point DATABASE_PATH at a file in a writable (persistent) folder.",
+        )
+        return
     if open_to_others(folder):
         report.bad(
             f"Other users of this machine can read the data folder {folder} "
@@ -187,7 +206,7 @@ def run_check(env: Mapping[str, str], out: TextIO = sys.stdout) -> int:
         config = load_config(env)
     except ConfigError as error:
         print(
-            f"  ✗ {redact(str(error))}\n      → Set it (see the settings table in README.md).",
+            f"  ✗ {redact(str(error))}\n      → See the settings table in README.md.",
             file=out,
         )
         return 2

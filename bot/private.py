@@ -66,8 +66,8 @@ def private_file(path: Path, create: bool = True) -> None:
 
 def open_to_others(path: Path) -> bool:
     """Whether users other than its owner may read, write or enter `path` (any group or other
-    permission bit); False if it does not exist."""
+    permission bit); False if it does not exist (nor can: a parent is a file)."""
     try:
         return bool(path.stat().st_mode & 0o077)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return False

@@ -25,6 +25,7 @@ from bot.sandbox import BOT_TOKEN, SIGNING_SECRET
 from bot.sandbox.harness import serve
 from bot.slack.app import repo_for
 from bot.store import Store
+from tests import test_process
 from tests.conftest import Clock, make_config, wait_for
 from tests.test_incident_commands import open_incident
 
@@ -371,3 +372,30 @@ def test_a_branch_name_git_refuses_is_refused_at_start_naming_the_rule(
 def test_branch_names_git_accepts_are_taken(slack, tmp_path):
     for branch in ("main", "release/2026-q4", "post-mortems", "team_a/drafts.v2"):
         assert load_config(env_for(slack, tmp_path, POSTMORTEM_BRANCH=branch)).branch == branch
+
+
+@pytest.mark.parametrize("where", ["under a file", "in /proc"])
+def test_check_says_when_the_data_folder_cannot_be_made_and_gives_no_chmod_advice(
+    slack, tmp_path, where
+):
+    """Found by a new user: `check` said "Ready to run" for a folder `run` could not make, and
+    for a path under a file advised `chmod 700` on the file, then crashed."""
+    (tmp_path / "afile").write_text("not a folder")
+    path = tmp_path / "afile" / "x.db" if where == "under a file" else "/proc/pmbot/x.db"
+    code, out = bot_command("check", env_for(slack, tmp_path, DATABASE_PATH=str(path)), tmp_path)
+    assert code == 1, out
+    assert "Traceback" not in out and "chmod" not in out, out
+    assert "→ Point DATABASE_PATH at a file in a writable (persistent) folder." in out
+    assert ("is a file" if where == "under a file" else "is not writable") in out
+
+
+def test_run_warns_of_a_data_folder_others_can_enter(slack, tmp_path):
+    """`run` leaves a folder it did not make as it is, and says so in its log."""
+    data = tmp_path / "deep"  # test_process.bot_process's data folder
+    data.mkdir()
+    data.chmod(0o755)
+    with test_process.bot_process(tmp_path, slack, SLACK_SIGNING_SECRET=SIGNING_SECRET) as bot:
+        pass
+    assert f"other users of this machine can enter the data folder {data} (mode 755)" in (
+        bot.output
+    )
