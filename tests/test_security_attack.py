@@ -115,3 +115,39 @@ def test_a_crafted_add_to_timeline_from_a_private_channel_keeps_nothing(slack, b
     bot.settle()
     assert bot.store.db.execute("SELECT COUNT(*) FROM timeline").fetchone() == before
     assert any("cannot see" in e.text for e in slack.ephemerals("mallory"))
+
+
+# --- reminders ------------------------------------------------------------------------------
+
+
+def fire_now(config, store, clock, incident, kind):
+    """Send a reminder of `kind` for `incident` now, as the scheduler would."""
+    from bot.reminders import Planned
+    from bot.slack.app import create_client, create_reminder_sender
+
+    sender = create_reminder_sender(config, store, create_client(config), clock)
+    (reminder,) = sender.reminders.add(incident, [Planned(kind, "attack", clock())])
+    sender.fire(reminder.id)
+
+
+@pytest.mark.parametrize(
+    ("kind", "role"), [("before", "owner add @bob"), ("overdue", "commander @bob")]
+)
+def test_someone_who_left_a_private_channel_gets_no_reminder_naming_it(
+    slack, bot, config, store, clock, kind, role
+):
+    """An owner (reminded before the deadline) or the commander (told at it) who left: their
+    App Home stopped listing the incident and its buttons refuse them, but the DMs went on, each
+    with the incident's title and open points."""
+    channel = open_incident(slack, text=f"start --private {TITLE} sev1")
+    slack.join("carol", channel.name)
+    slack.command("alice", "/incident", "owner @alice @carol", channel.name)
+    slack.command("alice", "/incident", role, channel.name)  # bob is invited
+    slack.command("carol", "/incident", "resolve", channel.name)
+    bot.settle()
+    slack.remove("bob", channel.name)  # still named owner, or still the commander
+    bot.settle()
+    incident = store.incident_by_channel(slack.ws.team_id, channel.id)
+    fire_now(config, store, clock, incident, kind)
+    bobs = [m.text + str(m.blocks) for m in dm(slack, "bob").messages]
+    assert not any(TITLE in m for m in bobs), bobs
