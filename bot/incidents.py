@@ -80,12 +80,18 @@ class Incidents:
         command: str = "This command",
         *,
         as_last_read: bool = False,
+        user_id: str | None = None,
     ) -> Incident:
-        """The channel's incident (`as_last_read`: see Store.incident_by_channel)."""
+        """The channel's incident (`as_last_read`: see Store.incident_by_channel). With
+        `user_id`, the person acting there: NotAllowed (access.UNSEEN) unless the incident is open
+        to them now. Slack lets only a private channel's members type there, but a request
+        that names the channel proves nothing (README, "Who may do what")."""
         incident = self.store.incident_by_channel(team_id, channel_id, as_last_read=as_last_read)
         if incident is None:
             raise NotAnIncidentChannel(command)
         bind_incident(incident.hotfix_id)
+        if user_id is not None:
+            access.check_may_change(self.store, incident, user_id)
         return incident
 
     def about(
@@ -103,7 +109,7 @@ class Incidents:
                     f"{quoted(words[0])} names no incident: they are named `hotfix-001`, "
                     "`hotfix-002`, ... (`/incident list` shows them)."
                 )
-            return self.in_channel(team_id, channel_id, command), words
+            return self.in_channel(team_id, channel_id, command, user_id=user_id), words
         incident = self.store.incident_by_number(team_id, int(named[1]))
         if incident is None or not self.may_see(incident, user_id):
             raise UsageError(

@@ -37,6 +37,8 @@ def test_commands_shortcuts_and_events_over_the_socket(slack, socket_bot):
     channel = slack.posted_channel("inc-001")
     assert channel.is_private
 
+    slack.join("bob", channel.name)  # only the channel's members type there
+    slack.wait_idle()
     reply = slack.command("bob", "/timeline", "detected: seal alarms", channel.name)
     assert recorded(reply)
     wait_for(lambda: "First detection" in str(channel.messages[-1].blocks), what="the echo")

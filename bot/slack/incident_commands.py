@@ -103,7 +103,9 @@ class IncidentCommands:
         self.channels.open(client, incident, respond)
 
     def _here(self, command: Command) -> Incident:
-        return self.incidents.in_channel(command.team_id, command.channel_id, "`/incident`")
+        return self.incidents.in_channel(
+            command.team_id, command.channel_id, "`/incident`", user_id=command.user_id
+        )
 
     def resolve(self, command: Command, ack: Ack, respond: Respond, client: WebClient) -> None:
         incident = self.incidents.resolve(

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from slack_sdk import WebClient
 
+from bot.access import may_see
 from bot.logs import bind_incident
 from bot.models import Incident, Status
 from bot.reminders import (
@@ -131,6 +132,10 @@ class ReminderSender:
                 # Slack took it before the database could record it: record it, send nothing
                 self.reminders.record_delivery(reminder.id, person, *accepted)
                 del self._accepted[(reminder.id, person)]
+                continue
+            if not may_see(self.store, incident, person):
+                # it names the incident: a private one's, only to people in its channel now
+                logger.info("reminder %s not sent to %s: not in the channel", reminder.id, person)
                 continue
             again = self._dm(reminder, incident, person, message)
             if again is not None:

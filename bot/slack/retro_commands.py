@@ -77,7 +77,9 @@ class RetroCommands:
         self.publishing = Publishing(incidents, retro, drafting, reminders)
 
     def _here(self, command: Command) -> Incident:
-        return self.incidents.in_channel(command.team_id, command.channel_id, "`/incident`")
+        return self.incidents.in_channel(
+            command.team_id, command.channel_id, "`/incident`", user_id=command.user_id
+        )
 
     def _about(self, command: Command) -> tuple[Incident, list[str]]:
         """The incident named first (`hotfix-007`, from anywhere) or the channel's, and the rest

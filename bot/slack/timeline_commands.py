@@ -72,7 +72,11 @@ class TimelineCommands:
         args = command.args
         verb = args[0].lower() if args else ""
         incident = self.incidents.in_channel(
-            command.team_id, command.channel_id, "`/timeline`", as_last_read=True
+            command.team_id,
+            command.channel_id,
+            "`/timeline`",
+            as_last_read=True,
+            user_id=command.user_id,
         )
         zone = self.zones.source(client, command.team_id, command.user_id)
         if not args or (verb == "list" and len(args) == 1) or _is_page(args):
@@ -173,7 +177,7 @@ class TimelineCommands:
         message = body["message"]
         try:
             incident = self.incidents.in_channel(
-                team_id, body["channel"]["id"], "*Add to timeline*"
+                team_id, body["channel"]["id"], "*Add to timeline*", user_id=body["user"]["id"]
             )
             shown = self.store.echoed_entries(team_id, body["channel"]["id"], message["ts"])
             if shown:
