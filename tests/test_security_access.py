@@ -99,6 +99,26 @@ def test_an_item_owner_outside_a_private_channel_cannot_close_it(slack, bot):
     assert bot.store.db.execute("SELECT status FROM action_items").fetchall() == [("open",)]
 
 
+def test_an_item_owner_named_in_a_private_incident_is_invited_and_can_close_it(slack, bot):
+    """As post-mortem owners and a new commander are: otherwise the owner would hear of the item
+    by DM and could never close it (only the channel's people may)."""
+    channel = private_resolved(slack, bot)
+    slack.command("alice", "/incident", "action rotate keys @bob due 2027-01-10", channel.name)
+    bot.settle()
+    assert slack.user("bob") in channel.members
+    incident = bot.store.incident_by_channel(slack.ws.team_id, channel.id)
+    wait_for(lambda: bot.store.is_member(slack.ws.team_id, channel.id, slack.user("bob")))
+    bobs = wait_for(
+        lambda: next((m for m in dm(slack, "bob").messages if "action_done" in str(m.blocks)), 0),
+        what="bob's Mark done DM",
+    )
+    slack.click("bob", bobs, "action_done")
+    bot.settle()
+    assert bot.store.db.execute(
+        "SELECT status FROM action_items WHERE incident_id = ?", [incident.id]
+    ).fetchall() == [("done",)]
+
+
 # --- a non-member of a private incident ----------------------------------------------------
 
 

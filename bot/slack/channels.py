@@ -252,15 +252,7 @@ class Channels:
         )
 
     def invite(self, client: WebClient, incident: Incident, users: list[str]) -> None:
-        if not incident.channel_id:
-            return
-        for user in users:
-            try:
-                client.conversations_invite(channel=incident.channel_id, users=user)
-            except FAILURES as exc:
-                # already_in_channel is the usual case; anything else is worth a log line only
-                if reason(exc) != "already_in_channel":
-                    logger.warning("invite to %s failed: %s", incident.hotfix_id, reason(exc))
+        invite(client, incident, users)
 
     def update_topic(self, client: WebClient, incident: Incident) -> None:
         if not incident.channel_id:
@@ -269,3 +261,17 @@ class Channels:
             client.conversations_setTopic(channel=incident.channel_id, topic=blocks.topic(incident))
         except FAILURES as exc:
             logger.warning("topic of %s not updated: %s", incident.hotfix_id, reason(exc))
+
+
+def invite(client: WebClient, incident: Incident, users: list[str]) -> None:
+    """Invite `users` (ids) to the incident's channel: a new commander, post-mortem owners, and
+    in a private incident an action item's owner (only its channel's people may see or close
+    it). Someone already in it is the usual case; other refusals are logged, not raised."""
+    if not incident.channel_id:
+        return
+    for user in users:
+        try:
+            client.conversations_invite(channel=incident.channel_id, users=user)
+        except FAILURES as exc:
+            if reason(exc) != "already_in_channel":
+                logger.warning("invite to %s failed: %s", incident.hotfix_id, reason(exc))

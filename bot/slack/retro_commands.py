@@ -27,6 +27,7 @@ from bot.models import ActionItem, Incident, Priority
 from bot.reminders import Reminders
 from bot.retro import Retro
 from bot.slack.audience import Asker
+from bot.slack.channels import invite
 from bot.slack.drafting import Drafting
 from bot.slack.failures import FAILURES, reason
 from bot.slack.limits import page_number
@@ -370,8 +371,12 @@ class RetroCommands:
 
     def _assigned(self, client: WebClient, incident: Incident, item: ActionItem) -> None:
         """The owner hears about it in a DM with a "Mark done" button (first: it needs no
-        database, which may be busy); then its reminders are planned and the checklist updates."""
+        database, which may be busy); then its reminders are planned and the checklist updates.
+        In a private incident the owner is invited to its channel first, as post-mortem owners
+        and a new commander are: only its channel's people may see or close its items."""
         posted = None
+        if item.owner_id and incident.private:
+            invite(client, incident, [item.owner_id])
         if item.owner_id:
             try:
                 posted = self.pacer.post(
