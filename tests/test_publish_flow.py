@@ -394,6 +394,8 @@ def test_publishing_after_the_bot_was_removed_commits_the_final_and_tells_who_pu
 
 def test_a_push_notice_nobody_asked_for_reaches_the_commander(slack, bot, remote, clock, tmp_path):
     channel = opened(slack, private=True)
+    slack.join("bob", channel.name)  # only the channel's members type there
+    quiet(bot)
     away = tmp_path / "away.git"
     remote.rename(away)  # the repository is not reachable
     clock.now = T0 + timedelta(hours=1)
