@@ -11,11 +11,16 @@ from bot.errors import UsageError
 
 # C0 and C1 control characters but tab and newline: a NUL makes git take the post-mortem for a
 # binary file, an ESC sequence recolours the terminal that prints it, a form feed splits a line.
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# And Unicode's bidirectional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069):
+# they make text display in another order than it reads ("Trojan Source", CVE-2021-42574), in
+# Slack, in a rendered post-mortem and in a diff alike. Right-to-left text needs none of them
+# (the marks U+200E/U+200F and the joiners U+200C/U+200D, which scripts and emoji use, stay).
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def without_controls(text: str) -> str:
-    """Text as it is kept: control characters dropped, tabs and line breaks kept (\r\n -> \n)."""
+    """Text as it is kept: control characters and bidirectional overrides dropped, tabs and line
+    breaks kept (\r\n -> \n)."""
     return _CONTROL_RE.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 

@@ -170,9 +170,10 @@ def test_no_message_the_bot_sends_carries_typed_markup_live(slack, bot, remote, 
 
 # --- free text: cleaned and capped in one place, through every path -------------------------
 
-CONTROLS = "a\x00b\x07c\x1b[31mred\x1b[0m\x7fd\x08e\x85f\x0cg\x1ch"
-CLEAN = "abc[31mred[0mdefgh"  # what is left of CONTROLS
-WORDS = "abc[31mred[0mde f g h"  # in a command's words: NEL, FF and FS separate them
+# ... and the bidirectional override and isolates that reorder how text displays (Trojan Source)
+CONTROLS = "a\x00b\x07c\x1b[31mred\x1b[0m\x7fd\x08e\x85f\x0cg\x1ch\u202ei\u2066j\u2069k"
+CLEAN = "abc[31mred[0mdefghijk"  # what is left of CONTROLS
+WORDS = "abc[31mred[0mde f g hijk"  # in a command's words: NEL, FF and FS separate them
 BIG = 100_000
 
 
@@ -219,6 +220,7 @@ def test_control_characters_reach_neither_the_rows_nor_the_committed_postmortem(
     postmortem = git_show(remote, "hotfix-001/postmortem.md")
     assert f"modal {CLEAN}".encode() in postmortem
     assert not any(ch in postmortem for ch in b"\x00\x07\x08\x0c\x1b\x7f")
+    assert not any(ch.encode() in postmortem for ch in "\u202a\u202b\u202c\u202d\u202e\u2066\u2069")
     numstat = subprocess.run(
         ["git", "--git-dir", str(remote), "log", "--numstat", "--format=", "main"],
         capture_output=True,
