@@ -308,6 +308,19 @@ def test_a_button_naming_another_incident_does_nothing(slack, bot, remote, resol
         assert incident_of(bot, slack, channel).published_at is None
 
 
+def test_a_non_members_button_tells_nothing_of_the_incidents_state(slack, bot, remote, resolved):
+    """Found by the adversarial review: who may publish was decided last, so a non-member's
+    click heard "already published (date)" or "reopened" first."""
+    shown = ask(slack, "carol", resolved)  # carol never joined
+    publish_anyway(slack, "alice", resolved)
+    quiet(bot)
+    refused = answer(slack, "carol", click(slack, "carol", shown, "publish_anyway"))
+    assert refused.text == (
+        ":warning: Only people in the incident channel can publish the hotfix-001 "
+        "post-mortem; nothing was published."
+    )
+
+
 def test_keep_writing_is_for_people_in_the_channel_only(slack, bot, remote, resolved):
     shown = ask(slack, "carol", resolved)  # carol never joined
     refused = answer(slack, "carol", click(slack, "carol", shown, "keep_writing"))

@@ -107,7 +107,10 @@ class Publishing:
 
     def _may_publish(self, incident: Incident, user_id: str) -> str | None:
         """Why `user_id` cannot publish the post-mortem now (as things are, not as they were when
-        the buttons were shown); None if they can."""
+        the buttons were shown); None if they can. Who may comes first: a non-member hears
+        nothing of the incident's state."""
+        if not self._member(incident, user_id):
+            return self._outsider(incident)
         if incident.status is not Status.RESOLVED:
             return (
                 f":warning: {incident.hotfix_id} was reopened since; nothing was published. "
@@ -118,8 +121,6 @@ class Publishing:
                 f":white_check_mark: The {incident.hotfix_id} post-mortem is already published "
                 f"({slack_date(incident.published_at)}); nothing more was done."
             )
-        if not self._member(incident, user_id):
-            return self._outsider(incident)
         return None
 
     def _member(self, incident: Incident, user_id: str) -> bool:
