@@ -48,3 +48,31 @@ def test_a_channel_slack_never_made_in_time_is_named_for_the_starter(slack, bot)
     assert "scopes" not in told.text
     time.sleep(6)
     slack.api.delays.clear()
+
+
+def test_a_public_channel_of_the_same_name_never_becomes_a_private_incidents(slack, bot):
+    """Found by the adversarial review: after a create timeout the bot took any channel of the
+    name it asked for; someone quick could make it public first and read the breach there."""
+    slack.api.delays["conversations.create"] = 2.0
+    slack.command("alice", "/incident", "start --private vault sealed sev1")
+    time.sleep(0.3)  # the bot is waiting for Slack's answer
+    public = slack.ws.add_channel("inc-001-vault-sealed", slack.user("carol"))
+    told = wait_for(
+        lambda: next(
+            (
+                e
+                for e in slack.ephemerals("alice")
+                if "hotfix-001" in e.text and ("not opened" in e.text or "is open in" in e.text)
+            ),
+            None,
+        ),
+        timeout=20,
+        what="the starter is told",
+    )
+    time.sleep(2)
+    slack.api.delays.clear()
+    bot.settle()
+    assert f"<#{public.id}>" not in told.text
+    assert public.messages == [] and slack.user("alice") not in public.members
+    incident = bot.store.incident_by_channel(slack.ws.team_id, public.id)
+    assert incident is None, "the public channel is not the private incident's"

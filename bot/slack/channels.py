@@ -91,7 +91,7 @@ class Channels:
                 if why != "timeout":
                     advice = CREATE_ADVICE.get(why, "")
                     raise NotOpened(f"Slack did not create its channel ({why}){advice}") from exc
-                found = self._made_anyway(client, incident.team_id, name, asked)
+                found = self._made_anyway(client, incident, name, asked)
                 if found is None:
                     raise NotOpened(
                         f"Slack did not answer in time when asked for its channel; if #{name} "
@@ -114,14 +114,15 @@ class Channels:
     def _made_anyway(
         self,
         client: WebClient,
-        team_id: str,
+        incident: Incident,
         name: str,
         asked: float,
         lookups: int = LOOKUPS_AFTER_TIMEOUT,
     ) -> dict[str, Any] | None:
-        """The channel `name` in workspace `team_id`, if Slack made it after all (its answer
-        was lost to a timeout): looked for `lookups` times, among channels created since it was
-        `asked` for (Unix time)."""
+        """The channel `name` in the incident's workspace, if Slack made it after all (its
+        answer was lost to a timeout): looked for `lookups` times, among channels created since
+        it was `asked` for (Unix time), private if the incident is (someone else's public
+        channel of that name must never become a private incident's)."""
         for attempt in range(lookups):
             if attempt:
                 time.sleep(LOOKUP_EVERY_S)
@@ -130,14 +131,18 @@ class Channels:
                     types="public_channel,private_channel",
                     exclude_archived=True,
                     limit=1000,
-                    team_id=team_id,  # required with an org-wide install's token
+                    team_id=incident.team_id,  # required with an org-wide install's token
                 )
             except FAILURES as exc:
                 logger.warning("looking for #%s: %s", name, reason(exc))
                 continue
             channels: list[dict[str, Any]] = listed.get("channels", [])
             for channel in channels:
-                if channel.get("name") == name and channel.get("created", 0) >= int(asked) - 1:
+                if (
+                    channel.get("name") == name
+                    and channel.get("created", 0) >= int(asked) - 1
+                    and bool(channel.get("is_private")) == incident.private
+                ):
                     return channel
         return None
 
@@ -148,7 +153,7 @@ class Channels:
         for attempt in range(NAME_ATTEMPTS):
             name = channel_name(self.prefix, incident.number, incident.title, attempt)
             asked = incident.started_at.timestamp()
-            made = self._made_anyway(client, incident.team_id, name, asked, lookups=1)
+            made = self._made_anyway(client, incident, name, asked, lookups=1)
             if made is None:
                 break
             self._archive(client, made["id"])
