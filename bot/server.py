@@ -132,12 +132,22 @@ def create_wsgi(
     return wsgi
 
 
+CONNECTION_LIMIT = 500  # open connections waitress holds (a socket each; well under ulimit -n 1024)
+CHANNEL_TIMEOUT_S = 30  # a connection idle this long, in seconds, is closed
+
+
 def create_http_server(wsgi: Callable[..., Any], host: str, port: int, threads: int = 16) -> Any:
     """A production WSGI server (waitress); `.run()` serves until SystemExit, `.close()` stops.
 
     Waitress itself answers 413 to a body over MAX_BODY_BYTES before the app sees it: at once
     when Content-Length claims more, as soon as that much arrives when the body is chunked (it
-    counts the chunk framing too, and refuses at its limit, hence the + 1)."""
+    counts the chunk framing too, and refuses at its limit, hence the + 1).
+
+    Slow clients (a request trickled in a byte at a time, or a connection left open) cost a
+    socket each, not a thread: waitress reads whole requests before it hands them to a thread.
+    So it may hold CONNECTION_LIMIT of them (waitress's default, 100, let a hundred idle
+    connections shut Slack out) and closes one idle for CHANNEL_TIMEOUT_S (Slack sends a
+    request in one go and waits at most 3 s for the answer)."""
     return create_server(
         wsgi,
         host=host,
@@ -145,6 +155,8 @@ def create_http_server(wsgi: Callable[..., Any], host: str, port: int, threads: 
         threads=threads,
         ident="postmortem-bot",
         max_request_body_size=MAX_BODY_BYTES + 1,
+        connection_limit=CONNECTION_LIMIT,
+        channel_timeout=CHANNEL_TIMEOUT_S,
     )
 
 

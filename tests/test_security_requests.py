@@ -118,6 +118,23 @@ def test_a_chunked_body_over_the_limit_is_refused_413(bot, log):
     assert "Traceback" not in log.text
 
 
+def test_a_hundred_and_fifty_idle_connections_do_not_shut_slack_out(slack, bot):
+    """Found by the adversarial review: waitress held at most 100 connections, so a hundred
+    left open (a request begun and never finished) kept every new one waiting."""
+    address = urlsplit(bot.url)
+    idle = []
+    try:
+        for _ in range(150):
+            s = socket.create_connection((address.hostname, address.port), timeout=10)
+            s.sendall(b"POST /slack/events HTTP/1.1\r\nHost: bot\r\n")  # and never the rest
+            idle.append(s)
+        body = command_body(slack.ws.team_id, slack.general.id, slack.user("alice"), "help")
+        assert slack.send(body, FORM).status == 200
+    finally:
+        for s in idle:
+            s.close()
+
+
 def test_a_body_at_the_limit_is_still_read(slack, bot):
     """The control for the two above: the limit refuses only what is over it."""
     body = command_body(slack.ws.team_id, slack.general.id, slack.user("alice"), "help")
