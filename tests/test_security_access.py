@@ -3,7 +3,7 @@ store knows now (membership, ownership, command), never from what was true when 
 modal was sent. Crafted requests are built as the sandbox builds Slack's (signed, real app).
 
 Already held before this suite, and kept where they are: a removed owner's old reminder buttons
-(test_attack_access.py), an App Home button naming a private incident (test_elsewhere.py)."""
+(test_security_old_buttons.py), an App Home button naming a private incident (test_elsewhere.py)."""
 
 import re
 

@@ -1,5 +1,7 @@
-"""Attack: who can read or change a private incident, from a DM, with buttons the bot itself
-sent (no forged payloads: every click is on a button the bot posted to that person)."""
+"""Security (issue 13): who can read or change a private incident, from a DM, with buttons the
+bot itself sent (no forged payloads: every click is on a button the bot posted to that person),
+after they were removed from it: a removed owner's old reminder DM ("Latest draft", "Write the
+next section"), an item handed on, the App Home."""
 
 import pytest
 
