@@ -72,15 +72,21 @@ def quiet(bot):
     bot.settle()
 
 
-@pytest.fixture
-def resolved(slack, bot, clock):
-    """hotfix-001 resolved, its first draft committed; most sections still empty."""
+def resolve_with_a_draft(slack, bot, clock):
+    """hotfix-001 opened and resolved; its first draft posted (and git done with it)."""
     channel = open_incident(slack)
     clock.now = T0 + timedelta(hours=1)
     slack.command("alice", "/timeline", "15:35 detected: PagerDuty alert on 5xx", channel.name)
     slack.command("alice", "/incident", "resolve 16:25", channel.name)
     wait_for(lambda: [m for m in channel.messages if m.files], what="the first draft")
     quiet(bot)
+    return channel
+
+
+@pytest.fixture
+def resolved(slack, bot, clock):
+    """hotfix-001 resolved, its first draft committed; most sections still empty."""
+    channel = resolve_with_a_draft(slack, bot, clock)
     clock.now = T0 + timedelta(days=1)
     return channel
 

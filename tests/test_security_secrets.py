@@ -13,7 +13,6 @@ import subprocess
 import sys
 import threading
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -27,10 +26,9 @@ from bot.slack.app import repo_for
 from bot.store import Store
 from tests import test_process
 from tests.conftest import Clock, make_config, wait_for
-from tests.test_incident_commands import open_incident
+from tests.test_publish_flow import T0, quiet, resolve_with_a_draft
 
 TOKEN = "ghp_S3cr3tT0kenFromTheVault42"
-T0 = datetime(2026, 11, 26, 15, 30, tzinfo=UTC)
 
 
 class GitOverHttp(BaseHTTPRequestHandler):
@@ -132,23 +130,6 @@ def bot_command(command, env, cwd):
         timeout=120,
     )
     return done.returncode, done.stdout + done.stderr
-
-
-def resolve_with_a_draft(slack, bot, clock):
-    """hotfix-001 opened and resolved; its first draft posted (and git done with it)."""
-    channel = open_incident(slack)
-    clock.now = T0 + timedelta(hours=1)
-    slack.command("alice", "/timeline", "15:35 detected: PagerDuty alert on 5xx", channel.name)
-    slack.command("alice", "/incident", "resolve 16:25", channel.name)
-    wait_for(lambda: [m for m in channel.messages if m.files], what="the first draft")
-    quiet(bot)
-    return channel
-
-
-def quiet(bot):
-    bot.settle()
-    bot.publisher.wait_idle()
-    bot.settle()
 
 
 # --- credentials in the repository URL ------------------------------------------------------

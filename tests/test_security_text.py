@@ -12,6 +12,7 @@ import pytest
 
 from bot.postmortem import DEFAULT_TEMPLATES
 from bot.sections import load_sections
+from tests import test_publish_flow
 from tests.conftest import make_config, wait_for
 from tests.test_incident_commands import open_incident
 from tests.test_publish_flow import publish_anyway
@@ -23,11 +24,7 @@ LIVE = ("<!channel>", "<!here>", "<@U0EVIL>", "<https://evil.example")
 SECTIONS = tuple(load_sections(DEFAULT_TEMPLATES))
 
 
-@pytest.fixture
-def remote(tmp_path):
-    path = tmp_path / "postmortems.git"
-    subprocess.run(["git", "init", "--bare", "-q", "-b", "main", str(path)], check=True)
-    return path
+remote = test_publish_flow.remote
 
 
 @pytest.fixture
