@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from bot import access
-from bot.errors import NotAnIncidentChannel, NotFound, UsageError, quoted
+from bot.errors import NotAllowed, NotAnIncidentChannel, NotFound, UsageError, quoted
 from bot.free_text import TITLE
 from bot.logs import bind_incident
 from bot.models import Incident, Severity, Status
@@ -30,11 +30,17 @@ class Incidents:
     """Use-cases of the incident lifecycle, each scoped to one Slack workspace (team_id)."""
 
     def __init__(
-        self, store: Store, clock: Clock = utcnow, deadline: timedelta = timedelta(hours=48)
+        self,
+        store: Store,
+        clock: Clock = utcnow,
+        deadline: timedelta = timedelta(hours=48),
+        confirm_member: Callable[[Incident, str], bool] = lambda incident, user_id: False,
     ) -> None:
         self.store = store
         self.clock = clock
         self.deadline = deadline  # how long after resolution the post-mortem is due
+        # asks Slack whether someone is in an incident's channel (bot/slack/members.py)
+        self.confirm_member = confirm_member
 
     # --- opening ---------------------------------------------------------------------------
 
@@ -85,13 +91,17 @@ class Incidents:
         """The channel's incident (`as_last_read`: see Store.incident_by_channel). With
         `user_id`, the person acting there: NotAllowed (access.UNSEEN) unless the incident is open
         to them now. Slack lets only a private channel's members type there, but a request
-        that names the channel proves nothing (README, "Who may do what")."""
+        that names the channel proves nothing (README, "Who may do what"). Someone the store
+        does not know in the channel is asked of Slack (`confirm_member`): their join may not
+        have reached the bot yet; a yes is remembered."""
         incident = self.store.incident_by_channel(team_id, channel_id, as_last_read=as_last_read)
         if incident is None:
             raise NotAnIncidentChannel(command)
         bind_incident(incident.hotfix_id)
-        if user_id is not None:
-            access.check_may_change(self.store, incident, user_id)
+        if user_id is not None and not access.may_change(self.store, incident, user_id):
+            if not self.confirm_member(incident, user_id):
+                raise NotAllowed(access.UNSEEN)
+            self.store.add_member(team_id, channel_id, user_id, self.clock())
         return incident
 
     def about(

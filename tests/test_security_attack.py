@@ -151,3 +151,20 @@ def test_someone_who_left_a_private_channel_gets_no_reminder_naming_it(
     fire_now(config, store, clock, incident, kind)
     bobs = [m.text + str(m.blocks) for m in dm(slack, "bob").messages]
     assert not any(TITLE in m for m in bobs), bobs
+
+
+def test_a_member_whose_join_has_not_reached_the_bot_is_asked_of_slack_and_let_in(slack, bot):
+    """The store's list of members is Slack's join and leave events as they arrived: a join
+    still on its way (or sent while the bot was down) must not shut a member out."""
+    channel = private_incident(slack, bot)
+    channel.members.add(slack.user("bob"))  # Slack has him in; the bot never heard of it
+    incident = bot.store.incident_by_channel(slack.ws.team_id, channel.id)
+    assert not bot.store.is_member(slack.ws.team_id, channel.id, slack.user("bob"))
+    reply = slack.command("bob", "/timeline", "failover to the standby vault", channel.name)
+    assert reply.status == 200 and "cannot see" not in reply.text
+    bot.settle()
+    texts = [e.text for e in bot.store.entries(slack.ws.team_id, incident.id)]
+    assert "failover to the standby vault" in texts
+    assert bot.store.is_member(slack.ws.team_id, channel.id, slack.user("bob")), "remembered"
+    refused = slack.command("mallory", "/timeline", "me too", channel.name)
+    assert "cannot see" in refused.text, "Slack says mallory is not in it"

@@ -40,6 +40,7 @@ from bot.slack.echoes import Echoes
 from bot.slack.executor import acks_at_once, answered_in_ack, keep_acks
 from bot.slack.failures import FAILURES, Told, reason
 from bot.slack.incident_commands import IncidentCommands
+from bot.slack.members import Members
 from bot.slack.pacing import Pacer
 from bot.slack.payloads import error_text, team_of
 from bot.slack.reminder_blocks import ReminderIds
@@ -309,7 +310,7 @@ def create_app(
         logger=bolt_logger,
         listener_executor=listener_executor,
     )
-    incidents = Incidents(store, clock, config.deadline)
+    incidents = Incidents(store, clock, config.deadline, Members(app.client).confirm)
     retro = Retro(store, clock, sections)
     drafts = Drafts(incidents, retro, templates_of(config), clock)
     pacer = pacer or Pacer()
