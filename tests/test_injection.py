@@ -8,6 +8,8 @@ from tests.test_incident_commands import open_incident
 from tests.test_markdown import html_of
 
 HOSTILE = "<!channel> <!here> @everyone & <b>x</b> {{ config }} | *bold* `code` \u202eevil"
+# kept as typed but for the right-to-left override, which would make it display reordered
+KEPT = HOSTILE.replace("\u202e", "")
 
 
 def mrkdwn(blocks) -> list[str]:
@@ -70,10 +72,11 @@ def test_hostile_text_everywhere(slack, bot):
     header = next(
         m.blocks[0] for m in channel.messages if m.blocks and m.blocks[0]["type"] == "header"
     )
-    assert HOSTILE in header["text"]["text"], "plain_text shows the title exactly as typed"
+    assert KEPT in header["text"]["text"], "plain_text shows the title as typed"
+    assert "\u202e" not in written, "no text displays in another order than it reads"
     assert "{{ config }}" in written, "template syntax stays literal"
     stored = [e.text for e in bot.store.entries(slack.ws.team_id, 1)]
-    assert any(HOSTILE in text for text in stored), "stored exactly as typed"
+    assert any(KEPT in text for text in stored), "stored as typed"
 
 
 CONTROLS = "a\x00b\x07c\x1b[31mred\x1b[0m\x7fd\x08e\x85f\x0cg\x1ch"
