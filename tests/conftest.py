@@ -30,6 +30,18 @@ def wait_for(condition: Callable[[], Any], timeout: float = 5.0, what: str = "co
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def mark_done_dm(slack, who):
+    """The DM the bot sent `who` with a "Mark done" button (an action item they own), once
+    it is there."""
+    return wait_for(
+        lambda: next(
+            (m for m in slack.ws.im(slack.user(who)).messages if "action_done" in str(m.blocks)),
+            None,
+        ),
+        what=f"{who}'s Mark done DM",
+    )
+
+
 def recorded(reply: Any) -> bool:
     """`/timeline` answered with an empty ack: stored, its echo in the channel follows."""
     return bool(reply.status == 200 and reply.body == "")

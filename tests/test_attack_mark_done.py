@@ -1,6 +1,6 @@
 """Attack: "Mark done" when Slack refuses to update the DM it was clicked in."""
 
-from tests.conftest import wait_for
+from tests.conftest import mark_done_dm
 
 
 def dm(slack, who):
@@ -14,12 +14,7 @@ def test_mark_done_half_done_when_the_dm_update_fails_and_trying_again_does_not_
     bot.settle()
     slack.command("alice", "/incident", "resolve", channel.name)
     bot.settle()
-    message = wait_for(
-        lambda: next(
-            (m for m in dm(slack, "bob").messages if "action_done" in str(m.blocks)), None
-        ),
-        what="bob's Mark done DM",
-    )
+    message = mark_done_dm(slack, "bob")
     slack.fail("chat.update", "internal_error", channel=dm(slack, "bob").id)  # once
     slack.click("bob", message, "action_done")
     bot.settle()

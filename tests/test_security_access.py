@@ -8,7 +8,7 @@ Already held before this suite, and kept where they are: a removed owner's old r
 import re
 
 from bot.markdown import cell
-from tests.conftest import render_draft, wait_for
+from tests.conftest import mark_done_dm, render_draft, wait_for
 from tests.test_incident_commands import open_incident
 
 SECRET = "Root cause: the HSM master key was exported to a laptop"
@@ -73,10 +73,7 @@ def test_a_crafted_mark_done_from_someone_with_no_part_in_the_item_is_refused(sl
     slack.join("mallory", channel.name)  # in the channel, but not owner, creator or commander
     slack.command("alice", "/incident", "action rotate keys @bob due 2027-01-10", channel.name)
     bot.settle()
-    bobs = wait_for(
-        lambda: next((m for m in dm(slack, "bob").messages if "action_done" in str(m.blocks)), 0),
-        what="bob's Mark done DM",
-    )
+    bobs = mark_done_dm(slack, "bob")
     slack.click("mallory", bobs, "action_done")  # a click on bob's DM: crafted
     bot.settle()
     rows = bot.store.db.execute("SELECT status FROM action_items").fetchall()
@@ -88,10 +85,7 @@ def test_an_item_owner_outside_a_private_channel_cannot_close_it(slack, bot):
     channel = private_resolved(slack, bot, "bob")
     slack.command("alice", "/incident", "action rotate keys @bob due 2027-01-10", channel.name)
     bot.settle()
-    bobs = wait_for(
-        lambda: next((m for m in dm(slack, "bob").messages if "action_done" in str(m.blocks)), 0),
-        what="bob's Mark done DM",
-    )
+    bobs = mark_done_dm(slack, "bob")
     slack.remove("bob", channel.name)
     bot.settle()
     slack.click("bob", bobs, "action_done")
@@ -108,10 +102,7 @@ def test_an_item_owner_named_in_a_private_incident_is_invited_and_can_close_it(s
     assert slack.user("bob") in channel.members
     incident = bot.store.incident_by_channel(slack.ws.team_id, channel.id)
     wait_for(lambda: bot.store.is_member(slack.ws.team_id, channel.id, slack.user("bob")))
-    bobs = wait_for(
-        lambda: next((m for m in dm(slack, "bob").messages if "action_done" in str(m.blocks)), 0),
-        what="bob's Mark done DM",
-    )
+    bobs = mark_done_dm(slack, "bob")
     slack.click("bob", bobs, "action_done")
     bot.settle()
     assert bot.store.db.execute(

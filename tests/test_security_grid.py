@@ -20,7 +20,7 @@ from bot.sandbox.grid import Org, org_wide
 from bot.slack.app import create_app, repo_for
 from bot.slack.payloads import team_of
 from tests import test_restart_recovery
-from tests.conftest import SHARED, wait_for
+from tests.conftest import SHARED, mark_done_dm, wait_for
 from tests.test_incident_commands import open_incident
 
 ORG = Org("E0ACMEORG", "Acme Org")
@@ -113,12 +113,7 @@ def action_done(slack, bot):
     channel = open_incident(slack)
     slack.command("alice", "/incident", "action rotate keys @bob due 2027-01-10", channel.name)
     bot.settle()
-    message = wait_for(
-        lambda: next(
-            (m for m in dm(slack, "bob").messages if "action_done" in str(m.blocks)), None
-        ),
-        what="bob's Mark done DM",
-    )
+    message = mark_done_dm(slack, "bob")
     slack.click("bob", message, "action_done")
     bot.settle()
     assert action_rows(slack, bot, channel) == [("rotate keys", "done")]

@@ -5,7 +5,7 @@ next section"), an item handed on, the App Home."""
 
 import pytest
 
-from tests.conftest import make_config, wait_for
+from tests.conftest import make_config, mark_done_dm, wait_for
 from tests.test_incident_commands import open_incident
 
 FAST = {"POSTMORTEM_DEADLINE": "5s", "REMINDERS_BEFORE": "3s", "OVERDUE_NUDGE_EVERY": "off"}
@@ -100,12 +100,7 @@ def test_the_old_owner_of_an_action_item_can_still_close_it_after_it_was_handed_
     channel = open_incident(slack)
     slack.command("alice", "/incident", "action rotate keys @bob due 2027-01-10", channel.name)
     bot.settle()
-    old = wait_for(
-        lambda: next(
-            (m for m in dm(slack, "bob").messages if "action_done" in str(m.blocks)), None
-        ),
-        what="bob's Mark done DM",
-    )
+    old = mark_done_dm(slack, "bob")
     slack.command("alice", "/incident", "action AI-001 @carol", channel.name)  # carol owns it now
     bot.settle()
     slack.click("bob", old, "action_done")
