@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from slack_bolt import Ack, BoltRequest, BoltResponse
 from slack_bolt.middleware import Middleware
+from slack_sdk import WebClient
 
 from bot.logs import ContextExecutor
 from bot.store import after_ack, answering
@@ -142,3 +143,12 @@ class AnsweredInAck(Middleware):
 
 
 answered_in_ack = AnsweredInAck()
+
+
+def before_ack(client: WebClient, timeout_s: int = 2) -> WebClient:
+    """A client for a Web API call made before the ack (Slack allows 3 s for all of it): the
+    same token and Slack, waiting at most `timeout_s` seconds, without retries (a 429's
+    Retry-After or a retried timeout would outlast the ack)."""
+    return WebClient(
+        token=client.token, base_url=client.base_url, timeout=timeout_s, retry_handlers=[]
+    )

@@ -17,6 +17,7 @@ from bot.severity_words import VALID_SEVERITIES, parse_severity, parse_start, se
 from bot.slack import blocks
 from bot.slack.channels import Channels
 from bot.slack.echoes import Echoes
+from bot.slack.executor import before_ack
 from bot.slack.failures import FAILURES, reason
 from bot.slack.limits import page_number
 from bot.slack.payloads import Command, replies_errors, users_in
@@ -43,10 +44,11 @@ SUBCOMMANDS = LIFECYCLE + RETROSPECTIVE
 
 
 def deactivated(client: WebClient, user_id: str) -> bool:
-    """Whether Slack says the account is deactivated (users.info `deleted`); a lookup that
-    fails (or `user_not_found`) counts as not: the person keeps what they have."""
+    """Whether Slack says the account is deactivated (users.info `deleted`; asked before the
+    ack); a lookup that fails (or `user_not_found`) counts as not: the person keeps what they
+    have."""
     try:
-        return bool(client.users_info(user=user_id)["user"].get("deleted"))
+        return bool(before_ack(client).users_info(user=user_id)["user"].get("deleted"))
     except FAILURES as exc:
         logger.warning("users.info %s: %s", user_id, reason(exc))
         return False

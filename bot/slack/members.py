@@ -9,6 +9,7 @@ import logging
 from slack_sdk import WebClient
 
 from bot.models import Incident
+from bot.slack.executor import before_ack
 from bot.slack.failures import FAILURES, reason
 
 logger = logging.getLogger(__name__)
@@ -28,12 +29,7 @@ class Members:
     def confirm(self, incident: Incident, user_id: str) -> bool:
         if not incident.channel_id:
             return False
-        quick = WebClient(
-            token=self.client.token,
-            base_url=self.client.base_url,
-            timeout=LOOKUP_TIMEOUT_S,
-            retry_handlers=[],
-        )
+        quick = before_ack(self.client, LOOKUP_TIMEOUT_S)
         cursor = ""
         try:
             for _ in range(MAX_PAGES):

@@ -12,6 +12,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.errors import UsageError
+from bot.slack.executor import before_ack
 from bot.slack.failures import reason
 from bot.when import ZoneSource
 
@@ -61,12 +62,7 @@ class Zones:
             known = self._known.get(key)
         if known and time.monotonic() - known[1] < CACHE_S:
             return known[0]
-        quick = WebClient(
-            token=client.token,
-            base_url=client.base_url,
-            timeout=LOOKUP_TIMEOUT_S,
-            retry_handlers=[],
-        )
+        quick = before_ack(client, LOOKUP_TIMEOUT_S)
         try:
             name = quick.users_info(user=user_id)["user"].get("tz")
         except (SlackApiError, OSError) as exc:
