@@ -147,7 +147,8 @@ def after_ack_text(error: Exception, body: dict[str, Any]) -> str:
 
 
 class LogRequest(Middleware):
-    """One line per request from Slack, with an id that every line of its work carries.
+    """One line per request from Slack, with an id that every line of its work carries; and the
+    request's ack made one that stays made (executor.KeptAck), before any listener runs.
 
     (A Middleware class rather than a function: Bolt calls it as it is, where a function costs a
     round of argument matching on every request.)
