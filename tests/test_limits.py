@@ -24,7 +24,7 @@ from bot.sections import load_sections
 from bot.slack.blocks import build_help, build_kickoff, build_list
 from bot.slack.limits import BLOCKS_TEXT, clip, fit, pages, text_size
 from bot.slack.retro_blocks import build_publish_confirmation
-from bot.store_timeline import insert_entry
+from bot.store.timeline import insert_entry
 from tests.test_incident_commands import open_incident
 
 T0 = datetime(2026, 11, 26, 15, 30, tzinfo=UTC)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.errors import BotError
-from bot.rows import Rows, add_event, to_db
+from bot.store.rows import Rows, add_event, to_db
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from bot import budget
 from bot.errors import Conflict
 from bot.group_commit import GroupCommit
 from bot.models import ONE_TIME, Entry, Incident, Milestone
-from bot.rows import Rows, add_event, from_db, insert, to_db
+from bot.store.rows import Rows, add_event, from_db, insert, to_db
 
 
 def _entry(row: dict[str, Any]) -> Entry:

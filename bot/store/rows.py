@@ -1,14 +1,16 @@
-"""What every part of the store shares: UTC times as sortable text, plain INSERTs, and the
-connection and write transaction that `Store` provides."""
+"""What every noun module of the store shares: UTC times as sortable text, plain INSERTs, the
+incident log's lines, and (re-exported) `Rows`, the connection they are written against."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlite_utils import Database
+
+from bot.store.connection import Rows
+
+__all__ = ["Rows", "add_event", "from_db", "insert", "to_db"]
 
 
 def to_db(dt: datetime) -> str:
@@ -60,21 +62,3 @@ def add_event(
             "was": before,
         },
     )
-
-
-class Rows:
-    """The part of `Store` that the table groups (timeline, people) are written against."""
-
-    @property
-    def db(self) -> Database:
-        raise NotImplementedError
-
-    def write(self, wait_s: float | None = None) -> AbstractContextManager[Database]:
-        raise NotImplementedError
-
-    def _one(self, sql: str, params: list[Any]) -> dict[str, Any] | None:
-        rows = list(self.db.query(sql, params))
-        return rows[0] if rows else None
-
-    def _query(self, sql: str, params: list[Any]) -> Iterator[dict[str, Any]]:
-        return self.db.query(sql, params)
