@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Any
 
 from bot.access import check_may_change
 from bot.action_words import ActionChange, ParsedAction, due_problem
 from bot.errors import NotAllowed, NotFound, UsageError, quoted
 from bot.free_text import ACTION, SECTION, WHY
-from bot.models import ActionItem, Incident, Priority
+from bot.models import ActionItem, Incident
 from bot.sections import Catalog, Section
-from bot.store import Store, to_db
+from bot.store import Store
+from bot.store.actions import Deciders
 
 
 @dataclass(frozen=True)
@@ -27,22 +27,6 @@ class SectionState:
         return any(v.strip() for v in self.values.values())
 
 
-def _action(row: dict[str, Any]) -> ActionItem:
-    return ActionItem(
-        id=row["id"],
-        incident_id=row["incident_id"],
-        number=row["number"],
-        text=row["text"],
-        priority=Priority(row["priority"]),
-        owner_id=row["owner_id"],
-        due=date.fromisoformat(row["due"]) if row["due"] else None,
-        why=row["why"],
-        done=row["status"] == "done",
-        dm_channel=row["dm_channel"],
-        dm_ts=row["dm_ts"],
-    )
-
-
 class Retro:
     """Sections and action items of an incident's post-mortem."""
 
@@ -54,13 +38,7 @@ class Retro:
     # --- sections --------------------------------------------------------------------------
 
     def states(self, incident: Incident) -> list[SectionState]:
-        rows = list(
-            self.store.db.query(
-                "SELECT section, field, value, author_id FROM section_values "
-                "WHERE team_id = ? AND incident_id = ? ORDER BY updated_at",
-                [incident.team_id, incident.id],
-            )
-        )
+        rows = self.store.section_rows(incident)
         states = []
         for section in self.sections:
             mine = [r for r in rows if r["section"] == section.key]
@@ -70,12 +48,7 @@ class Retro:
         return states
 
     def values(self, incident: Incident, section: Section) -> dict[str, str]:
-        rows = self.store.db.query(
-            "SELECT field, value FROM section_values "
-            "WHERE team_id = ? AND incident_id = ? AND section = ?",
-            [incident.team_id, incident.id, section.key],
-        )
-        return {r["field"]: r["value"] for r in rows}
+        return self.store.section_values(incident, section.key)
 
     def next_empty(self, incident: Incident) -> Section | None:
         """The first required section nobody has written yet (optional ones are written when
@@ -102,29 +75,16 @@ class Retro:
             if field.key in values
         }
         current = self.values(incident, section)
-        changed = []
-        now = to_db(self.clock())
-        with self.store.write() as db:
-            for field in section.fields:
-                if field.key not in values:
-                    continue  # only what was submitted changes
-                value = values[field.key]
-                if value == current.get(field.key, ""):
-                    continue
-                changed.append(field.key)
-                db.table("section_values").upsert(
-                    {
-                        "team_id": incident.team_id,
-                        "incident_id": incident.id,
-                        "section": section.key,
-                        "field": field.key,
-                        "value": value,
-                        "author_id": user_id,
-                        "updated_at": now,
-                    },
-                    pk=("team_id", "incident_id", "section", "field"),
-                )
-        return changed
+        changed = {
+            field.key: values[field.key]
+            for field in section.fields
+            if field.key in values  # only what was submitted changes
+            and values[field.key] != current.get(field.key, "")
+        }
+        self.store.set_section_values(
+            incident, section.key, changed, author_id=user_id, at=self.clock()
+        )
+        return list(changed)
 
     # --- action items ----------------------------------------------------------------------
 
@@ -150,40 +110,18 @@ class Retro:
             raise UsageError("What needs doing? An action item needs its text.")
         if problem := self.due_problem(parsed.due):
             raise UsageError(problem)
-        with self.store.write() as db:
-            if source is not None:
-                made = db.execute(
-                    "SELECT id FROM action_items WHERE team_id = ? AND source = ?",
-                    [incident.team_id, source],
-                ).fetchone()
-                if made is not None:
-                    return self.action(incident.team_id, made[0]), False
-            (number,) = db.execute(
-                "SELECT COALESCE(MAX(number), 0) + 1 FROM action_items "
-                "WHERE team_id = ? AND incident_id = ?",
-                [incident.team_id, incident.id],
-            ).fetchone()
-            row_id = (
-                db.table("action_items")
-                .insert(
-                    {
-                        "team_id": incident.team_id,
-                        "incident_id": incident.id,
-                        "number": number,
-                        "text": parsed.text,
-                        "owner_id": parsed.owner_id,
-                        "due": parsed.due.isoformat() if parsed.due else None,
-                        "priority": parsed.priority.value,
-                        "why": parsed.why,
-                        "status": "open",
-                        "created_by": user_id,
-                        "created_at": to_db(self.clock()),
-                        "source": source,
-                    }
-                )
-                .last_rowid
-            )
-        return self.action(incident.team_id, int(row_id or 0)), True
+        row_id, made = self.store.add_action_item(
+            incident,
+            text=parsed.text,
+            owner_id=parsed.owner_id,
+            due=parsed.due,
+            priority=parsed.priority,
+            why=parsed.why,
+            created_by=user_id,
+            at=self.clock(),
+            source=source,
+        )
+        return self.action(incident.team_id, row_id), made
 
     def change_action(
         self, incident: Incident, number: int, change: ActionChange, user_id: str
@@ -196,21 +134,16 @@ class Retro:
             text=ACTION.clean(change.text, "text") or None if change.text else None,
             why=WHY.clean(change.why, "why") or None if change.why else None,
         )
-        rows = list(
-            self.store.db.query(
-                "SELECT * FROM action_items WHERE team_id = ? AND incident_id = ? AND number = ?",
-                [incident.team_id, incident.id, number],
-            )
-        )
-        if not rows:
+        found = self.store.action_item_by_number(incident, number)
+        if found is None:
             raise NotFound(
                 f"There is no AI-{number:03d} in {incident.hotfix_id}; `/incident actions` "
                 "lists them."
             )
-        before = _action(rows[0])
+        before, created_by = found
         current = self.store.incident(incident.team_id, incident.id) or incident
         check_may_change(self.store, current, user_id)
-        if user_id not in (before.owner_id, rows[0]["created_by"], current.commander_id):
+        if user_id not in (before.owner_id, created_by, current.commander_id):
             raise NotAllowed(
                 f"Only {before.label}'s owner, whoever added it, or the incident commander "
                 f"(<@{current.commander_id}>) may change it."
@@ -227,74 +160,42 @@ class Retro:
         values = {k: v for k, v in given.items() if v is not None}
         if not values:  # what was given was blank once cleaned
             raise UsageError(f"What changes in {before.label}? Nothing was given.")
-        with self.store.write() as db:
-            db.execute(
-                f"UPDATE action_items SET {', '.join(f'[{k}] = ?' for k in values)} "
-                "WHERE team_id = ? AND id = ?",
-                [*values.values(), incident.team_id, before.id],
-            )
+        self.store.update_action_item(incident.team_id, before.id, **values)
         return before, self.action(incident.team_id, before.id)
 
     def action(self, team_id: str, action_id: int) -> ActionItem:
-        rows = list(
-            self.store.db.query(
-                "SELECT * FROM action_items WHERE team_id = ? AND id = ?", [team_id, action_id]
-            )
-        )
-        if not rows:
+        item = self.store.action_item(team_id, action_id)
+        if item is None:
             raise NotFound("That action item no longer exists.")
-        return _action(rows[0])
+        return item
 
     def actions(self, incident: Incident) -> list[ActionItem]:
-        rows = self.store.db.query(
-            "SELECT * FROM action_items WHERE team_id = ? AND incident_id = ? ORDER BY number",
-            [incident.team_id, incident.id],
-        )
-        return [_action(r) for r in rows]
+        return self.store.action_items(incident)
 
     def actions_owned_by(self, team_id: str, user_id: str) -> list[ActionItem]:
-        rows = self.store.db.query(
-            "SELECT * FROM action_items WHERE team_id = ? AND owner_id = ? AND status = 'open' "
-            "ORDER BY due IS NULL, due, id",
-            [team_id, user_id],
-        )
-        return [_action(r) for r in rows]
+        return self.store.open_action_items_of(team_id, user_id)
 
     def mark_done(self, team_id: str, action_id: int, user_id: str) -> tuple[ActionItem, bool]:
         """Close an item once; (the item, whether this call closed it). Its owner, whoever added
         it, or the incident commander, as of now (a DM's button outlives a handover), may, and
         of a private incident only while in its channel; NotAllowed, and nothing changes, for
         anyone else; NotFound for no such item."""
-        for row in self.store.db.query(
-            "SELECT incident_id FROM action_items WHERE team_id = ? AND id = ?",
-            [team_id, action_id],
-        ):
-            if incident := self.store.incident(team_id, row["incident_id"]):
+        for incident_id in self.store.action_item_incidents(team_id, action_id):
+            if incident := self.store.incident(team_id, incident_id):
                 check_may_change(self.store, incident, user_id)
-        with self.store.write() as db:
-            row = db.execute(
-                "SELECT a.owner_id, a.created_by, a.number, i.commander_id FROM action_items AS a "
-                "JOIN incidents AS i ON i.id = a.incident_id WHERE a.team_id = ? AND a.id = ?",
-                [team_id, action_id],
-            ).fetchone()
-            if row is None:
-                raise NotFound("That action item no longer exists; nothing was done.")
-            owner, creator, number, commander = row
-            if user_id not in (owner, creator, commander):
+
+        def check(who: Deciders) -> None:
+            if user_id not in (who.owner_id, who.created_by, who.commander_id):
                 raise NotAllowed(
-                    f"Only AI-{number:03d}'s owner (<@{owner}>), whoever added it, or the "
-                    f"incident commander (<@{commander}>) may mark it done; nothing was done."
+                    f"Only AI-{who.number:03d}'s owner (<@{who.owner_id}>), whoever added it, "
+                    f"or the incident commander (<@{who.commander_id}>) may mark it done; "
+                    "nothing was done."
                 )
-            cur = db.execute(
-                "UPDATE action_items SET status = 'done', done_at = ? "
-                "WHERE team_id = ? AND id = ? AND status = 'open'",
-                [to_db(self.clock()), team_id, action_id],
-            )
-        return self.action(team_id, action_id), cur.rowcount == 1
+
+        closed = self.store.close_action_item(team_id, action_id, at=self.clock(), check=check)
+        if closed is None:
+            raise NotFound("That action item no longer exists; nothing was done.")
+        return self.action(team_id, action_id), closed
 
     def record_dm(self, item: ActionItem, team_id: str, channel: str, ts: str) -> None:
-        with self.store.write() as db:
-            db.execute(
-                "UPDATE action_items SET dm_channel = ?, dm_ts = ? WHERE team_id = ? AND id = ?",
-                [channel, ts, team_id, item.id],
-            )
+        self.store.record_action_dm(team_id, item.id, channel, ts)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from bot.group_commit import GroupCommit
 from bot.models import Incident
+from bot.store.actions import ActionRows
 from bot.store.connection import (
     AFTER_ACK_WAIT_S,
     BUSY,
@@ -25,6 +26,7 @@ from bot.store.incidents import INCIDENT_TABLES, IncidentRows
 from bot.store.people import PeopleRows
 from bot.store.resolution import ResolutionRows
 from bot.store.rows import add_event, from_db, insert, to_db
+from bot.store.sections import SectionRows
 from bot.store.timeline import TimelineRows
 
 __all__ = [
@@ -43,7 +45,7 @@ __all__ = [
 ]
 
 
-class Store(ResolutionRows, IncidentRows, TimelineRows, PeopleRows):
+class Store(ResolutionRows, IncidentRows, TimelineRows, PeopleRows, SectionRows, ActionRows):
     """The bot's SQLite database, every noun's rows on one object. Safe to share between
     threads: each gets its own connection; timeline entries are written by one thread for all
     (bot/group_commit.py)."""
