@@ -16,7 +16,6 @@ from bot.postmortem import HOTFIX_TEMPLATE, POSTMORTEM_TEMPLATE, PostMortem, con
 from bot.report import Report
 from bot.retro import Retro, SectionState
 from bot.sections import Catalog, Field, Section, TemplateError, load_sections
-from bot.store import to_db
 
 
 @dataclass(frozen=True)
@@ -67,13 +66,7 @@ class Drafts:
 
     def load(self, incident: Incident) -> PostMortem:
         team, store = incident.team_id, self.store
-        speakers = [
-            r["user_id"]
-            for r in store.db.query(
-                "SELECT user_id FROM speakers WHERE team_id = ? AND incident_id = ? ORDER BY rowid",
-                [team, incident.id],
-            )
-        ]
+        speakers = store.speakers(incident)
         report = self.incidents.report(incident)
         authors = {e.author_id for e in report.entries}
         resolved, due = incident.resolved_at, incident.deadline_at
@@ -89,12 +82,7 @@ class Drafts:
         )
 
     def add_speakers(self, incident: Incident, user_ids: list[str]) -> None:
-        with self.store.write() as db:
-            for user_id in user_ids:
-                db.table("speakers").insert(
-                    {"team_id": incident.team_id, "incident_id": incident.id, "user_id": user_id},
-                    ignore=True,
-                )
+        self.store.add_speakers(incident, user_ids)
 
     def name(self, team_id: str) -> Callable[[str], str]:
         """Real names for the draft; never a raw `<@U...>`."""
@@ -125,40 +113,15 @@ class Drafts:
         taken number; "what changed" compares with the last draft finished before it. Raises
         TemplateError (the template cannot render; the version is given back) or
         StoreUnavailable."""
-        team, number = incident.team_id, incident.id
-        with self.store.write() as db:
-            (last,) = db.execute(
-                "SELECT COALESCE(MAX(version), 0) FROM drafts "
-                "WHERE team_id = ? AND incident_id = ?",
-                [team, number],
-            ).fetchone()
-            version = int(last) + 1
-            db.execute(
-                "INSERT INTO drafts (team_id, incident_id, version, created_at, created_by, "
-                "final) VALUES (?, ?, ?, ?, ?, ?)",
-                [team, number, version, to_db(self.clock()), user_id, int(final)],
-            )
+        version = self.store.take_draft_version(
+            incident, at=self.clock(), user_id=user_id, final=final
+        )
         try:
-            previous = list(
-                self.store.db.query(
-                    "SELECT markdown FROM drafts WHERE team_id = ? AND incident_id = ? "
-                    "AND version < ? AND markdown IS NOT NULL ORDER BY version DESC LIMIT 1",
-                    [team, number, version],
-                )
-            )
+            previous = self.store.draft_before(incident, version)
             postmortem, hotfix, readiness = self.render(incident, version)
-            with self.store.write() as db:
-                db.execute(
-                    "UPDATE drafts SET markdown = ?, log = ? "
-                    "WHERE team_id = ? AND incident_id = ? AND version = ?",
-                    [postmortem, hotfix, team, number, version],
-                )
+            self.store.fill_draft(incident, version, postmortem, hotfix)
         except BaseException:
-            with self.store.write() as db:
-                db.execute(
-                    "DELETE FROM drafts WHERE team_id = ? AND incident_id = ? AND version = ?",
-                    [team, number, version],
-                )
+            self.store.give_back_draft_version(incident, version)
             raise
         return Draft(
             incident,
@@ -166,7 +129,7 @@ class Drafts:
             postmortem,
             hotfix,
             readiness,
-            changes(previous[0]["markdown"] if previous else None, postmortem),
+            changes(previous, postmortem),
             final,
         )
 
