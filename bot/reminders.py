@@ -10,17 +10,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
 
 from bot.models import ActionItem, Incident
 from bot.retro import Retro
-from bot.store import Store, from_db, to_db
+from bot.store import Store
+from bot.store.reminders import Planned as Planned
+from bot.store.reminders import Reminder as Reminder
 
 BEFORE, OVERDUE, NUDGE, ACTION = "before", "overdue", "nudge", "action"
 DEADLINE_KINDS = (BEFORE, OVERDUE, NUDGE)
 RETRY_BACKOFF = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10))
 # The owners are nudged at most this many times after the overdue notice; the last one says so.
 MAX_NUDGES = 5
+MAX_ATTEMPTS = 5  # a send that failed half-way this often is marked failed
 
 
 @dataclass(frozen=True)
@@ -28,27 +30,6 @@ class Settings:
     before: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=4))
     nudge_every: timedelta | None = timedelta(days=1)
     action_before: timedelta = timedelta(hours=24)
-
-
-@dataclass(frozen=True)
-class Planned:
-    kind: str
-    key: str
-    due_at: datetime
-    action_item_id: int | None = None
-
-
-@dataclass(frozen=True)
-class Reminder:
-    id: int
-    team_id: str
-    incident_id: int
-    kind: str
-    key: str
-    due_at: datetime
-    status: str
-    attempts: int
-    action_item_id: int | None
 
 
 def plan_deadline(deadline: datetime, settings: Settings) -> list[Planned]:
@@ -141,20 +122,6 @@ def is_stale(
     return any(reminder.due_at < other <= now for other in due_befores)
 
 
-def _reminder(row: dict[str, Any]) -> Reminder:
-    return Reminder(
-        id=row["id"],
-        team_id=row["team_id"],
-        incident_id=row["incident_id"],
-        kind=row["kind"],
-        key=row["key"],
-        due_at=from_db(row["due_at"]),  # type: ignore[arg-type]
-        status=row["status"],
-        attempts=row["attempts"] or 0,
-        action_item_id=row["action_item_id"],
-    )
-
-
 class Reminders:
     """Planned reminders in the database: plan, cancel, claim, record, finish."""
 
@@ -166,86 +133,19 @@ class Reminders:
 
     def add(self, incident: Incident, planned: list[Planned]) -> list[Reminder]:
         """Insert what is not planned yet (idempotent); returns the new pending reminders."""
-        with self.store.write() as db:
-            new = self._insert(db, incident, planned)
-        return [self.get(i) for i in new]
-
-    def _insert(self, db: Any, incident: Incident, planned: list[Planned]) -> list[int]:
-        """Plan each reminder once; one cancelled before (a deadline that comes back, after a
-        reopen or a moved resolution) is planned again. Returns the ids now pending anew."""
-        new = []
-        for p in planned:
-            cur = db.execute(
-                "INSERT INTO reminders (team_id, incident_id, kind, key, due_at, status, "
-                "action_item_id, attempts) VALUES (?, ?, ?, ?, ?, 'pending', ?, 0) "
-                "ON CONFLICT (team_id, incident_id, key) DO UPDATE SET status = 'pending', "
-                "due_at = excluded.due_at, attempts = 0, last_error = NULL "
-                "WHERE reminders.status = 'cancelled'",
-                [incident.team_id, incident.id, p.kind, p.key, to_db(p.due_at), p.action_item_id],
-            )
-            if cur.rowcount:
-                (row_id,) = db.execute(
-                    "SELECT id FROM reminders WHERE team_id = ? AND incident_id = ? AND key = ?",
-                    [incident.team_id, incident.id, p.key],
-                ).fetchone()
-                new.append(row_id)
-        return new
-
-    def _replan(
-        self,
-        incident: Incident,
-        kinds: tuple[str, ...],
-        wanted: list[Planned],
-        still: tuple[str, list[Any]] = ("1", []),
-    ) -> list[Reminder]:
-        """Make the pending reminders of these kinds exactly `wanted`: re-time the ones that
-        stay, cancel the others, add the missing (settings may have changed since), in one
-        transaction, and only while the SQL condition `still` holds of the incident's row
-        (nothing is planned for a deadline that a reopen took away meanwhile)."""
-        by_key = {p.key: p for p in wanted}
-        marks = ", ".join("?" for _ in kinds)
-        with self.store.write() as db:
-            condition, params = still
-            holds = db.execute(
-                f"SELECT 1 FROM incidents WHERE team_id = ? AND id = ? AND ({condition})",
-                [incident.team_id, incident.id, *params],
-            ).fetchone()
-            if not holds:
-                return []
-            rows = list(
-                db.query(
-                    f"SELECT id, key, kind FROM reminders WHERE team_id = ? AND incident_id = ? "
-                    f"AND status = 'pending' AND kind IN ({marks})",
-                    [incident.team_id, incident.id, *kinds],
-                )
-            )
-            for row in rows:
-                keep = by_key.get(row["key"])
-                if keep is not None:
-                    db.execute(
-                        "UPDATE reminders SET due_at = ? WHERE id = ?",
-                        [to_db(keep.due_at), row["id"]],
-                    )
-                elif row["kind"] != NUDGE:  # a nudge is planned by the notice before it
-                    db.execute(
-                        "UPDATE reminders SET status = 'cancelled' WHERE id = ?", [row["id"]]
-                    )
-            new = self._insert(db, incident, wanted)
-        return [self.get(i) for i in new]
+        return self.store.add_reminders(incident, planned)
 
     def plan_for(self, incident: Incident) -> list[Reminder]:
         """What a resolved, unpublished incident needs now (after resolve, or at start); nothing
         if it was reopened, published or given another deadline in the meantime."""
         if incident.deadline_at is None or incident.published_at is not None:
             return []
-        return self._replan(
+        return self.store.replan_reminders(
             incident,
             (BEFORE, OVERDUE),
             plan_deadline(incident.deadline_at, self.settings),
-            still=(
-                "status = 'resolved' AND published_at IS NULL AND deadline_at = ?",
-                [to_db(incident.deadline_at)],
-            ),
+            spare=(NUDGE,),  # a nudge is planned by the notice before it
+            while_due_at=incident.deadline_at,
         )
 
     def plan_actions(self, incident: Incident, items: list[ActionItem]) -> list[Reminder]:
@@ -256,7 +156,7 @@ class Reminders:
             if not item.done
             if (p := plan_action(item, self.settings)) is not None
         ]
-        return self._replan(incident, (ACTION,), wanted)
+        return self.store.replan_reminders(incident, (ACTION,), wanted, spare=(NUDGE,))
 
     def replan_all(self, retro: Retro, deadline: timedelta) -> int:
         """Every unpublished post-mortem and open action item gets what the settings ask for
@@ -280,58 +180,30 @@ class Reminders:
 
     def cancel_deadline(self, incident: Incident) -> int:
         """Published or reopened: the deadline's reminders that have not gone out never will."""
-        with self.store.write() as db:
-            cur = db.execute(
-                "UPDATE reminders SET status = 'cancelled' WHERE team_id = ? AND incident_id = ? "
-                "AND status IN ('pending', 'sending') AND kind IN (?, ?, ?)",
-                [incident.team_id, incident.id, *DEADLINE_KINDS],
-            )
-        return cur.rowcount
+        return self.store.cancel_reminders(incident, DEADLINE_KINDS)
 
     def get(self, reminder_id: int) -> Reminder:
-        rows = list(self.store.db.query("SELECT * FROM reminders WHERE id = ?", [reminder_id]))
-        return _reminder(rows[0])
+        return self.store.reminder(reminder_id)
 
     def pending(self) -> list[Reminder]:
-        rows = self.store.db.query(
-            "SELECT * FROM reminders WHERE status IN ('pending', 'sending') ORDER BY due_at, id"
-        )
-        return [_reminder(r) for r in rows]
+        return self.store.pending_reminders()
 
     def due_befores(self, reminder: Reminder) -> list[datetime]:
-        rows = self.store.db.query(
-            "SELECT due_at FROM reminders WHERE team_id = ? AND incident_id = ? AND kind = ? "
-            "AND status != 'cancelled'",
-            [reminder.team_id, reminder.incident_id, BEFORE],
-        )
-        return [from_db(r["due_at"]) for r in rows]  # type: ignore[misc]
+        return self.store.reminder_due_times(reminder.team_id, reminder.incident_id, BEFORE)
 
     def claim(self, reminder_id: int) -> Reminder | None:
         """Take a due reminder to send it; None if it is not pending (sent, cancelled, taken)."""
-        with self.store.write() as db:
-            cur = db.execute(
-                "UPDATE reminders SET status = 'sending', attempts = attempts + 1 "
-                "WHERE id = ? AND status = 'pending'",
-                [reminder_id],
-            )
-        return self.get(reminder_id) if cur.rowcount else None
+        return self.get(reminder_id) if self.store.claim_reminder(reminder_id) else None
 
     def release(self, reminder_id: int) -> None:
         """A send that failed half-way (the database went away, a bug): back to pending, to be
         tried again at the next tick; after five tries it is marked failed."""
-        with self.store.write() as db:
-            db.execute(
-                "UPDATE reminders SET status = CASE WHEN attempts >= 5 THEN 'failed' "
-                "ELSE 'pending' END WHERE id = ? AND status = 'sending'",
-                [reminder_id],
-            )
+        self.store.release_reminder(reminder_id, MAX_ATTEMPTS)
 
     def recover(self) -> int:
         """At takeover: reminders a dead process left half-sent go again. Their deliveries say
         who already has the DM, so only the one DM in flight at the crash can repeat."""
-        with self.store.write() as db:
-            cur = db.execute("UPDATE reminders SET status = 'pending' WHERE status = 'sending'")
-        return cur.rowcount
+        return self.store.recover_reminders()
 
     def delivered_to(self, reminder_id: int) -> set[str]:
         return set(self.deliveries(reminder_id))
@@ -339,49 +211,23 @@ class Reminders:
     def deliveries(self, reminder_id: int) -> dict[str, str]:
         """What this reminder did for each recipient so far: user id (or `channel:C..`, or a
         report's key) -> the message's ts, or `failed:<why>`."""
-        rows = self.store.db.query(
-            "SELECT user_id, ts FROM reminder_deliveries WHERE reminder_id = ?", [reminder_id]
-        )
-        return {r["user_id"]: r["ts"] or "" for r in rows}
+        return self.store.reminder_deliveries(reminder_id)
 
     def reported(self, reminder: Reminder, key: str) -> bool:
         """Whether any reminder of this incident already recorded the report `key` (a failure
         is told once per incident, not at every reminder)."""
-        row = self.store.db.execute(
-            "SELECT 1 FROM reminder_deliveries d JOIN reminders r ON r.id = d.reminder_id "
-            "WHERE r.team_id = ? AND r.incident_id = ? AND d.user_id = ? LIMIT 1",
-            [reminder.team_id, reminder.incident_id, key],
-        ).fetchone()
-        return row is not None
+        return self.store.incident_delivered(reminder.team_id, reminder.incident_id, key)
 
     def record_delivery(self, reminder_id: int, user_id: str, channel: str, ts: str) -> None:
-        with self.store.write() as db:
-            db.table("reminder_deliveries").insert(
-                {
-                    "reminder_id": reminder_id,
-                    "user_id": user_id,
-                    "channel": channel,
-                    "ts": ts,
-                    "sent_at": to_db(self.clock()),
-                },
-                ignore=True,
-            )
+        self.store.record_delivery(reminder_id, user_id, channel, ts, self.clock())
 
     def finish(self, reminder_id: int, status: str, error: str | None = None) -> None:
-        with self.store.write() as db:
-            db.execute(
-                "UPDATE reminders SET status = ?, sent_at = ?, last_error = ? WHERE id = ?",
-                [status, to_db(self.clock()), error, reminder_id],
-            )
+        self.store.finish_reminder(reminder_id, status, self.clock(), error)
 
     def retry_later(self, reminder: Reminder, error: str) -> datetime | None:
         """Back off and try again; None when the attempts are used up."""
         if reminder.attempts > len(self.backoff):
             return None
         at = self.clock() + self.backoff[reminder.attempts - 1]
-        with self.store.write() as db:
-            db.execute(
-                "UPDATE reminders SET status = 'pending', due_at = ?, last_error = ? WHERE id = ?",
-                [to_db(at), error, reminder.id],
-            )
+        self.store.retry_reminder(reminder.id, at, error)
         return at

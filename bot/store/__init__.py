@@ -22,8 +22,10 @@ from bot.store.connection import (
     after_ack,
     answering,
 )
+from bot.store.drafts import DraftRows
 from bot.store.incidents import INCIDENT_TABLES, IncidentRows
 from bot.store.people import PeopleRows
+from bot.store.reminders import ReminderRows
 from bot.store.resolution import ResolutionRows
 from bot.store.rows import add_event, from_db, insert, to_db
 from bot.store.sections import SectionRows
@@ -45,7 +47,16 @@ __all__ = [
 ]
 
 
-class Store(ResolutionRows, IncidentRows, TimelineRows, PeopleRows, SectionRows, ActionRows):
+class Store(
+    ResolutionRows,
+    IncidentRows,
+    TimelineRows,
+    PeopleRows,
+    SectionRows,
+    ActionRows,
+    DraftRows,
+    ReminderRows,
+):
     """The bot's SQLite database, every noun's rows on one object. Safe to share between
     threads: each gets its own connection; timeline entries are written by one thread for all
     (bot/group_commit.py)."""
