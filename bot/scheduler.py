@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.reminders import Reminder, Reminders
-from bot.store import Store, from_db, to_db
+from bot.store import Store
 
 logger = logging.getLogger(__name__)
 
@@ -100,27 +100,18 @@ class ReminderScheduler:
         while self._busy and time.monotonic() < deadline:
             time.sleep(0.01)
         if self.leader:
-            with self.store.write() as db:
-                db.execute("DELETE FROM leases WHERE name = ? AND holder = ?", [LEASE, self.holder])
+            self.store.drop_lease(LEASE, self.holder)
             self.leader = False
 
     def _take_lease(self) -> bool:
         now = datetime.now(UTC)
-        with self.store.write() as db:
-            rows = list(db.query("SELECT holder, expires_at FROM leases WHERE name = ?", [LEASE]))
-            expires = from_db(rows[0]["expires_at"]) if rows else None
-            holder = rows[0]["holder"] if rows else self.holder
-            if holder != self.holder and expires and expires > now and not _dead(holder):
-                return False
-            db.table("leases").upsert(
-                {
-                    "name": LEASE,
-                    "holder": self.holder,
-                    "expires_at": to_db(now + timedelta(seconds=self.lease_s)),
-                },
-                pk="name",
-            )
-        return True
+        return self.store.take_lease(
+            LEASE,
+            self.holder,
+            now=now,
+            until=now + timedelta(seconds=self.lease_s),
+            is_dead=_dead,
+        )
 
     def tick(self) -> None:
         """Renew the lease now and then; as the sender, give every pending reminder a job (what
