@@ -40,7 +40,7 @@ class Health:
 
     def check(self) -> tuple[bool, dict[str, Any]]:
         try:
-            self.store.db.execute("SELECT 1").fetchone()
+            self.store.ping()
             database = "ok"
         except Exception as exc:  # report, don't crash, whatever the driver raises
             database = f"error: {type(exc).__name__}"
