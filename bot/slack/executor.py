@@ -72,7 +72,8 @@ def _signal() -> None:
 def acks_at_once(listener: F) -> F:
     """Wrap a listener so its ack (or, for events Bolt acks itself, its start) is signalled,
     and until then its writes wait for a busy database only as long as Slack allows (after it,
-    as in all background work, they wait it out: bot/store.py `answering`, `after_ack`)."""
+    as in all background work, they wait it out: `answering`, `after_ack` in
+    bot/store/connection.py)."""
     if "ack" not in inspect.signature(listener).parameters:
 
         @functools.wraps(listener)
