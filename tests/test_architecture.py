@@ -26,6 +26,7 @@ ALLOWED = {
     "rows": set(),
     "store_timeline": {"budget", "errors", "group_commit", "models", "rows"},
     "store_people": {"errors", "rows"},
+    "store_kept": {"models", "rows"},
     "store": {
         "budget",
         "checkpoint",
@@ -35,6 +36,7 @@ ALLOWED = {
         "models",
         "private",
         "rows",
+        "store_kept",
         "store_people",
         "store_timeline",
     },
