@@ -50,7 +50,7 @@ ALLOWED = {
     "retro": {"access", "action_words", "errors", "free_text", "models", "sections", "store"},
     "access": {"errors", "models", "store"},
     "incidents": {"access", "errors", "free_text", "logs", "models", "report", "store", "when"},
-    "entries": {"errors", "free_text", "models", "store", "timeline", "when"},
+    "entries": {"errors", "free_text", "models", "store", "store_kept", "timeline", "when"},
 }
 
 
