@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from slack_sdk import WebClient
 
 from bot.slack.app import COMMANDS, EVENTS, MESSAGE_EVENTS, SHORTCUTS
