@@ -257,10 +257,14 @@ def test_the_bots_own_pin_and_messages_are_not_kept(slack, bot, channel):
 
 
 def test_a_reaction_outside_an_incident_channel_does_nothing(slack, bot, channel):
+    slack.join("postmortem", "general")  # the bot sees the channel: events arrive from it
     message = slack.say("bob", "general", "lunch?")
     slack.react("alice", "general", message.ts, "pushpin")
+    inside = slack.say("bob", channel.name, "lunch is postponed")
+    slack.react("alice", channel.name, inside.ts, "pushpin")
     bot.settle()
-    assert kept(bot, slack, channel) == [] and not confirmed(slack, message)
+    assert [e.text for e in kept(bot, slack, channel)] == ["lunch is postponed"]
+    assert not confirmed(slack, message)
 
 
 def test_plain_messages_get_a_fast_200_and_nothing_else(slack, bot, channel):
