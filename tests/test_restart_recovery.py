@@ -10,17 +10,14 @@ import pytest
 
 from bot.sandbox import SIGNING_SECRET
 from tests import test_process
-from tests.conftest import wait_for
+from tests.conftest import forgive_dead_deliveries, wait_for
 
 
 @pytest.fixture
 def slack(slack):
-    """The emulator, forgiving what it could not deliver while no process listened: the events
-    of what the killed process did last (its message, its pin: the manifest subscribes to
-    message.channels and pin_added) find nobody, as Slack's would until its retries."""
+    """The emulator, forgiving the events that found the killed process gone."""
     yield slack
-    slack.wait_idle()
-    slack.problems[:] = [p for p in slack.problems if not p.startswith("event delivery failed")]
+    forgive_dead_deliveries(slack)
 
 
 @contextmanager
