@@ -62,11 +62,12 @@ def check_slack(config: Config, report: Report) -> None:
     if wanted is None:
         report.ok("manifest.yml is not here; scopes not compared.")
     elif missing := sorted(wanted - granted):
-        report.bad(
-            f"The token lacks scopes manifest.yml asks for: {', '.join(missing)}.",
-            "Add them under OAuth & Permissions (or update the app from manifest.yml), "
-            "then reinstall the app to the workspace.",
-        )
+        for scope in missing:  # each on its own line, with its fix (README, "Create the app")
+            report.bad(
+                f"Missing scope {scope}: the token lacks a scope manifest.yml asks for.",
+                f"Add {scope} under OAuth & Permissions (or update the app from manifest.yml), "
+                "then reinstall the app to the workspace.",
+            )
     else:
         report.ok(f"The token has every scope manifest.yml asks for ({len(wanted)}).")
     if config.app_token:

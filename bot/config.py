@@ -12,6 +12,8 @@ from urllib.parse import urlparse
 from bot.durations import parse_duration
 from bot.errors import UsageError
 from bot.git_settings import branch_problem, repo_problem
+from bot.models import ONE_TIME, Milestone
+from bot.timeline import split_milestone
 from bot.when import parse_zone_setting
 
 
@@ -108,6 +110,19 @@ SETTINGS: tuple[Setting, ...] = (
         "(`Europe/Berlin`).",
     ),
     Setting(
+        "TIMELINE_REACTION",
+        "pushpin",
+        "Emoji whose reaction keeps a message of an incident channel in the timeline "
+        "(names without colons, several comma-separated: `pushpin,round_pushpin`).",
+    ),
+    Setting(
+        "TIMELINE_MILESTONE_REACTIONS",
+        None,
+        "Emoji that keep a message and mark a milestone, as `emoji:milestone` pairs "
+        "(`mag:investigating,bulb:root-cause,white_check_mark:verified`); milestones as "
+        "`/timeline` takes them, but `began` and `resolved`, which only a command moves.",
+    ),
+    Setting(
         "TEMPLATES_DIR",
         None,
         "Folder with your own `postmortem.md.j2` and `hotfix.md.j2` (default: the bundled "
@@ -116,6 +131,9 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 _DEFAULTS = {s.name: s.default for s in SETTINGS}
+# Slack's emoji names (standard and custom): lowercase letters, digits, `_`, `-`, `+`, `'`
+_EMOJI_RE = re.compile(r"^[a-z0-9_+'-]{1,100}$")
+CONFIRMATION_EMOJI = "memo"  # the bot's own reaction on a message it kept (README)
 _PREFIX_RE = re.compile(r"^[a-z0-9_-]{0,20}$")
 _CHANNEL_ID_RE = re.compile(r"^[CG][A-Z0-9]{2,}$")
 _AUTHOR_RE = re.compile(
@@ -143,6 +161,8 @@ class Config:
     templates_dir: Path | None = None
     timeline_zone: tzinfo | None = None  # None: each person's own (TIMELINE_TIME_ZONE=user)
     api_timeout: int = 15  # seconds a Web API call may take (work after the ack only)
+    timeline_reactions: tuple[str, ...] = ("pushpin",)  # emoji names that keep a message
+    milestone_reactions: tuple[tuple[str, Milestone], ...] = ()  # (emoji, milestone) pairs
 
     @property
     def data_dir(self) -> Path:
@@ -249,6 +269,7 @@ def load_config(env: Mapping[str, str]) -> Config:
     nudge = _get(env, "OVERDUE_NUDGE_EVERY") or ""
     nudge_every = None if nudge.lower() == "off" else _duration(env, "OVERDUE_NUDGE_EVERY")
 
+    reactions, milestones = _reactions(env)
     return Config(
         bot_token=bot_token,
         signing_secret=signing_secret,
@@ -267,7 +288,55 @@ def load_config(env: Mapping[str, str]) -> Config:
         git_author=(author["name"].strip(), author["email"]),
         templates_dir=templates_dir,
         timeline_zone=timeline_zone,
+        timeline_reactions=reactions,
+        milestone_reactions=milestones,
     )
+
+
+def _emoji(name: str, text: str) -> str:
+    """`:pushpin:` or `pushpin` -> "pushpin"; ConfigError naming the setting otherwise."""
+    emoji = text.strip().strip(":").lower()
+    if not _EMOJI_RE.match(emoji):
+        raise ConfigError(
+            f"{name}: {text.strip()!r} is not an emoji name (lowercase letters, digits, _ - +)"
+        )
+    if emoji == CONFIRMATION_EMOJI:
+        raise ConfigError(
+            f"{name}: {emoji} is the bot's own confirmation reaction; choose another emoji"
+        )
+    return emoji
+
+
+def _reactions(
+    env: Mapping[str, str],
+) -> tuple[tuple[str, ...], tuple[tuple[str, Milestone], ...]]:
+    """TIMELINE_REACTION and TIMELINE_MILESTONE_REACTIONS, checked together (no emoji in
+    both, no milestone that only a command may move)."""
+    keep = tuple(
+        dict.fromkeys(_emoji("TIMELINE_REACTION", p) for p in _list(env, "TIMELINE_REACTION"))
+    )
+    pairs: dict[str, Milestone] = {}
+    name = "TIMELINE_MILESTONE_REACTIONS"
+    for part in _list(env, name):
+        emoji_text, colon, word = part.rpartition(":")
+        if not colon or not emoji_text.strip(":") or not word.strip():
+            raise ConfigError(f"{name}: expected `emoji:milestone` pairs, got {part!r}")
+        emoji = _emoji(name, emoji_text)
+        milestone, rest = split_milestone(word.strip() + ":")
+        if milestone is None or rest:
+            known = ", ".join(m.value for m in Milestone if m not in ONE_TIME)
+            raise ConfigError(f"{name}: {word.strip()!r} is not a milestone ({known})")
+        if milestone in ONE_TIME:
+            raise ConfigError(
+                f"{name}: {milestone.value} cannot be set by an emoji: only "
+                f"`/timeline {milestone.value}: ...` moves “{milestone.label}”"
+            )
+        if emoji in keep:
+            raise ConfigError(f"{name}: {emoji} is in TIMELINE_REACTION too; give it one meaning")
+        if emoji in pairs and pairs[emoji] is not milestone:
+            raise ConfigError(f"{name}: {emoji} is given two milestones")
+        pairs[emoji] = milestone
+    return keep, tuple(pairs.items())
 
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "WARN", "ERROR", "CRITICAL")

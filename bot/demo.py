@@ -148,6 +148,17 @@ def play(slack: Emulator, say: Callable[[str], None]) -> str:
     slack.command("bob", "/timeline", "-8m deployed: the revert, to all regions", name)
     message = slack.say("carol", name, "Status page updated: checkout is recovering")
     slack.shortcut("alice", "add_to_timeline", name, message)  # a message, kept as it was
+    say("carol pins the rollback plan; bob keeps the error-rate alert with a :pushpin:")
+    plan = slack.say("carol", name, "Rollback plan: revert 4512, then drain api-gw pools")
+    slack.pin("carol", name, plan.ts)
+    alert = slack.app_posts(
+        "PagerDuty",
+        name,
+        "",
+        attachments=[{"title": "Resolved: #4521 checkout 5xx > 5%", "color": "#2ca02c"}],
+    )
+    slack.react("bob", name, alert.ts, "pushpin")
+    wait(lambda: all(slack.ws.bot.id in m.reactions.get("memo", []) for m in (plan, alert)))
     slack.command("carol", "/timeline", "verified: 5xx back to baseline", name)
     say("alice names carol post-mortem owner and adds an action item for bob")
     slack.command("alice", "/incident", "owner @carol", name)

@@ -247,3 +247,34 @@ def m006_action_sources(db: Database) -> None:
 def m007_edit_traces(db: Database) -> None:
     """A log line keeps what was there before: an edited entry's text, the previous commander."""
     db.table("events").add_column("was", str)
+
+
+@migrations()
+def m008_kept_messages(db: Database) -> None:
+    """How each channel message was kept (a reaction with its emoji, a pin, the shortcut) and by
+    whom, so that a message kept two ways is one entry that stays while one way remains; the
+    entry's permalink and thread, and whether the bot has confirmed it on the message."""
+    timeline = db.table("timeline")
+    for column in ("permalink", "thread_ts", "confirmed"):
+        timeline.add_column(column, str)
+    db.table("kept").create(
+        {
+            "id": int,
+            "team_id": str,
+            "incident_id": int,
+            "entry_id": int,
+            "how": str,  # reaction, pin, shortcut
+            "emoji": str,  # the reaction's emoji; "" for a pin or the shortcut
+            "user_id": str,
+            "at": str,
+            "milestone": str,  # the milestone the emoji marked, if any
+        },
+        pk="id",
+        not_null={"team_id", "incident_id", "entry_id", "how", "emoji", "user_id", "at"},
+    )
+    db.table("kept").create_index(["entry_id", "how", "emoji", "user_id"], unique=True)
+    db.execute(  # the messages kept before: by the shortcut
+        "INSERT INTO kept (team_id, incident_id, entry_id, how, emoji, user_id, at) "
+        "SELECT team_id, incident_id, id, 'shortcut', '', kept_by, COALESCE(created_at, at) "
+        "FROM timeline WHERE source = 'message' AND kept_by IS NOT NULL"
+    )

@@ -107,7 +107,9 @@ class Entry:
     deleted_at: datetime | None = None
     deleted_by: str | None = None
     edited_by: str | None = None
-    kept_by: str | None = None  # for a kept channel message: who kept it
+    kept_by: str | None = None  # for a kept channel message: who kept it first
+    message_ts: str | None = None  # the kept channel message (thread replies too)
+    permalink: str | None = None  # the kept message's link (chat.getPermalink)
 
     @property
     def label(self) -> str:

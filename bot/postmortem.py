@@ -186,6 +186,7 @@ def context(
                 "who": name(e.author_id) + _edited_by(e, pm.events, name),
                 "milestone": e.milestone.label if e.milestone else "",
                 "text": e.text,
+                "link": _link(e.permalink),
             }
             for e in pm.report.entries
         ],
@@ -238,6 +239,14 @@ def _edited_by(entry: Entry, events: list[dict[str, Any]], name: Callable[[str],
     return f" (edited by {name(edits[-1]['user_id'])}, {edits[-1]['at']:%Y-%m-%d %H:%M} UTC)"
 
 
+def _link(permalink: str | None) -> str:
+    """A kept message's permalink as the log shows it: an https URL with nothing in it that
+    Markdown or a table cell would read (else "")."""
+    if not permalink or not permalink.startswith("https://"):
+        return ""
+    return "" if any(c in permalink for c in " \t\n()<>|[]`") else permalink
+
+
 def _history(event: dict[str, Any], name: Callable[[str], str]) -> str:
     kind, detail, was = event["kind"], event["detail"] or "", event.get("was")
     if kind == "opened":
@@ -254,6 +263,18 @@ def _history(event: dict[str, Any], name: Callable[[str], str]) -> str:
         return f"Resolved (at {datetime.fromisoformat(detail):%Y-%m-%d %H:%M} UTC)"
     if kind == "channel":
         return f"Channel #{detail} created"
+    if kind == "entry-kept":
+        return f"Timeline entry {detail} kept ({was})"
+    if kind == "entry-unkept":
+        return f"Timeline entry {detail}: {was} taken back"
+    if kind == "entry-followed-edit":
+        return f"Timeline entry {detail} followed its message's edit in Slack; it said: “{was}”"
+    if kind == "entry-deleted-in-slack":
+        return f"Timeline entry {detail} deleted in Slack (its message was deleted)"
+    if kind == "entry-milestone":
+        number, _, value = detail.partition(" ")
+        said = Milestone(value).label if value in set(Milestone) else "no milestone"
+        return f"Timeline entry {number} marked “{said}”"
     if kind.startswith("entry-"):  # entry-edited, entry-deleted, entry-restored
         return f"Timeline entry {detail} {kind.removeprefix('entry-')}"
     if kind == "reopened":

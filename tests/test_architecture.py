@@ -30,7 +30,7 @@ ALLOWED = {
     "durations": {"errors"},
     "when": {"durations", "errors"},
     "git_settings": set(),
-    "config": {"durations", "errors", "git_settings", "when"},
+    "config": {"durations", "errors", "git_settings", "models", "timeline", "when"},
     "naming": set(),
     "severity_words": {"errors", "models"},
     "free_text": {"errors"},

@@ -40,7 +40,8 @@ def test_each_problem_is_named_with_its_fix(tmp_path):
     ) as slack:
         code, out = check(env_for(slack, tmp_path, POSTMORTEM_REPO=str(tmp_path / "nowhere")))
     assert code == 1
-    assert "lacks scopes manifest.yml asks for: files:write, pins:write" in out
+    assert "Missing scope files:write" in out and "Missing scope pins:write" in out
+    assert "Add pins:write under OAuth & Permissions" in out
     assert "reinstall the app" in out
     assert "not reachable" in out and "POSTMORTEM_REPO" in out
 
@@ -51,3 +52,13 @@ def test_a_refused_token_and_a_bad_setting(slack, tmp_path):
     code, out = check(env_for(slack, tmp_path, PORT="http"))
     assert code == 2 and "PORT: expected a port number" in out
     assert BOT_TOKEN not in out
+
+
+def test_a_missing_reactions_scope_is_named_with_its_fix(tmp_path):
+    """The scopes come from auth.test's X-OAuth-Scopes header, as Slack sends them."""
+    with Emulator(scopes=(manifest_scopes() or frozenset()) - {"reactions:read"}) as slack:
+        code, out = check(env_for(slack, tmp_path))
+    assert code == 1
+    assert "✗ Missing scope reactions:read" in out
+    assert "Add reactions:read under OAuth & Permissions" in out and "reinstall the app" in out
+    assert "Missing scope reactions:write" not in out

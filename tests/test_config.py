@@ -69,3 +69,43 @@ def test_the_process_exits_2_with_one_line(tmp_path):
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "SLACK_BOT_TOKEN" in lines[0]
     assert "Traceback" not in done.stderr
+
+
+def test_timeline_reactions_default_to_the_pushpin_and_read_milestones():
+    assert load_config(GOOD).timeline_reactions == ("pushpin",)
+    assert load_config(GOOD).milestone_reactions == ()
+    config = load_config(
+        {
+            **GOOD,
+            "TIMELINE_REACTION": ":pushpin:, round_pushpin",
+            "TIMELINE_MILESTONE_REACTIONS": "mag:investigating,bulb:root cause,"
+            "white_check_mark:verified",
+        }
+    )
+    assert config.timeline_reactions == ("pushpin", "round_pushpin")
+    assert [(e, m.value) for e, m in config.milestone_reactions] == [
+        ("mag", "investigating"),
+        ("bulb", "root-cause"),
+        ("white_check_mark", "verified"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "said"),
+    [
+        ("TIMELINE_MILESTONE_REACTIONS", "mag:founded", "'founded' is not a milestone"),
+        ("TIMELINE_MILESTONE_REACTIONS", "tada:resolved", "resolved cannot be set by an emoji"),
+        ("TIMELINE_MILESTONE_REACTIONS", "tada:began", "began cannot be set by an emoji"),
+        ("TIMELINE_MILESTONE_REACTIONS", "mag", "expected `emoji:milestone` pairs"),
+        ("TIMELINE_MILESTONE_REACTIONS", "pushpin:fix", "pushpin is in TIMELINE_REACTION too"),
+        ("TIMELINE_MILESTONE_REACTIONS", "mag:fix,mag:verified", "mag is given two milestones"),
+        ("TIMELINE_REACTION", "push pin", "'push pin' is not an emoji name"),
+        ("TIMELINE_REACTION", "memo", "memo is the bot's own confirmation reaction"),
+        ("TIMELINE_MILESTONE_REACTIONS", "memo:fix", "memo is the bot's own confirmation"),
+    ],
+)
+def test_bad_timeline_reactions_are_named_in_one_line(variable, value, said):
+    with pytest.raises(ConfigError) as error:
+        load_config({**GOOD, variable: value})
+    assert str(error.value).startswith(variable + ": ") and said in str(error.value)
+    assert "\n" not in str(error.value)

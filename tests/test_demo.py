@@ -26,6 +26,7 @@ def test_demo_plays_a_whole_incident_and_commits_the_post_mortem(tmp_path):
         assert f"═══ What {who} saw in Slack ═══" in out
     assert "\033[" not in out, "no colour codes when the output is not a terminal"
     assert "Opening hotfix-001" in out
+    assert "carol pins the rollback plan" in out
     assert "First detection" in out and "Incident began" in out
     assert "is due in" in out, "a reminder reached an owner during the demo"
     assert "closed AI-001" in out
@@ -35,6 +36,8 @@ def test_demo_plays_a_whole_incident_and_commits_the_post_mortem(tmp_path):
     postmortem = Path(path).read_text()
     assert postmortem.splitlines()[1] == "# Post-Mortem: Checkout API returning 500s"
     assert "For 40 minutes, one checkout in three failed" in postmortem
+    assert "Rollback plan: revert 4512" in postmortem, "kept with a pin"
+    assert "Resolved: #4521 checkout 5xx" in postmortem, "kept with a reaction"
     # published means finished: no template guidance, no placeholder row, the code as typed
     assert postmortem.splitlines()[0] == "<!-- Written with postmortem-bot. Ready. -->"
     guidance = re.findall(r"\[(?! \]|x\])[^\]\n]{2,}\]", postmortem)  # `[...]`, not a checkbox

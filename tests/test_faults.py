@@ -7,9 +7,18 @@ import threading
 import time
 import urllib.error
 
+import pytest
+
 from bot.sandbox import SIGNING_SECRET
-from tests.conftest import recorded, wait_for
+from tests.conftest import forgive_dead_deliveries, recorded, wait_for
 from tests.test_process import bot_process
+
+
+@pytest.fixture
+def slack(slack):
+    """The emulator, forgiving the events that found a killed process gone."""
+    yield slack
+    forgive_dead_deliveries(slack)
 
 
 def test_sigkill_with_50_timeline_commands_in_flight_loses_no_acked_entry(tmp_path, slack):

@@ -6,9 +6,18 @@ import signal
 import time
 from contextlib import contextmanager
 
+import pytest
+
 from bot.sandbox import SIGNING_SECRET
 from tests import test_process
-from tests.conftest import wait_for
+from tests.conftest import forgive_dead_deliveries, wait_for
+
+
+@pytest.fixture
+def slack(slack):
+    """The emulator, forgiving the events that found the killed process gone."""
+    yield slack
+    forgive_dead_deliveries(slack)
 
 
 @contextmanager

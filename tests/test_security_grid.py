@@ -225,6 +225,57 @@ def timeline_command(slack, bot):
     assert "rollback to v41" in " ".join(texts)
 
 
+def kept_texts(slack, bot, channel):
+    incident = incident_of(slack, bot, channel)
+    return [e.text for e in bot.store.entries(slack.ws.team_id, incident.id)]
+
+
+def reaction_added(slack, bot):
+    channel = open_incident(slack)
+    message = slack.say("bob", channel.name, "replica promoted")
+    slack.react("alice", channel.name, message.ts, "pushpin")
+    bot.settle()
+    assert "replica promoted" in kept_texts(slack, bot, channel)
+
+
+def reaction_removed(slack, bot):
+    channel = open_incident(slack)
+    message = slack.say("bob", channel.name, "maybe the CDN")
+    slack.react("alice", channel.name, message.ts, "pushpin")
+    bot.settle()
+    slack.unreact("alice", channel.name, message.ts, "pushpin")
+    bot.settle()
+    assert "maybe the CDN" not in kept_texts(slack, bot, channel)
+
+
+def pin_added(slack, bot):
+    channel = open_incident(slack)
+    message = slack.say("bob", channel.name, "traffic drained")
+    slack.pin("alice", channel.name, message.ts)
+    bot.settle()
+    assert "traffic drained" in kept_texts(slack, bot, channel)
+
+
+def pin_removed(slack, bot):
+    channel = open_incident(slack)
+    message = slack.say("bob", channel.name, "pinned by mistake")
+    slack.pin("alice", channel.name, message.ts)
+    bot.settle()
+    slack.unpin("alice", channel.name, message.ts)
+    bot.settle()
+    assert "pinned by mistake" not in kept_texts(slack, bot, channel)
+
+
+def message(slack, bot):
+    channel = open_incident(slack)
+    said = slack.say("bob", channel.name, "rolled back to v40")
+    slack.react("alice", channel.name, said.ts, "pushpin")
+    bot.settle()
+    slack.edit("bob", channel.name, said.ts, "rolled back to v41")
+    bot.settle()
+    assert "rolled back to v41" in kept_texts(slack, bot, channel)
+
+
 # (kind, id) of each listener in the route table (bot/slack/app.py, register) -> its case
 CASES: dict[tuple[str, str], Callable[..., None]] = {
     ("command", "/incident"): incident_command,
@@ -243,6 +294,11 @@ CASES: dict[tuple[str, str], Callable[..., None]] = {
     ("event", "app_home_opened"): app_home_opened,
     ("event", "member_joined_channel"): member_joined_channel,
     ("event", "member_left_channel"): member_left_channel,
+    ("event", "reaction_added"): reaction_added,
+    ("event", "reaction_removed"): reaction_removed,
+    ("event", "pin_added"): pin_added,
+    ("event", "pin_removed"): pin_removed,
+    ("event", "message"): message,
 }
 
 

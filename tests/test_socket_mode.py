@@ -62,6 +62,31 @@ def test_commands_shortcuts_and_events_over_the_socket(slack, socket_bot):
     assert "vault sealed" in str(slack.command("carol", "/incident", "list").json)
 
 
+def test_the_emoji_and_the_pin_over_the_socket(slack, socket_bot):
+    reply = slack.command("alice", "/incident", "start queue backlog sev2")
+    assert reply.status == 200
+    channel = slack.posted_channel("inc-001")
+    reacted = slack.say("bob", channel.name, "consumers scaled to 40")
+    pinned = slack.say("carol", channel.name, "backlog draining")
+    slack.react("alice", channel.name, reacted.ts, "pushpin")
+    slack.pin("bob", channel.name, pinned.ts)
+    incident = wait_for(lambda: socket_bot.incident_by_channel(slack.ws.team_id, channel.id))
+    wait_for(
+        lambda: (
+            {
+                e.text
+                for e in socket_bot.entries(slack.ws.team_id, incident.id)
+                if e.source == "message"
+            }
+            == {"consumers scaled to 40", "backlog draining"}
+        ),
+        what="both kept",
+    )
+    for message in (reacted, pinned):
+        wait_for(lambda m=message: slack.ws.bot.id in m.reactions.get("memo", []))
+    assert slack.app_url is None
+
+
 def test_run_in_socket_mode_as_a_process(tmp_path, slack):
     with bot_process(tmp_path, slack, SLACK_APP_TOKEN=APP_TOKEN) as bot:
         assert healthz(bot.port)["ready"]

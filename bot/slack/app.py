@@ -26,7 +26,7 @@ from bot.drafts import Drafts, check_templates
 from bot.entries import Timeline
 from bot.errors import BotError, NotAllowed
 from bot.incidents import Clock, Incidents, utcnow
-from bot.models import Incident
+from bot.models import Incident, Milestone
 from bot.postmortem import DEFAULT_TEMPLATES
 from bot.private import redact
 from bot.publish import Publisher, Repo
@@ -39,7 +39,9 @@ from bot.slack.drafting import Drafting
 from bot.slack.echoes import Echoes
 from bot.slack.executor import acks_at_once, answered_in_ack, keep_acks
 from bot.slack.failures import FAILURES, Told, reason
+from bot.slack.following import Following
 from bot.slack.incident_commands import IncidentCommands
+from bot.slack.keeping import Keeping
 from bot.slack.members import Members
 from bot.slack.pacing import Pacer
 from bot.slack.payloads import error_text, team_of
@@ -58,7 +60,18 @@ logger = logging.getLogger(__name__)
 # Every listener, in one place; tests compare it with manifest.yml.
 COMMANDS = ("/incident", "/timeline")
 SHORTCUTS = ("add_to_timeline",)
-EVENTS = ("member_joined_channel", "member_left_channel", "app_home_opened")
+EVENTS = (
+    "member_joined_channel",
+    "member_left_channel",
+    "app_home_opened",
+    "reaction_added",
+    "reaction_removed",
+    "pin_added",
+    "pin_removed",
+    "message",
+)
+# Events API names of the `message` listener's subscriptions (manifest bot_events)
+MESSAGE_EVENTS = ("message.channels", "message.groups")
 
 FIELD_ERROR = 1000  # characters: more than a field's error shows well
 SORRY = (
@@ -185,6 +198,8 @@ def register(
     retro: RetroCommands,
     reminders: ReminderCommands,
     timeline: TimelineCommands,
+    keeping: Keeping,
+    following: Following,
 ) -> None:
     incident = IncidentCommands(
         incidents, channels, retro, retro.reminders, timeline.zones, timeline.echoes
@@ -214,6 +229,11 @@ def register(
 
     app.event("member_joined_channel")(acks_at_once(handle_membership))
     app.event("member_left_channel")(acks_at_once(handle_membership))
+    app.event("reaction_added")(acks_at_once(keeping.handle_reaction_added))
+    app.event("reaction_removed")(acks_at_once(keeping.handle_reaction_removed))
+    app.event("pin_added")(acks_at_once(keeping.handle_pin_added))
+    app.event("pin_removed")(acks_at_once(keeping.handle_pin_removed))
+    app.event("message")(acks_at_once(following.handle_message))
     app.use(LogRequest())
     app.error(handle_error)
 
@@ -322,6 +342,9 @@ def create_app(
     publisher.on_refused = lambda refused, times: drafting.refused(app.client, refused, times)
     reminders = Reminders(store, reminder_settings(config), clock)
     channels = Channels(incidents, config.channel_prefix, config.announce_channel, pacer)
+    timeline = Timeline(store, clock, config.deadline)
+    emoji: dict[str, Milestone | None] = dict.fromkeys(config.timeline_reactions)
+    keeping = Keeping(incidents, timeline, {**emoji, **dict(config.milestone_reactions)})
     register(
         app,
         incidents,
@@ -329,13 +352,10 @@ def create_app(
         RetroCommands(incidents, retro, drafting, reminders),
         ReminderCommands(incidents, retro, drafts),
         TimelineCommands(
-            incidents,
-            Timeline(store, clock, config.deadline),
-            Zones(config.timeline_zone),
-            echoes,
-            reminders,
-            drafting,
+            incidents, timeline, Zones(config.timeline_zone), echoes, reminders, drafting
         ),
+        keeping,
+        Following(incidents, timeline, echoes, keeping),
     )
     if recover:
         threading.Thread(

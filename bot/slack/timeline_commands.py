@@ -18,6 +18,7 @@ from bot.slack import timeline_blocks
 from bot.slack.directory import Directory
 from bot.slack.drafting import Drafting
 from bot.slack.echoes import Echoes
+from bot.slack.keeping import link_message
 from bot.slack.limits import page_number
 from bot.slack.messages import message_author, message_text
 from bot.slack.payloads import Command, error_text, replies_errors, team_of
@@ -194,7 +195,7 @@ class TimelineCommands:
                     "timeline or the incident log. `/timeline` lists the entries."
                 )
             directory = Directory(self.store, client, team_id)
-            entry, new = self.timeline.keep_message(
+            kept = self.timeline.keep_message(
                 incident,
                 author_id=directory.author(message_author(message)),
                 at=datetime.fromtimestamp(float(message["ts"]), UTC),
@@ -205,7 +206,10 @@ class TimelineCommands:
         except BotError as error:
             respond(response_type="ephemeral", text=f":warning: {error_text(error)}")
             return
-        if not new:
+        entry = kept.entry
+        if kept.new:
+            link_message(client, self.timeline, incident, entry, body["channel"]["id"], message)
+        if not kept.new:
             respond(
                 response_type="ephemeral",
                 text=f"That message is already in the timeline as {entry.label}.",

@@ -24,6 +24,7 @@ from bot.store.connection import (
 )
 from bot.store.drafts import DraftRows
 from bot.store.incidents import INCIDENT_TABLES, IncidentRows
+from bot.store.kept import KeptRows
 from bot.store.leases import LeaseRows
 from bot.store.people import PeopleRows
 from bot.store.reminders import ReminderRows
@@ -58,6 +59,7 @@ class Store(
     DraftRows,
     ReminderRows,
     LeaseRows,
+    KeptRows,
 ):
     """The bot's SQLite database, every noun's rows on one object. Safe to share between
     threads: each gets its own connection; timeline entries are written by one thread for all

@@ -14,6 +14,7 @@ from bot.store.timeline import insert_entry
 
 # every table with an incident_id column, children of `incidents`
 INCIDENT_TABLES = (
+    "kept",
     "timeline",
     "owners",
     "events",

@@ -28,6 +28,8 @@ def _entry(row: dict[str, Any]) -> Entry:
         deleted_by=row["deleted_by"],
         edited_by=row["edited_by"],
         kept_by=row["kept_by"],
+        message_ts=row["message_ts"],
+        permalink=row.get("permalink"),
     )
 
 
@@ -96,6 +98,7 @@ class TimelineRows(Rows):
             source=fields["source"],
             number=number,
             kept_by=fields.get("kept_by"),
+            message_ts=fields.get("message_ts"),
         )
 
     def entry(self, team_id: str, entry_id: int) -> Entry:

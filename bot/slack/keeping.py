@@ -1,0 +1,324 @@
+"""Keeping messages by emoji or pin: `reaction_added`/`reaction_removed` with a timeline or
+milestone emoji and `pin_added`/`pin_removed` in an incident channel keep a message (thread
+replies too) with its own time and author, or take it back. The bot confirms on the message
+with its own reaction (one thread reply where Slack refuses that); refusals reach the person
+alone (chat.postEphemeral). Edits and deletions in Slack: bot/slack/following.py."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from slack_bolt import BoltContext
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.config import CONFIRMATION_EMOJI
+from bot.entries import Timeline
+from bot.errors import BotError, UsageError
+from bot.incidents import Incidents
+from bot.models import ONE_TIME, Entry, Incident, Milestone
+from bot.slack.directory import Directory
+from bot.slack.failures import FAILURES, reason
+from bot.slack.messages import message_author, message_text
+from bot.slack.payloads import error_text, team_of
+from bot.store.kept import Keep
+
+logger = logging.getLogger(__name__)
+
+KEPT_BY_EMOJI = "a timeline reaction"  # what in_channel's refusals call the act
+
+
+def base_emoji(name: str) -> str:
+    """`+1::skin-tone-2` -> `+1`: Slack names a reaction with its skin tone after `::`."""
+    return name.split("::", 1)[0]
+
+
+def is_own(message: dict[str, Any], context: BoltContext) -> bool:
+    """The bot's own message (its bot id, or its bot user as the author)."""
+    return bool(
+        (context.bot_id and message.get("bot_id") == context.bot_id)
+        or (context.bot_user_id and message.get("user") == context.bot_user_id)
+    )
+
+
+def read_message(client: WebClient, channel: str, ts: str) -> dict[str, Any]:
+    """The message `ts` of `channel`, a thread reply too. Reaction events carry only
+    {channel, ts}; conversations.history (latest=ts, inclusive, limit 1) finds a message of the
+    channel, and a thread reply, which history leaves out, is asked of conversations.replies
+    (the ts of a reply names its thread; oldest=ts leaves the replies before it out, Slack
+    puts the parent first). Raises UsageError in words for the person."""
+    try:
+        history = client.conversations_history(channel=channel, latest=ts, inclusive=True, limit=1)
+        for message in history.get("messages") or []:
+            if message.get("ts") == ts:
+                return dict(message)
+        replies = client.conversations_replies(
+            channel=channel, ts=ts, oldest=ts, inclusive=True, limit=2
+        )
+        for message in replies.get("messages") or []:
+            if message.get("ts") == ts:
+                return dict(message)
+    except FAILURES as exc:
+        logger.warning("reading message %s: %s", ts, reason(exc))
+        raise UsageError(
+            f"Slack did not let me read that message ({reason(exc)}), so it is not in the "
+            "timeline. Try the reaction again in a moment, or use the message's ⋯ menu: "
+            "*Add to timeline*."
+        ) from exc
+    raise UsageError(
+        "I could not find that message (deleted, or out of my reach), so it is not in the "
+        "timeline. Record what it said with `/timeline HH:MM <text>`."
+    )
+
+
+def link_message(
+    client: WebClient,
+    timeline: Timeline,
+    incident: Incident,
+    entry: Entry,
+    channel: str,
+    message: dict[str, Any],
+) -> None:
+    """Store the kept message's permalink (chat.getPermalink, Special tier) and thread; a
+    refusal leaves the entry without its link (logged)."""
+    thread = message.get("thread_ts")
+    link = None
+    try:
+        found = client.chat_getPermalink(channel=channel, message_ts=message["ts"])
+        link = str(found.get("permalink") or "") or None
+    except FAILURES as exc:
+        logger.warning("chat.getPermalink for %s: %s", entry.label, reason(exc))
+    timeline.store.set_message_link(
+        incident.team_id,
+        entry.id,
+        link,
+        str(thread) if thread and thread != message["ts"] else None,
+    )
+
+
+class Keeping:
+    """The reaction and pin listeners. `emoji`: the keeping emoji (TIMELINE_REACTION) -> None,
+    and the milestone emoji (TIMELINE_MILESTONE_REACTIONS) -> their milestone."""
+
+    def __init__(
+        self, incidents: Incidents, timeline: Timeline, emoji: Mapping[str, Milestone | None]
+    ) -> None:
+        self.incidents = incidents
+        self.timeline = timeline
+        self.store = incidents.store
+        self.emoji = dict(emoji)
+
+    # --- listeners (Bolt acks events itself, before they run) ------------------------------
+
+    def handle_reaction_added(
+        self, event: dict[str, Any], body: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
+        """A timeline or milestone emoji on a message: keep it (and mark its milestone)."""
+        item, user = event.get("item") or {}, str(event.get("user") or "")
+        emoji = base_emoji(str(event.get("reaction") or ""))
+        if item.get("type") != "message" or emoji not in self.emoji:
+            return
+        if not user or user == context.bot_user_id:
+            return  # the bot's own confirmation
+        channel, ts = str(item.get("channel") or ""), str(item.get("ts") or "")
+        incident = self._incident(body, channel, user)
+        if incident is None:
+            return
+        try:
+            incident = self.incidents.in_channel(
+                incident.team_id, channel, KEPT_BY_EMOJI, user_id=user
+            )
+            message = read_message(client, channel, ts)
+            if is_own(message, context):
+                raise UsageError(
+                    "That is one of the bot's own messages: what it says is already in the "
+                    "timeline or the incident log. `/timeline` lists the entries."
+                )
+            self._keep(client, incident, channel, message, user, "reaction", emoji)
+        except BotError as error:
+            self.tell(client, channel, user, f":warning: {error_text(error)}")
+
+    def handle_pin_added(
+        self, event: dict[str, Any], body: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
+        """A pinned message is kept (the event carries the message)."""
+        item, user = event.get("item") or {}, str(event.get("user") or "")
+        message = item.get("message")
+        channel = str(item.get("channel") or event.get("channel_id") or "")
+        if item.get("type") != "message" or not isinstance(message, dict):
+            return
+        if not user or user == context.bot_user_id or is_own(message, context):
+            return  # the bot pins its own kick-off message; a pin of its message is a pin
+        incident = self._incident(body, channel, user)
+        if incident is None:
+            return
+        try:
+            incident = self.incidents.in_channel(incident.team_id, channel, "a pin", user_id=user)
+            self._keep(client, incident, channel, message, user, "pin", "")
+        except BotError as error:
+            self.tell(client, channel, user, f":warning: {error_text(error)}")
+
+    def handle_reaction_removed(
+        self, event: dict[str, Any], body: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
+        """The person who kept a message with this emoji took it back."""
+        item, user = event.get("item") or {}, str(event.get("user") or "")
+        emoji = base_emoji(str(event.get("reaction") or ""))
+        if item.get("type") != "message" or emoji not in self.emoji:
+            return
+        if not user or user == context.bot_user_id:
+            return
+        keep = Keep(0, "reaction", emoji, user, self._now())
+        self._let_go(client, body, str(item.get("channel") or ""), str(item.get("ts") or ""), keep)
+
+    def handle_pin_removed(
+        self, event: dict[str, Any], body: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
+        """The person who pinned a message unpinned it."""
+        item, user = event.get("item") or {}, str(event.get("user") or "")
+        message = item.get("message") or {}
+        if item.get("type") != "message" or not user or user == context.bot_user_id:
+            return
+        channel = str(item.get("channel") or event.get("channel_id") or "")
+        keep = Keep(0, "pin", "", user, self._now())
+        self._let_go(client, body, channel, str(message.get("ts") or ""), keep)
+
+    # --- the work ----------------------------------------------------------------------------
+
+    def _now(self) -> datetime:
+        return self.incidents.clock()
+
+    def _incident(self, body: dict[str, Any], channel: str, user: str) -> Incident | None:
+        """The channel's incident, unless the act is another app's (an app's bot user)."""
+        team = team_of(body)
+        if not channel or self.store.is_app(team, user):
+            return None
+        return self.store.incident_by_channel(team, channel)
+
+    def _keep(
+        self,
+        client: WebClient,
+        incident: Incident,
+        channel: str,
+        message: dict[str, Any],
+        user: str,
+        how: str,
+        emoji: str,
+    ) -> None:
+        milestone = self.emoji.get(emoji) if how == "reaction" else None
+        directory = Directory(self.store, client, incident.team_id)
+        kept = self.timeline.keep_message(
+            incident,
+            author_id=directory.author(message_author(message)),
+            at=datetime.fromtimestamp(float(message["ts"]), UTC),
+            text=message_text(message, directory.names()),
+            message_ts=str(message["ts"]),
+            by=user,
+            how=how,
+            emoji=emoji,
+            milestone=milestone,
+        )
+        entry = kept.entry
+        logger.info("kept %s by %s", entry.label, how)
+        if kept.new:
+            link_message(client, self.timeline, incident, entry, channel, message)
+        self.confirm(client, incident, entry, channel, message)
+        if milestone and entry.milestone is not milestone:
+            said = entry.milestone.label if entry.milestone else "none"
+            shown = "stays" if entry.milestone in ONE_TIME else "is"
+            text = (
+                f":information_source: Entry {entry.label} {shown} “{said}”: only "
+                f"`/timeline edit {entry.number} …` changes that."
+            )
+            self.tell(client, channel, user, text)
+        elif kept.marked and not kept.new:
+            self.tell(client, channel, user, f"Entry {entry.label} now marks “{entry.event}”.")
+
+    def confirm(
+        self,
+        client: WebClient,
+        incident: Incident,
+        entry: Entry,
+        channel: str,
+        message: dict[str, Any],
+    ) -> None:
+        """Once per entry: the bot's own reaction on the kept message; where Slack refuses
+        it (too_many_reactions, ...), one reply in the message's thread instead."""
+        team, ts = incident.team_id, str(message["ts"])
+        if self.store.claim_confirmation(team, entry.id, "reaction") is not None:
+            return  # confirmed already
+        try:
+            client.reactions_add(channel=channel, timestamp=ts, name=CONFIRMATION_EMOJI)
+            return
+        except FAILURES as exc:
+            if reason(exc) == "already_reacted":
+                return
+            logger.warning("confirmation reaction on %s: %s", entry.label, reason(exc))
+        self.store.claim_confirmation(team, entry.id, None)
+        self.store.claim_confirmation(team, entry.id, "reply")
+        try:
+            client.chat_postMessage(
+                channel=channel,
+                thread_ts=str(message.get("thread_ts") or ts),
+                text=f":{CONFIRMATION_EMOJI}: Kept in {incident.hotfix_id}'s timeline as "
+                f"{entry.label}.",
+            )
+        except FAILURES as exc:
+            logger.warning("confirmation reply on %s: %s", entry.label, reason(exc))
+
+    def unconfirm(self, client: WebClient, incident: Incident, entry: Entry, channel: str) -> None:
+        """The entry left the timeline: the bot's own reaction leaves its message."""
+        if self.store.claim_confirmation(incident.team_id, entry.id, None) != "reaction":
+            return
+        try:
+            client.reactions_remove(
+                channel=channel, timestamp=entry.message_ts or "", name=CONFIRMATION_EMOJI
+            )
+        except SlackApiError as exc:
+            logger.warning("confirmation reaction of %s not removed: %s", entry.label, reason(exc))
+        except OSError as exc:
+            logger.warning("confirmation reaction of %s not removed: %s", entry.label, exc)
+
+    def _let_go(
+        self, client: WebClient, body: dict[str, Any], channel: str, ts: str, keep: Keep
+    ) -> None:
+        incident = self._incident(body, channel, keep.user_id)
+        if incident is None or not ts:
+            return
+        try:
+            let_go = self.timeline.let_go(incident, ts, keep)
+        except BotError as error:
+            self.tell(client, channel, keep.user_id, f":warning: {error_text(error)}")
+            return
+        if let_go is None:
+            return  # not a way this person kept it (someone else's reaction, a foreign pin)
+        entry = let_go.entry
+        if let_go.gone:
+            self.unconfirm(client, incident, entry, channel)
+            text = (
+                f":wastebasket: Entry {entry.label} is out of the timeline (the incident log "
+                "keeps both). Add it back the same way."
+            )
+            self.tell(client, channel, keep.user_id, text)
+        elif let_go.why == "edited since":
+            text = (
+                f":information_source: Entry {entry.label} stays: it was edited since it was "
+                f"kept. `/timeline delete {entry.number}` removes it."
+            )
+            self.tell(client, channel, keep.user_id, text)
+
+    def tell(self, client: WebClient, channel: str, user: str, text: str) -> None:
+        """Words for one person (chat.postEphemeral); by DM where Slack refuses that (someone
+        not in a private channel)."""
+        try:
+            client.chat_postEphemeral(channel=channel, user=user, text=text)
+            return
+        except FAILURES as exc:
+            logger.info("ephemeral to %s: %s; by DM", user, reason(exc))
+        try:
+            client.chat_postMessage(channel=user, text=text)
+        except FAILURES as exc:
+            logger.warning("could not tell %s: %s", user, reason(exc))
