@@ -247,3 +247,47 @@ def m006_action_sources(db: Database) -> None:
 def m007_edit_traces(db: Database) -> None:
     """A log line keeps what was there before: an edited entry's text, the previous commander."""
     db.table("events").add_column("was", str)
+
+
+@migrations()
+def m009_imports(db: Database) -> None:
+    """`/timeline import`: each reading of a channel's history (who asked, the modal showing
+    it, the page it is at) and the messages it proposes, page by page, with what was ticked."""
+    db.table("imports").create(
+        {
+            "id": int,
+            "team_id": str,
+            "incident_id": int,
+            "user_id": str,
+            "view_id": str,
+            "status": str,  # reading, open, keeping, done, failed, replaced
+            "page": int,  # the page the next submission must be (from 1)
+            "pages": int,
+            "started_at": str,
+            "finished_at": str,
+            "kept": int,
+        },
+        pk="id",
+        not_null={"team_id", "incident_id", "user_id", "status", "started_at"},
+    )
+    db.table("imports").create_index(["team_id", "incident_id"])
+    db.table("import_proposals").create(
+        {
+            "import_id": int,
+            "position": int,
+            "page": int,
+            "ts": str,
+            "at": str,
+            "author_id": str,
+            "author_name": str,
+            "text": str,
+            "milestone": str,
+            "preselected": int,
+            "why": str,
+            "in_thread": int,
+            "chosen": int,
+        },
+        pk=("import_id", "position"),
+        foreign_keys=[("import_id", "imports", "id")],
+    )
+    db.table("import_proposals").create_index(["import_id", "page"])

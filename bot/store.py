@@ -20,6 +20,7 @@ from bot.migrations import migrations
 from bot.models import Incident, Milestone, Severity, Status
 from bot.private import private_dir, private_file
 from bot.rows import add_event, from_db, insert, to_db
+from bot.store_imports import ImportRows
 from bot.store_people import PeopleRows
 from bot.store_timeline import TimelineRows, insert_entry
 
@@ -123,7 +124,7 @@ def _incident(row: dict[str, Any]) -> Incident:
     )
 
 
-class Store(TimelineRows, PeopleRows):
+class Store(TimelineRows, PeopleRows, ImportRows):
     """The bot's SQLite database. Safe to share between threads: each gets its own connection;
     timeline entries are written by one thread for all (bot/group_commit.py)."""
 

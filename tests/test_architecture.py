@@ -26,6 +26,8 @@ ALLOWED = {
     "rows": set(),
     "store_timeline": {"budget", "errors", "group_commit", "models", "rows"},
     "store_people": {"errors", "rows"},
+    "store_imports": {"models", "proposals", "rows"},
+    "proposals": {"models"},
     "store": {
         "budget",
         "checkpoint",
@@ -35,6 +37,7 @@ ALLOWED = {
         "models",
         "private",
         "rows",
+        "store_imports",
         "store_people",
         "store_timeline",
     },
