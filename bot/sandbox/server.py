@@ -6,7 +6,6 @@ import hashlib
 import hmac
 import json
 import queue
-import re
 import threading
 import time
 import urllib.error
@@ -17,8 +16,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlparse
 
+from bot.manifest import manifest_events
 from bot.sandbox.blockkit import MAX_MESSAGE_TEXT, BlockError, stray_markup, validate_blocks
 from bot.sandbox.grid import Org, org_wide
+from bot.sandbox.people import People
 from bot.sandbox.socket_mode import Drop, SocketConnection, SocketServer
 from bot.sandbox.webapi import Fault, RateLimiter, WebApi
 from bot.sandbox.workspace import Channel, Ephemeral, Message, User, Workspace
@@ -27,6 +28,8 @@ BOT_TOKEN = "xoxb-emulator-bot-token"
 APP_TOKEN = "xapp-emulator-app-token"
 SIGNING_SECRET = "emulator-signing-secret"
 APP_ID = "A0POSTMORTEM"
+# Without manifest.yml (a bare install): the events the emulator always sent.
+DEFAULT_EVENTS = frozenset({"member_joined_channel", "member_left_channel", "app_home_opened"})
 ACK_DEADLINE_S = 3.0
 BOT_SCOPES = frozenset(
     {
@@ -68,11 +71,14 @@ class Reply:
         return str(self.json.get("text", self.body))
 
 
-class Emulator:
+class Emulator(People):
     """One workspace with a few people, served on 127.0.0.1 (on `port`, or any free one);
     `app_url` is where the bot listens. With `org`, the app is installed org-wide on that
     Enterprise Grid organization: every payload and event is sent as Slack sends those
-    (bot/sandbox/grid.py), and auth.test, team.info and users.info name the org."""
+    (bot/sandbox/grid.py), and auth.test, team.info and users.info name the org. `events`:
+    the event names the app subscribes to (as manifest.yml's bot_events, e.g.
+    "reaction_added", "message.channels"), by default manifest.yml's; settable later as
+    `subscribed`. What people do is in bot/sandbox/people.py."""
 
     def __init__(
         self,
@@ -84,8 +90,11 @@ class Emulator:
         signing_secret: str = SIGNING_SECRET,
         port: int = 0,
         org: Org | None = None,
+        events: frozenset[str] | None = None,
     ) -> None:
         self.ws = Workspace(team_id)
+        # The events the app subscribes to: `events`, or manifest.yml's bot_events.
+        self.subscribed = events if events is not None else manifest_events() or DEFAULT_EVENTS
         self.org = org
         self.signing_secret = signing_secret
         for name in people:
@@ -185,30 +194,6 @@ class Emulator:
         self.api.faults[method].append(Fault(error, status, retry_after, times, channel))
 
     # --- what people do ------------------------------------------------------------------
-
-    def user(self, name: str) -> str:
-        return self.ws.user_named(name).id
-
-    def channel(self, name: str) -> Channel:
-        return self.ws.channel_named(name)
-
-    def encode(self, typed: str) -> str:
-        """Text as a person typed it -> as Slack delivers it with `should_escape: true`."""
-        text = typed.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-        def mention(m: re.Match[str]) -> str:
-            name = m.group(1)
-            if name in ("channel", "here", "everyone"):
-                return f"<!{name}>"
-            user = next((u for u in self.ws.users.values() if u.name == name), None)
-            return f"<@{user.id}|{user.name}>" if user else m.group(0)
-
-        def channel(m: re.Match[str]) -> str:
-            found = next((c for c in self.ws.channels.values() if c.name == m.group(1)), None)
-            return f"<#{found.id}|{found.name}>" if found else m.group(0)
-
-        text = re.sub(r"(?<![\w@])@([a-z0-9._-]+)", mention, text)
-        return re.sub(r"(?<![\w#])#([a-z0-9_-]+)", channel, text)
 
     def command(
         self, who: str, command: str, text: str = "", channel: str = "general", *, raw: bool = False
@@ -340,7 +325,7 @@ class Emulator:
     def open_home(self, who: str) -> None:
         """`who` opens the bot's App Home tab (Slack sends `app_home_opened`)."""
         user = self.ws.user_named(who)
-        self._events.put(
+        self.emit(
             {
                 "type": "app_home_opened",
                 "user": user.id,
@@ -427,34 +412,6 @@ class Emulator:
             self.api.open_views[holder.id].remove(view["id"])  # Slack closes the modal
         return reply
 
-    def say(self, who: str, channel: str, text: str) -> Message:
-        """A person posts a message (no event is sent)."""
-        return self.ws.post(self.channel(channel), self.user(who), self.encode(text))
-
-    def app_posts(
-        self,
-        app: str,
-        channel: str,
-        text: str = "",
-        *,
-        attachments: list[dict[str, Any]] | None = None,
-        blocks: list[dict[str, Any]] | None = None,
-        profile: bool = True,
-    ) -> Message:
-        """An app (an alerting tool, say) posts a message, as Slack delivers it: `bot_id`, no
-        `user`, `subtype: bot_message`, and `bot_profile` unless `profile` is False (then only
-        bots.info knows its name)."""
-        bot_id = next((b for b, n in self.ws.apps.items() if n == app), None)
-        bot_id = bot_id or self.ws.new_id("B")
-        self.ws.apps[bot_id] = app
-        message = self.ws.post(self.channel(channel), "", text, blocks)
-        message.bot_id = bot_id
-        message.attachments = attachments
-        message.extra = {"subtype": "bot_message"}
-        if profile:
-            message.extra["bot_profile"] = {"id": bot_id, "name": app, "deleted": False}
-        return message
-
     def archive(self, channel: str | Channel) -> None:
         """Someone archives the channel (Slack's conversations.archive): chat.postMessage there
         is then refused with `is_archived`, and conversations.info answers `is_archived: true`."""
@@ -488,7 +445,7 @@ class Emulator:
         with self.ws.lock:
             where.members.discard(user_id)
         if user_id != self.ws.bot.id:
-            self._events.put(
+            self.emit(
                 {
                     "type": "member_left_channel",
                     "user": user_id,
@@ -668,18 +625,6 @@ class Emulator:
             return
         if reply.body:
             self._show(channel_id, user_id, reply.json or {"text": reply.body}, "ack", ts)
-
-    def _member_joined(self, channel: Channel, user_id: str) -> None:
-        self._events.put(
-            {
-                "type": "member_joined_channel",
-                "user": user_id,
-                "channel": channel.id,
-                "channel_type": "G" if channel.is_private else "C",
-                "team": self.ws.team_id,
-                "event_ts": f"{time.time():.6f}",
-            }
-        )
 
     def _deliver_events(self) -> None:
         while True:

@@ -19,7 +19,9 @@ from bot.sandbox.blockkit import (
     validate_blocks,
     validate_view,
 )
+from bot.sandbox.errors import ApiError
 from bot.sandbox.grid import Org
+from bot.sandbox.history import HistoryMethods
 from bot.sandbox.methods import METHODS
 from bot.sandbox.workspace import CHANNEL_NAME_RE, Channel, Ephemeral, Message, User, Workspace
 
@@ -39,17 +41,6 @@ POST_BURST = 4  # chat.postMessage: about 1/s per channel, short bursts tolerate
 TRIGGER_TTL_S = 3.0
 MAX_UPDATE_TEXT = 4_000
 MAX_INVITE_USERS = 100
-
-
-class ApiError(Exception):
-    def __init__(
-        self, error: str, status: int = 200, headers: dict[str, str] | None = None, **extra: Any
-    ) -> None:
-        super().__init__(error)
-        self.error = error
-        self.status = status
-        self.headers = headers or {}
-        self.extra = extra
 
 
 @dataclass
@@ -98,8 +89,12 @@ def _json(value: Any, error: str) -> Any:
     return value
 
 
-class WebApi:
-    """Serves Web API calls for one workspace, refusing what Slack refuses."""
+__all__ = ["ApiError", "Fault", "RateLimiter", "WebApi"]
+
+
+class WebApi(HistoryMethods):
+    """Serves Web API calls for one workspace, refusing what Slack refuses. Every answer
+    carries `X-OAuth-Scopes` (the granted scopes, comma-separated), as Slack's do."""
 
     def __init__(
         self, ws: Workspace, tokens: dict[str, str], scopes: set[str], limiter: RateLimiter
@@ -438,10 +433,6 @@ class WebApi:
         ]
         return {"channels": visible, "response_metadata": {"next_cursor": ""}}
 
-    def m_conversations_history(self, args: Args) -> Result:
-        channel = self._channel(args["channel"], member=True)
-        return {"messages": [m.as_api() for m in reversed(channel.messages)], "has_more": False}
-
     def m_chat_postMessage(self, args: Args) -> Result:
         channel = self._channel(args["channel"])
         if self.ws.bot.id not in channel.members and not (
@@ -476,11 +467,12 @@ class WebApi:
         # chat.update's reference: "The `text` field cannot exceed 4,000 characters."
         message.text, message.blocks = self._content(args, max_text=MAX_UPDATE_TEXT)
         message.edited = True
+        message.edited_by, message.edited_ts = self.ws.bot.id, self.ws.next_ts()
         return {"channel": channel.id, "ts": message.ts, "text": message.text}
 
     def m_chat_delete(self, args: Args) -> Result:
         channel, message = self._own_message(args, "cant_delete_message")
-        channel.messages.remove(message)
+        self.ws.unpost(channel, message)
         return {"channel": channel.id, "ts": message.ts}
 
     def m_chat_getPermalink(self, args: Args) -> Result:

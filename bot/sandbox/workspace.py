@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import re
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 CHANNEL_NAME_RE = re.compile(r"^[a-z0-9_-]+$")
@@ -50,6 +52,23 @@ class Message:
     files: list[dict[str, Any]] | None = None
     attachments: list[dict[str, Any]] | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # bot_profile, username, subtype, ...
+    # Threads, as Slack's message objects carry them (docs.slack.dev conversations.replies
+    # example; OpenAPI objs_message): a reply has `thread_ts` (its parent's ts) and
+    # `parent_user_id`; a parent with replies has `thread_ts` (its own ts), `reply_count`,
+    # `reply_users` (ids, first repliers), `reply_users_count` and `latest_reply` (a ts).
+    thread_ts: str | None = None
+    parent_user: str = ""
+    reply_count: int = 0
+    reply_users: list[str] = field(default_factory=list)
+    latest_reply: str = ""
+    reactions: dict[str, list[str]] = field(default_factory=dict)  # emoji name -> user ids
+    edited_by: str = ""  # who edited it last, and when (a ts): Slack's `edited` object
+    edited_ts: str = ""
+
+    @property
+    def is_reply(self) -> bool:
+        """In a thread and not its parent (thread replies stay out of channel history)."""
+        return self.thread_ts is not None and self.thread_ts != self.ts
 
     def as_api(self) -> dict[str, Any]:
         out: dict[str, Any] = {"type": "message", "ts": self.ts, "text": self.text}
@@ -60,6 +79,26 @@ class Message:
                 out[key] = value
         if self.files is not None:  # as Slack shows them: without the bytes
             out["files"] = [{k: v for k, v in f.items() if k != "content"} for f in self.files]
+        if self.thread_ts is not None:
+            out["thread_ts"] = self.thread_ts
+        if self.is_reply and self.parent_user:
+            out["parent_user_id"] = self.parent_user
+        if self.reply_count:
+            out.update(
+                reply_count=self.reply_count,
+                reply_users=list(self.reply_users),
+                reply_users_count=len(self.reply_users),
+                latest_reply=self.latest_reply,
+            )
+        if self.edited_ts:
+            out["edited"] = {"user": self.edited_by, "ts": self.edited_ts}
+        if self.reactions:  # OpenAPI objs_reaction: name, users, count
+            out["reactions"] = [
+                {"name": name, "users": list(users), "count": len(users)}
+                for name, users in self.reactions.items()
+            ]
+        if self.pinned:
+            out["pinned_to"] = [self.channel]
         return {**out, **self.extra}
 
 
@@ -199,18 +238,71 @@ class Workspace:
         blocks: list[dict[str, Any]] | None = None,
         bot: bool = False,
         ts: str = "",
+        thread_ts: str | None = None,
     ) -> Message:
-        """A message in a channel; `ts` places it at an earlier moment (an ack shown late)."""
-        message = Message(
-            ts or self.next_ts(), channel.id, user, text, blocks, self.bot_id if bot else None
-        )
+        """A message in a channel; `ts` places it at another moment (an ack shown late, a
+        post `at` a given time), moved on by a microsecond while taken: a ts is unique in its
+        channel, as Slack's. `thread_ts`: a reply in the thread of that message (KeyError if
+        it is not in the channel, ValueError if it is itself a reply)."""
         with self.lock:
-            channel.messages.append(message)
-            channel.messages.sort(key=lambda m: float(m.ts))
+            ts = ts or self.next_ts()
+            while self.find_message(channel, ts) is not None:
+                ts = f"{float(ts) + 0.000001:.6f}"
+            parent = None
+            if thread_ts is not None:
+                parent = self.find_message(channel, thread_ts)
+                if parent is None:
+                    raise KeyError(f"no message {thread_ts} in #{channel.name}")
+                if parent.is_reply:
+                    raise ValueError("a thread reply cannot have replies of its own")
+            message = Message(ts, channel.id, user, text, blocks, self.bot_id if bot else None)
+            if parent is not None:
+                message.thread_ts = parent.ts
+                message.parent_user = parent.user
+                parent.thread_ts = parent.ts
+                parent.reply_count += 1
+                if user and user not in parent.reply_users:
+                    parent.reply_users.append(user)
+                parent.latest_reply = max(parent.latest_reply, ts, key=_ts_key)
+            bisect.insort(channel.messages, message, key=lambda m: float(m.ts))
         return message
 
+    def unpost(self, channel: Channel, message: Message) -> None:
+        """Take a message out of its channel; its thread's parent counts one reply fewer."""
+        with self.lock:
+            channel.messages.remove(message)
+            if not message.is_reply:
+                return
+            parent = self.find_message(channel, str(message.thread_ts))
+            if parent is None:
+                return
+            replies = [m for m in channel.messages if m.is_reply and m.thread_ts == parent.ts]
+            parent.reply_count = len(replies)
+            parent.reply_users = list(dict.fromkeys(m.user for m in replies if m.user))
+            parent.latest_reply = replies[-1].ts if replies else ""
+
     def find_message(self, channel: Channel, ts: str) -> Message | None:
-        return next((m for m in channel.messages if m.ts == ts), None)
+        messages = channel.messages
+        try:
+            at = bisect.bisect_left(messages, float(ts), key=lambda m: float(m.ts))
+        except ValueError:
+            return None
+        while at < len(messages) and float(messages[at].ts) == float(ts):
+            if messages[at].ts == ts:
+                return messages[at]
+            at += 1
+        return None
 
     def can_see(self, user_id: str, channel: Channel) -> bool:
         return not (channel.is_private or channel.is_im) or user_id in channel.members
+
+
+def ts_at(at: datetime) -> str:
+    """A Slack ts ("seconds.micro", UTC epoch) for a timezone-aware moment."""
+    if at.tzinfo is None:
+        raise ValueError("`at` must be timezone-aware")
+    return f"{at.timestamp():.6f}"
+
+
+def _ts_key(ts: str) -> float:
+    return float(ts) if ts else 0.0

@@ -1,0 +1,162 @@
+"""What people (and other apps) do in the emulated Slack: post, reply, react, pin, edit,
+delete, join, leave; and the events Slack sends the app about it."""
+
+from __future__ import annotations
+
+import queue
+import re
+from datetime import datetime
+from typing import Any
+
+from bot.sandbox import events
+from bot.sandbox.workspace import Channel, Message, Workspace, ts_at
+
+Post = tuple[str, datetime, str] | tuple[str, datetime, str, int]
+
+# Slack's client takes emoji names of lower-case letters, digits, "_", "-", "+" and "'"
+# (e.g. +1, e-mail, man-woman-boy), with an optional skin tone ("thumbsup::skin-tone-2");
+# reactions.add answers `invalid_name` for others (the emulator cannot know which custom
+# emoji a workspace has, so any such name is taken).
+EMOJI_NAME_RE = re.compile(r"^[a-z0-9_+'-]{1,100}(::skin-tone-[2-6])?$")
+
+
+class People:
+    """Mixed into Emulator, which provides the workspace, the event queue and the list of
+    events the app subscribes to (`subscribed`)."""
+
+    ws: Workspace
+    subscribed: frozenset[str]
+    _events: queue.Queue[dict[str, Any]]
+
+    def user(self, name: str) -> str:
+        return self.ws.user_named(name).id
+
+    def channel(self, name: str) -> Channel:
+        return self.ws.channel_named(name)
+
+    def encode(self, typed: str) -> str:
+        """Text as a person typed it -> as Slack delivers it with `should_escape: true`."""
+        text = typed.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+        def mention(m: re.Match[str]) -> str:
+            name = m.group(1)
+            if name in ("channel", "here", "everyone"):
+                return f"<!{name}>"
+            user = next((u for u in self.ws.users.values() if u.name == name), None)
+            return f"<@{user.id}|{user.name}>" if user else m.group(0)
+
+        def channel(m: re.Match[str]) -> str:
+            found = next((c for c in self.ws.channels.values() if c.name == m.group(1)), None)
+            return f"<#{found.id}|{found.name}>" if found else m.group(0)
+
+        text = re.sub(r"(?<![\w@])@([a-z0-9._-]+)", mention, text)
+        return re.sub(r"(?<![\w#])#([a-z0-9_-]+)", channel, text)
+
+    # --- events --------------------------------------------------------------------------
+
+    def emit(self, event: dict[str, Any], channel: Channel | None = None) -> bool:
+        """Queue `event` for the app if it subscribes to it and, for an event in a channel,
+        the bot is a member there (Slack sends channel events only to apps in the channel).
+        Returns whether it was queued."""
+        if events.subscription(event, channel) not in self.subscribed:
+            return False
+        if channel is not None and self.ws.bot.id not in channel.members:
+            return False
+        self._events.put(event)
+        return True
+
+    def _member_joined(self, channel: Channel, user_id: str) -> None:
+        self.emit(
+            {
+                "type": "member_joined_channel",
+                "user": user_id,
+                "channel": channel.id,
+                "channel_type": "G" if channel.is_private else "C",
+                "team": self.ws.team_id,
+                "event_ts": events.now_ts(),
+            }
+        )
+
+    # --- messages ------------------------------------------------------------------------
+
+    def _where(self, channel: str | Channel) -> Channel:
+        if isinstance(channel, Channel):
+            return channel
+        if channel.startswith(("C", "G", "D")) and channel in self.ws.channels:
+            return self.ws.channels[channel]
+        return self.channel(channel)
+
+    def say(
+        self,
+        who: str,
+        channel: str | Channel,
+        text: str,
+        *,
+        thread_ts: str | None = None,
+        at: datetime | None = None,
+    ) -> Message:
+        """A person posts a message (a reply in the thread of `thread_ts`, if given; at the
+        moment `at`, a timezone-aware datetime, if given). The app gets a `message` event
+        if it subscribes to message.channels / message.groups and the bot is in the channel."""
+        where = self._where(channel)
+        ts = ts_at(at) if at is not None else ""
+        message = self.ws.post(where, self.user(who), self.encode(text), ts=ts, thread_ts=thread_ts)
+        self.emit(events.posted(message, where, self.ws.team_id), where)
+        return message
+
+    def app_posts(
+        self,
+        app: str,
+        channel: str | Channel,
+        text: str = "",
+        *,
+        attachments: list[dict[str, Any]] | None = None,
+        blocks: list[dict[str, Any]] | None = None,
+        profile: bool = True,
+        thread_ts: str | None = None,
+        at: datetime | None = None,
+        event: bool = True,
+    ) -> Message:
+        """An app (an alerting tool, say) posts a message, as Slack delivers it: `bot_id`, no
+        `user`, `subtype: bot_message`, and `bot_profile` unless `profile` is False (then only
+        bots.info knows its name). `thread_ts`, `at`: as for say(); `event`: False to send
+        no `message` event (backfill)."""
+        where = self._where(channel)
+        bot_id = next((b for b, n in self.ws.apps.items() if n == app), None)
+        bot_id = bot_id or self.ws.new_id("B")
+        self.ws.apps[bot_id] = app
+        ts = ts_at(at) if at is not None else ""
+        message = self.ws.post(where, "", text, blocks, ts=ts, thread_ts=thread_ts)
+        message.bot_id = bot_id
+        message.attachments = attachments
+        message.extra = {"subtype": "bot_message"}
+        if profile:
+            message.extra["bot_profile"] = {"id": bot_id, "name": app, "deleted": False}
+        if event:
+            self.emit(events.posted(message, where, self.ws.team_id), where)
+        return message
+
+    def backfill(self, channel: str | Channel, posts: list[Post]) -> list[Message]:
+        """Fill a channel with many messages at once, sending no events: each post is
+        `(who, at, text)` or `(who, at, text, thread_of_index)` — `who` a person's name or
+        "app:<Name>" for an app's message (bot_message), `at` a timezone-aware datetime, and
+        `thread_of_index` the index in `posts` of the (earlier) message it replies to.
+        Returns the messages in the order of `posts`."""
+        where = self._where(channel)
+        made: list[Message] = []
+        for post in posts:
+            who, at, text = post[0], post[1], post[2]
+            parent = made[post[3]].ts if len(post) == 4 else None
+            if who.startswith("app:"):
+                made.append(
+                    self.app_posts(
+                        who.removeprefix("app:"), where, text, at=at, thread_ts=parent, event=False
+                    )
+                )
+            else:
+                made.append(
+                    self.ws.post(
+                        where, self.user(who), self.encode(text), ts=ts_at(at), thread_ts=parent
+                    )
+                )
+        return made
