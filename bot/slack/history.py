@@ -68,15 +68,18 @@ def _refusal(why: str, channel_id: str) -> str:
     if why == "not_in_channel":
         what = f"I am not in <#{channel_id}>: invite me (`/invite @postmortem-bot`), {again}"
     elif why in ("ratelimited", "rate_limited"):
-        what = f"Slack kept asking me to slow down (`{why}`): wait a minute, {again}"
+        what = f"Slack kept asking me to slow down: wait a minute, {again}"
     elif why == "missing_scope":
         what = (
             "the app may not read channel history (`channels:history` / `groups:history`): "
             f"reinstall it from manifest.yml, {again}"
         )
     else:
-        what = f"Slack said `{why}`: {again}"
-    return f":warning: I could not read the channel's history: {what} Nothing was kept."
+        what = again.capitalize()
+    return (
+        f":warning: I could not read the channel's history (Slack said `{why}`): {what} "
+        "Nothing was kept."
+    )
 
 
 def posted(
