@@ -20,6 +20,7 @@ from bot.drafts import check_templates
 from bot.manifest import manifest_scopes
 from bot.postmortem import DEFAULT_TEMPLATES
 from bot.sandbox import Emulator
+from bot.sandbox.errors import Refused
 from bot.sandbox.harness import RunningBot, serve
 from bot.sandbox.server import BOT_SCOPES
 from bot.sandbox.transcript import Renderer, Style
@@ -33,6 +34,8 @@ Type slash commands as in Slack:   /incident start Checkout is down sev2
 Who and where:   as <name>  · people · channels · go <#channel>
 Read:            show [#channel] · dms · home · draft
 Act:             say <text> · click <n> · add <n> (message n of `show` to the timeline) · modal
+On message n of `show`:   reply <n> <text> (in its thread) · react <n> <emoji> · unreact <n>
+                 <emoji> · pin <n> · unpin <n> · edit <n> <text> · delete <n>   (yours only)
 Other:           help · quit          (↑/↓ recall earlier lines)
 Each person has their own time zone (`people` lists them): a time you type without a zone is
 read on your clock, and every time is shown to you on it."""
@@ -166,6 +169,68 @@ class Playground:
         self.slack.say(self.me, self.here, text)
         self.after()
 
+    def _shown(self, rest: str, usage: str) -> tuple[Message, str]:
+        """Message n of the last `show` (or `dms`), and what follows n on the line."""
+        number, _, more = rest.partition(" ")
+        if not number.isdigit() or not 1 <= int(number) <= len(self.shown):
+            raise ValueError(f"`{usage}`: n is a message of the last `show`; type `show` first.")
+        return self.shown[int(number) - 1], more.strip()
+
+    def _on_message(self, act: Callable[[Message, str], object], rest: str, usage: str) -> None:
+        message, more = self._shown(rest, usage)
+        if not more and usage.count("<") > 1:
+            raise ValueError(f"`{usage}`")
+        try:
+            act(message, more)
+        except Refused as refused:
+            raise ValueError(f"Slack would not: {refused}.") from None
+        self.after()
+
+    def do_reply(self, rest: str) -> None:
+        self._on_message(
+            lambda m, text: self.slack.say(self.me, m.channel, text, thread_ts=m.ts),
+            rest,
+            "reply <n> <text>",
+        )
+
+    def do_react(self, rest: str) -> None:
+        self._on_message(
+            lambda m, emoji: self.slack.react(self.me, m.channel, m.ts, emoji.strip(":")),
+            rest,
+            "react <n> <emoji>",
+        )
+        self.say(self.style.dim("(reacted)"))
+
+    def do_unreact(self, rest: str) -> None:
+        self._on_message(
+            lambda m, emoji: self.slack.unreact(self.me, m.channel, m.ts, emoji.strip(":")),
+            rest,
+            "unreact <n> <emoji>",
+        )
+        self.say(self.style.dim("(reaction removed)"))
+
+    def do_pin(self, rest: str) -> None:
+        self._on_message(lambda m, _: self.slack.pin(self.me, m.channel, m.ts), rest, "pin <n>")
+        self.say(self.style.dim("(pinned)"))
+
+    def do_unpin(self, rest: str) -> None:
+        self._on_message(lambda m, _: self.slack.unpin(self.me, m.channel, m.ts), rest, "unpin <n>")
+        self.say(self.style.dim("(unpinned)"))
+
+    def do_edit(self, rest: str) -> None:
+        self._on_message(
+            lambda m, text: self.slack.edit(self.me, m.channel, m.ts, text),
+            rest,
+            "edit <n> <text>",
+        )
+        self.say(self.style.dim("(edited)"))
+
+    def do_delete(self, rest: str) -> None:
+        self._on_message(
+            lambda m, _: self.slack.delete(self.me, m.channel, m.ts), rest, "delete <n>"
+        )
+        self.say(self.style.dim("(deleted)"))
+
     def do_click(self, number: str) -> None:
         n = int(number) - 1
         if not 0 <= n < len(self.buttons):
@@ -286,6 +351,8 @@ class Playground:
             self.say(prefix + self.style.person(author))
             for line in body:
                 self.say("      " + line.replace("\n", "\n      "))
+            if marks := _marks(message):
+                self.say("      " + self.style.dim(marks))
 
     def _visible(self, person: str) -> list[tuple[str, Channel, Message]]:
         user = self.slack.user(person)
@@ -345,6 +412,21 @@ class Playground:
         if modal:
             title = modal["title"]["text"]
             self.say(self.style.bold(f"A modal is open: {title}.") + " Type `modal` to fill it.")
+
+
+def _marks(message: Message) -> str:
+    """What Slack shows under a message: in a thread, replies, reactions, a pin."""
+    shown = []
+    if message.is_reply:
+        shown.append("↳ in a thread")
+    if message.reply_count:
+        shown.append(f"{message.reply_count} repl{'y' if message.reply_count == 1 else 'ies'}")
+    shown += [f":{name}: {len(users)}" for name, users in message.reactions.items()]
+    if message.pinned:
+        shown.append("📌 pinned")
+    if message.edited:
+        shown.append("(edited)")
+    return " · ".join(shown)
 
 
 def _reader() -> Callable[[str], str]:

@@ -57,3 +57,49 @@ def test_a_session_in_the_playground():
     assert "`frobnicate` is not a playground command" in out
     assert "/nonsense is not a command of this app" in out
     assert "\033[" not in out and "Traceback" not in done.stderr
+
+
+THREADS = """\
+say the checkout queue is backing up
+show
+reply 1 looking at the consumers
+react 1 :pushpin:
+react 1 pushpin
+pin 1
+show
+as bob
+show
+edit 1 not mine
+unreact 1 eyes
+react 1 Push Pin
+as alice
+edit 1 the checkout queue is backing up (EU only)
+show
+delete 2
+unpin 1
+show
+reply 9 nothing there
+quit
+"""
+
+
+def test_threads_reactions_pins_edits_and_deletes_in_the_playground():
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "playground"],
+        input=THREADS,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    out = done.stdout
+    assert done.returncode == 0, out + done.stderr
+    assert "1 reply · :pushpin: 1 · 📌 pinned" in out
+    assert "↳ in a thread" in out
+    assert "Slack would not: already_reacted" in out
+    assert "Slack would not: cant_update_message: bob did not write that message." in out
+    assert "Slack would not: no_reaction" in out
+    assert "Slack would not: invalid_name" in out
+    assert "(EU only)" in out and "(edited)" in out
+    assert "(deleted)" in out and "(unpinned)" in out
+    assert "`reply <n> <text>`: n is a message of the last `show`" in out
+    assert "Traceback" not in done.stderr

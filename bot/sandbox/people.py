@@ -1,5 +1,6 @@
 """What people (and other apps) do in the emulated Slack: post, reply, react, pin, edit,
-delete, join, leave; and the events Slack sends the app about it."""
+delete, join, leave; and the events Slack sends the app about it. What Slack would not let a
+person do raises Refused (bot/sandbox/errors.py) with the Web API's name for it."""
 
 from __future__ import annotations
 
@@ -8,16 +9,11 @@ import re
 from datetime import datetime
 from typing import Any
 
-from bot.sandbox import events
+from bot.sandbox import events, marks
+from bot.sandbox.errors import Refused
 from bot.sandbox.workspace import Channel, Message, Workspace, ts_at
 
 Post = tuple[str, datetime, str] | tuple[str, datetime, str, int]
-
-# Slack's client takes emoji names of lower-case letters, digits, "_", "-", "+" and "'"
-# (e.g. +1, e-mail, man-woman-boy), with an optional skin tone ("thumbsup::skin-tone-2");
-# reactions.add answers `invalid_name` for others (the emulator cannot know which custom
-# emoji a workspace has, so any such name is taken).
-EMOJI_NAME_RE = re.compile(r"^[a-z0-9_+'-]{1,100}(::skin-tone-[2-6])?$")
 
 
 class People:
@@ -160,3 +156,74 @@ class People:
                     )
                 )
         return made
+
+    # --- reactions, pins, edits, deletions -----------------------------------------------
+
+    def _visible(self, who: str, channel: str | Channel) -> tuple[str, Channel]:
+        """`who`'s user id and the channel; Refused channel_not_found if they cannot see it."""
+        where, user_id = self._where(channel), self.user(who)
+        if not self.ws.can_see(user_id, where):
+            raise Refused("channel_not_found", f"{who} cannot see #{where.name}")
+        return user_id, where
+
+    def react(self, who: str, channel: str | Channel, ts: str, name: str) -> Message:
+        """`who` adds the `name` emoji (without colons: "pushpin") to the message at `ts`:
+        reaction_added. Refused: invalid_name, message_not_found, already_reacted."""
+        user_id, where = self._visible(who, channel)
+        message = marks.react(self.ws, where, ts, user_id, name)
+        self.emit(events.reaction("reaction_added", user_id, name, message, where), where)
+        return message
+
+    def unreact(self, who: str, channel: str | Channel, ts: str, name: str) -> Message:
+        """`who` takes their `name` reaction back: reaction_removed. Refused: no_reaction."""
+        user_id, where = self._visible(who, channel)
+        message = marks.unreact(self.ws, where, ts, user_id, name)
+        self.emit(events.reaction("reaction_removed", user_id, name, message, where), where)
+        return message
+
+    def pin(self, who: str, channel: str | Channel, ts: str) -> Message:
+        """`who` pins the message at `ts`: pin_added. Refused: already_pinned."""
+        user_id, where = self._visible(who, channel)
+        message = marks.pin(self.ws, where, ts, user_id)
+        self.emit(events.pin("pin_added", user_id, message, where, self.ws.domain), where)
+        return message
+
+    def unpin(self, who: str, channel: str | Channel, ts: str) -> Message:
+        """`who` unpins the message at `ts`: pin_removed. Refused: not_pinned."""
+        user_id, where = self._visible(who, channel)
+        message = marks.unpin(self.ws, where, ts)
+        self.emit(events.pin("pin_removed", user_id, message, where, self.ws.domain), where)
+        return message
+
+    def _authored(self, who: str, channel: str | Channel, ts: str, refusal: str) -> Message:
+        user_id, where = self._visible(who, channel)
+        message = self.ws.find_message(where, ts)
+        if message is None:
+            raise Refused("message_not_found", f"no message {ts} in #{where.name}")
+        if message.user != user_id:  # Slack lets only the author edit or delete (no admins)
+            raise Refused(refusal, f"{who} did not write that message")
+        return message
+
+    def edit(self, who: str, channel: str | Channel, ts: str, text: str) -> Message:
+        """`who` edits their own message: a `message` event, subtype message_changed, with
+        the message as it is (`edited`: who, when) and as it was (`previous_message`).
+        Refused: message_not_found, cant_update_message (someone else's message)."""
+        message = self._authored(who, channel, ts, "cant_update_message")
+        where = self._where(channel)
+        with self.ws.lock:
+            before = message.as_api()
+            message.text = self.encode(text)
+            message.edited = True
+            message.edited_by, message.edited_ts = message.user, self.ws.next_ts()
+        self.emit(events.changed(message, before, where), where)
+        return message
+
+    def delete(self, who: str, channel: str | Channel, ts: str) -> Message:
+        """`who` deletes their own message: a `message` event, subtype message_deleted, with
+        `deleted_ts` and `previous_message`. Refused: message_not_found, cant_delete_message."""
+        message = self._authored(who, channel, ts, "cant_delete_message")
+        where = self._where(channel)
+        before = message.as_api()
+        self.ws.unpost(where, message)
+        self.emit(events.deleted(before, where), where)
+        return message

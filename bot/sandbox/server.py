@@ -118,6 +118,7 @@ class Emulator(People):
         # ("response_url", payload) for each post to a response_url (api.calls has the rest).
         self.answers: list[tuple[str, dict[str, Any]]] = []
         self.api.on_join = self._member_joined
+        self.api.on_event = self.emit
         self.api.problems = self.problems  # one list: what Slack refused or would show wrongly
         self._responders: dict[str, tuple[str, str, Message | Ephemeral | None]] = {}
         self._events: queue.Queue[dict[str, Any]] = queue.Queue()

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from bot.sandbox import events
 from bot.sandbox.blockkit import (
     MAX_MESSAGE_TEXT,
     BlockError,
@@ -22,6 +23,7 @@ from bot.sandbox.blockkit import (
 from bot.sandbox.errors import ApiError
 from bot.sandbox.grid import Org
 from bot.sandbox.history import HistoryMethods
+from bot.sandbox.marks import MarkMethods
 from bot.sandbox.methods import METHODS
 from bot.sandbox.workspace import CHANNEL_NAME_RE, Channel, Ephemeral, Message, User, Workspace
 
@@ -92,7 +94,7 @@ def _json(value: Any, error: str) -> Any:
 __all__ = ["ApiError", "Fault", "RateLimiter", "WebApi"]
 
 
-class WebApi(HistoryMethods):
+class WebApi(HistoryMethods, MarkMethods):
     """Serves Web API calls for one workspace, refusing what Slack refuses. Every answer
     carries `X-OAuth-Scopes` (the granted scopes, comma-separated), as Slack's do."""
 
@@ -116,6 +118,9 @@ class WebApi(HistoryMethods):
         self.home: dict[str, dict[str, Any]] = {}
         self.calls: list[tuple[str, Args]] = []
         self.on_join: Callable[[Channel, str], None] = lambda channel, user: None
+        # An event about what the bot did (its message, edit, reaction, pin), for the app:
+        # Emulator.emit, which sends it if the app subscribes and the bot is in the channel.
+        self.on_event: Callable[[dict[str, Any], Channel], bool] = lambda event, channel: False
         self.socket_url: Callable[[], str] | None = None
         self.base_url = ""
         self.org: Org | None = None  # installed org-wide on this Enterprise Grid org
@@ -440,7 +445,11 @@ class WebApi(HistoryMethods):
         ):
             raise ApiError("not_in_channel")
         text, blocks = self._content(args, too_long="msg_blocks_too_long")
-        message = self.ws.post(channel, self.ws.bot.id, text, blocks, bot=True)
+        thread_ts = str(args.get("thread_ts") or "") or None
+        if thread_ts and self.ws.find_message(channel, thread_ts) is None:
+            thread_ts = None  # Slack posts to the channel when there is no such parent
+        message = self.ws.post(channel, self.ws.bot.id, text, blocks, bot=True, thread_ts=thread_ts)
+        self.on_event(events.posted(message, channel, self.ws.team_id), channel)
         return {"channel": channel.id, "ts": message.ts, "message": message.as_api()}
 
     def m_chat_postEphemeral(self, args: Args) -> Result:
@@ -464,15 +473,19 @@ class WebApi(HistoryMethods):
 
     def m_chat_update(self, args: Args) -> Result:
         channel, message = self._own_message(args, "cant_update_message")
+        before = message.as_api()
         # chat.update's reference: "The `text` field cannot exceed 4,000 characters."
         message.text, message.blocks = self._content(args, max_text=MAX_UPDATE_TEXT)
         message.edited = True
         message.edited_by, message.edited_ts = self.ws.bot.id, self.ws.next_ts()
+        self.on_event(events.changed(message, before, channel), channel)
         return {"channel": channel.id, "ts": message.ts, "text": message.text}
 
     def m_chat_delete(self, args: Args) -> Result:
         channel, message = self._own_message(args, "cant_delete_message")
+        before = message.as_api()
         self.ws.unpost(channel, message)
+        self.on_event(events.deleted(before, channel), channel)
         return {"channel": channel.id, "ts": message.ts}
 
     def m_chat_getPermalink(self, args: Args) -> Result:
@@ -484,24 +497,6 @@ class WebApi(HistoryMethods):
             "channel": channel.id,
             "permalink": f"https://{self.ws.domain}.slack.com/archives/{channel.id}/p{ts}",
         }
-
-    def m_pins_add(self, args: Args) -> Result:
-        channel = self._channel(args["channel"], member=True)
-        if not args.get("timestamp"):
-            raise ApiError("no_item_specified")
-        message = self.ws.find_message(channel, str(args["timestamp"]))
-        if message is None:
-            raise ApiError("message_not_found")
-        if message.pinned:
-            raise ApiError("already_pinned")
-        message.pinned = True
-        return {}
-
-    def m_reactions_add(self, args: Args) -> Result:
-        channel = self._channel(args["channel"])
-        if self.ws.find_message(channel, str(args["timestamp"])) is None:
-            raise ApiError("message_not_found")
-        return {}
 
     def m_bookmarks_add(self, args: Args) -> Result:
         self._channel(args.get("channel_id"), member=True)

@@ -64,6 +64,8 @@ class Message:
     reactions: dict[str, list[str]] = field(default_factory=dict)  # emoji name -> user ids
     edited_by: str = ""  # who edited it last, and when (a ts): Slack's `edited` object
     edited_ts: str = ""
+    pinned_by: str = ""  # who pinned it, and when (epoch seconds): pins.list's items
+    pinned_at: int = 0
 
     @property
     def is_reply(self) -> bool:
@@ -242,8 +244,8 @@ class Workspace:
     ) -> Message:
         """A message in a channel; `ts` places it at another moment (an ack shown late, a
         post `at` a given time), moved on by a microsecond while taken: a ts is unique in its
-        channel, as Slack's. `thread_ts`: a reply in the thread of that message (KeyError if
-        it is not in the channel, ValueError if it is itself a reply)."""
+        channel, as Slack's. `thread_ts`: a reply in the thread of that message (or of its
+        parent, if that is a reply itself); KeyError if it is not in the channel."""
         with self.lock:
             ts = ts or self.next_ts()
             while self.find_message(channel, ts) is not None:
@@ -253,8 +255,8 @@ class Workspace:
                 parent = self.find_message(channel, thread_ts)
                 if parent is None:
                     raise KeyError(f"no message {thread_ts} in #{channel.name}")
-                if parent.is_reply:
-                    raise ValueError("a thread reply cannot have replies of its own")
+                if parent.is_reply:  # a reply to a reply goes into the same thread
+                    parent = self.find_message(channel, str(parent.thread_ts)) or parent
             message = Message(ts, channel.id, user, text, blocks, self.bot_id if bot else None)
             if parent is not None:
                 message.thread_ts = parent.ts
