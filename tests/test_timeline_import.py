@@ -19,10 +19,8 @@ def page(slack, who="alice", number=1):
 
     def shown():
         view = slack.modal(who, wait=0)
-        if view and view.get("callback_id") == "timeline_import":
-            if f"*Page {number} of" in str(view["blocks"][0]):
-                return view
-        return None
+        is_page = view and view.get("callback_id") == "timeline_import"
+        return view if is_page and f"*Page {number} of" in str(view["blocks"][0]) else None
 
     return wait_for(shown, timeout=30, what=f"page {number} of the import form")
 
