@@ -40,7 +40,7 @@ from bot.slack.echoes import Echoes
 from bot.slack.executor import acks_at_once, answered_in_ack, keep_acks
 from bot.slack.failures import FAILURES, Told, reason
 from bot.slack.import_blocks import IMPORT_MODAL
-from bot.slack.import_commands import TimelineImport, is_import
+from bot.slack.import_commands import TimelineImport, is_import, is_not_import
 from bot.slack.incident_commands import IncidentCommands
 from bot.slack.members import Members
 from bot.slack.pacing import Pacer
@@ -195,7 +195,9 @@ def register(
     app.command("/incident")(acks_at_once(incident.handle_incident))
     importer = TimelineImport(incidents, timeline.timeline, timeline.drafting)
     app.command("/timeline", matchers=[is_import])(acks_at_once(importer.handle_import))
-    app.command("/timeline", middleware=[answered_in_ack])(acks_at_once(timeline.handle_timeline))
+    app.command("/timeline", matchers=[is_not_import], middleware=[answered_in_ack])(
+        acks_at_once(timeline.handle_timeline)
+    )
     app.shortcut("add_to_timeline")(acks_at_once(timeline.handle_add_to_timeline))
     app.view(IMPORT_MODAL)(acks_at_once(importer.handle_submission))
     app.action(Ids.WRITE_SECTION)(acks_at_once(retro.handle_write_button))

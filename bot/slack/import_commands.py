@@ -38,6 +38,11 @@ def is_import(body: dict[str, Any]) -> bool:
     return str(body.get("text") or "").strip().lower() == "import"
 
 
+def is_not_import(body: dict[str, Any]) -> bool:
+    """Bolt matcher of every other `/timeline` (each request goes to one listener)."""
+    return not is_import(body)
+
+
 def check_commander(incident: Incident, user_id: str) -> None:
     """NotAllowed naming the commander unless `user_id` commands the incident now."""
     if user_id != incident.commander_id:
