@@ -4,8 +4,8 @@ no workspace. Every listener, driven through the running bot by the emulator ins
 org-wide (bot/sandbox/grid.py), still does its work."""
 
 import json
-from datetime import timedelta
 from collections.abc import Callable
+from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest

@@ -39,8 +39,7 @@ HELP: tuple[tuple[str, str], ...] = (
     ("/timeline delete 3", "delete entry #3; its number is never reused"),
     (
         "/timeline import",
-        "review the channel's messages since the incident began and keep those ticked "
-        "(commander)",
+        "review the channel's messages since the incident began and keep those ticked (commander)",
     ),
     ("/incident commander @user", "hand over incident command"),
     (
