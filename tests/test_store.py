@@ -40,6 +40,7 @@ def test_wal_busy_timeout_and_migrations_are_idempotent(tmp_path):
         "m005_draft_logs",
         "m006_action_sources",
         "m007_edit_traces",
+        "m009_imports",
     ]
     again.close()
 
