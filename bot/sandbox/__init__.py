@@ -1,5 +1,6 @@
 """A strict local Slack for tests (and, later, the sandbox): Web API, people, signed requests."""
 
-from bot.sandbox.server import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, Emulator, Reply, sign
+from bot.sandbox.interactions import Reply
+from bot.sandbox.server import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, Emulator, sign
 
 __all__ = ["APP_TOKEN", "BOT_TOKEN", "SIGNING_SECRET", "Emulator", "Reply", "sign"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import queue
 import re
+import time
 from datetime import datetime
 from typing import Any
 
@@ -227,3 +228,49 @@ class People:
         self.ws.unpost(where, message)
         self.emit(events.deleted(before, where), where)
         return message
+
+    # --- the workspace ------------------------------------------------------------------
+
+    def archive(self, channel: str | Channel) -> None:
+        """Someone archives the channel (Slack's conversations.archive): chat.postMessage there
+        is then refused with `is_archived`, and conversations.info answers `is_archived: true`."""
+        where = channel if isinstance(channel, Channel) else self.channel(channel)
+        with self.ws.lock:
+            where.is_archived = True
+
+    def deactivate(self, who: str, *, dms_accepted: bool = True) -> None:
+        """An admin deactivates a person: users.info answers `deleted: true`. Slack may still
+        accept a DM to them (`dms_accepted`, nobody reads it) or refuse it (`channel_not_found`)."""
+        user = self.ws.user_named(who)
+        with self.ws.lock:
+            user.deleted = True
+            user.dms_after_deactivation = dms_accepted
+
+    def join(self, who: str, channel: str) -> None:
+        where = self.channel(channel)
+        user_id = self.user(who)
+        where.members.add(user_id)
+        self._member_joined(where, user_id)
+
+    def remove(self, who: str, channel: str) -> None:
+        """Someone removes `who` from the channel (`/remove @who`); `who` may be the bot
+        ("postmortem"). As in Slack, the bot then posts there no more: `not_in_channel` in a
+        public channel (chat.postMessage still works there with chat:write.public), and in a
+        private one it cannot even see, `channel_not_found`. A person's removal is delivered as
+        `member_left_channel`; the bot's own would be `channel_left`/`group_left`, which the
+        manifest does not subscribe to, so nothing is sent."""
+        where = self.channel(channel)
+        user_id = self.user(who)
+        with self.ws.lock:
+            where.members.discard(user_id)
+        if user_id != self.ws.bot.id:
+            self.emit(
+                {
+                    "type": "member_left_channel",
+                    "user": user_id,
+                    "channel": where.id,
+                    "channel_type": "G" if where.is_private else "C",
+                    "team": self.ws.team_id,
+                    "event_ts": f"{time.time():.6f}",
+                }
+            )
