@@ -252,7 +252,8 @@ def m007_edit_traces(db: Database) -> None:
 @migrations()
 def m009_imports(db: Database) -> None:
     """`/timeline import`: each reading of a channel's history (who asked, the modal showing
-    it, the page it is at) and the messages it proposes, page by page, with what was ticked."""
+    it, the page it is at, the threads still being read) and the messages it proposes, page
+    by page, with what was ticked."""
     db.table("imports").create(
         {
             "id": int,
@@ -260,9 +261,14 @@ def m009_imports(db: Database) -> None:
             "incident_id": int,
             "user_id": str,
             "view_id": str,
-            "status": str,  # reading, open, keeping, done, failed, replaced
+            "status": str,  # reading, open, waiting, keeping, done, failed, replaced
             "page": int,  # the page the next submission must be (from 1)
             "pages": int,
+            "first_pages": int,  # the pages shown from the start; later ones: replies read later
+            "threads_left": int,  # threads whose replies are still being read (after page 1)
+            "threads_unread": int,  # threads given up on: their replies are not proposed
+            "unread_why": str,  # why (Slack's error, or the reading stopped)
+            "rest": int,  # 1: the pre-selected of what comes later are kept (chosen "rest")
             "started_at": str,
             "finished_at": str,
             "kept": int,
@@ -291,3 +297,4 @@ def m009_imports(db: Database) -> None:
         foreign_keys=[("import_id", "imports", "id")],
     )
     db.table("import_proposals").create_index(["import_id", "page"])
+    db.table("import_proposals").create_index(["import_id", "ts"], unique=True)

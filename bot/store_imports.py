@@ -13,14 +13,17 @@ from bot.proposals import Proposal
 from bot.rows import Rows, from_db, insert, to_db
 
 Then = Literal["next", "rest", "stop"]  # after a page: the next one, tick the rest, stop
-LIVE = ("reading", "open")
+LIVE = ("reading", "open", "waiting")
 
 
 @dataclass(frozen=True)
 class Import:
     """One import: `page` is the page its next submission must be (from 1) of `pages`;
     `status` reading -> open -> keeping -> done (or failed, or replaced by a newer import of
-    the same incident)."""
+    the same incident); open -> waiting when every page so far is submitted while
+    `threads_left` threads are still being read (their replies come as pages appended at the
+    end), `rest` if the pre-selected of those are to be kept as they come. `threads_unread`
+    threads were given up on (`unread_why`): their replies are not proposed."""
 
     id: int
     team_id: str
@@ -31,6 +34,11 @@ class Import:
     page: int
     pages: int
     started_at: datetime
+    first_pages: int = 0
+    threads_left: int = 0
+    threads_unread: int = 0
+    unread_why: str = ""
+    rest: bool = False
 
 
 def _import(row: dict[str, Any]) -> Import:
@@ -46,7 +54,54 @@ def _import(row: dict[str, Any]) -> Import:
         page=row["page"] or 0,
         pages=row["pages"] or 0,
         started_at=started,
+        first_pages=row["first_pages"] or 0,
+        threads_left=row["threads_left"] or 0,
+        threads_unread=row["threads_unread"] or 0,
+        unread_why=row["unread_why"] or "",
+        rest=bool(row["rest"]),
     )
+
+
+def _settle(db: Any, import_id: int) -> bool:
+    """A waiting import once no thread is left to read, or new pages came: open at the page
+    it waits for if that page exists now (unless the rest is kept as it comes), else keeping."""
+    row = db.execute(
+        "SELECT page, pages, threads_left, rest FROM imports WHERE id = ? AND status = 'waiting'",
+        [import_id],
+    ).fetchone()
+    if row is None:
+        return False
+    page, pages, left, rest = row
+    if not rest and page <= pages:
+        db.execute("UPDATE imports SET status = 'open' WHERE id = ?", [import_id])
+    elif not left:
+        db.execute("UPDATE imports SET status = 'keeping' WHERE id = ?", [import_id])
+    else:
+        return False
+    return True
+
+
+def _rows(
+    import_id: int, first_position: int, first_page: int, pages: Sequence[Sequence[Proposal]]
+) -> list[tuple[Any, ...]]:
+    return [
+        (
+            *(import_id, position, number, p.ts, to_db(p.at), p.author_id),
+            *(p.author_name, p.text, p.milestone.value if p.milestone else None),
+            *(int(p.preselected), p.why, int(p.in_thread)),
+        )
+        for position, (number, p) in enumerate(
+            ((number, p) for number, page in enumerate(pages, first_page) for p in page),
+            first_position,
+        )
+    ]
+
+
+INSERT = (
+    "INSERT INTO import_proposals (import_id, position, page, ts, at, author_id, "
+    "author_name, text, milestone, preselected, why, in_thread) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 
 
 def _proposal(row: dict[str, Any]) -> Proposal:
@@ -116,35 +171,95 @@ class ImportRows(Rows):
         return _import(row) if row else None
 
     def save_proposals(
-        self, team_id: str, import_id: int, pages: Sequence[Sequence[Proposal]]
+        self,
+        team_id: str,
+        import_id: int,
+        pages: Sequence[Sequence[Proposal]],
+        threads_left: int = 0,
+        unread: tuple[int, str] = (0, ""),
     ) -> bool:
-        """The proposals, page by page (`pages[0]` is page 1); the import is then open at page
-        1. False (nothing saved) if it is no longer reading (replaced meanwhile)."""
+        """The proposals, page by page (`pages[0]` is page 1), with `threads_left` threads
+        still to be read and `unread` (threads given up on, why); the import is then open at
+        page 1. False (nothing saved) if it is no longer reading (replaced meanwhile)."""
         with self.write() as db:
             moved = db.execute(
-                "UPDATE imports SET status = 'open', page = 1, pages = ? "
+                "UPDATE imports SET status = 'open', page = 1, pages = ?, first_pages = ?, "
+                "threads_left = ?, "
+                "threads_unread = ?, unread_why = ? "
                 "WHERE team_id = ? AND id = ? AND status = 'reading'",
-                [len(pages), team_id, import_id],
+                [len(pages), len(pages), threads_left, *unread, team_id, import_id],
             ).rowcount
             if not moved:
                 return False
-            rows = [
-                (
-                    *(import_id, position, number, p.ts, to_db(p.at), p.author_id),
-                    *(p.author_name, p.text, p.milestone.value if p.milestone else None),
-                    *(int(p.preselected), p.why, int(p.in_thread)),
-                )
-                for position, (number, p) in enumerate(
-                    (number, p) for number, page in enumerate(pages, 1) for p in page
-                )
-            ]
-            db.conn.executemany(
-                "INSERT INTO import_proposals (import_id, position, page, ts, at, author_id, "
-                "author_name, text, milestone, preselected, why, in_thread) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                rows,
-            )
+            db.conn.executemany(INSERT, _rows(import_id, 0, 1, pages))
             return True
+
+    def append_proposals(
+        self,
+        team_id: str,
+        import_id: int,
+        pages: Sequence[Sequence[Proposal]],
+        threads_left: int,
+        unread: tuple[int, str] = (0, ""),
+    ) -> tuple[Import, bool] | None:
+        """Replies read after page 1 showed: `pages` appended after the last page (pages
+        already shown never change), `threads_left` still to read, `unread` (threads given up
+        on, why) added. A waiting import opens at its next page when there is one (or keeps
+        the pre-selected, with `rest`), or is keeping once nothing is left. None (nothing
+        saved) when the import is over (kept, stopped, replaced); else the import as it is
+        now, and whether it stopped waiting."""
+        pages = [page for page in pages if page]
+        with self.write() as db:
+            row = db.execute(
+                "SELECT pages, rest, (SELECT COALESCE(MAX(position), -1) + 1 FROM "
+                "import_proposals WHERE import_id = imports.id) FROM imports "
+                "WHERE team_id = ? AND id = ? AND status IN ('open', 'waiting')",
+                [team_id, import_id],
+            ).fetchone()
+            if row is None:
+                return None
+            last, rest, position = row
+            db.conn.executemany(INSERT, _rows(import_id, position, last + 1, pages))
+            if rest:
+                db.execute(
+                    "UPDATE import_proposals SET chosen = preselected "
+                    "WHERE import_id = ? AND page > ?",
+                    [import_id, last],
+                )
+            unread_count, why = unread
+            db.execute(
+                "UPDATE imports SET pages = ?, threads_left = ?, "
+                "threads_unread = threads_unread + ?, "
+                "unread_why = CASE WHEN ? > 0 THEN ? ELSE unread_why END WHERE id = ?",
+                [last + len(pages), threads_left, unread_count, unread_count, why, import_id],
+            )
+            moved = _settle(db, import_id)
+        state = self.get_import(team_id, import_id)
+        return (state, moved) if state else None
+
+    def lose_threads(self, team_id: str, import_id: int, why: str) -> tuple[Import, bool] | None:
+        """The threads still to be read will not be (the reading stopped: `why`); a waiting
+        import moves on (as in append_proposals). The import as it is now, and whether it
+        stopped waiting; None if it is gone."""
+        with self.write() as db:
+            db.execute(
+                "UPDATE imports SET threads_unread = threads_unread + threads_left, "
+                "threads_left = 0, unread_why = ? WHERE team_id = ? AND id = ? "
+                "AND threads_left > 0",
+                [why, team_id, import_id],
+            )
+            moved = _settle(db, import_id)
+        state = self.get_import(team_id, import_id)
+        return (state, moved) if state else None
+
+    def proposed(self, import_id: int) -> tuple[set[str], set[Milestone]]:
+        """The ts of the messages the import proposes, and the milestones it suggests."""
+        rows = list(
+            self._query(
+                "SELECT ts, milestone FROM import_proposals WHERE import_id = ?", [import_id]
+            )
+        )
+        return {r["ts"] for r in rows}, {Milestone(r["milestone"]) for r in rows if r["milestone"]}
 
     def proposals_on(self, import_id: int, page: int) -> list[tuple[int, Proposal]]:
         """(position, proposal) of one page, oldest first."""
@@ -167,22 +282,27 @@ class ImportRows(Rows):
         self, team_id: str, import_id: int, page: int, ticked: set[int], then: Then
     ) -> Import | None:
         """Page `page` submitted with the proposals at positions `ticked`: they are chosen,
-        the page's others not; `then` "rest" chooses the pre-selected ones of the later pages,
-        "stop" none of them. Returns the import as it is now, or None when this submission is
-        stale (the import is not open at that page: already submitted, replaced, finished),
-        and then nothing changed."""
+        the page's others not; `then` "rest" chooses the pre-selected ones of the later pages
+        (and of the replies still being read, as they come), "stop" none of them. The last
+        page while threads are still being read finishes nothing: the import waits for their
+        replies (status waiting, at the page after the last). Returns the import as it is
+        now, or None when this submission is stale (the import is not open at that page:
+        already submitted, replaced, finished), and then nothing changed."""
         with self.write() as db:
             current = db.execute(
-                "SELECT pages FROM imports WHERE team_id = ? AND id = ? AND status = 'open' "
-                "AND page = ?",
+                "SELECT pages, threads_left FROM imports WHERE team_id = ? AND id = ? "
+                "AND status = 'open' AND page = ?",
                 [team_id, import_id, page],
             ).fetchone()
             if current is None:
                 return None
-            last = then != "next" or page >= current[0]
+            pages, left = current
+            last = then == "stop" or ((then == "rest" or page >= pages) and not left)
+            waits = not last and (then == "rest" or page >= pages)
+            status = "keeping" if last else "waiting" if waits else "open"
             db.execute(
-                "UPDATE imports SET page = ?, status = ? WHERE id = ?",
-                [page + 1, "keeping" if last else "open", import_id],
+                "UPDATE imports SET page = ?, status = ?, rest = ? WHERE id = ?",
+                [pages + 1 if waits else page + 1, status, int(then == "rest"), import_id],
             )
             marks = ",".join("?" for _ in ticked) or "NULL"
             db.execute(
@@ -197,6 +317,17 @@ class ImportRows(Rows):
                     [import_id, page],
                 )
         return self.get_import(team_id, import_id)
+
+    def start_keeping(self, team_id: str, import_id: int) -> bool:
+        """Claim a keeping import's keeping (once: True for the one caller that moved it)."""
+        with self.write() as db:
+            return bool(
+                db.execute(
+                    "UPDATE imports SET status = 'saving' WHERE team_id = ? AND id = ? "
+                    "AND status = 'keeping'",
+                    [team_id, import_id],
+                ).rowcount
+            )
 
     def chosen(self, import_id: int) -> list[Proposal]:
         """The proposals chosen, oldest first."""

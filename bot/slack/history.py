@@ -1,5 +1,5 @@
 """Reading an incident channel's history for `/timeline import`: conversations.history page by
-page, then conversations.replies for each thread, as plain `Posted` records."""
+page, conversations.replies thread by thread, as plain `Posted` records."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.proposals import SAID, Posted
 from bot.slack.directory import Directory
@@ -38,10 +40,13 @@ def _pages(call: Any, **args: Any) -> Iterator[dict[str, Any]]:
             return
 
 
-def read_channel(client: WebClient, channel_id: str, since: datetime) -> list[dict[str, Any]]:
-    """The channel's messages since `since` (UTC), thread replies included, as Slack gives
-    them (dicts), each once, oldest first. Raises HistoryRefused (not_in_channel, ratelimited
-    after the client's retries, missing_scope, a timeout, ...)."""
+def read_channel(
+    client: WebClient, channel_id: str, since: datetime
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The channel's own messages since `since` (UTC) as Slack gives them (dicts, thread
+    replies left out), each once, oldest first; and the ts of the thread parents among them
+    (oldest first), whose replies `read_thread` reads. Raises HistoryRefused (not_in_channel,
+    ratelimited after the client's retries, missing_scope, a timeout, ...)."""
     oldest = f"{since.timestamp():.6f}"
     try:
         found = {
@@ -51,16 +56,57 @@ def read_channel(client: WebClient, channel_id: str, since: datetime) -> list[di
             )
             if isinstance(m.get("ts"), str)
         }
-        parents = [m["ts"] for m in found.values() if m.get("reply_count") and m.get("thread_ts")]
-        for parent in parents:
-            for reply in _pages(client.conversations_replies, channel=channel_id, ts=parent):
-                if isinstance(reply.get("ts"), str) and reply["ts"] not in found:
-                    found[reply["ts"]] = {**reply, "thread_ts": reply.get("thread_ts", parent)}
     except FAILURES as exc:
         why = reason(exc)
         logger.warning("reading history of %s: %s", channel_id, why)
         raise HistoryRefused(_refusal(why, channel_id)) from exc
-    return sorted(found.values(), key=lambda m: float(m["ts"]))
+    messages = sorted(found.values(), key=lambda m: float(m["ts"]))
+    return messages, [m["ts"] for m in messages if m.get("reply_count") and m.get("thread_ts")]
+
+
+def read_thread(client: WebClient, channel_id: str, parent: str) -> list[dict[str, Any]]:
+    """The replies of the thread `parent` (the parent left out), each with its thread_ts.
+    Raises what the client raises: SlackApiError (a 429 `ratelimited` with Retry-After when
+    `client` does not wait those out: see `hasty`), OSError. A thread deleted meanwhile
+    (`thread_not_found`) has none."""
+    try:
+        return [
+            {**reply, "thread_ts": reply.get("thread_ts", parent)}
+            for reply in _pages(client.conversations_replies, channel=channel_id, ts=parent)
+            if isinstance(reply.get("ts"), str) and reply["ts"] != parent
+        ]
+    except SlackApiError as exc:
+        if reason(exc) == "thread_not_found":
+            return []
+        raise
+
+
+def hasty(client: WebClient) -> WebClient:
+    """`client` without its rate-limit retries: a 429 raises SlackApiError at once, so the
+    caller decides whether to wait (Retry-After) or to show what it has."""
+    return WebClient(
+        token=client.token,
+        base_url=client.base_url,
+        timeout=client.timeout,
+        retry_handlers=[
+            h for h in client.retry_handlers if not isinstance(h, RateLimitErrorRetryHandler)
+        ],
+    )
+
+
+def retry_after(exc: Exception) -> float | None:
+    """Seconds Slack asks to wait (a 429's Retry-After, 1 if it says none); None if `exc`
+    is not a rate limit."""
+    if not isinstance(exc, SlackApiError) or exc.response.status_code != 429:
+        return None
+    headers = {str(k).lower(): v for k, v in (exc.response.headers or {}).items()}
+    value = headers.get("retry-after")
+    if isinstance(value, list):  # urllib's headers may come as lists
+        value = value[0] if value else None
+    try:
+        return max(1.0, float(value or 1))
+    except ValueError:
+        return 1.0
 
 
 def _refusal(why: str, channel_id: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -149,6 +150,35 @@ def paginate(proposals: Sequence[Proposal]) -> list[list[Proposal]]:
     return pages
 
 
+@dataclass(frozen=True)
+class Threads:
+    """The threads of an import for its form: `left` still being read, `unread` given up
+    on (and Slack's `why`), `later` whether the page shown holds replies read later."""
+
+    left: int = 0
+    unread: int = 0
+    why: str = ""
+    later: bool = False
+
+
+def threads_note(threads: Threads) -> str:
+    """What the form says about the threads: still being read, or not read."""
+    notes = []
+    if threads.left:
+        notes.append(
+            f":hourglass_flowing_sand: *{threads.left:,} thread(s) are still being read* "
+            "(Slack allows the bot 50 a minute): their replies will follow on pages after "
+            "these, titled _Thread replies read later_."
+        )
+    if threads.unread:
+        notes.append(
+            f":warning: *{threads.unread:,} thread(s) were not read* ({threads.why}): their "
+            "replies are not proposed here. Type `/timeline import` again later to have them "
+            "proposed (what is in the timeline by then is left out)."
+        )
+    return "\n".join(notes)
+
+
 def build_page(
     meta: dict[str, Any],
     hotfix_id: str,
@@ -156,24 +186,40 @@ def build_page(
     pages: int,
     later: tuple[int, int],
     continued: bool,
+    threads: Threads = Threads(),
 ) -> dict[str, Any]:
     """Page meta["page"] of `pages`: the proposals in `rows` (position, proposal), ticked
     where pre-selected; on every page but the last, what comes next (`later`: proposals on
-    the pages after this one, and how many of them are pre-selected)."""
+    the pages after this one, and how many of them are pre-selected). While `threads.left`
+    threads are still being read, the last page does not finish the import: "next" waits for
+    their replies."""
     page = int(meta["page"])
-    last = page >= pages
+    last = page >= pages and not threads.left
+    what = (
+        f"*Thread replies read later* in <#{meta['channel']}>"
+        if threads.later
+        else f"messages of <#{meta['channel']}>"
+    )
+    more = "+" if threads.left else ""
     intro = (
-        f"*Page {page} of {pages}* · messages of <#{meta['channel']}> worth keeping in "
+        f"*Page {page} of {pages}{more}* · {what} worth keeping in "
         f"{hotfix_id}'s timeline, with their own times and authors. Ticked in advance: "
         "alerts and messages with a milestone word (the milestone it marks is under it)."
     )
-    blocks = [_section(intro), *proposal_blocks(rows, continued)]
+    note = threads_note(threads)
+    blocks = [_section(f"{intro}\n{note}" if note else intro), *proposal_blocks(rows, continued)]
     if not last:
         count, ticked = later
+        coming = " and the replies still being read" if threads.left else ""
         choices = [
-            ("next", f"Show the next page ({count:,} more messages)"),
-            ("rest", f"Keep these, and the {ticked:,} pre-selected on later pages"),
-            ("stop", "Keep these, and nothing from the later pages"),
+            (
+                "next",
+                f"Show the next page ({count:,} more messages)"
+                if page < pages
+                else "Wait for the thread replies still being read",
+            ),
+            ("rest", f"Keep these, and the pre-selected later ({ticked:,}{coming})"),
+            ("stop", "Keep these, and nothing later" + (" (no thread replies)" if more else "")),
         ]
         options = [{"text": _plain(clip(text, OPTION_TEXT)), "value": v} for v, text in choices]
         blocks.append(
@@ -194,6 +240,30 @@ def build_page(
         "callback_id": IMPORT_MODAL,
         "submit": _plain("Keep ticked" if last else "Continue"),
         "private_metadata": json.dumps(meta),
+    }
+
+
+def build_waiting(
+    meta: dict[str, Any], chosen: int, threads: Threads, rest: bool
+) -> dict[str, Any]:
+    """Every page so far submitted while `threads.left` threads are still being read: the
+    form waits (the bot updates it when their replies are read); "Check now" asks again."""
+    then = (
+        "the pre-selected among their replies are kept as they are read, with the "
+        f"{chosen:,} chosen so far, and this form then says so."
+        if rest
+        else "this form shows their replies as the next page when they are read; nothing "
+        f"is kept before that (the {chosen:,} chosen so far are remembered)."
+    )
+    text = (
+        f":hourglass_flowing_sand: Still reading *{threads.left:,} thread(s)* of "
+        f"<#{meta['channel']}> at the pace Slack allows (50 a minute): {then}"
+    )
+    return {
+        **_view([_section(text)], close="Cancel"),
+        "callback_id": IMPORT_MODAL,
+        "submit": _plain("Check now"),
+        "private_metadata": json.dumps({**meta, "waiting": True}),
     }
 
 

@@ -21,7 +21,16 @@ from bot.slack.directory import Directory
 from bot.slack.drafting import Drafting
 from bot.slack.failures import FAILURES, Told, reason
 from bot.slack.history import HistoryRefused, posted, read_channel
-from bot.slack.import_blocks import build_note, build_page, build_reading, paginate, ticked
+from bot.slack.import_blocks import (
+    Threads,
+    build_note,
+    build_page,
+    build_reading,
+    build_waiting,
+    paginate,
+    ticked,
+)
+from bot.slack.import_threads import STOPPED, Job, ThreadReaders, read_first
 from bot.slack.payloads import Command, error_text, team_of
 from bot.slack.text import mention
 from bot.slack.views import open_view
@@ -59,6 +68,7 @@ class TimelineImport:
         self.store = incidents.store
         self.timeline = timeline
         self.drafting = drafting
+        self.readers = ThreadReaders(self.store, incidents.clock)
 
     # --- the command: read, propose, show page 1 ---------------------------------------------
 
@@ -92,23 +102,28 @@ class TimelineImport:
         )
         self.store.import_view(incident.team_id, import_id, view_id)
         try:
-            messages = read_channel(client, command.channel_id, since)
+            messages, parents = read_channel(client, command.channel_id, since)
         except HistoryRefused as refused:
             self.store.end_import(incident.team_id, import_id, "failed", self.incidents.clock())
             self._show(client, view_id, build_note(str(refused)), quiet=True)
             raise
+        first = read_first(client, command.channel_id, parents)
+        own = (context.bot_id, context.bot_user_id)
         directory = Directory(self.store, client, incident.team_id)
         kept = self.store.in_timeline(incident.team_id, incident.id, command.channel_id)
         proposals = propose(
-            posted(messages, directory, (context.bot_id, context.bot_user_id)),
+            posted(messages + first.replies, directory, own),
             kept,
             {e.milestone for e in self.timeline.entries(incident) if e.milestone},
         )
         pages = paginate(proposals)
-        if not self.store.save_proposals(incident.team_id, import_id, pages):
+        if not self.store.save_proposals(
+            incident.team_id, import_id, pages, len(first.left), first.unread
+        ):
             return  # a newer `/timeline import` replaced this one: its form shows
-        if not proposals:
+        if not proposals and not first.left:
             self.store.end_import(incident.team_id, import_id, "done", self.incidents.clock())
+            unread = first.unread[0]
             self._show(
                 client,
                 view_id,
@@ -116,12 +131,55 @@ class TimelineImport:
                     f"Nothing to propose: of the {len(messages):,} messages since "
                     f"{since:%H:%M} UTC, none is someone's message or an alert that is not "
                     "in the timeline already. `/timeline` lists the entries."
+                    + (
+                        f" ({unread:,} thread(s) could not be read: `{first.unread[1]}`.)"
+                        if unread
+                        else ""
+                    )
                 ),
             )
             return
         state = self.store.get_import(incident.team_id, import_id)
         assert state is not None
         self._show(client, view_id, self._page(state, incident, 1))
+        if first.left:
+            self.readers.start(
+                Job(
+                    client,
+                    incident.team_id,
+                    import_id,
+                    command.channel_id,
+                    first.left,
+                    lambda replies: self._later(incident, import_id, replies, directory, own),
+                    lambda now, _: self._moved(client, now, incident),
+                )
+            )
+
+    def _later(
+        self,
+        incident: Incident,
+        import_id: int,
+        replies: list[dict[str, Any]],
+        directory: Directory,
+        own: tuple[str | None, str | None],
+    ) -> list[list[Proposal]]:
+        """Pages of the thread replies read after page 1 that are worth proposing and not
+        proposed yet (nor in the timeline by now)."""
+        proposed, suggested = self.store.proposed(import_id)
+        kept = self.store.in_timeline(incident.team_id, incident.id, incident.channel_id or "")
+        milestones = {e.milestone for e in self.timeline.entries(incident) if e.milestone}
+        found = propose(posted(replies, directory, own), kept | proposed, milestones | suggested)
+        return [page for page in paginate(found) if page]
+
+    def _moved(self, client: WebClient, state: Import, incident: Incident) -> None:
+        """The import stopped waiting for thread replies: its form shows the next page, or
+        (nothing more to show, or the rest kept as chosen) the chosen messages are kept."""
+        if state.status == "open":
+            self._show(client, state.view_id or "", self._page(state, incident, state.page), True)
+        elif state.status == "keeping":
+            answer = self._keep(client, state, incident, state.user_id)
+            if answer:
+                self._show(client, state.view_id or "", build_note(answer), True)
 
     def _show(
         self, client: WebClient, view_id: str, view: dict[str, Any], quiet: bool = False
@@ -147,6 +205,15 @@ class TimelineImport:
             == rows[0][1].at.replace(minute=0, second=0, microsecond=0)
         )
         meta = {"import": state.id, "page": page, "channel": incident.channel_id}
+        threads = Threads(
+            state.threads_left,
+            state.threads_unread,
+            state.unread_why,
+            later=page > state.first_pages,
+        )
+        if state.status == "waiting":
+            chosen = len(self.store.chosen(state.id))
+            return build_waiting(meta, chosen, threads, state.rest)
         return build_page(
             meta,
             incident.hotfix_id,
@@ -154,6 +221,7 @@ class TimelineImport:
             state.pages,
             self.store.proposal_counts(state.id, page),
             continued,
+            threads,
         )
 
     # --- a page submitted ---------------------------------------------------------------------
@@ -175,6 +243,12 @@ class TimelineImport:
         check_may_change(self.store, incident, user_id)
         check_commander(incident, user_id)
         page = int(meta.get("page", 0))
+        if state.threads_left and not self.readers.alive(state.id):
+            lost = self.store.lose_threads(team_id, state.id, STOPPED)
+            state = lost[0] if lost else state
+        if meta.get("waiting"):
+            self._check(ack, client, state, incident, page)
+            return
         on_page = {position for position, _ in self.store.proposals_on(state.id, page)}
         positions, then = ticked(view)
         now = self.store.submit_page(
@@ -194,15 +268,36 @@ class TimelineImport:
                 "`/timeline import` replaced it); nothing was kept twice. Close it; "
                 f"`/timeline` lists the entries. {AGAIN}"
             )
-        if now.status == "open":
+        if now.status in ("open", "waiting"):
             ack(response_action="update", view=self._page(now, incident, now.page))
             return
         ack()
         self._keep(client, now, incident, user_id)
 
-    def _keep(self, client: WebClient, state: Import, incident: Incident, user_id: str) -> None:
+    def _check(
+        self, ack: Ack, client: WebClient, state: Import, incident: Incident, page: int
+    ) -> None:
+        """ "Check now" on the waiting form: the next page if its replies came, the waiting
+        form again while they are read, or (nothing more comes) the chosen ones kept."""
+        if state.status in ("open", "waiting") and state.page == page:
+            ack(response_action="update", view=self._page(state, incident, page))
+        elif state.status == "keeping":
+            ack()
+            self._keep(client, state, incident, state.user_id)
+        else:
+            raise UsageError(
+                "This form is out of date (the import was kept, stopped or replaced); nothing "
+                f"was kept twice. Close it; `/timeline` lists the entries. {AGAIN}"
+            )
+
+    def _keep(
+        self, client: WebClient, state: Import, incident: Incident, user_id: str
+    ) -> str | None:
         """Keep the chosen messages (own times and authors; milestones suggested marked), say
-        so once in the channel, and answer the commander."""
+        so once in the channel, and answer the commander (and say so in the form, if it
+        waits). Once per import, whoever gets here first."""
+        if not self.store.start_keeping(incident.team_id, state.id):
+            return None
         chosen = self.store.chosen(state.id)
         added: list[Proposal] = []
         for proposal in chosen:
@@ -244,7 +339,14 @@ class TimelineImport:
             else ":information_source: Nothing was kept: no message was chosen (or they were "
             "in the timeline already)."
         )
+        now = self.store.get_import(incident.team_id, state.id) or state
+        if now.threads_unread:
+            answer += (
+                f" {now.threads_unread:,} thread(s) were not read ({now.unread_why}): type "
+                "`/timeline import` again to have their replies proposed."
+            )
         self._answer(client, incident, user_id, answer)
+        return answer
 
     def _answer(self, client: WebClient, incident: Incident, user_id: str, text: str) -> None:
         """Only the commander sees it: in the channel, else by DM."""
