@@ -278,3 +278,54 @@ def m008_kept_messages(db: Database) -> None:
         "SELECT team_id, incident_id, id, 'shortcut', '', kept_by, COALESCE(created_at, at) "
         "FROM timeline WHERE source = 'message' AND kept_by IS NOT NULL"
     )
+
+
+@migrations()
+def m009_imports(db: Database) -> None:
+    """`/timeline import`: each reading of a channel's history (who asked, the modal showing
+    it, the page it is at, the threads still being read) and the messages it proposes, page
+    by page, with what was ticked."""
+    db.table("imports").create(
+        {
+            "id": int,
+            "team_id": str,
+            "incident_id": int,
+            "user_id": str,
+            "view_id": str,
+            "status": str,  # reading, open, waiting, keeping, done, failed, replaced
+            "page": int,  # the page the next submission must be (from 1)
+            "pages": int,
+            "first_pages": int,  # the pages shown from the start; later ones: replies read later
+            "threads_left": int,  # threads whose replies are still being read (after page 1)
+            "threads_unread": int,  # threads given up on: their replies are not proposed
+            "unread_why": str,  # why (Slack's error, or the reading stopped)
+            "rest": int,  # 1: the pre-selected of what comes later are kept (chosen "rest")
+            "started_at": str,
+            "finished_at": str,
+            "kept": int,
+        },
+        pk="id",
+        not_null={"team_id", "incident_id", "user_id", "status", "started_at"},
+    )
+    db.table("imports").create_index(["team_id", "incident_id"])
+    db.table("import_proposals").create(
+        {
+            "import_id": int,
+            "position": int,
+            "page": int,
+            "ts": str,
+            "at": str,
+            "author_id": str,
+            "author_name": str,
+            "text": str,
+            "milestone": str,
+            "preselected": int,
+            "why": str,
+            "in_thread": int,
+            "chosen": int,
+        },
+        pk=("import_id", "position"),
+        foreign_keys=[("import_id", "imports", "id")],
+    )
+    db.table("import_proposals").create_index(["import_id", "page"])
+    db.table("import_proposals").create_index(["import_id", "ts"], unique=True)

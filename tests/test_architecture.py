@@ -18,6 +18,7 @@ STORE_MAY_IMPORT = {
     "migrations",
     "models",
     "private",
+    "proposals",  # plain: what an import proposes
     STORE,
 }
 SQL_MODULES = {"migrations.py", "checkpoint.py"}  # the schema; the WAL checkpoint
@@ -39,6 +40,7 @@ ALLOWED = {
     "group_commit": {"errors"},
     "budget": set(),
     "checkpoint": set(),
+    "proposals": {"models"},
     "private": set(),
     "logs": {"private"},
     "report": {"durations", "models"},

@@ -46,5 +46,20 @@ def test_every_subcommand_is_documented_and_in_the_help():
         assert first_words.split(" <")[0] in README, usage
 
 
+def test_every_thing_people_do_is_in_who_may_do_what():
+    """Each command, shortcut, button and form of the route table (its Grid case names it)
+    has its row in the README's table; membership events are no one's action."""
+    from tests.test_security_grid import CASES
+
+    table = README.split("## Who may do what")[1].split("\n## ")[0]
+    rows = [line for line in table.splitlines() if line.startswith("| `") or "`" in line[:60]]
+    missing = [
+        name
+        for kind, name in CASES
+        if not name.startswith("member_") and not any(f"`{name}" in row for row in rows)
+    ]
+    assert missing == []
+
+
 def test_procfile_runs_the_bot():
     assert (ROOT / "Procfile").read_text().strip() == "web: python -m bot run"

@@ -10,7 +10,7 @@ import pytest
 from bot.sandbox import SIGNING_SECRET
 from bot.sandbox.harness import serve
 from bot.store import Store
-from tests.conftest import make_config, wait_for
+from tests.conftest import forgive_dead_deliveries, make_config, wait_for
 from tests.test_incident_commands import open_incident
 from tests.test_process import bot_process
 
@@ -21,6 +21,13 @@ FAST = {
     "REMINDERS_BEFORE": "4s,2s",
     "OVERDUE_NUDGE_EVERY": "off",
 }
+
+
+@pytest.fixture
+def slack(slack):
+    """The emulator, forgiving the events that found the killed process gone."""
+    yield slack
+    forgive_dead_deliveries(slack)
 
 
 def dm_texts(slack, who):

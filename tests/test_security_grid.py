@@ -5,6 +5,7 @@ org-wide (bot/sandbox/grid.py), still does its work."""
 
 import json
 from collections.abc import Callable
+from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest
@@ -20,7 +21,7 @@ from bot.sandbox.grid import Org, org_wide
 from bot.slack.app import create_app, repo_for
 from bot.slack.payloads import team_of
 from tests import test_restart_recovery
-from tests.conftest import SHARED, mark_done_dm, wait_for
+from tests.conftest import SHARED, START, mark_done_dm, wait_for
 from tests.test_incident_commands import open_incident
 
 ORG = Org("E0ACMEORG", "Acme Org")
@@ -276,10 +277,38 @@ def message(slack, bot):
     assert "rolled back to v41" in kept_texts(slack, bot, channel)
 
 
+def timeline_import(slack, bot):
+    channel = open_incident(slack)
+    slack.backfill(channel.name, [("bob", START + timedelta(minutes=3), "deployed the fix")])
+    assert slack.command("alice", "/timeline", "import", channel.name).status == 200
+    view = wait_for(
+        lambda: (v := slack.modal("alice", wait=0)) and v.get("callback_id") == "timeline_import",
+        what="the import form",
+    )
+    assert view
+
+
+def timeline_import_modal(slack, bot):
+    channel = open_incident(slack)
+    slack.backfill(channel.name, [("bob", START + timedelta(minutes=3), "deployed the fix")])
+    slack.command("alice", "/timeline", "import", channel.name)
+    wait_for(
+        lambda: (slack.modal("alice", wait=0) or {}).get("callback_id") == "timeline_import",
+        what="the import form",
+    )
+    reply = slack.submit("alice", {})  # as shown: the fix ticked in advance
+    assert reply.status == 200 and reply.json.get("response_action") != "errors", reply.body
+    bot.settle()
+    entries = bot.store.entries(slack.ws.team_id, incident_of(slack, bot, channel).id)
+    assert [e.text for e in entries if e.source == "message"] == ["deployed the fix"]
+
+
 # (kind, id) of each listener in the route table (bot/slack/app.py, register) -> its case
 CASES: dict[tuple[str, str], Callable[..., None]] = {
     ("command", "/incident"): incident_command,
     ("command", "/timeline"): timeline_command,
+    ("command", "/timeline import"): timeline_import,
+    ("view", "timeline_import"): timeline_import_modal,
     ("shortcut", "add_to_timeline"): add_to_timeline,
     ("action", "write_section"): write_section,
     ("action", "add_action"): add_action,
@@ -311,7 +340,8 @@ def test_each_listener_does_its_work_on_an_org_wide_install(slack, bot, case):
 
 def request_for(kind: str, name: str) -> BoltRequest:
     """The smallest request Bolt routes to the listener of `kind` and `name`."""
-    form = {"command": name}
+    command, _, text = name.partition(" ")  # "/timeline import": a command and its text
+    form = {"command": command, "text": text}
     payloads = {
         "shortcut": {"type": "message_action", "callback_id": name},
         "action": {"type": "block_actions", "actions": [{"action_id": name}]},

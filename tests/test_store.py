@@ -41,6 +41,7 @@ def test_wal_busy_timeout_and_migrations_are_idempotent(tmp_path):
         "m006_action_sources",
         "m007_edit_traces",
         "m008_kept_messages",
+        "m009_imports",
     ]
     again.close()
 

@@ -110,6 +110,8 @@ def _id(obj: dict[str, Any], key: str, where: str, max_len: int = 255) -> None:
 def _option(obj: Any, where: str) -> None:
     _fields(obj, where, {"text", "value"}, {"description", "url"})
     _text(obj["text"], f"{where}.text", 75)
+    if "description" in obj:
+        _text(obj["description"], f"{where}.description", 75)
     _check(isinstance(obj["value"], str) and len(obj["value"]) <= 150, where, "bad value")
 
 
@@ -204,6 +206,14 @@ def _element(obj: Any, where: str) -> None:
         _check(isinstance(opts, list) and 0 < len(opts) <= 100, where, "1 to 100 options")
         for i, opt in enumerate(opts):
             _option(opt, f"{where}.options[{i}]")
+        if kind in ("checkboxes", "radio_buttons"):  # Block Kit reference: at most 10 each
+            _check(len(opts) <= 10, where, "1 to 10 options")
+            values = [o["value"] for o in opts]
+            _check(len(values) == len(set(values)), where, "duplicate option value")
+            shown = obj.get("initial_options", []) + (
+                [obj["initial_option"]] if "initial_option" in obj else []
+            )
+            _check(all(o in opts for o in shown), where, "an initial option that is not an option")
     if kind == "static_select":
         _check(("options" in obj) != ("option_groups" in obj), where, "options or option_groups")
     if kind == "plain_text_input":

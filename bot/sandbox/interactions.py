@@ -11,7 +11,13 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from bot.sandbox.blockkit import MAX_MESSAGE_TEXT, BlockError, stray_markup, validate_blocks
+from bot.sandbox.blockkit import (
+    MAX_MESSAGE_TEXT,
+    BlockError,
+    stray_markup,
+    validate_blocks,
+    validate_view,
+)
 from bot.sandbox.people import People
 from bot.sandbox.webapi import WebApi
 from bot.sandbox.workspace import Ephemeral, Message, User
@@ -267,6 +273,17 @@ class Interactions(People):
         reply = replies[0]
         if reply.status != 200:
             self.problems.append(f"view_submission: HTTP {reply.status}")
+        elif reply.json.get("response_action") == "update":  # the same modal, its new content
+            try:
+                validate_view(reply.json.get("view"))
+            except BlockError as exc:
+                self.problems.append(f"view_submission update: {exc}")
+                return reply
+            self.api.views[view["id"]] = {
+                **reply.json["view"],
+                "id": view["id"],
+                "hash": self.ws.next_ts(),
+            }
         elif reply.json.get("response_action") != "errors":
             self.api.open_views[holder.id].remove(view["id"])  # Slack closes the modal
         return reply
@@ -367,9 +384,18 @@ def _state_value(element: dict[str, Any], given: Any) -> dict[str, Any]:
         return {"type": kind, "selected_user": given}
     if kind == "datepicker":
         return {"type": kind, "selected_date": given}
-    if kind == "static_select":
+    if kind in ("static_select", "radio_buttons"):
+        if given is None and kind == "radio_buttons":  # untouched: what it showed
+            return {"type": kind, "selected_option": element.get("initial_option")}
         option = next((o for o in element["options"] if o["value"] == given), None)
         if given is not None and option is None:
             raise AssertionError(f"{given!r} is not an option")
         return {"type": kind, "selected_option": option}
+    if kind == "checkboxes":  # `given`: the values ticked; None leaves what it showed
+        if given is None:
+            return {"type": kind, "selected_options": list(element.get("initial_options", []))}
+        options = [o for o in element["options"] if o["value"] in given]
+        if len(options) != len(set(given)):
+            raise AssertionError(f"{given!r} are not all options")
+        return {"type": kind, "selected_options": options}
     raise AssertionError(f"the emulator cannot fill a {kind}")

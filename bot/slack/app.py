@@ -40,6 +40,8 @@ from bot.slack.echoes import Echoes
 from bot.slack.executor import acks_at_once, answered_in_ack, keep_acks
 from bot.slack.failures import FAILURES, Told, reason
 from bot.slack.following import Following
+from bot.slack.import_blocks import IMPORT_MODAL
+from bot.slack.import_commands import TimelineImport, is_import, is_not_import
 from bot.slack.incident_commands import IncidentCommands
 from bot.slack.keeping import Keeping
 from bot.slack.members import Members
@@ -206,8 +208,13 @@ def register(
     )
 
     app.command("/incident")(acks_at_once(incident.handle_incident))
-    app.command("/timeline", middleware=[answered_in_ack])(acks_at_once(timeline.handle_timeline))
+    importer = TimelineImport(incidents, timeline.timeline, timeline.drafting)
+    app.command("/timeline", matchers=[is_import])(acks_at_once(importer.handle_import))
+    app.command("/timeline", matchers=[is_not_import], middleware=[answered_in_ack])(
+        acks_at_once(timeline.handle_timeline)
+    )
     app.shortcut("add_to_timeline")(acks_at_once(timeline.handle_add_to_timeline))
+    app.view(IMPORT_MODAL)(acks_at_once(importer.handle_submission))
     app.action(Ids.WRITE_SECTION)(acks_at_once(retro.handle_write_button))
     app.action(Ids.ADD_ACTION)(acks_at_once(retro.handle_add_action_button))
     app.action(Ids.POST_DRAFT)(acks_at_once(retro.handle_draft_button))

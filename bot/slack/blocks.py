@@ -37,6 +37,10 @@ HELP: tuple[tuple[str, str], ...] = (
     ("/timeline page 2", "the entries before those (page 3 before these, ...)"),
     ("/timeline edit 3 14:10 root-cause: bad config push", "change entry #3 (author or commander)"),
     ("/timeline delete 3", "delete entry #3; its number is never reused"),
+    (
+        "/timeline import",
+        "review the channel's messages since the incident began and keep those ticked (commander)",
+    ),
     ("/incident commander @user", "hand over incident command"),
     (
         "/incident owner @user [@user ...]",

@@ -16,14 +16,15 @@ logger = logging.getLogger(__name__)
 TRIGGER_GONE = ("expired_trigger_id", "exchanged_trigger_id", "invalid_trigger_id")
 
 
-def open_view(client: WebClient, trigger_id: str, view: dict[str, Any], again: str) -> None:
-    """`views.open` for the person whose click or command brought `trigger_id`.
+def open_view(client: WebClient, trigger_id: str, view: dict[str, Any], again: str) -> str:
+    """`views.open` for the person whose click or command brought `trigger_id`; the id of the
+    view it opened (for views.update).
 
     Raises Told (for the person, delivered by the app's error handler) when Slack refuses:
     `again` says what to do, e.g. "Type `/incident write` again." A trigger that expired (Slack
     or the bot was slow) is the usual case."""
     try:
-        client.views_open(trigger_id=trigger_id, view=view)
+        opened = client.views_open(trigger_id=trigger_id, view=view)
     except FAILURES as exc:
         why = reason(exc)
         logger.warning("views.open refused: %s", why)
@@ -33,3 +34,4 @@ def open_view(client: WebClient, trigger_id: str, view: dict[str, Any], again: s
                 f"(`{why}`). {again}"
             ) from exc
         raise Told(f":warning: The form did not open (Slack said `{why}`). {again}") from exc
+    return str((opened.get("view") or {}).get("id") or "")

@@ -23,6 +23,7 @@ from bot.store.connection import (
     answering,
 )
 from bot.store.drafts import DraftRows
+from bot.store.imports import ImportRows
 from bot.store.incidents import INCIDENT_TABLES, IncidentRows
 from bot.store.kept import KeptRows
 from bot.store.leases import LeaseRows
@@ -60,6 +61,7 @@ class Store(
     ReminderRows,
     LeaseRows,
     KeptRows,
+    ImportRows,
 ):
     """The bot's SQLite database, every noun's rows on one object. Safe to share between
     threads: each gets its own connection; timeline entries are written by one thread for all

@@ -23,6 +23,7 @@ INCIDENT_TABLES = (
     "drafts",
     "speakers",
     "reminders",
+    "imports",
 )
 UNOPENED_AFTER = timedelta(minutes=10)
 
@@ -44,6 +45,11 @@ def _discard(db: Database, team_id: str, where: str, params: list[Any]) -> int:
         db.execute(
             "DELETE FROM reminder_deliveries WHERE reminder_id IN "
             "(SELECT id FROM reminders WHERE incident_id = ?)",
+            [incident_id],
+        )
+        db.execute(
+            "DELETE FROM import_proposals WHERE import_id IN "
+            "(SELECT id FROM imports WHERE incident_id = ?)",
             [incident_id],
         )
         for table in INCIDENT_TABLES:
