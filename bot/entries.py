@@ -134,12 +134,13 @@ class Timeline:
         milestone: Milestone | None = None,
     ) -> Kept:
         """Keep a channel message (thread replies too) in the timeline once, with its own time
-        and author, noting how (`how`: reaction with its `emoji`, pin, shortcut) and by whom;
-        a second way (another reaction, the pin) adds no entry. A milestone emoji's
-        `milestone` marks the entry (not "Incident began"/"Incident closed", which only a
-        command moves). A message kept before and deleted comes back under its old number.
-        Raises UsageError for a message with nothing readable in it, or one more than 30 days
-        older than the incident."""
+        and author, noting how (`how`: reaction with its `emoji`, pin, shortcut, import) and by
+        whom; a second way (another reaction, the pin) adds no entry. A given `milestone` (an
+        emoji's, an import's) marks the entry and leaves the words whole; otherwise a text
+        starting `fix: ...` marks its milestone. Never "Incident began"/"Incident closed", which
+        only a command moves. A message kept before and deleted comes back under its old
+        number. Raises UsageError for a message with nothing readable in it, or one more than
+        30 days older than the incident."""
         now = self.clock()
         with self._keeping:  # two ways at the same moment (pin and reaction): one entry
             existing = self.store.entry_for_message(incident, message_ts)
@@ -180,14 +181,14 @@ class Timeline:
                 f"{incident.hotfix_id}; record what it says with `/timeline` if it belongs."
             )
         said, rest = split_milestone(text)
-        if said in ONE_TIME:  # only a command moves the beginning or the resolution
-            said, rest = None, text
+        if said in ONE_TIME or milestone:  # a command moves the beginning or the resolution;
+            said, rest = None, text  # a milestone given (emoji, import) leaves the words whole
         return self.store.add_entry(
             incident,
             at=at,
             text=ENTRY.cut(rest or text),
             author_id=author_id,
-            milestone=None if milestone else said,  # an emoji's milestone is marked after
+            milestone=said,  # a given milestone is marked after
             source="message",
             message_ts=message_ts,
             kept_by=by,

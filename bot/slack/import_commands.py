@@ -301,20 +301,15 @@ class TimelineImport:
         chosen = self.store.chosen(state.id)
         added: list[Proposal] = []
         for proposal in chosen:
-            # keep_message marks the milestone a text starts with (`root-cause: ...`), and keeps
-            # the text after it: the message's own words
-            text = (
-                f"{proposal.milestone.value}: {proposal.text}"
-                if proposal.milestone
-                else proposal.text
-            )
             kept = self.timeline.keep_message(
                 incident,
                 author_id=proposal.author_id,
                 at=proposal.at,
-                text=text,
+                text=proposal.text,
                 message_ts=proposal.ts,
                 by=user_id,
+                how="import",
+                milestone=proposal.milestone,
             )
             if kept.new:
                 added.append(proposal)

@@ -1,6 +1,6 @@
-"""Kept channel messages: how each was kept (a reaction and its emoji, a pin, the shortcut) and
-by whom, its permalink and thread, the bot's confirmation on it, and the edits and deletions
-in Slack that the entry follows. Every query scoped by team_id."""
+"""Kept channel messages: how each was kept (a reaction and its emoji, a pin, the shortcut, an
+import) and by whom, its permalink and thread, the bot's confirmation on it, and the edits and
+deletions in Slack that the entry follows. Every query scoped by team_id."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from sqlite_utils import Database
 from bot.models import ONE_TIME, Entry, Milestone
 from bot.store.rows import Rows, add_event, from_db, to_db
 
-HOWS = ("reaction", "pin", "shortcut")
+HOWS = ("reaction", "pin", "shortcut", "import")
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class Keep:
 
     @property
     def words(self) -> str:
-        """`reaction :pushpin:`, `pin`, `shortcut` (for the incident log)."""
+        """`reaction :pushpin:`, `pin`, `shortcut`, `import` (for the incident log)."""
         return f"reaction :{self.emoji}:" if self.how == "reaction" else self.how
 
 
