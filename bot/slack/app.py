@@ -351,7 +351,9 @@ def create_app(
     channels = Channels(incidents, config.channel_prefix, config.announce_channel, pacer)
     timeline = Timeline(store, clock, config.deadline)
     emoji: dict[str, Milestone | None] = dict.fromkeys(config.timeline_reactions)
-    keeping = Keeping(incidents, timeline, {**emoji, **dict(config.milestone_reactions)})
+    keeping = Keeping(
+        incidents, timeline, {**emoji, **dict(config.milestone_reactions)}, drafting.audience
+    )
     register(
         app,
         incidents,

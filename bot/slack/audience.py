@@ -97,6 +97,17 @@ class Audience:
             if asker.respond is None or not _responded(asker.respond, text):
                 self._dm(client, asker.user_id, text)
 
+    def whisper(self, client: WebClient, channel_id: str, user_id: str, text: str) -> None:
+        """`text` for one person only, in the channel where they acted (chat.postEphemeral);
+        by DM where Slack refuses that (they are not in it, the bot is not, it is archived).
+        A DM Slack refuses too is only logged."""
+        try:
+            client.chat_postEphemeral(channel=channel_id, user=user_id, text=text)
+            return
+        except FAILURES as exc:
+            logger.info("ephemeral to %s refused (%s); a DM instead", user_id, reason(exc))
+        self._dm(client, user_id, text)
+
     def _dm(self, client: WebClient, user_id: str, text: str) -> None:
         try:
             self.pacer.post(client, channel=user_id, text=text)

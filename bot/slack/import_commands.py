@@ -340,13 +340,5 @@ class TimelineImport:
                 f" {now.threads_unread:,} thread(s) were not read ({now.unread_why}): type "
                 "`/timeline import` again to have their replies proposed."
             )
-        self._answer(client, incident, user_id, answer)
+        self.drafting.audience.whisper(client, incident.channel_id or "", user_id, answer)
         return answer
-
-    def _answer(self, client: WebClient, incident: Incident, user_id: str, text: str) -> None:
-        """Only the commander sees it: in the channel, else by DM."""
-        try:
-            client.chat_postEphemeral(channel=incident.channel_id or "", user=user_id, text=text)
-        except FAILURES as exc:
-            logger.warning("the import's answer: %s", reason(exc))
-            self.drafting.audience.tell(client, incident, [Asker(user_id)], text)

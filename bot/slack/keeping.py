@@ -20,6 +20,7 @@ from bot.entries import Timeline
 from bot.errors import BotError, UsageError
 from bot.incidents import Incidents
 from bot.models import ONE_TIME, Entry, Incident, Milestone
+from bot.slack.audience import Audience
 from bot.slack.directory import Directory
 from bot.slack.failures import FAILURES, reason
 from bot.slack.messages import message_author, message_text
@@ -104,9 +105,14 @@ class Keeping:
     and the milestone emoji (TIMELINE_MILESTONE_REACTIONS) -> their milestone."""
 
     def __init__(
-        self, incidents: Incidents, timeline: Timeline, emoji: Mapping[str, Milestone | None]
+        self,
+        incidents: Incidents,
+        timeline: Timeline,
+        emoji: Mapping[str, Milestone | None],
+        audience: Audience,
     ) -> None:
         self.incidents = incidents
+        self.audience = audience
         self.timeline = timeline
         self.store = incidents.store
         self.emoji = dict(emoji)
@@ -117,13 +123,10 @@ class Keeping:
         self, event: dict[str, Any], body: dict[str, Any], client: WebClient, context: BoltContext
     ) -> None:
         """A timeline or milestone emoji on a message: keep it (and mark its milestone)."""
-        item, user = event.get("item") or {}, str(event.get("user") or "")
-        emoji = base_emoji(str(event.get("reaction") or ""))
-        if item.get("type") != "message" or emoji not in self.emoji:
+        reaction = self._reaction(event, context)
+        if reaction is None:
             return
-        if not user or user == context.bot_user_id:
-            return  # the bot's own confirmation
-        channel, ts = str(item.get("channel") or ""), str(item.get("ts") or "")
+        channel, ts, user, emoji = reaction
         incident = self._incident(body, channel, user)
         if incident is None:
             return
@@ -139,7 +142,7 @@ class Keeping:
                 )
             self._keep(client, incident, channel, message, user, "reaction", emoji)
         except BotError as error:
-            self.tell(client, channel, user, f":warning: {error_text(error)}")
+            self.audience.whisper(client, channel, user, f":warning: {error_text(error)}")
 
     def handle_pin_added(
         self, event: dict[str, Any], body: dict[str, Any], client: WebClient, context: BoltContext
@@ -159,20 +162,17 @@ class Keeping:
             incident = self.incidents.in_channel(incident.team_id, channel, "a pin", user_id=user)
             self._keep(client, incident, channel, message, user, "pin", "")
         except BotError as error:
-            self.tell(client, channel, user, f":warning: {error_text(error)}")
+            self.audience.whisper(client, channel, user, f":warning: {error_text(error)}")
 
     def handle_reaction_removed(
         self, event: dict[str, Any], body: dict[str, Any], client: WebClient, context: BoltContext
     ) -> None:
         """The person who kept a message with this emoji took it back."""
-        item, user = event.get("item") or {}, str(event.get("user") or "")
-        emoji = base_emoji(str(event.get("reaction") or ""))
-        if item.get("type") != "message" or emoji not in self.emoji:
+        reaction = self._reaction(event, context)
+        if reaction is None:
             return
-        if not user or user == context.bot_user_id:
-            return
-        keep = Keep(0, "reaction", emoji, user, self._now())
-        self._let_go(client, body, str(item.get("channel") or ""), str(item.get("ts") or ""), keep)
+        channel, ts, user, emoji = reaction
+        self._let_go(client, body, channel, ts, Keep(0, "reaction", emoji, user, self._now()))
 
     def handle_pin_removed(
         self, event: dict[str, Any], body: dict[str, Any], client: WebClient, context: BoltContext
@@ -187,6 +187,20 @@ class Keeping:
         self._let_go(client, body, channel, str(message.get("ts") or ""), keep)
 
     # --- the work ----------------------------------------------------------------------------
+
+    def _reaction(
+        self, event: dict[str, Any], context: BoltContext
+    ) -> tuple[str, str, str, str] | None:
+        """(channel, message ts, person, emoji) of a reaction_added/removed event with a
+        timeline or milestone emoji on a message, by a person; None for any other (a file's
+        reaction, another emoji, the bot's own confirmation)."""
+        item, user = event.get("item") or {}, str(event.get("user") or "")
+        emoji = base_emoji(str(event.get("reaction") or ""))
+        if item.get("type") != "message" or emoji not in self.emoji:
+            return None
+        if not user or user == context.bot_user_id:
+            return None
+        return str(item.get("channel") or ""), str(item.get("ts") or ""), user, emoji
 
     def _now(self) -> datetime:
         return self.incidents.clock()
@@ -233,9 +247,11 @@ class Keeping:
                 f":information_source: Entry {entry.label} {shown} “{said}”: only "
                 f"`/timeline edit {entry.number} …` changes that."
             )
-            self.tell(client, channel, user, text)
+            self.audience.whisper(client, channel, user, text)
         elif kept.marked and not kept.new:
-            self.tell(client, channel, user, f"Entry {entry.label} now marks “{entry.event}”.")
+            self.audience.whisper(
+                client, channel, user, f"Entry {entry.label} now marks “{entry.event}”."
+            )
 
     def confirm(
         self,
@@ -291,7 +307,7 @@ class Keeping:
         try:
             let_go = self.timeline.let_go(incident, ts, keep)
         except BotError as error:
-            self.tell(client, channel, keep.user_id, f":warning: {error_text(error)}")
+            self.audience.whisper(client, channel, keep.user_id, f":warning: {error_text(error)}")
             return
         if let_go is None:
             return  # not a way this person kept it (someone else's reaction, a foreign pin)
@@ -302,23 +318,10 @@ class Keeping:
                 f":wastebasket: Entry {entry.label} is out of the timeline (the incident log "
                 "keeps both). Add it back the same way."
             )
-            self.tell(client, channel, keep.user_id, text)
+            self.audience.whisper(client, channel, keep.user_id, text)
         elif let_go.why == "edited since":
             text = (
                 f":information_source: Entry {entry.label} stays: it was edited since it was "
                 f"kept. `/timeline delete {entry.number}` removes it."
             )
-            self.tell(client, channel, keep.user_id, text)
-
-    def tell(self, client: WebClient, channel: str, user: str, text: str) -> None:
-        """Words for one person (chat.postEphemeral); by DM where Slack refuses that (someone
-        not in a private channel)."""
-        try:
-            client.chat_postEphemeral(channel=channel, user=user, text=text)
-            return
-        except FAILURES as exc:
-            logger.info("ephemeral to %s: %s; by DM", user, reason(exc))
-        try:
-            client.chat_postMessage(channel=user, text=text)
-        except FAILURES as exc:
-            logger.warning("could not tell %s: %s", user, reason(exc))
+            self.audience.whisper(client, channel, keep.user_id, text)
