@@ -308,36 +308,37 @@ class Interactions(People):
                 else:
                     self.ws.unpost(self.ws.channels[origin.channel], origin)
                 return
-            blocks = payload.get("blocks")
-            if len(str(payload.get("text", ""))) > MAX_MESSAGE_TEXT:
-                self.problems.append("response_url: msg_too_long")
+            if self._refused(payload, "response_url"):
                 return
-            if blocks is not None:
-                try:
-                    validate_blocks(blocks, "message")
-                except BlockError as exc:
-                    self.problems.append(f"response_url: invalid_blocks: {exc}")
-                    return
-            self.problems += stray_markup(blocks, str(payload.get("text", "")))
             origin.text = str(payload.get("text", ""))
-            origin.blocks = blocks
+            origin.blocks = payload.get("blocks")
 
-    def _show(
-        self, channel_id: str, user_id: str, payload: dict[str, Any], source: str, ts: str = ""
-    ) -> None:
-        """What Slack does with an ack body or a response_url post."""
+    def _refused(self, payload: dict[str, Any], source: str) -> bool:
+        """Whether Slack would refuse to show an ack body or response_url post (its text over
+        Slack's limit, blocks it rejects), noted in `problems` as `source: error: ...`; what
+        it would show wrongly (stray markup) is noted too."""
         blocks = payload.get("blocks")
         text = str(payload.get("text", ""))
         if len(text) > MAX_MESSAGE_TEXT:
             self.problems.append(f"{source}: msg_too_long: {len(text):,} characters of text")
-            return
+            return True
         if blocks is not None:
             try:
                 validate_blocks(blocks, "message")
             except BlockError as exc:
                 self.problems.append(f"{source}: invalid_blocks: {exc}")
-                return
+                return True
         self.problems += stray_markup(blocks, text)
+        return False
+
+    def _show(
+        self, channel_id: str, user_id: str, payload: dict[str, Any], source: str, ts: str = ""
+    ) -> None:
+        """What Slack does with an ack body or a response_url post."""
+        if self._refused(payload, source):
+            return
+        blocks = payload.get("blocks")
+        text = str(payload.get("text", ""))
         if not text and not blocks:
             return
         channel = self.ws.channels[channel_id]
