@@ -7,12 +7,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.manifest import manifest_events
 from bot.sandbox import BOT_TOKEN, Emulator
 from bot.sandbox.errors import Refused
 from bot.sandbox.server import BOT_SCOPES
+from tests import test_emulator
 from tests.conftest import SHARED
 
 READING = BOT_SCOPES | {"channels:history", "groups:history", "reactions:read", "reactions:write"}
@@ -25,15 +25,8 @@ def slack():
         yield emulator
 
 
-@pytest.fixture
-def api(slack):
-    return WebClient(token=BOT_TOKEN, base_url=slack.api_url)
-
-
-def error_of(call):
-    with pytest.raises(SlackApiError) as raised:
-        call()
-    return raised.value.response
+api = test_emulator.api  # the bot's WebClient against this emulator
+error_of = test_emulator.error_of
 
 
 def test_a_reply_counts_on_its_parent_and_both_carry_thread_ts(slack):

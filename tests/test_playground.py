@@ -32,16 +32,22 @@ quit
 """
 
 
-def test_a_session_in_the_playground():
+def play(session: str) -> subprocess.CompletedProcess[str]:
+    """`python -m bot playground` run with the typed `session`; it must exit 0."""
     done = subprocess.run(
         [sys.executable, "-m", "bot", "playground"],
-        input=SESSION,
+        input=session,
         capture_output=True,
         text=True,
         timeout=120,
     )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done
+
+
+def test_a_session_in_the_playground():
+    done = play(SESSION)
     out = done.stdout
-    assert done.returncode == 0, out + done.stderr
     assert "Commander @alice" in out  # the kick-off message, as people see it
     assert "@bob  Bob Example  Europe/Berlin" in out  # each on their own clock
     assert "`add <n>` keeps message n of the last `show`" in out
@@ -84,15 +90,8 @@ quit
 
 
 def test_threads_reactions_pins_edits_and_deletes_in_the_playground():
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", "playground"],
-        input=THREADS,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = play(THREADS)
     out = done.stdout
-    assert done.returncode == 0, out + done.stderr
     assert "1 reply · :pushpin: 1 · 📌 pinned" in out
     assert "↳ in a thread" in out
     assert "Slack would not: already_reacted" in out
