@@ -23,7 +23,7 @@ from bot.sandbox import Emulator
 from bot.sandbox.errors import Refused
 from bot.sandbox.harness import RunningBot, serve
 from bot.sandbox.server import BOT_SCOPES
-from bot.sandbox.transcript import Renderer, Style
+from bot.sandbox.transcript import Renderer, Style, marks
 from bot.sandbox.workspace import Channel, Ephemeral, Message
 from bot.sections import TemplateError
 from bot.store import Store
@@ -48,6 +48,8 @@ SETTINGS = (
     "TEMPLATES_DIR",
     "INCIDENT_CHANNEL_PREFIX",
     "TIMELINE_TIME_ZONE",
+    "TIMELINE_REACTION",
+    "TIMELINE_MILESTONE_REACTIONS",
 )
 
 
@@ -324,6 +326,8 @@ class Playground:
         if hint:
             self.say(self.style.dim(f"  {hint}"))
         kind = element["type"]
+        if kind in ("checkboxes", "radio_buttons"):
+            return self._choices(label, element)
         if kind == "static_select":
             for n, option in enumerate(element["options"], start=1):
                 self.say(f"    {n}. {option['text']['text']}")
@@ -340,10 +344,35 @@ class Playground:
             return element["options"][int(answer) - 1]["value"]
         return answer.replace("\\n", "\n")
 
+    def _choices(self, label: str, element: dict[str, Any]) -> Any:
+        """Checkboxes or radio buttons, as Slack shows them: each option (its description
+        under it) with what is ticked. Enter keeps what is shown; numbers choose (`1 3`: tick
+        those), `-` ticks none. Returns what the emulator fills in (None: as shown)."""
+        ticked = [o["value"] for o in element.get("initial_options", [])]
+        if element.get("initial_option"):
+            ticked = [element["initial_option"]["value"]]
+        box = ("[x]", "[ ]") if element["type"] == "checkboxes" else ("(•)", "( )")
+        for n, option in enumerate(element["options"], start=1):
+            mark = box[0] if option["value"] in ticked else box[1]
+            self.say(f"    {n}. {mark} {self.render.mrkdwn(option['text']['text'])}")
+            if option.get("description"):
+                self.say(self.style.dim(f"          {option['description']['text']}"))
+        answer = self.ask(f"  {label} (numbers, Enter keeps, - none): ").strip()
+        if not answer:
+            return None
+        if answer == "-":
+            return [] if element["type"] == "checkboxes" else None
+        options = element["options"]
+        numbers = answer.replace(",", " ").split()
+        if not all(n.isdigit() and 1 <= int(n) <= len(options) for n in numbers):
+            raise ValueError(f"Type option numbers from 1 to {len(options)}, Enter or -.")
+        chosen = [options[int(n) - 1]["value"] for n in numbers]
+        return chosen if element["type"] == "checkboxes" else chosen[0]
+
     def _messages(self, messages: list[Message], numbered: bool) -> None:
         self.buttons, self.button_messages, self.shown = [], [], list(messages)
         for n, message in enumerate(messages, start=1):
-            author = "postmortem-bot" if message.bot_id else self.render.name(message.user)
+            author = self.render.author(message)
             count = len(self.buttons)
             body = self.render.message(message, self.buttons)
             self.button_messages += [message] * (len(self.buttons) - count)
@@ -351,8 +380,8 @@ class Playground:
             self.say(prefix + self.style.person(author))
             for line in body:
                 self.say("      " + line.replace("\n", "\n      "))
-            if marks := _marks(message):
-                self.say("      " + self.style.dim(marks))
+            if shown := marks(message):
+                self.say("      " + self.style.dim(shown))
 
     def _visible(self, person: str) -> list[tuple[str, Channel, Message]]:
         user = self.slack.user(person)
@@ -412,21 +441,6 @@ class Playground:
         if modal:
             title = modal["title"]["text"]
             self.say(self.style.bold(f"A modal is open: {title}.") + " Type `modal` to fill it.")
-
-
-def _marks(message: Message) -> str:
-    """What Slack shows under a message: in a thread, replies, reactions, a pin."""
-    shown = []
-    if message.is_reply:
-        shown.append("↳ in a thread")
-    if message.reply_count:
-        shown.append(f"{message.reply_count} repl{'y' if message.reply_count == 1 else 'ies'}")
-    shown += [f":{name}: {len(users)}" for name, users in message.reactions.items()]
-    if message.pinned:
-        shown.append("📌 pinned")
-    if message.edited:
-        shown.append("(edited)")
-    return " · ".join(shown)
 
 
 def _reader() -> Callable[[str], str]:

@@ -27,6 +27,8 @@ def test_demo_plays_a_whole_incident_and_commits_the_post_mortem(tmp_path):
     assert "\033[" not in out, "no colour codes when the output is not a terminal"
     assert "Opening hotfix-001" in out
     assert "carol pins the rollback plan" in out
+    assert "· PagerDuty" in out, "an alerting tool's message shows under its own name"
+    assert "📌 pinned" in out and ":memo: 1" in out, "the pin and the bot's confirmation show"
     assert "First detection" in out and "Incident began" in out
     assert "is due in" in out, "a reminder reached an owner during the demo"
     assert "closed AI-001" in out

@@ -1,5 +1,6 @@
 """The playground, driven as a person would type into it."""
 
+import os
 import subprocess
 import sys
 
@@ -32,14 +33,16 @@ quit
 """
 
 
-def play(session: str) -> subprocess.CompletedProcess[str]:
-    """`python -m bot playground` run with the typed `session`; it must exit 0."""
+def play(session: str, **settings: str) -> subprocess.CompletedProcess[str]:
+    """`python -m bot playground` run with the typed `session` (and `settings` in its
+    environment); it must exit 0."""
     done = subprocess.run(
         [sys.executable, "-m", "bot", "playground"],
         input=session,
         capture_output=True,
         text=True,
         timeout=120,
+        env={**os.environ, **settings},
     )
     assert done.returncode == 0, done.stdout + done.stderr
     return done
@@ -102,3 +105,43 @@ def test_threads_reactions_pins_edits_and_deletes_in_the_playground():
     assert "(deleted)" in out and "(unpinned)" in out
     assert "`reply <n> <text>`: n is a message of the last `show`" in out
     assert "Traceback" not in done.stderr
+
+
+EMOJI_AND_IMPORT = """\
+/incident start checkout errors
+go #inc-001-checkout-errors
+say checkout 5xx alert triggered
+say lunch anyone?
+say deployed the fix
+show
+react 2 bulb
+show
+/timeline
+/timeline import
+modal
+1
+quit
+"""
+
+
+def test_the_playground_takes_the_emoji_settings_and_shows_the_import_form():
+    done = play(EMOJI_AND_IMPORT, TIMELINE_MILESTONE_REACTIONS="bulb:root-cause")
+    out = done.stdout
+    assert "Root cause identified · checkout 5xx alert triggered" in out  # the setting reached it
+    assert ":memo: 1" in out  # the bot's confirmation, shown under the message
+    assert "[x]" in out and "[ ]" in out  # the proposals, as ticked in advance
+    assert "lunch anyone?" in out.split("/timeline import")[-1]
+    assert "Traceback" not in done.stderr
+
+
+def test_a_wrong_emoji_setting_stops_the_playground_with_one_line():
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "playground"],
+        input="quit\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "TIMELINE_MILESTONE_REACTIONS": "bulb:began"},
+    )
+    assert done.returncode == 2
+    assert "TIMELINE_MILESTONE_REACTIONS" in done.stderr and "Traceback" not in done.stderr

@@ -140,12 +140,31 @@ class Renderer:
                 lines.append(f"[{block['label']['text']}]")
         return lines
 
+    def author(self, message: Message) -> str:
+        """Who Slack shows above a message: a person's name, or an app's (its custom
+        username, its bot profile, or the name it was registered with)."""
+        if not message.bot_id:
+            return self.name(message.user)
+        if message.bot_id == self.ws.bot_id:
+            return self.ws.bot.real_name
+        profile = message.extra.get("bot_profile") or {}
+        return str(
+            message.extra.get("username")
+            or profile.get("name")
+            or self.ws.apps.get(message.bot_id, "an app")
+        )
+
     def message(
         self, message: Message | Ephemeral, numbered: list[dict[str, Any]] | None = None
     ) -> list[str]:
         body = (
             self.blocks(message.blocks, numbered) if message.blocks else [self.mrkdwn(message.text)]
         )
+        for attachment in getattr(message, "attachments", None) or []:  # alerting tools
+            said = attachment.get("title") or attachment.get("fallback") or ""
+            if attachment.get("text"):
+                said += ("\n" if said else "") + str(attachment["text"])
+            body.append("▍ " + self.mrkdwn(str(said)).replace("\n", "\n▍ "))
         files = getattr(message, "files", None) or []
         if message.blocks and message.text and isinstance(message, Message) and files:
             body.insert(0, self.mrkdwn(message.text))
@@ -153,6 +172,21 @@ class Renderer:
             body = [self.mrkdwn(message.text)]
         body += [f"📎 {f['name']} ({f['length']:,} bytes)" for f in files]
         return body
+
+
+def marks(message: Message) -> str:
+    """What Slack shows under a message: in a thread, replies, reactions, a pin."""
+    shown = []
+    if message.is_reply:
+        shown.append("↳ in a thread")
+    if message.reply_count:
+        shown.append(f"{message.reply_count} repl{'y' if message.reply_count == 1 else 'ies'}")
+    shown += [f":{name}: {len(users)}" for name, users in message.reactions.items()]
+    if message.pinned:
+        shown.append("📌 pinned")
+    if message.edited:
+        shown.append("(edited)")
+    return " · ".join(shown)
 
 
 def transcript(ws: Workspace, who: str, style: Style) -> list[str]:
@@ -165,8 +199,10 @@ def transcript(ws: Workspace, who: str, style: Style) -> list[str]:
             continue
         where = f"DM with {ws.bot.name}" if channel.is_im else f"#{channel.name}"
         for message in channel.messages:
-            author = "postmortem-bot" if message.bot_id else render.name(message.user)
-            items.append((message.ts, f"{where} · {author}", render.message(message)))
+            body = render.message(message)
+            if shown := marks(message):
+                body.append(style.dim(shown))
+            items.append((message.ts, f"{where} · {render.author(message)}", body))
     for ephemeral in (e for e in ws.ephemerals if e.user == user.id):
         channel = ws.channels[ephemeral.channel]
         items.append(
