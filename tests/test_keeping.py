@@ -302,3 +302,12 @@ def test_a_private_incidents_non_member_is_refused(slack, bot):
     told(slack, "carol", "cannot see")
     assert "vault" not in " ".join(heard(slack, "carol"))
     slack.problems.clear()  # Slack refused the ephemeral to a non-member: the DM is the answer
+
+
+def test_the_kickoff_and_help_teach_the_emoji_the_settings_name(slack, bot):
+    channel = open_incident(slack)
+    kickoff = json.dumps(channel.messages[0].blocks)
+    assert ":pushpin: on any message" in kickoff and "or pin it" in kickoff
+    assert ":bulb: Root cause identified" in kickoff and ":mag: Investigation started" in kickoff
+    reply = slack.command("alice", "/incident", "help", channel.name)
+    assert ":bulb: Root cause identified" in json.dumps(reply.json["blocks"])

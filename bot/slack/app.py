@@ -33,7 +33,7 @@ from bot.publish import Publisher, Repo
 from bot.reminders import Reminders, Settings
 from bot.retro import Retro
 from bot.sections import TemplateError, load_sections
-from bot.slack import recovery
+from bot.slack import blocks, recovery
 from bot.slack.channels import Channels
 from bot.slack.drafting import Drafting
 from bot.slack.echoes import Echoes
@@ -348,7 +348,13 @@ def create_app(
     publisher.on_pushed = lambda: drafting.pushed(app.client)
     publisher.on_refused = lambda refused, times: drafting.refused(app.client, refused, times)
     reminders = Reminders(store, reminder_settings(config), clock)
-    channels = Channels(incidents, config.channel_prefix, config.announce_channel, pacer)
+    channels = Channels(
+        incidents,
+        config.channel_prefix,
+        config.announce_channel,
+        pacer,
+        blocks.keeping_hint(config.timeline_reactions, config.milestone_reactions),
+    )
     timeline = Timeline(store, clock, config.deadline)
     emoji: dict[str, Milestone | None] = dict.fromkeys(config.timeline_reactions)
     keeping = Keeping(

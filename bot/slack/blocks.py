@@ -118,8 +118,25 @@ def help_text() -> str:
     return "\n".join(lines) + f"\nMilestone keywords: {MILESTONE_HELP}"
 
 
-def build_help() -> list[Block]:
-    """Every command, over as many sections as it takes (never cut)."""
+def keeping_hint(
+    emoji: tuple[str, ...] = ("pushpin",), milestones: tuple[tuple[str, Milestone], ...] = ()
+) -> str:
+    """How people keep a message without typing, with the emoji the settings name
+    (TIMELINE_REACTION, TIMELINE_MILESTONE_REACTIONS): one mrkdwn sentence or two."""
+    reactions = " or ".join(f":{e}:" for e in emoji) or "the timeline emoji"
+    hint = (
+        f"React with {reactions} on any message (thread replies too) or pin it to keep it in "
+        "the timeline with its own time and author; right-click → *Add to timeline* works too."
+    )
+    if milestones:
+        marks = ", ".join(f":{e}: {m.label}" for e, m in milestones)
+        hint += f" These emoji also mark a milestone: {marks}."
+    return hint
+
+
+def build_help(keeping: str = keeping_hint()) -> list[Block]:
+    """Every command, over as many sections as it takes (never cut), and `keeping`: how a
+    message is kept without a command (keeping_hint)."""
     lines = help_text().split("\n")
     listed = fit(lines, MESSAGE_BLOCKS - 2, BLOCKS_TEXT - 500)  # tests: it all fits
     return [
@@ -129,6 +146,7 @@ def build_help() -> list[Block]:
             "A time without a zone is read on your own clock (your Slack time zone); "
             "`14:05Z` is UTC. Mentions look like `@user`."
         ),
+        context(keeping),
     ]
 
 
@@ -151,7 +169,7 @@ def topic(incident: Incident) -> str:
     return f"{head} · {clip(escape(incident.title), room)}{status}"
 
 
-def build_kickoff(incident: Incident) -> list[Block]:
+def build_kickoff(incident: Incident, keeping: str = keeping_hint()) -> list[Block]:
     commands = "\n".join(
         f"• `{escape(usage)}` — {what}"
         for usage, what in HELP
@@ -180,8 +198,7 @@ def build_kickoff(incident: Incident) -> list[Block]:
             "Began before it was opened? `/timeline 13:50 began: &lt;what triggered it&gt;` "
             "moves *Incident began*. "
             "Resolving starts the clock: the post-mortem is due soon after (48 hours by default). "
-            "Right-click any message → *Add to timeline* to keep it. "
-            "`/incident help` lists everything."
+            f"{keeping} `/incident help` lists everything."
         ),
     ]
 

@@ -50,9 +50,15 @@ class Channels:
     """Web API work on incident channels, done after the ack."""
 
     def __init__(
-        self, incidents: Incidents, prefix: str, announce_channel: str | None, pacer: Pacer
+        self,
+        incidents: Incidents,
+        prefix: str,
+        announce_channel: str | None,
+        pacer: Pacer,
+        keeping: str = blocks.keeping_hint(),
     ) -> None:
         self.incidents = incidents
+        self.keeping = keeping  # how a message is kept by emoji or pin (blocks.keeping_hint)
         self.pacer = pacer
         self.prefix = prefix
         self.announce_channel = announce_channel
@@ -222,7 +228,7 @@ class Channels:
                 client,
                 channel=channel,
                 text=blocks.kickoff_text(incident),
-                blocks=blocks.build_kickoff(incident),
+                blocks=blocks.build_kickoff(incident, self.keeping),
             ),
         )
         if kickoff is not None:

@@ -212,4 +212,8 @@ class IncidentCommands:
         )
 
     def help(self, command: Command, ack: Ack, respond: Respond, client: WebClient) -> None:
-        ack(response_type="ephemeral", text=blocks.help_text(), blocks=blocks.build_help())
+        ack(
+            response_type="ephemeral",
+            text=blocks.help_text(),
+            blocks=blocks.build_help(self.channels.keeping),
+        )
