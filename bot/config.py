@@ -113,7 +113,8 @@ SETTINGS: tuple[Setting, ...] = (
         "TIMELINE_REACTION",
         "pushpin",
         "Emoji whose reaction keeps a message of an incident channel in the timeline "
-        "(names without colons, several comma-separated: `pushpin,round_pushpin`).",
+        "(names as Slack writes them, with or without colons, several comma-separated: "
+        "`pushpin,round_pushpin`).",
     ),
     Setting(
         "TIMELINE_MILESTONE_REACTIONS",
@@ -315,6 +316,11 @@ def _reactions(
     keep = tuple(
         dict.fromkeys(_emoji("TIMELINE_REACTION", p) for p in _list(env, "TIMELINE_REACTION"))
     )
+    if not keep:
+        raise ConfigError(
+            "TIMELINE_REACTION: name at least one emoji (or leave it unset for pushpin)"
+        )
+    default = "" if env.get("TIMELINE_REACTION") else " (its default)"
     pairs: dict[str, Milestone] = {}
     name = "TIMELINE_MILESTONE_REACTIONS"
     for part in _list(env, name):
@@ -327,12 +333,19 @@ def _reactions(
             known = ", ".join(m.value for m in Milestone if m not in ONE_TIME)
             raise ConfigError(f"{name}: {word.strip()!r} is not a milestone ({known})")
         if milestone in ONE_TIME:
+            command = (
+                "`/incident resolve`"
+                if milestone is Milestone.RESOLVED
+                else f"`/timeline HH:MM {milestone.value}: ...`"
+            )
             raise ConfigError(
-                f"{name}: {milestone.value} cannot be set by an emoji: only "
-                f"`/timeline {milestone.value}: ...` moves “{milestone.label}”"
+                f"{name}: {milestone.value} cannot be set by an emoji: only {command} records "
+                f"“{milestone.label}”"
             )
         if emoji in keep:
-            raise ConfigError(f"{name}: {emoji} is in TIMELINE_REACTION too; give it one meaning")
+            raise ConfigError(
+                f"{name}: {emoji} is in TIMELINE_REACTION too{default}; give it one meaning"
+            )
         if emoji in pairs and pairs[emoji] is not milestone:
             raise ConfigError(f"{name}: {emoji} is given two milestones")
         pairs[emoji] = milestone
