@@ -229,8 +229,8 @@ class Timeline:
         entry = self.store.entry_for_message(incident, message_ts)
         if entry is None or entry.deleted_at is not None or not text.strip():
             return None
-        _, rest = split_milestone(text)
-        kept = ENTRY.cut(rest or text)
+        said, rest = split_milestone(text)  # the milestone stays; a word repeating it goes
+        kept = ENTRY.cut(rest if said is not None and said is entry.milestone and rest else text)
         if self.store.follow_edit(incident.team_id, entry.id, kept, by, self.clock()) is None:
             return None
         return self.store.entry(incident.team_id, entry.id)

@@ -207,6 +207,20 @@ def test_an_edit_in_slack_is_followed(slack, bot, channel):
     assert "it said: “rolled back to v40”" in hotfix
 
 
+def test_an_edit_changes_the_words_and_leaves_the_milestone_as_kept(slack, bot, channel):
+    message = slack.say("carol", channel.name, "fix: rolled back push 4512")
+    slack.react("bob", channel.name, message.ts, "pushpin")
+    entry = one_kept(bot, slack, channel)
+    assert (entry.milestone, entry.text) == (Milestone.FIX, "rolled back push 4512")
+    slack.edit("carol", channel.name, message.ts, "fix: rolled back push 4513")
+    bot.settle()
+    wait_for(lambda: kept(bot, slack, channel)[0].text == "rolled back push 4513")
+    slack.edit("carol", channel.name, message.ts, "deployed: 4513 is out")
+    bot.settle()
+    wait_for(lambda: kept(bot, slack, channel)[0].text == "deployed: 4513 is out")
+    assert kept(bot, slack, channel)[0].milestone is Milestone.FIX
+
+
 def test_an_edited_thread_reply_is_followed(slack, bot, channel):
     parent = slack.say("bob", channel.name, "errors again")
     reply = slack.say("carol", channel.name, "it's DNS", thread_ts=parent.ts)

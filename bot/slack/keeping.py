@@ -316,7 +316,7 @@ class Keeping:
             self.unconfirm(client, incident, entry, channel)
             text = (
                 f":wastebasket: Entry {entry.label} is out of the timeline (the incident log "
-                "keeps both). Add it back the same way."
+                "records that it was kept and taken back). Add it back the same way."
             )
             self.audience.whisper(client, channel, keep.user_id, text)
         elif let_go.why == "edited since":
