@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.errors import UsageError
 from bot.free_text import ENTRY
@@ -12,6 +12,7 @@ from bot.models import Milestone
 from bot.when import Written, ZoneSource, split_when
 
 MAX_TEXT = ENTRY.limit
+MAX_BACKDATE = timedelta(days=30)  # how long before the incident was opened a time may be
 
 # The keyword as typed, with the spellings of the one in two words: `root cause:`, `root_cause:`.
 _MILESTONE_RE = re.compile(

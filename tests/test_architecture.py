@@ -51,7 +51,8 @@ ALLOWED = {
     "retro": {"access", "action_words", "errors", "free_text", "models", "sections", "store"},
     "access": {"errors", "models", "store"},
     "incidents": {"access", "errors", "free_text", "logs", "models", "report", "store", "when"},
-    "entries": {"errors", "free_text", "models", "store", "timeline", "when"},
+    "kept": {"errors", "free_text", "models", "store", "timeline"},
+    "entries": {"errors", "kept", "models", "store", "timeline", "when"},
 }
 
 

@@ -207,7 +207,7 @@ def test_an_edit_in_slack_is_followed(slack, bot, channel):
     assert "it said: “rolled back to v40”" in hotfix
 
 
-def test_an_edit_changes_the_words_and_leaves_the_milestone_as_kept(slack, bot, channel):
+def test_an_edit_changes_the_words_and_the_milestone_its_keyword_marked(slack, bot, channel):
     message = slack.say("carol", channel.name, "fix: rolled back push 4512")
     slack.react("bob", channel.name, message.ts, "pushpin")
     entry = one_kept(bot, slack, channel)
@@ -217,8 +217,8 @@ def test_an_edit_changes_the_words_and_leaves_the_milestone_as_kept(slack, bot, 
     wait_for(lambda: kept(bot, slack, channel)[0].text == "rolled back push 4513")
     slack.edit("carol", channel.name, message.ts, "deployed: 4513 is out")
     bot.settle()
-    wait_for(lambda: kept(bot, slack, channel)[0].text == "deployed: 4513 is out")
-    assert kept(bot, slack, channel)[0].milestone is Milestone.FIX
+    wait_for(lambda: kept(bot, slack, channel)[0].text == "4513 is out")
+    assert kept(bot, slack, channel)[0].milestone is Milestone.DEPLOYED
 
 
 def test_an_edited_thread_reply_is_followed(slack, bot, channel):

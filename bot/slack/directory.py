@@ -48,6 +48,13 @@ class Directory:
         self.store.remember_user(self.team_id, user_id, name, real, is_app=bool(user.get("is_bot")))
         return real or name
 
+    def is_app(self, user_id: str) -> bool:
+        """Whether `user_id` is an app's bot user (users.info `is_bot`, asked once and
+        remembered), not a person; a `B…` bot id always is."""
+        if not self.store.is_app(self.team_id, user_id):
+            self.user(user_id)  # remembers what users.info says, is_bot included
+        return self.store.is_app(self.team_id, user_id)
+
     def channel(self, channel_id: str) -> str | None:
         if channel_id not in self._channels:
             found = self._ask(

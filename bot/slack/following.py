@@ -1,7 +1,8 @@
 """Kept messages follow Slack: a `message` event with subtype `message_changed` of a kept
 message (thread replies too) changes its entry's text, `message_deleted` (or the tombstone
 Slack leaves for a deleted message with replies) marks it deleted, so the post-mortem never
-quotes what was retracted. Every other message gets its 200 and nothing else."""
+quotes what was retracted; an open `/timeline import` proposes the words as they are now.
+Every other message gets its 200 and nothing else."""
 
 from __future__ import annotations
 
@@ -60,19 +61,34 @@ class Following:
 
     def _changed(self, client: WebClient, incident: Incident, message: dict[str, Any]) -> None:
         ts = str(message.get("ts") or "")
-        kept = self.store.entry_for_message(incident, ts) if ts else None
-        if kept is None or kept.deleted_at is not None:
+        if not ts:
             return
         directory = Directory(self.store, client, incident.team_id)
-        editor = (message.get("edited") or {}).get("user") or message_author(message).id
-        entry = self.timeline.follow_edit(
-            incident, ts, message_text(message, directory.names()), str(editor)
-        )
-        if entry is not None:
-            logger.info("%s follows its message's edit", entry.label)
-            self.echoes.refresh(client, incident, entry, None)
+        text = message_text(message, directory.names())
+        self.store.revise_proposals(incident.team_id, incident.id, ts, text)
+        kept = self.store.entry_for_message(incident, ts)
+        if kept is None or kept.deleted_at is not None:
+            return
+        editor = str((message.get("edited") or {}).get("user") or message_author(message).id)
+        followed = self.timeline.follow_edit(incident, ts, text, editor)
+        if followed is None:
+            return
+        entry = followed.entry
+        if followed.held:
+            self.keeping.audience.whisper(
+                client,
+                incident.channel_id or "",
+                editor,
+                f"Entry {entry.label} keeps the words it was given with `/timeline edit`, so "
+                f"your edit is not in the timeline. `/timeline edit {entry.number} …` "
+                "changes it.",
+            )
+            return
+        logger.info("%s follows its message's edit", entry.label)
+        self.echoes.refresh(client, incident, entry, None)
 
     def _deleted(self, client: WebClient, incident: Incident, ts: str) -> None:
+        self.store.revise_proposals(incident.team_id, incident.id, ts, None)
         entry: Entry | None = self.timeline.follow_delete(incident, ts) if ts else None
         if entry is None:
             return

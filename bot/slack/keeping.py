@@ -7,8 +7,9 @@ alone (chat.postEphemeral). Edits and deletions in Slack: bot/slack/following.py
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from slack_bolt import BoltContext
@@ -23,6 +24,7 @@ from bot.models import ONE_TIME, Entry, Incident, Milestone
 from bot.slack.audience import Audience
 from bot.slack.directory import Directory
 from bot.slack.failures import FAILURES, reason
+from bot.slack.lookups import base_emoji, link_message, pinned, reacted, read_message, still_pinned
 from bot.slack.messages import message_author, message_text
 from bot.slack.payloads import error_text, team_of
 from bot.store.kept import Keep
@@ -32,71 +34,11 @@ logger = logging.getLogger(__name__)
 KEPT_BY_EMOJI = "a timeline reaction"  # what in_channel's refusals call the act
 
 
-def base_emoji(name: str) -> str:
-    """`+1::skin-tone-2` -> `+1`: Slack names a reaction with its skin tone after `::`."""
-    return name.split("::", 1)[0]
-
-
 def is_own(message: dict[str, Any], context: BoltContext) -> bool:
     """The bot's own message (its bot id, or its bot user as the author)."""
     return bool(
         (context.bot_id and message.get("bot_id") == context.bot_id)
         or (context.bot_user_id and message.get("user") == context.bot_user_id)
-    )
-
-
-def read_message(client: WebClient, channel: str, ts: str) -> dict[str, Any]:
-    """The message `ts` of `channel`, a thread reply too. Reaction events carry only
-    {channel, ts}; conversations.history (latest=ts, inclusive, limit 1) finds a message of the
-    channel, and a thread reply, which history leaves out, is asked of conversations.replies
-    (the ts of a reply names its thread; oldest=ts leaves the replies before it out, Slack
-    puts the parent first). Raises UsageError in words for the person."""
-    try:
-        history = client.conversations_history(channel=channel, latest=ts, inclusive=True, limit=1)
-        for message in history.get("messages") or []:
-            if message.get("ts") == ts:
-                return dict(message)
-        replies = client.conversations_replies(
-            channel=channel, ts=ts, oldest=ts, inclusive=True, limit=2
-        )
-        for message in replies.get("messages") or []:
-            if message.get("ts") == ts:
-                return dict(message)
-    except FAILURES as exc:
-        logger.warning("reading message %s: %s", ts, reason(exc))
-        raise UsageError(
-            f"Slack did not let me read that message ({reason(exc)}), so it is not in the "
-            "timeline. Try the reaction again in a moment, or use the message's ⋯ menu: "
-            "*Add to timeline*."
-        ) from exc
-    raise UsageError(
-        "I could not find that message (deleted, or out of my reach), so it is not in the "
-        "timeline. Record what it said with `/timeline HH:MM <text>`."
-    )
-
-
-def link_message(
-    client: WebClient,
-    timeline: Timeline,
-    incident: Incident,
-    entry: Entry,
-    channel: str,
-    message: dict[str, Any],
-) -> None:
-    """Store the kept message's permalink (chat.getPermalink, Special tier) and thread; a
-    refusal leaves the entry without its link (logged)."""
-    thread = message.get("thread_ts")
-    link = None
-    try:
-        found = client.chat_getPermalink(channel=channel, message_ts=message["ts"])
-        link = str(found.get("permalink") or "") or None
-    except FAILURES as exc:
-        logger.warning("chat.getPermalink for %s: %s", entry.label, reason(exc))
-    timeline.store.set_message_link(
-        incident.team_id,
-        entry.id,
-        link,
-        str(thread) if thread and thread != message["ts"] else None,
     )
 
 
@@ -127,13 +69,19 @@ class Keeping:
         if reaction is None:
             return
         channel, ts, user, emoji = reaction
-        incident = self._incident(body, channel, user)
+        incident = self._incident(client, body, channel, user)
         if incident is None:
             return
         try:
             incident = self.incidents.in_channel(
                 incident.team_id, channel, KEPT_BY_EMOJI, user_id=user
             )
+            known = self.store.entry_for_message(incident, ts)
+            if known is not None and known.deleted_at is None:  # kept: Slack need not be asked
+                _, thread = self.store.message_link(incident.team_id, known.id)
+                message = {"ts": ts, "thread_ts": thread}
+                self._keep(client, incident, channel, message, user, "reaction", emoji, known)
+                return
             message = read_message(client, channel, ts)
             if is_own(message, context):
                 raise UsageError(
@@ -155,7 +103,7 @@ class Keeping:
             return
         if not user or user == context.bot_user_id or is_own(message, context):
             return  # the bot pins its own kick-off message; a pin of its message is a pin
-        incident = self._incident(body, channel, user)
+        incident = self._incident(client, body, channel, user)
         if incident is None:
             return
         try:
@@ -172,19 +120,49 @@ class Keeping:
         if reaction is None:
             return
         channel, ts, user, emoji = reaction
-        self._let_go(client, body, channel, ts, Keep(0, "reaction", emoji, user, self._now()))
+        incident = self._incident(client, body, channel, user)
+        if incident is None:
+            return
+        keep = Keep(0, "reaction", emoji, user, self._now())
+        self._let_go(
+            client, incident, channel, ts, keep, lambda: reacted(client, channel, ts, user, emoji)
+        )
 
     def handle_pin_removed(
         self, event: dict[str, Any], body: dict[str, Any], client: WebClient, context: BoltContext
     ) -> None:
-        """The person who pinned a message unpinned it."""
+        """The person who pinned a message unpinned it. Slack's own example of the event
+        carries no message (`"item": {}`): then each message this person kept by a pin that
+        pins.list no longer shows is the one."""
         item, user = event.get("item") or {}, str(event.get("user") or "")
-        message = item.get("message") or {}
-        if item.get("type") != "message" or not user or user == context.bot_user_id:
+        if item.get("type", "message") != "message" or not user or user == context.bot_user_id:
             return
         channel = str(item.get("channel") or event.get("channel_id") or "")
-        keep = Keep(0, "pin", "", user, self._now())
-        self._let_go(client, body, channel, str(message.get("ts") or ""), keep)
+        incident = self._incident(client, body, channel, user)
+        if incident is None:
+            return
+        ts = str((item.get("message") or {}).get("ts") or "")
+        if ts:
+            unpinned = [ts]
+        elif (now := pinned(client, channel)) is not None:
+            unpinned = [t for t in self.store.pinned_by(incident, user) if t not in now]
+        else:
+            text = (
+                ":warning: Slack did not say which message you unpinned, so the timeline is as "
+                "it was. `/timeline delete N` takes an entry out."
+            )
+            self.audience.whisper(client, channel, user, text)
+            return
+        for message_ts in unpinned:
+            keep = Keep(0, "pin", "", user, self._now())
+            self._let_go(
+                client,
+                incident,
+                channel,
+                message_ts,
+                keep,
+                partial(still_pinned, client, channel, message_ts),
+            )
 
     # --- the work ----------------------------------------------------------------------------
 
@@ -205,12 +183,15 @@ class Keeping:
     def _now(self) -> datetime:
         return self.incidents.clock()
 
-    def _incident(self, body: dict[str, Any], channel: str, user: str) -> Incident | None:
-        """The channel's incident, unless the act is another app's (an app's bot user)."""
+    def _incident(
+        self, client: WebClient, body: dict[str, Any], channel: str, user: str
+    ) -> Incident | None:
+        """The channel's incident, unless the act is an app's (a bot user, users.info)."""
         team = team_of(body)
-        if not channel or self.store.is_app(team, user):
+        incident = self.store.incident_by_channel(team, channel) if channel else None
+        if incident is None or Directory(self.store, client, team).is_app(user):
             return None
-        return self.store.incident_by_channel(team, channel)
+        return incident
 
     def _keep(
         self,
@@ -221,14 +202,22 @@ class Keeping:
         user: str,
         how: str,
         emoji: str,
+        known: Entry | None = None,
     ) -> None:
+        """Keep `message` (Slack's dict; or, for a message kept already, `known`, its live
+        entry, with only its ts and thread in `message`)."""
         milestone = self.emoji.get(emoji) if how == "reaction" else None
-        directory = Directory(self.store, client, incident.team_id)
+        if known is not None:
+            author_id, text = known.author_id, known.text
+        else:
+            directory = Directory(self.store, client, incident.team_id)
+            author_id = directory.author(message_author(message))
+            text = message_text(message, directory.names())
         kept = self.timeline.keep_message(
             incident,
-            author_id=directory.author(message_author(message)),
+            author_id=author_id,
             at=datetime.fromtimestamp(float(message["ts"]), UTC),
-            text=message_text(message, directory.names()),
+            text=text,
             message_ts=str(message["ts"]),
             by=user,
             how=how,
@@ -299,13 +288,18 @@ class Keeping:
             logger.warning("confirmation reaction of %s not removed: %s", entry.label, exc)
 
     def _let_go(
-        self, client: WebClient, body: dict[str, Any], channel: str, ts: str, keep: Keep
+        self,
+        client: WebClient,
+        incident: Incident,
+        channel: str,
+        ts: str,
+        keep: Keep,
+        still_there: Callable[[], bool],
     ) -> None:
-        incident = self._incident(body, channel, keep.user_id)
-        if incident is None or not ts:
+        if not ts:
             return
         try:
-            let_go = self.timeline.let_go(incident, ts, keep)
+            let_go = self.timeline.let_go(incident, ts, keep, still_there)
         except BotError as error:
             self.audience.whisper(client, channel, keep.user_id, f":warning: {error_text(error)}")
             return

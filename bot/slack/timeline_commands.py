@@ -18,8 +18,8 @@ from bot.slack import timeline_blocks
 from bot.slack.directory import Directory
 from bot.slack.drafting import Drafting
 from bot.slack.echoes import Echoes
-from bot.slack.keeping import link_message
 from bot.slack.limits import page_number
+from bot.slack.lookups import link_message
 from bot.slack.messages import message_author, message_text
 from bot.slack.payloads import Command, error_text, replies_errors, team_of
 from bot.slack.text import date, decode, mention

@@ -329,10 +329,29 @@ class ImportRows(Rows):
                 ).rowcount
             )
 
+    def revise_proposals(self, team_id: str, incident_id: int, ts: str, text: str | None) -> None:
+        """The message `ts` was edited in Slack (`text`: its words now) or deleted (None): the
+        incident's unfinished imports propose it as it is now; a deleted one is never kept.
+        Most edits are of messages no import proposes: those write nothing."""
+        where = (
+            "WHERE ts = ? AND import_id IN (SELECT id FROM imports WHERE team_id = ? AND "
+            "incident_id = ? AND status IN ('reading', 'open', 'waiting', 'saving', 'keeping'))"
+        )
+        params = [ts, team_id, incident_id]
+        if self._one(f"SELECT 1 AS found FROM import_proposals {where} LIMIT 1", params) is None:
+            return
+        with self.write() as db:
+            db.execute(
+                "UPDATE import_proposals SET text = COALESCE(?, ''), "
+                f"chosen = CASE WHEN ? IS NULL THEN 0 ELSE chosen END {where}",
+                [text, text, *params],
+            )
+
     def chosen(self, import_id: int) -> list[Proposal]:
-        """The proposals chosen, oldest first."""
+        """The proposals chosen, oldest first (not those whose message was deleted since)."""
         rows = self._query(
-            "SELECT * FROM import_proposals WHERE import_id = ? AND chosen = 1 ORDER BY position",
+            "SELECT * FROM import_proposals WHERE import_id = ? AND chosen = 1 AND text != '' "
+            "ORDER BY position",
             [import_id],
         )
         return [_proposal(r) for r in rows]

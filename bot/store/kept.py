@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from bot.models import ONE_TIME, Entry, Milestone
+from bot.models import ONE_TIME, Entry, Incident, Milestone
 from bot.store.rows import Rows, add_event, from_db, to_db
 
 HOWS = ("reaction", "pin", "shortcut", "import")
@@ -110,6 +110,16 @@ class KeptRows(Rows):
                 db, team_id, incident_id, when, keep.user_id, "entry-unkept", number, found.words
             )
         return found
+
+    def pinned_by(self, incident: Incident, user_id: str) -> list[str]:
+        """The ts of the messages `user_id` keeps in the incident's timeline by a pin."""
+        rows = self._query(
+            "SELECT t.message_ts FROM kept k JOIN timeline t ON t.id = k.entry_id "
+            "WHERE k.team_id = ? AND k.incident_id = ? AND k.how = 'pin' AND k.user_id = ? "
+            "AND t.deleted_at IS NULL AND t.message_ts IS NOT NULL",
+            [incident.team_id, incident.id, user_id],
+        )
+        return [r["message_ts"] for r in rows]
 
     def edited_since(self, team_id: str, entry: Entry, since: datetime) -> bool:
         """Whether someone changed the entry with `/timeline edit` at or after `since` (UTC)."""
