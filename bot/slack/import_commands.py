@@ -39,6 +39,10 @@ from bot.store.imports import Import
 logger = logging.getLogger(__name__)
 
 AGAIN = "Type `/timeline import` again."
+REPLACED = (
+    "A newer `/timeline import` replaced this one: its form shows the messages to keep. "
+    "You can close this one."
+)
 
 
 def is_import(body: dict[str, Any]) -> bool:
@@ -120,7 +124,8 @@ class TimelineImport:
         if not self.store.save_proposals(
             incident.team_id, import_id, pages, len(first.left), first.unread
         ):
-            return  # a newer `/timeline import` replaced this one: its form shows
+            self._show(client, view_id, build_note(REPLACED), quiet=True)
+            return
         if not proposals and not first.left:
             self.store.end_import(incident.team_id, import_id, "done", self.incidents.clock())
             unread = first.unread[0]
