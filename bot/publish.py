@@ -140,7 +140,7 @@ class Repo:
         self.branch = branch
         self.author = author
 
-    def _git(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def git(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         """Run git in the clone, its files made private; what git printed comes back with the
         credentials of any URL in it replaced (bot/private.py `redact`). Raises GitError with
         git's words when it fails and `check`."""
@@ -180,7 +180,7 @@ class Repo:
             raise GitError("git is not installed on this machine (install the `git` package)")
         private_dir(self.workdir)
         if self.remote:
-            cloned = self._git(
+            cloned = self.git(
                 "clone", f"--branch={self.branch}", "--", self.remote, ".", check=False
             )
             if cloned.returncode == 0:
@@ -190,9 +190,9 @@ class Repo:
                 "clone of the post-mortem repo failed, starting empty: %s",
                 " ".join(cloned.stderr.split()),
             )
-        self._git("init", f"--initial-branch={self.branch}")
+        self.git("init", f"--initial-branch={self.branch}")
         if self.remote:
-            self._git("remote", "add", "--", "origin", self.remote)
+            self.git("remote", "add", "--", "origin", self.remote)
         self._keep_private()
 
     def _keep_private(self) -> None:
@@ -200,28 +200,47 @@ class Repo:
         private_file(self.workdir / ".git" / "config", create=False)
 
     def commit(self, files: dict[str, str], message: str) -> str | None:
-        """Write the files and commit them; None when they were already as given."""
+        """Write the files and commit them on the branch; None when they were already as
+        given."""
         self.ensure()
+        head = self.git("symbolic-ref", "--quiet", "--short", "HEAD", check=False).stdout.strip()
+        if head != self.branch:  # a review branch was checked out (bot/branches.py)
+            known = self.git("rev-parse", "--verify", "--quiet", self.branch, check=False)
+            self.checkout(self.branch, self.branch if known.returncode == 0 else None)
+        return self.write_and_commit(files, message)
+
+    def checkout(self, branch: str, start: str | None) -> None:
+        """`branch` checked out at `start` (created, or moved there: the working tree follows),
+        or, with no `start`, as a new branch with no commits yet."""
+        if start is None:
+            self.git("checkout", "--quiet", "--orphan", branch)
+            self.git("rm", "-r", "-q", "--cached", "--ignore-unmatch", ".", check=False)
+            return
+        self.git("checkout", "--quiet", "--force", "-B", branch, start)
+
+    def write_and_commit(self, files: dict[str, str], message: str) -> str | None:
+        """Write the files and commit them on the branch checked out; None when they were
+        already as given."""
         for relative, content in files.items():
             path = self.workdir / relative
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(content, encoding="utf-8")
-        self._git("add", "--", *files)
-        if self._git("diff", "--cached", "--quiet", check=False).returncode == 0:
+        self.git("add", "--", *files)
+        if self.git("diff", "--cached", "--quiet", check=False).returncode == 0:
             return None
-        self._git("commit", "--quiet", "-m", message)
-        return self._git("rev-parse", "HEAD").stdout.strip()
+        self.git("commit", "--quiet", "-m", message)
+        return self.git("rev-parse", "HEAD").stdout.strip()
 
     def unpushed(self) -> int:
         """How many local commits the remote does not have yet."""
         if not self.remote or not (self.workdir / ".git").exists():
             return 0
-        if self._git("rev-parse", "--verify", "--quiet", "HEAD", check=False).returncode:
+        if self.git("rev-parse", "--verify", "--quiet", "HEAD", check=False).returncode:
             return 0
         upstream = f"origin/{self.branch}"
-        if self._git("rev-parse", "--verify", "--quiet", upstream, check=False).returncode:
-            return int(self._git("rev-list", "--count", "HEAD").stdout)
-        return int(self._git("rev-list", "--count", f"{upstream}..HEAD").stdout)
+        if self.git("rev-parse", "--verify", "--quiet", upstream, check=False).returncode:
+            return int(self.git("rev-list", "--count", "HEAD").stdout)
+        return int(self.git("rev-list", "--count", f"{upstream}..HEAD").stdout)
 
     def push(self) -> None:
         """Push; if the remote moved on, integrate its commits and push again. Raises Refused
@@ -236,10 +255,10 @@ class Repo:
                 raise
             self._integrate()
             self._push()
-        self._git("fetch", "--quiet", "--", "origin", self.branch, check=False)
+        self.git("fetch", "--quiet", "--", "origin", self.branch, check=False)
 
     def _push(self) -> None:
-        done = self._git(
+        done = self.git(
             "push", "--porcelain", "--quiet", "--", "origin", f"HEAD:{self.branch}", check=False
         )
         if done.returncode != 0:
@@ -247,13 +266,13 @@ class Repo:
 
     def _integrate(self) -> None:
         """Rebase the clone's commits on the remote's (merging, ours first, if that fails)."""
-        fetched = self._git("fetch", "--quiet", "--", "origin", self.branch, check=False)
+        fetched = self.git("fetch", "--quiet", "--", "origin", self.branch, check=False)
         if fetched.returncode != 0:
             raise Unreachable(f"git fetch: {' '.join(fetched.stderr.split())}")
         upstream = f"origin/{self.branch}"
-        if self._git("rebase", "--quiet", upstream, check=False).returncode != 0:
-            self._git("rebase", "--abort", check=False)
-            self._git(
+        if self.git("rebase", "--quiet", upstream, check=False).returncode != 0:
+            self.git("rebase", "--abort", check=False)
+            self.git(
                 "merge",
                 "--quiet",
                 "--no-edit",

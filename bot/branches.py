@@ -1,0 +1,226 @@
+"""Review branches in the bot's clone: each incident's post-mortem on a branch of its own
+(`postmortem/hotfix-001`) from POSTMORTEM_BRANCH, and whether it was merged (any style). Git
+alone. Reviewers' commits are kept: the bot's drafts form a local chain of their own
+(`drafts/postmortem/hotfix-001`), and each new draft's change is cherry-picked onto the review
+branch (a three-way merge: lines reviewers changed stay theirs). A draft that changes lines a
+reviewer changed is not pushed (ReviewConflict). Runs on the publisher's one git thread."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from bot.publish import GitError, Refused, Repo, Unreachable, push_failure
+
+logger = logging.getLogger(__name__)
+
+PREFIX = "postmortem/"  # review branches: postmortem/hotfix-001, postmortem/hotfix-001-2, ...
+DRAFTS = "drafts/"  # the bot's own chain of drafts, local only
+# Who a host names as committer when a person merges in its web page: the author (the
+# person, or the pull request's author for a squash) says more.
+WEB_COMMITTERS = ("GitHub", "GitLab", "web-flow", "noreply@github.com")
+
+
+class ReviewConflict(Refused):
+    """A draft changes lines that reviewers changed on the review branch: it was not pushed;
+    the branch keeps the reviewers' text."""
+
+    def __init__(self, branch: str, said: str) -> None:
+        super().__init__(
+            "reviewers changed the same lines",
+            said,
+            f"Reviewers changed the same lines on `{branch}`: their text stays and this "
+            "draft was not pushed there. Edit the post-mortem in the pull request.",
+        )
+
+
+def review_branch(hotfix_id: str, round_: int = 1) -> str:
+    """`postmortem/hotfix-001` for the first review, `postmortem/hotfix-001-2` after a reopen."""
+    return f"{PREFIX}{hotfix_id}" + (f"-{round_}" if round_ > 1 else "")
+
+
+@dataclass(frozen=True)
+class Merge:
+    """How a review branch reached the base branch: the commit that brought the post-mortem
+    there (a merge commit, a squash, or the last rebased commit), who made it and when (UTC),
+    and the post-mortem as merged (the final text)."""
+
+    commit: str
+    by: str
+    at: datetime
+    postmortem: str
+
+
+@dataclass(frozen=True)
+class Pushed:
+    """A review branch pushed: its commit, and what the remote said (a host prints the link
+    that opens a pull request)."""
+
+    sha: str
+    said: str
+
+
+class Branches:
+    """Review branches of one clone (`repo`), based on `repo.branch`."""
+
+    def __init__(self, repo: Repo) -> None:
+        self.repo = repo
+
+    @property
+    def base(self) -> str:
+        return self.repo.branch
+
+    def _ref(self, ref: str) -> str | None:
+        done = self.repo.git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False)
+        return done.stdout.strip() or None if done.returncode == 0 else None
+
+    def blob(self, ref: str, path: str) -> str | None:
+        """The id of `path`'s content at `ref`, or None where it is not there."""
+        done = self.repo.git("rev-parse", "--verify", "--quiet", f"{ref}:{path}", check=False)
+        return done.stdout.strip() or None if done.returncode == 0 else None
+
+    def show(self, ref: str, path: str) -> str:
+        return self.repo.git("show", f"{ref}:{path}").stdout
+
+    def fetch(self) -> None:
+        """The base branch and every review branch as the remote has them now (branches
+        deleted there are forgotten here). Raises Unreachable."""
+        self.repo.ensure()
+        if not self.repo.remote:
+            return
+        done = self.repo.git(
+            "fetch",
+            "--quiet",
+            "--prune",
+            "--",
+            "origin",
+            f"+refs/heads/{self.base}:refs/remotes/origin/{self.base}",
+            f"+refs/heads/{PREFIX}*:refs/remotes/origin/{PREFIX}*",
+            check=False,
+        )
+        if done.returncode != 0:
+            raise Unreachable(f"git fetch: {' '.join(done.stderr.split())}")
+
+    def _start(self) -> str | None:
+        """Where a new branch starts: the remote's base branch, else the local one."""
+        return self._ref(f"origin/{self.base}") or self._ref(self.base)
+
+    def commit(self, branch: str, files: dict[str, str], message: str) -> str | None:
+        """Write `files` as the bot's next draft for `branch` and put that change on the review
+        branch; None when the draft changed nothing there. Raises ReviewConflict (the change
+        touches lines reviewers changed: the review branch is left as the remote has it),
+        GitError."""
+        try:
+            self.fetch()
+        except Unreachable as exc:  # drafted offline; pushed when the remote answers
+            logger.info("drafting %s without fetching: %s", branch, exc)
+        chain = DRAFTS + branch
+        start = self._ref(chain) or self._ref(f"origin/{branch}") or self._start()
+        self.repo.checkout(chain, start)
+        sha = self.repo.write_and_commit(files, message)
+        if sha is None:
+            return None
+        remote = self._ref(f"origin/{branch}")
+        local = self._ref(branch)
+        if remote is None and local is None:  # a new review branch: the bot's drafts
+            self.repo.git("branch", "--force", "--", branch, sha)
+            return sha
+        ahead = local and remote and not self._contains(remote, local)  # unpushed drafts
+        self.repo.checkout(branch, local if ahead or remote is None else remote)
+        picked = self.repo.git("cherry-pick", "--no-commit", sha, check=False)
+        if picked.returncode != 0:
+            self.repo.git("reset", "--hard", "--quiet", check=False)
+            self.repo.checkout(branch, remote or local)
+            raise ReviewConflict(branch, " ".join(picked.stdout.split())[:200])
+        if self.repo.git("diff", "--cached", "--quiet", check=False).returncode == 0:
+            return None  # the reviewers' text says it already
+        self.repo.git("commit", "--quiet", "-m", message)
+        return self._ref("HEAD")
+
+    def _contains(self, later: str, earlier: str) -> bool:
+        """Whether commit `earlier` is in `later`'s history."""
+        done = self.repo.git("merge-base", "--is-ancestor", earlier, later, check=False)
+        return done.returncode == 0
+
+    def unpushed(self) -> list[str]:
+        """The review branches with commits the remote does not have."""
+        if not self.repo.remote or not (self.repo.workdir / ".git").exists():
+            return []
+        heads = self.repo.git(
+            "for-each-ref", "--format=%(refname:short)", f"refs/heads/{PREFIX}"
+        ).stdout.split()
+        return [b for b in heads if self._ref(b) != self._ref(f"origin/{b}")]
+
+    def push(self, branch: str) -> Pushed:
+        """Push the review branch. Reviewers pushed meanwhile: the bot's commits are rebased
+        onto theirs (three ways) and pushed again; a conflict leaves the branch as the remote
+        has it and raises ReviewConflict. Raises Refused, Unreachable."""
+        done = self._push(branch)
+        if isinstance(done, Refused) and done.behind:
+            self.fetch()
+            rebased = self.repo.git("rebase", "--quiet", f"origin/{branch}", branch, check=False)
+            if rebased.returncode != 0:
+                self.repo.git("rebase", "--abort", check=False)
+                self.repo.checkout(branch, self._ref(f"origin/{branch}"))
+                raise ReviewConflict(branch, " ".join(rebased.stdout.split())[:200])
+            done = self._push(branch)
+        if isinstance(done, GitError):
+            raise done
+        self.repo.git(
+            "fetch",
+            "--quiet",
+            "--",
+            "origin",
+            f"+{branch}:refs/remotes/origin/{branch}",
+            check=False,
+        )
+        return done
+
+    def _push(self, branch: str) -> Pushed | Refused | Unreachable:
+        done = self.repo.git(
+            "push",
+            "--porcelain",
+            "--",
+            "origin",
+            f"refs/heads/{branch}:refs/heads/{branch}",
+            check=False,
+        )
+        if done.returncode != 0:
+            return push_failure(done.stdout, done.stderr, branch)
+        return Pushed(self._ref(branch) or "", done.stderr)
+
+    def on_remote(self, branch: str) -> bool:
+        """Whether the remote has `branch` (as of the last fetch)."""
+        return self._ref(f"origin/{branch}") is not None
+
+    def merged(self, branch: str, path: str, base_blob: str | None) -> Merge | None:
+        """Whether `branch` reached the base branch (as of the last fetch): its head is in the
+        base's history (a merge commit, a fast-forward), or `path` there is no longer what it
+        was when the review began (`base_blob`: a squash, a rebase, or the file edited there).
+        None while neither."""
+        base = f"origin/{self.base}" if self.repo.remote else self.base
+        now = self.blob(base, path)
+        if now is None:
+            return None
+        head = self._ref(f"origin/{branch}") or self._ref(branch)
+        ancestor = head is not None and self._contains(base, head)
+        if not ancestor and now == base_blob:
+            return None
+        fields = (
+            self.repo.git(
+                "log",
+                "-1",
+                "--first-parent",
+                "--format=%H%x1f%cn%x1f%ce%x1f%an%x1f%cI",
+                base,
+                "--",
+                path,
+            )
+            .stdout.strip()
+            .split("\x1f")
+        )
+        commit, committer, email, author, at = fields
+        by = author if committer in WEB_COMMITTERS or email in WEB_COMMITTERS else committer
+        when = datetime.fromisoformat(at).astimezone(UTC)
+        return Merge(commit, by, when, self.show(base, path))
