@@ -53,7 +53,7 @@ def run() -> int:
     # Slack imports stay here so that `--help` and config errors are instant.
     from bot.incidents import utcnow
     from bot.private import open_to_others
-    from bot.publish import Publisher
+    from bot.publisher import Publisher
     from bot.scheduler import ReminderScheduler
     from bot.sections import TemplateError
     from bot.server import Health, create_http_server, create_wsgi

@@ -1,20 +1,17 @@
-"""Publishing drafts to the team's git repository: a working clone, commits, pushes that wait.
+"""The team's post-mortem repository through the bot's working clone: commits, pushes, and
+what a refused or unanswered push means (bot/publisher.py runs them on one thread).
 
 Uses the `git` command line: it rebases and merges, and speaks every transport and credential
-helper the team already uses. One worker thread does all git work, so nothing in Slack waits
-on it and no two git commands race in the clone.
+helper the team already uses.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import queue
 import re
 import shutil
 import subprocess
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,6 +124,8 @@ class Outcome:
     error: str | None = None  # why it is not pushed (or not committed) yet, in git's words
     refused: Refused | None = None  # the remote said no (else: not reachable, or no commit)
     committed: bool = True  # False: the commit itself failed; the clone has nothing new
+    branch: str | None = None  # a review branch (bot/branches.py); None: the base branch
+    said: str = ""  # what the remote printed on the push (a host's "open a pull request" link)
 
 
 class Repo:
@@ -235,12 +234,13 @@ class Repo:
         """How many local commits the remote does not have yet."""
         if not self.remote or not (self.workdir / ".git").exists():
             return 0
-        if self.git("rev-parse", "--verify", "--quiet", "HEAD", check=False).returncode:
+        mine = f"refs/heads/{self.branch}"  # not HEAD: a review branch may be checked out
+        if self.git("rev-parse", "--verify", "--quiet", mine, check=False).returncode:
             return 0
         upstream = f"origin/{self.branch}"
         if self.git("rev-parse", "--verify", "--quiet", upstream, check=False).returncode:
-            return int(self.git("rev-list", "--count", "HEAD").stdout)
-        return int(self.git("rev-list", "--count", f"{upstream}..HEAD").stdout)
+            return int(self.git("rev-list", "--count", mine).stdout)
+        return int(self.git("rev-list", "--count", f"{upstream}..{mine}").stdout)
 
     def push(self) -> None:
         """Push; if the remote moved on, integrate its commits and push again. Raises Refused
@@ -259,7 +259,13 @@ class Repo:
 
     def _push(self) -> None:
         done = self.git(
-            "push", "--porcelain", "--quiet", "--", "origin", f"HEAD:{self.branch}", check=False
+            "push",
+            "--porcelain",
+            "--quiet",
+            "--",
+            "origin",
+            f"refs/heads/{self.branch}:refs/heads/{self.branch}",
+            check=False,
         )
         if done.returncode != 0:
             raise push_failure(done.stdout, done.stderr, self.branch)
@@ -270,6 +276,7 @@ class Repo:
         if fetched.returncode != 0:
             raise Unreachable(f"git fetch: {' '.join(fetched.stderr.split())}")
         upstream = f"origin/{self.branch}"
+        self.checkout(self.branch, self.branch)
         if self.git("rebase", "--quiet", upstream, check=False).returncode != 0:
             self.git("rebase", "--abort", check=False)
             self.git(
@@ -281,111 +288,3 @@ class Repo:
                 "ours",
                 upstream,
             )
-
-
-Job = tuple[dict[str, str] | None, str, Callable[[Outcome], None]]  # files None: retry a push
-
-
-class Publisher:
-    """Runs every git operation on one background thread; retries unpushed commits.
-
-    `on_pushed()` is called (on that thread) when commits that had waited reached the remote;
-    `on_refused(refused, times)` each time the remote refuses a push, with how many pushes in a
-    row it has refused. Neither may stop the thread: what they raise is logged.
-    """
-
-    def __init__(self, repo: Repo, retry_every_s: float = 60.0) -> None:
-        self.repo = repo
-        self.retry_every_s = retry_every_s
-        self._jobs: queue.Queue[Job | None] = queue.Queue()
-        self._thread = threading.Thread(target=self._run, name="publisher", daemon=True)
-        self.on_pushed: Callable[[], None] = lambda: None
-        self.on_refused: Callable[[Refused, int], None] = lambda refused, times: None
-        self.refusals = 0  # pushes refused in a row (0 once one goes through)
-
-    def start(self) -> Publisher:
-        self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 30.0) -> None:
-        self._jobs.put(None)
-        self._thread.join(timeout)
-
-    def submit(
-        self,
-        files: dict[str, str],
-        message: str,
-        done: Callable[[Outcome], None] = lambda outcome: None,
-    ) -> None:
-        """Queue a commit of these files; `done` is called on the worker thread afterwards."""
-        self._jobs.put((files, message, done))
-
-    def retry_now(self) -> None:
-        """Try the unpushed commits now rather than at the next retry."""
-        self._jobs.put((None, "", lambda outcome: None))
-
-    def wait_idle(self, timeout: float = 30.0) -> None:
-        """Block until every queued job has run (for tests and orderly shutdown)."""
-        finished = threading.Event()
-        self._jobs.put(({}, "", lambda outcome: finished.set()))
-        finished.wait(timeout)
-
-    def _run(self) -> None:
-        while True:
-            try:
-                job = self._jobs.get(timeout=self.retry_every_s)
-            except queue.Empty:
-                self._retry()
-                continue
-            if job is None:
-                return
-            files, message, done = job
-            if files is None:
-                self._retry()
-            outcome = self._publish(files, message) if files else Outcome(None, True)
-            self._call(done, outcome)
-
-    def _call(self, callback: Callable[..., None], *args: object) -> None:
-        """A callback's failure (Slack down, a busy database) is logged; git work goes on."""
-        try:
-            callback(*args)
-        except Exception:
-            logger.exception("after git work, %s failed", getattr(callback, "__name__", "a step"))
-
-    def _publish(self, files: dict[str, str], message: str) -> Outcome:
-        try:
-            sha = self.repo.commit(files, message)
-        except (GitError, OSError, subprocess.TimeoutExpired) as exc:
-            logger.error("commit failed: %s", exc)
-            return Outcome(None, False, str(exc), committed=False)
-        try:
-            had_unpushed = self.repo.unpushed() > (1 if sha else 0)
-            self.repo.push()
-        except (GitError, OSError, subprocess.TimeoutExpired) as exc:
-            return Outcome(sha, False, str(exc), self._failed(exc))
-        self._pushed(had_unpushed)
-        return Outcome(sha, True)
-
-    def _retry(self) -> None:
-        try:
-            if not self.repo.unpushed():
-                return
-            self.repo.push()
-        except (GitError, OSError, subprocess.TimeoutExpired) as exc:
-            self._failed(exc)
-            return
-        self._pushed(True)
-
-    def _failed(self, exc: Exception) -> Refused | None:
-        if not isinstance(exc, Refused):
-            logger.warning("post-mortem repo not reachable, will retry: %s", exc)
-            return None
-        self.refusals += 1
-        logger.warning("post-mortem repo refused the push (%d in a row): %s", self.refusals, exc)
-        self._call(self.on_refused, exc, self.refusals)
-        return exc
-
-    def _pushed(self, waited: bool) -> None:
-        self.refusals = 0
-        if waited:
-            self._call(self.on_pushed)

@@ -152,9 +152,7 @@ def test_reviewers_commits_stay_and_the_next_draft_adds_only_its_own_change(
     assert subjects[:3] == ["hotfix-001: draft", "review: summary", "hotfix-001: draft"]
 
 
-def test_a_draft_that_changes_a_line_a_reviewer_changed_is_not_pushed(
-    branches, remote, colleague
-):
+def test_a_draft_that_changes_a_line_a_reviewer_changed_is_not_pushed(branches, remote, colleague):
     draft(branches, DRAFT)
     checkout_review(colleague)
     (colleague / PM).write_text(DRAFT.replace("## Root cause\n\nTBD", "## Root cause\n\nTheirs"))

@@ -4,7 +4,8 @@ import subprocess
 
 import pytest
 
-from bot.publish import GitError, Publisher, Refused, Repo, Unreachable, push_failure
+from bot.publish import GitError, Refused, Repo, Unreachable, push_failure
+from bot.publisher import Publisher
 
 AUTHOR = ("postmortem-bot", "bot@example.com")
 
@@ -240,3 +241,23 @@ def test_a_failing_callback_does_not_stop_the_git_thread(tmp_path, remote):
     publisher.wait_idle()
     publisher.stop()
     assert outcomes and outcomes[0].pushed and log(remote) == ["two", "one"]
+
+
+def test_the_publisher_sends_review_drafts_to_their_branch_and_retries_them(tmp_path, remote):
+    hook(remote, "pre-receive", "echo 'frozen' >&2\nexit 1\n")
+    repo = Repo(tmp_path / "clone", str(remote), "main", AUTHOR)
+    outcomes, watched = [], []
+    publisher = Publisher(repo).start()
+    publisher.watch = lambda: watched.append(True)
+    branch = "postmortem/hotfix-001"
+    publisher.submit({"hotfix-001/postmortem.md": "v1\n"}, "draft 1", outcomes.append, branch)
+    publisher.wait_idle()
+    assert outcomes[0].branch == branch and outcomes[0].sha and not outcomes[0].pushed
+    assert outcomes[0].refused is not None and "frozen" in outcomes[0].refused.said
+    (remote / "hooks" / "pre-receive").unlink()
+    publisher.retry_now()
+    publisher.wait_idle()
+    publisher.stop()
+    assert git("--git-dir", str(remote), "log", "--format=%s", branch).splitlines() == ["draft 1"]
+    assert git("--git-dir", str(remote), "branch", "--list", "main").strip() == ""
+    assert watched  # the review watcher runs with each retry

@@ -15,7 +15,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.manifest import manifest_scopes
-from bot.publish import Publisher
+from bot.publisher import Publisher
 from bot.sandbox import BOT_TOKEN, Emulator
 from bot.sandbox.grid import Org, org_wide
 from bot.slack.app import create_app, repo_for

@@ -19,7 +19,7 @@ import pytest
 
 from bot import logs
 from bot.config import ConfigError, load_config
-from bot.publish import Publisher
+from bot.publisher import Publisher
 from bot.sandbox import BOT_TOKEN, SIGNING_SECRET
 from bot.sandbox.harness import serve
 from bot.slack.app import repo_for

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.manifest import manifest_scopes
-from bot.publish import Publisher
+from bot.publisher import Publisher
 from bot.sandbox import APP_TOKEN, BOT_TOKEN, Emulator
 from bot.slack.app import create_app, repo_for
 from bot.slack.socket_mode import SocketMode

@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.config import Config
 from bot.incidents import utcnow
-from bot.publish import Publisher
+from bot.publisher import Publisher
 from bot.sandbox.server import Emulator
 from bot.scheduler import ReminderScheduler
 from bot.server import Health, create_http_server, create_wsgi, stop_http_server

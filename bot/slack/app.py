@@ -29,7 +29,8 @@ from bot.incidents import Clock, Incidents, utcnow
 from bot.models import Incident, Milestone
 from bot.postmortem import DEFAULT_TEMPLATES
 from bot.private import redact
-from bot.publish import Publisher, Repo
+from bot.publish import Repo
+from bot.publisher import Publisher
 from bot.reminders import Reminders, Settings
 from bot.retro import Retro
 from bot.sections import TemplateError, load_sections

@@ -14,7 +14,8 @@ from slack_sdk import WebClient
 from bot.drafts import Draft, Drafts
 from bot.errors import BotError
 from bot.models import Incident, Status
-from bot.publish import Publisher, Refused
+from bot.publish import Refused
+from bot.publisher import Publisher
 from bot.retro import Retro
 from bot.slack.audience import Asker, Audience
 from bot.slack.failures import FAILURES, reason
