@@ -11,8 +11,9 @@ from urllib.parse import urlparse
 
 from bot.durations import parse_duration
 from bot.errors import UsageError
-from bot.git_settings import branch_problem, repo_problem
+from bot.git_settings import REVIEW_MODES, branch_problem, repo_problem, reviewer_accounts
 from bot.models import ONE_TIME, Milestone
+from bot.settings import SETTINGS
 from bot.timeline import split_milestone
 from bot.when import parse_zone_setting
 
@@ -21,117 +22,8 @@ class ConfigError(Exception):
     """A setting is missing or malformed; the message names it and says what is expected."""
 
 
-@dataclass(frozen=True)
-class Setting:
-    name: str
-    default: str | None
-    help: str
-
-
-# The single list of settings: the README's settings table is checked against it.
-SETTINGS: tuple[Setting, ...] = (
-    Setting("SLACK_BOT_TOKEN", None, "Bot token (`xoxb-...`) from OAuth & Permissions. Required."),
-    Setting(
-        "SLACK_SIGNING_SECRET",
-        None,
-        "Signing secret from Basic Information. Required in HTTP mode.",
-    ),
-    Setting(
-        "SLACK_APP_TOKEN",
-        None,
-        "App-level token (`xapp-...`, scope `connections:write`). When set, the bot uses "
-        "Socket Mode instead of HTTP.",
-    ),
-    Setting(
-        "SLACK_API_URL",
-        "https://slack.com/api/",
-        "Base URL of the Slack Web API; point it at a local Slack emulator for tests.",
-    ),
-    Setting("PORT", "3000", "HTTP port for `/slack/events` and `/healthz`."),
-    Setting(
-        "DATABASE_PATH",
-        "./data/incidents.db",
-        "SQLite file; parent folders are created. Keep it on a persistent volume.",
-    ),
-    Setting(
-        "INCIDENT_CHANNEL_PREFIX",
-        "inc-",
-        "Prefix of incident channel names (lowercase letters, digits, `-`, `_`).",
-    ),
-    Setting(
-        "ANNOUNCE_CHANNEL",
-        None,
-        "Optional channel ID (e.g. `C0123456789`) where new public incidents are announced.",
-    ),
-    Setting(
-        "POSTMORTEM_DEADLINE",
-        "48h",
-        "How long after resolution the post-mortem is due (`30s`, `15m`, `4h`, `2d`, `1d12h`).",
-    ),
-    Setting(
-        "REMINDERS_BEFORE",
-        "24h,4h",
-        "When to DM the post-mortem owners, before the deadline (comma-separated durations).",
-    ),
-    Setting(
-        "OVERDUE_NUDGE_EVERY",
-        "1d",
-        "After an overdue notice, how often to nudge the owners until it is published: 5 times "
-        "at most, none once the incident channel is archived (`off`: never).",
-    ),
-    Setting(
-        "ACTION_REMINDER_BEFORE",
-        "24h",
-        "When to remind an action item's owner before its due date.",
-    ),
-    Setting(
-        "POSTMORTEM_REPO",
-        None,
-        "Git repository for post-mortems (any URL or path, e.g. a bare repository; not "
-        "beginning with `-`). Without it, a local repository in the data folder. Credentials "
-        "in the URL (`https://x-access-token:<token>@host/...`) are never shown: messages, logs "
-        "and `check` say `https://***@host/...`.",
-    ),
-    Setting(
-        "POSTMORTEM_BRANCH",
-        "main",
-        "Branch the post-mortems are committed to: a name `git check-ref-format --branch` accepts.",
-    ),
-    Setting(
-        "POSTMORTEM_GIT_AUTHOR",
-        "postmortem-bot <postmortem-bot@localhost>",
-        "Author of the bot's commits, as `Name <email>`.",
-    ),
-    Setting(
-        "TIMELINE_TIME_ZONE",
-        "user",
-        "How a time typed without a zone (`/timeline 14:05 ...`) is read: `user` (in the "
-        "typing person's Slack time zone), `utc`, or one IANA zone for the whole team "
-        "(`Europe/Berlin`).",
-    ),
-    Setting(
-        "TIMELINE_REACTION",
-        "pushpin",
-        "Emoji whose reaction keeps a message of an incident channel in the timeline "
-        "(names as Slack writes them, with or without colons, several comma-separated: "
-        "`pushpin,round_pushpin`).",
-    ),
-    Setting(
-        "TIMELINE_MILESTONE_REACTIONS",
-        None,
-        "Emoji that keep a message and mark a milestone, as `emoji:milestone` pairs "
-        "(`mag:investigating,bulb:root-cause,white_check_mark:verified`); milestones as "
-        "`/timeline` takes them, but `began` and `resolved`, which only a command moves.",
-    ),
-    Setting(
-        "TEMPLATES_DIR",
-        None,
-        "Folder with your own `postmortem.md.j2` and `hotfix.md.j2` (default: the bundled "
-        "`templates/`).",
-    ),
-)
-
 _DEFAULTS = {s.name: s.default for s in SETTINGS}
+HOSTING = ("GITHUB_TOKEN", "GITHUB_API_URL", "GITLAB_TOKEN", "GITLAB_URL")  # for bot/hosts
 # Slack's emoji names (standard and custom): lowercase letters, digits, `_`, `-`, `+`, `'`
 _EMOJI_RE = re.compile(r"^[a-z0-9_+'-]{1,100}$")
 CONFIRMATION_EMOJI = "memo"  # the bot's own reaction on a message it kept (README)
@@ -164,6 +56,14 @@ class Config:
     api_timeout: int = 15  # seconds a Web API call may take (work after the ack only)
     timeline_reactions: tuple[str, ...] = ("pushpin",)  # emoji names that keep a message
     milestone_reactions: tuple[tuple[str, Milestone], ...] = ()  # (emoji, milestone) pairs
+    review: str = "commit"  # POSTMORTEM_REVIEW: commit, or pull-request
+    reviewer_accounts: tuple[tuple[str, str], ...] = ()  # (Slack user ID, host account)
+    hosting: tuple[tuple[str, str], ...] = ()  # the HOSTING settings given (tokens: secret)
+
+    @property
+    def reviewing(self) -> bool:
+        """Review mode: drafts go to a branch per incident; a merge publishes."""
+        return self.review == "pull-request"
 
     @property
     def data_dir(self) -> Path:
@@ -271,6 +171,18 @@ def load_config(env: Mapping[str, str]) -> Config:
     nudge_every = None if nudge.lower() == "off" else _duration(env, "OVERDUE_NUDGE_EVERY")
 
     reactions, milestones = _reactions(env)
+    review = (_get(env, "POSTMORTEM_REVIEW") or "").lower()
+    if review not in REVIEW_MODES:
+        raise ConfigError(f"POSTMORTEM_REVIEW: expected `commit` or `pull-request`, got {review!r}")
+    if review == "pull-request" and repo is None:
+        raise ConfigError(
+            "POSTMORTEM_REVIEW: `pull-request` needs POSTMORTEM_REPO, the repository where "
+            "pull requests are opened"
+        )
+    try:
+        accounts = reviewer_accounts(_get(env, "REVIEWER_ACCOUNTS") or "")
+    except ValueError as error:
+        raise ConfigError(f"REVIEWER_ACCOUNTS: {error}") from None
     return Config(
         bot_token=bot_token,
         signing_secret=signing_secret,
@@ -291,6 +203,9 @@ def load_config(env: Mapping[str, str]) -> Config:
         timeline_zone=timeline_zone,
         timeline_reactions=reactions,
         milestone_reactions=milestones,
+        review=review,
+        reviewer_accounts=accounts,
+        hosting=tuple((k, v) for k in HOSTING if (v := _get(env, k))),
     )
 
 

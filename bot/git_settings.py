@@ -60,3 +60,23 @@ def repo_problem(repo: str) -> str | None:
     if re.search(r"[\x00-\x1f\x7f]", repo):
         return "it cannot contain control characters or line breaks"
     return None
+
+
+REVIEW_MODES = ("commit", "pull-request")  # POSTMORTEM_REVIEW
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")  # a Slack user ID
+# GitHub logins: letters, digits, single hyphens; GitLab usernames add `_` and `.`
+_ACCOUNT = re.compile(r"^@?[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+def reviewer_accounts(text: str) -> tuple[tuple[str, str], ...]:
+    """REVIEWER_ACCOUNTS, `U0123ABCD=octocat,U0456EFGH=alice` -> ((user ID, account), ...)
+    (a leading @ dropped). Raises ValueError saying which pair is wrong and why."""
+    pairs = []
+    for part in (p.strip() for p in text.split(",") if p.strip()):
+        user, sep, account = (x.strip() for x in part.partition("="))
+        if not sep or not _USER_ID.match(user) or not _ACCOUNT.match(account):
+            raise ValueError(
+                f"expected `SLACK_USER_ID=account` pairs such as `U0123ABCD=octocat`, got {part!r}"
+            )
+        pairs.append((user, account.removeprefix("@")))
+    return tuple(pairs)

@@ -329,3 +329,32 @@ def m009_imports(db: Database) -> None:
     )
     db.table("import_proposals").create_index(["import_id", "page"])
     db.table("import_proposals").create_index(["import_id", "ts"], unique=True)
+
+
+@migrations()
+def m010_reviews(db: Database) -> None:
+    """POSTMORTEM_REVIEW=pull-request: each review of an incident's post-mortem (a reopen after
+    a merge starts another round): its branch, what the base branch held when it began, the
+    pull request once opened, the merge or closing, and the last comment relayed to Slack."""
+    db.table("reviews").create(
+        {
+            "team_id": str,
+            "incident_id": int,
+            "round": int,
+            "branch": str,
+            "base_blob": str,  # postmortem.md on the base branch as the round began; "" none
+            "status": str,  # drafting, open, merged
+            "number": int,  # the pull request's number (a host token), else NULL
+            "url": str,  # the pull request, or the page that opens one
+            "opened_by": str,
+            "opened_at": str,
+            "thread_ts": str,  # the channel message that announced it: comments reply there
+            "merged_at": str,
+            "merged_by": str,  # as git or the host names them
+            "merge_commit": str,
+            "last_comment": int,  # the host's id of the last comment relayed
+        },
+        pk=("team_id", "incident_id", "round"),
+        not_null={"team_id", "incident_id", "round", "branch", "base_blob", "status"},
+    )
+    db.table("reviews").create_index(["status"])

@@ -279,4 +279,11 @@ def _history(event: dict[str, Any], name: Callable[[str], str]) -> str:
         return f"Timeline entry {detail} {kind.removeprefix('entry-')}"
     if kind == "reopened":
         return "Reopened"
+    if kind == "review":
+        return f"Pull request for review: {detail}"
+    if kind == "merged":
+        by, _, commit = detail.rpartition(" ")
+        return f"Post-mortem merged by {by} (commit {commit[:12]})"
+    if kind == "review closed":
+        return "Pull request closed without merging"
     return f"{kind.capitalize()} {detail}".strip()

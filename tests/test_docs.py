@@ -3,7 +3,7 @@
 import re
 from pathlib import Path
 
-from bot.config import SETTINGS
+from bot.settings import SETTINGS
 from bot.slack.blocks import HELP
 from bot.slack.incident_commands import SUBCOMMANDS
 

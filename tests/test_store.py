@@ -42,6 +42,7 @@ def test_wal_busy_timeout_and_migrations_are_idempotent(tmp_path):
         "m007_edit_traces",
         "m008_kept_messages",
         "m009_imports",
+        "m010_reviews",
     ]
     again.close()
 

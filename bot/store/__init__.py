@@ -30,6 +30,7 @@ from bot.store.leases import LeaseRows
 from bot.store.people import PeopleRows
 from bot.store.reminders import ReminderRows
 from bot.store.resolution import ResolutionRows
+from bot.store.reviews import ReviewRows
 from bot.store.rows import add_event, from_db, insert, to_db
 from bot.store.sections import SectionRows
 from bot.store.timeline import TimelineRows
@@ -62,6 +63,7 @@ class Store(
     LeaseRows,
     KeptRows,
     ImportRows,
+    ReviewRows,
 ):
     """The bot's SQLite database, every noun's rows on one object. Safe to share between
     threads: each gets its own connection; timeline entries are written by one thread for all

@@ -24,6 +24,7 @@ INCIDENT_TABLES = (
     "speakers",
     "reminders",
     "imports",
+    "reviews",
 )
 UNOPENED_AFTER = timedelta(minutes=10)
 
