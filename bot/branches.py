@@ -194,19 +194,20 @@ class Branches:
         """Whether the remote has `branch` (as of the last fetch)."""
         return self._ref(f"origin/{branch}") is not None
 
-    def merged(self, branch: str, path: str, base_blob: str | None) -> Merge | None:
+    def merged(self, branch: str, path: str) -> Merge | None:
         """Whether `branch` reached the base branch (as of the last fetch): its head is in the
         base's history (a merge commit, a fast-forward), or `path` there is no longer what it
-        was when the review began (`base_blob`: a squash, a rebase, or the file edited there).
-        None while neither."""
+        was where the branch began (a squash, a rebase; or someone edited the file there).
+        None while neither, or while the base has no `path`."""
         base = f"origin/{self.base}" if self.repo.remote else self.base
         now = self.blob(base, path)
-        if now is None:
-            return None
         head = self._ref(f"origin/{branch}") or self._ref(branch)
-        ancestor = head is not None and self._contains(base, head)
-        if not ancestor and now == base_blob:
+        if now is None or head is None:
             return None
+        if not self._contains(base, head):
+            fork = self.repo.git("merge-base", head, base, check=False).stdout.strip()
+            if not fork or self.blob(fork, path) == now:
+                return None
         fields = (
             self.repo.git(
                 "log",

@@ -334,15 +334,14 @@ def m009_imports(db: Database) -> None:
 @migrations()
 def m010_reviews(db: Database) -> None:
     """POSTMORTEM_REVIEW=pull-request: each review of an incident's post-mortem (a reopen after
-    a merge starts another round): its branch, what the base branch held when it began, the
-    pull request once opened, the merge or closing, and the last comment relayed to Slack."""
+    a merge starts another round): its branch, the pull request once opened, the merge or
+    the closing, and the last comment relayed to Slack."""
     db.table("reviews").create(
         {
             "team_id": str,
             "incident_id": int,
             "round": int,
             "branch": str,
-            "base_blob": str,  # postmortem.md on the base branch as the round began; "" none
             "status": str,  # drafting, open, merged
             "number": int,  # the pull request's number (a host token), else NULL
             "url": str,  # the pull request, or the page that opens one
@@ -355,6 +354,6 @@ def m010_reviews(db: Database) -> None:
             "last_comment": int,  # the host's id of the last comment relayed
         },
         pk=("team_id", "incident_id", "round"),
-        not_null={"team_id", "incident_id", "round", "branch", "base_blob", "status"},
+        not_null={"team_id", "incident_id", "round", "branch", "status"},
     )
     db.table("reviews").create_index(["status"])

@@ -77,7 +77,7 @@ def test_each_draft_goes_to_the_incidents_branch_and_never_to_the_base(branches,
     assert draft(branches, DRAFT.replace("TBD", "Checkout failed", 1)) is None  # no change
     history = git("--git-dir", str(remote), "log", "--format=%s", BRANCH).splitlines()
     assert history == ["hotfix-001: draft", "hotfix-001: draft", "readme"]
-    assert branches.merged(BRANCH, PM, None) is None
+    assert branches.merged(BRANCH, PM) is None
 
 
 def merge_commit(colleague):
@@ -110,13 +110,13 @@ def test_a_merge_of_any_style_is_noticed_with_who_when_and_the_merged_text(
     as_person(colleague, "commit", "-qam", "review: lessons")
     git("push", "-q", "origin", BRANCH, cwd=colleague)
     branches.fetch()
-    assert branches.merged(BRANCH, PM, None) is None
+    assert branches.merged(BRANCH, PM) is None
 
     merge(colleague)
     git("push", "-q", "origin", "main", cwd=colleague)
     git("push", "-q", "origin", "--delete", BRANCH, cwd=colleague)  # "delete branch"
     branches.fetch()
-    merged = branches.merged(BRANCH, PM, None)
+    merged = branches.merged(BRANCH, PM)
     assert merged is not None
     assert merged.by == "Alice Reviewer"
     assert merged.at.utcoffset().total_seconds() == 0
@@ -131,7 +131,7 @@ def test_a_branch_deleted_without_merging_is_gone_and_not_merged(branches, remot
     git("push", "-q", "origin", "--delete", BRANCH, cwd=colleague)
     branches.fetch()
     assert not branches.on_remote(BRANCH)
-    assert branches.merged(BRANCH, PM, None) is None
+    assert branches.merged(BRANCH, PM) is None
 
 
 def test_reviewers_commits_stay_and_the_next_draft_adds_only_its_own_change(
@@ -208,21 +208,20 @@ def test_after_a_merge_a_reopen_starts_a_new_branch_from_the_merged_text(
     merge_commit(colleague)
     git("push", "-q", "origin", "main", cwd=colleague)
     branches.fetch()
-    first = branches.merged(BRANCH, PM, None)
+    first = branches.merged(BRANCH, PM)
     assert first is not None
 
     second = review_branch("hotfix-001", 2)
     assert second == "postmortem/hotfix-001-2"
-    base_blob = branches.blob("origin/main", PM)
-    assert branches.merged(second, PM, base_blob) is None  # not merged just by existing
+    assert branches.merged(second, PM) is None  # not merged just by existing
     assert draft(branches, DRAFT + "\nReopened: it came back.\n", branch=second)
     branches.fetch()
-    assert branches.merged(second, PM, base_blob) is None
+    assert branches.merged(second, PM) is None
     git("pull", "-q", cwd=colleague)
     as_person(colleague, "merge", "--no-ff", "-q", "-m", "Merge round 2", f"origin/{second}")
     git("push", "-q", "origin", "main", cwd=colleague)
     branches.fetch()
-    merged = branches.merged(second, PM, base_blob)
+    merged = branches.merged(second, PM)
     assert merged is not None and "it came back" in merged.postmortem
 
 

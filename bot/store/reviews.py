@@ -16,8 +16,7 @@ DRAFTING, OPEN, MERGED = "drafting", "open", "merged"
 
 @dataclass(frozen=True)
 class Review:
-    """One round of review: `branch`, `base_blob` (the git id of postmortem.md on the base
-    branch when the round began; "" for none), `status` (drafting, open, merged), the pull
+    """One round of review: `branch`, `status` (drafting, open, merged), the pull
     request (`number` with a host token, `url` its page or the page that opens one), who
     opened it and when (UTC), the channel message announcing it (`thread_ts`), the merge, and
     the host's id of the last comment relayed."""
@@ -26,7 +25,6 @@ class Review:
     incident_id: int
     round: int
     branch: str
-    base_blob: str
     status: str
     number: int | None = None
     url: str | None = None
@@ -61,14 +59,14 @@ class ReviewRows(Rows):
         )
         return _review(row) if row else None
 
-    def start_review(self, incident: Incident, round_: int, branch: str, base_blob: str) -> Review:
+    def start_review(self, incident: Incident, round_: int, branch: str) -> Review:
         """Round `round_` on `branch` (a draft is about to go there); the existing row if that
         round began already."""
         with self.write() as db:
             db.execute(
-                "INSERT OR IGNORE INTO reviews (team_id, incident_id, round, branch, base_blob, "
-                "status) VALUES (?, ?, ?, ?, ?, ?)",
-                [incident.team_id, incident.id, round_, branch, base_blob, DRAFTING],
+                "INSERT OR IGNORE INTO reviews (team_id, incident_id, round, branch, status) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [incident.team_id, incident.id, round_, branch, DRAFTING],
             )
         found = self.review(incident)
         assert found is not None
