@@ -25,6 +25,7 @@ from bot.config import Config
 from bot.drafts import Drafts, check_templates
 from bot.entries import Timeline
 from bot.errors import BotError, NotAllowed
+from bot.hosts import host_for, where
 from bot.incidents import Clock, Incidents, utcnow
 from bot.models import Incident, Milestone
 from bot.postmortem import DEFAULT_TEMPLATES
@@ -33,6 +34,7 @@ from bot.publish import Repo
 from bot.publisher import Publisher
 from bot.reminders import Reminders, Settings
 from bot.retro import Retro
+from bot.reviews import Reviews
 from bot.sections import TemplateError, load_sections
 from bot.slack import blocks, recovery
 from bot.slack.channels import Channels
@@ -53,6 +55,7 @@ from bot.slack.reminder_commands import ReminderCommands
 from bot.slack.reminder_sender import ReminderSender
 from bot.slack.retro_blocks import Ids
 from bot.slack.retro_commands import RetroCommands
+from bot.slack.reviewing import RefreshHome, Reviewing
 from bot.slack.text import decode, escape
 from bot.slack.timeline_commands import TimelineCommands
 from bot.slack.zones import Zones
@@ -222,6 +225,8 @@ def register(
     app.action(Ids.ACTION_DONE)(acks_at_once(retro.handle_action_done))
     app.action(Ids.PUBLISH_ANYWAY)(acks_at_once(retro.publishing.handle_publish_anyway))
     app.action(Ids.KEEP_WRITING)(acks_at_once(retro.publishing.handle_keep_writing))
+    if retro.reviewing is not None:
+        app.action(Ids.READY_FOR_REVIEW)(acks_at_once(retro.reviewing.handle_ready_button))
     app.view(Ids.SECTION_MODAL)(acks_at_once(retro.handle_section_submission))
     app.view(Ids.ACTION_MODAL)(acks_at_once(retro.handle_action_submission))
     app.action(ReminderIds.WRITE_NEXT)(acks_at_once(reminders.handle_write_next))
@@ -267,6 +272,26 @@ def repo_location(config: Config) -> str:
     bot/private.py `redact`) and the branch, as code: `https://***@host/pm.git` (branch `main`)."""
     where = redact(config.repo) if config.repo else config.data_dir / "postmortems"
     return f"`{where}` (branch `{config.branch}`)"
+
+
+def review_mode(
+    config: Config,
+    incidents: Incidents,
+    drafting: Drafting,
+    reminders: Reminders,
+    publisher: Publisher,
+    refresh_home: RefreshHome,
+) -> Reviewing:
+    """POSTMORTEM_REVIEW=pull-request: drafts go to a branch per incident, `/incident publish`
+    opens its pull request, the publisher's thread watches for merges."""
+    assert config.repo
+    reviews = Reviews(incidents, dict(config.reviewer_accounts))
+    drafting.branch_for = reviews.branch_for
+    drafting.reviewing = True
+    host = host_for(config.repo, dict(config.hosting))
+    return Reviewing(
+        reviews, drafting, reminders, publisher, host, where(config.repo), refresh_home
+    )
 
 
 def reminder_settings(config: Config) -> Settings:
@@ -344,7 +369,8 @@ def create_app(
     drafts = Drafts(incidents, retro, templates_of(config), clock)
     pacer = pacer or Pacer()
     echoes = echoes or Echoes(store, pacer, clock)
-    drafting = Drafting(drafts, retro, publisher, repo_location(config), pacer)
+    repo = f"`{redact(config.repo)}`" if config.repo else ""
+    drafting = Drafting(drafts, retro, publisher, repo_location(config), pacer, repo)
     echoes.bot_name = drafting.audience.bot_name
     publisher.on_pushed = lambda: drafting.pushed(app.client)
     publisher.on_refused = lambda refused, times: drafting.refused(app.client, refused, times)
@@ -361,12 +387,19 @@ def create_app(
     keeping = Keeping(
         incidents, timeline, {**emoji, **dict(config.milestone_reactions)}, drafting.audience
     )
+    retro_commands = RetroCommands(incidents, retro, drafting, reminders)
+    reminder_commands = ReminderCommands(incidents, retro, drafts)
+    if config.reviewing:
+        retro_commands.reviewing = review_mode(
+            config, incidents, drafting, reminders, publisher, reminder_commands.publish_home
+        )
+        publisher.watch = lambda: retro_commands.reviewing.watch(app.client)  # type: ignore[union-attr]
     register(
         app,
         incidents,
         channels,
-        RetroCommands(incidents, retro, drafting, reminders),
-        ReminderCommands(incidents, retro, drafts),
+        retro_commands,
+        reminder_commands,
         TimelineCommands(
             incidents, timeline, Zones(config.timeline_zone), echoes, reminders, drafting
         ),

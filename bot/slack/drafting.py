@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Respond
@@ -17,6 +18,7 @@ from bot.models import Incident, Status
 from bot.publish import Refused
 from bot.publisher import Publisher
 from bot.retro import Retro
+from bot.reviews import FINAL
 from bot.slack.audience import Asker, Audience
 from bot.slack.failures import FAILURES, reason
 from bot.slack.pacing import Pacer
@@ -34,7 +36,13 @@ class Drafting:
     """The Web API and git work of a draft, done after the ack."""
 
     def __init__(
-        self, drafts: Drafts, retro: Retro, publisher: Publisher, where: str, pacer: Pacer
+        self,
+        drafts: Drafts,
+        retro: Retro,
+        publisher: Publisher,
+        where: str,
+        pacer: Pacer,
+        repo: str = "",
     ) -> None:
         self.drafts = drafts
         self.pacer = pacer
@@ -43,7 +51,10 @@ class Drafting:
         self.publisher = publisher
         self.where = where  # how people find the repository, e.g. "git@host:team/pm.git (main)"
         self.audience = Audience(pacer)
-        self.notices = RepoNotices(self.store, self.audience, publisher.repo.workdir, where)
+        self.notices = RepoNotices(self.store, self.audience, publisher.repo.workdir, where, repo)
+        # review mode (bot/reviews.py): the branch each draft goes to; None: the base branch
+        self.branch_for: Callable[[Incident], str | None] = lambda incident: None
+        self.reviewing = False  # review mode: the checklist offers "Ready for review"
         self._lock = threading.Lock()
         self._waiting: dict[tuple[str, int], list[Request]] = {}  # incident -> next draft's
         self._told: set[tuple[str, int, str]] = set()  # checklist failures the commander knows
@@ -132,13 +143,21 @@ class Drafting:
             return
         kind = "final post-mortem" if final else f"post-mortem draft {draft.version}"
         message = f"{incident.hotfix_id}: {kind}\n\n{incident.title}\n\nPosted by postmortem-bot."
-        pending = Pending()
-        self.publisher.submit(
-            draft.files,
-            message,
-            lambda outcome: self.notices.committed(client, incident, pending, outcome),
-        )
-        where = self.notices.whereabouts(incident, pending.wait(GIT_WAIT_S))
+        branch = self.branch_for(incident)
+        if branch == FINAL:  # merged: the repository's file is final, never overwritten
+            where = (
+                f"Not committed: the merged `{incident.hotfix_id}/postmortem.md` in "
+                f"{self.where} is the published version (`/incident reopen` starts a new review)."
+            )
+        else:
+            pending = Pending()
+            self.publisher.submit(
+                draft.files,
+                message,
+                lambda outcome: self.notices.committed(client, incident, pending, outcome),
+                branch,
+            )
+            where = self.notices.whereabouts(incident, pending.wait(GIT_WAIT_S))
         summary = draft_summary(draft, where)
         if len(batch) > 1:
             people = ", ".join(mention(u) for u in dict.fromkeys(a.user_id for a in askers))
@@ -238,9 +257,7 @@ class Drafting:
                 channel=incident.channel_id,
                 ts=incident.checklist_ts,
                 text=f"Post-mortem checklist of {incident.hotfix_id}",
-                blocks=build_checklist(
-                    incident, self.retro.states(incident), self.retro.actions(incident)
-                ),
+                blocks=self._checklist(incident),
             )
         except FAILURES as exc:
             error = reason(exc)
@@ -255,6 +272,12 @@ class Drafting:
             return
         self._told = {t for t in self._told if t[:2] != (incident.team_id, incident.id)}
 
+    def _checklist(self, incident: Incident) -> list[dict[str, Any]]:
+        reviewing = self.reviewing
+        review = self.store.review(incident) if reviewing else None
+        states, actions = self.retro.states(incident), self.retro.actions(incident)
+        return build_checklist(incident, states, actions, review, reviewing)
+
     def post_checklist(
         self, client: WebClient, incident: Incident, askers: list[Asker] | None = None
     ) -> Incident:
@@ -266,9 +289,7 @@ class Drafting:
                 client,
                 channel=incident.channel_id,
                 text=f"Post-mortem checklist of {incident.hotfix_id}",
-                blocks=build_checklist(
-                    incident, self.retro.states(incident), self.retro.actions(incident)
-                ),
+                blocks=self._checklist(incident),
             )
         except FAILURES as exc:
             why = self.audience.why(client, incident.channel_id, reason(exc))

@@ -79,8 +79,11 @@ class ReminderCommands:
     ) -> None:
         if event.get("tab", "home") != "home":
             return
-        team_id = team_of(body)
-        user_id = event["user"]
+        self.publish_home(client, team_of(body), event["user"])
+
+    def publish_home(self, client: WebClient, team_id: str, user_id: str) -> None:
+        """views.publish of `user_id`'s App Home as things are now (opened, or after a change
+        that shows there: a post-mortem published by its merge)."""
         mine, owned = self.incidents.for_person(team_id, user_id)
         actions = [
             (self.incidents.store.incident(team_id, a.incident_id), a)

@@ -47,11 +47,14 @@ class RepoNotices:
     """Texts and notices about the repository; `where` is how people find it (e.g.
     "`git@host:team/pm.git` (branch `main`)", its credentials hidden), `workdir` the bot's clone."""
 
-    def __init__(self, store: Store, audience: Audience, workdir: Path, where: str) -> None:
+    def __init__(
+        self, store: Store, audience: Audience, workdir: Path, where: str, repo: str = ""
+    ) -> None:
         self.store = store
         self.audience = audience
         self.workdir = workdir
         self.where = where
+        self.repo = repo or where  # the repository alone, e.g. "`git@host:team/pm.git`"
 
     def whereabouts(self, incident: Incident, outcome: Outcome | None) -> str:
         """Where a draft is, for people: in the repository only once the remote has it; else
@@ -62,8 +65,15 @@ class RepoNotices:
                 f"Being committed to {self.where} as {path} (git is slow to answer); this "
                 "channel hears if it does not get there."
             )
+        if outcome.pushed and outcome.branch:
+            return f"In the repository: {path} on branch `{outcome.branch}` of {self.repo}"
         if outcome.pushed:
             return f"In the repository: {path} in {self.where}"
+        if outcome.branch and outcome.refused and not outcome.committed:  # reviewers' lines
+            return (
+                f":pencil2: *Not on `{outcome.branch}`*: {escape(outcome.refused.advice)} "
+                "The draft above is the bot's; the pull request has the reviewers' text."
+            )
         error = escape(" ".join((outcome.error or "").split())[:300])
         if not outcome.committed:
             return (
@@ -71,6 +81,12 @@ class RepoNotices:
                 "The next draft tries again."
             )
         clone = f"{path} is committed in the bot's clone (`{self.workdir}`)"
+        if outcome.refused is not None and outcome.branch:
+            return (
+                f":no_entry: *Not in the repository*: {clone} on `{outcome.branch}`, but "
+                f"{self.repo} refused the push{self._said(outcome.refused)} The bot keeps "
+                "trying and says here when it is in."
+            )
         if outcome.refused is not None:
             return (
                 f":no_entry: *Not in the repository*: {clone}, but {self.where} refused the "

@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.drafts import Draft
 from bot.free_text import ACTION, SECTION, WHY
-from bot.models import ActionItem, Incident, Priority
+from bot.models import ActionItem, Incident, Priority, Status
 from bot.retro import SectionState
 from bot.sections import Section
 from bot.slack.blocks import Block, button, context, header, paged, section
@@ -21,6 +21,7 @@ from bot.slack.limits import (
     text_size,
 )
 from bot.slack.text import date, escape, mention
+from bot.store.reviews import OPEN, Review
 
 
 class Ids:
@@ -34,6 +35,7 @@ class Ids:
     ACTION_MODAL = "action_modal"
     PUBLISH_ANYWAY = "publish_anyway"
     KEEP_WRITING = "keep_writing"
+    READY_FOR_REVIEW = "ready_for_review"
 
 
 MAX_POINTS_SHOWN = 10
@@ -42,12 +44,21 @@ ALL_POINTS = "the draft's first line lists them all (`/incident draft`)"
 
 
 def build_checklist(
-    incident: Incident, states: list[SectionState], actions: list[ActionItem]
+    incident: Incident,
+    states: list[SectionState],
+    actions: list[ActionItem],
+    review: Review | None = None,
+    reviewing: bool = False,
 ) -> list[Block]:
-    """The retrospective checklist: every section's state with a button, the deadline."""
+    """The retrospective checklist: every section's state with a button, the deadline. In
+    review mode (`reviewing`), the pull request of `review` once open, else "Ready for
+    review"."""
     done = sum(s.written for s in states)
     due = f"due {date(incident.deadline_at)}" if incident.deadline_at else "due after resolution"
     state = ":white_check_mark: *Published*" if incident.published_at else f"*{due}*"
+    if review and review.status == OPEN and not incident.published_at:
+        link = f"<{review.url}|in review>" if review.url else "in review"
+        state = f"*{link}* (merging publishes) · {state}"
     blocks: list[Block] = [
         header(f"📝 Post-mortem of {incident.hotfix_id}"),
         section(
@@ -84,12 +95,11 @@ def build_checklist(
             "accessory": button("Add action item", Ids.ADD_ACTION),
         }
     )
-    blocks.append(
-        {
-            "type": "actions",
-            "elements": [button("Post the draft", Ids.POST_DRAFT, style="primary")],
-        }
-    )
+    elements = [button("Post the draft", Ids.POST_DRAFT, style="primary")]
+    ready = incident.status is Status.RESOLVED and not incident.published_at
+    if reviewing and ready and not (review and review.status == OPEN):
+        elements.append(button("Ready for review", Ids.READY_FOR_REVIEW, incident.hotfix_id))
+    blocks.append({"type": "actions", "elements": elements})
     return blocks
 
 

@@ -40,6 +40,7 @@ from bot.slack.retro_blocks import (
     build_actions_list,
     build_section_modal,
 )
+from bot.slack.reviewing import Reviewing
 from bot.slack.text import decode, escape, mention, parse_mention
 from bot.slack.views import open_view
 
@@ -76,6 +77,7 @@ class RetroCommands:
         self.reminders = reminders
         self.pacer = drafting.pacer
         self.publishing = Publishing(incidents, retro, drafting, reminders)
+        self.reviewing: Reviewing | None = None  # review mode (POSTMORTEM_REVIEW)
 
     def _here(self, command: Command) -> Incident:
         return self.incidents.in_channel(
@@ -196,7 +198,11 @@ class RetroCommands:
         self.drafting.post(client, incident, command.user_id, respond=respond)
 
     def publish(self, command: Command, ack: Ack, respond: Respond, client: WebClient) -> None:
-        self.publishing.publish(command, ack, respond, client)
+        """`/incident publish`: publishes; in review mode, opens the pull request instead."""
+        if self.reviewing is not None:
+            self.reviewing.publish(command, ack, respond, client)
+        else:
+            self.publishing.publish(command, ack, respond, client)
 
     # --- buttons and modals ------------------------------------------------------------------
 
