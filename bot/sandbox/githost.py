@@ -1,0 +1,319 @@
+"""A local code host for tests and the sandbox: GitHub's REST API (as github.com's and GitHub
+Enterprise's /api/v3) or GitLab's /api/v4, for one repository whose branches are those of a
+real bare repository. Strict like the hosts; merges, closes and comments come from helpers."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+Flavor = Literal["github", "gitlab"]
+TOKEN = "host-token-write"  # an account with write access
+READ_TOKEN = "host-token-read"  # an account that can see the repository, not write to it
+BOT = "postmortem-bot"
+Answer = tuple[int, Any, dict[str, str]]  # status, JSON body, headers
+
+
+@dataclass
+class Pull:
+    number: int
+    head: str
+    base: str
+    title: str
+    body: str
+    author: str
+    created_at: datetime
+    head_sha: str
+    state: str = "open"  # open | closed | merged (each host words these its own way)
+    updated_at: datetime | None = None
+    merged_by: str | None = None
+    merged_at: datetime | None = None
+    closed_at: datetime | None = None
+    reviewers: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Note:
+    """A comment: in the conversation, or on a diff line (`path`, `line`). `system`: GitLab's
+    own notes ("requested review from @alice"), which GitHub has not."""
+
+    id: int
+    number: int
+    author: str
+    body: str
+    created_at: datetime
+    path: str | None = None
+    line: int | None = None
+    system: bool = False
+
+
+@dataclass
+class Fault:
+    """An injected answer: the next `times` requests with `method` whose path ends with
+    `path_end` get it instead."""
+
+    method: str
+    path_end: str
+    answer: Answer
+    times: int = 1
+
+
+class GitHost:
+    """Repository `repo` ("acme/postmortems") on a GitHub or GitLab served on 127.0.0.1.
+    Branches: those of the bare repository `bare` (read with `git rev-parse`). `members`
+    may be asked for reviews; `others` are users who exist but are not members; TOKEN is
+    BOT's write token, READ_TOKEN a reader's. `clock` gives every time the host records."""
+
+    def __init__(
+        self,
+        flavor: Flavor,
+        bare: Path,
+        *,
+        repo: str = "acme/postmortems",
+        members: tuple[str, ...] = ("alice", "bob", "carol"),
+        others: tuple[str, ...] = ("mallory",),
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        port: int = 0,
+    ) -> None:
+        self.flavor = flavor
+        self.bare = bare
+        self.repo = repo
+        self.clock = clock
+        self.members = {BOT, *members}
+        self.user_ids = {name: 100 + i for i, name in enumerate([BOT, *members, *others])}
+        self.tokens = {TOKEN: BOT, READ_TOKEN: members[0] if members else "reader"}
+        self.writers = {TOKEN}
+        self.pulls: dict[int, Pull] = {}
+        self.notes: list[Note] = []
+        self.faults: list[Fault] = []
+        self.requests: list[tuple[str, str]] = []  # (method, path) of every request, in order
+        # GitHub numbers conversation and review comments apart; GitLab's notes share one.
+        self._ids = {"issue": 2_000_000, "review": 900_000, "note": 5_000}
+        self.lock = threading.RLock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
+        self._server.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    # --- lifecycle -----------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
+    def api_url(self) -> str:
+        """GITHUB_API_URL (Enterprise shape, /api/v3) or GITLAB_URL (the host itself)."""
+        return self.base_url + "/api/v3" if self.flavor == "github" else self.base_url
+
+    @property
+    def web_url(self) -> str:
+        return f"{self.base_url}/{self.repo}"
+
+    def start(self) -> GitHost:
+        self._thread = threading.Thread(target=lambda: self._server.serve_forever(0.05))
+        self._thread.daemon = True
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> GitHost:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # --- what people do on the host (test helpers) ---------------------------------------
+
+    def merge(self, number: int, *, by: str = "alice") -> None:
+        with self.lock:
+            pull = self.pulls[number]
+            assert pull.state == "open", f"#{number} is {pull.state}"
+            pull.state, pull.merged_by = "merged", by
+            pull.merged_at = pull.closed_at = pull.updated_at = self.clock()
+            self._system(number, "merged")
+
+    def close(self, number: int, *, by: str = "alice") -> None:
+        with self.lock:
+            pull = self.pulls[number]
+            assert pull.state == "open", f"#{number} is {pull.state}"
+            pull.state, pull.closed_at = "closed", self.clock()
+            self._system(number, "closed")
+
+    def comment(
+        self,
+        number: int,
+        body: str,
+        *,
+        by: str = "alice",
+        path: str | None = None,
+        line: int | None = None,
+    ) -> int:
+        """A comment on #`number` (on line `line` of `path` in its diff, if given); its id."""
+        with self.lock:
+            assert number in self.pulls, f"no pull request #{number}"
+            kind = "note" if self.flavor == "gitlab" else "review" if path else "issue"
+            self._ids[kind] += 1
+            note = Note(self._ids[kind], number, by, body, self.clock(), path, line)
+            self.notes.append(note)
+            return note.id
+
+    def _system(self, number: int, body: str) -> None:
+        if self.flavor == "gitlab":
+            self._ids["note"] += 1
+            self.notes.append(Note(self._ids["note"], number, BOT, body, self.clock(), system=True))
+
+    def fail(
+        self,
+        method: str,
+        path_end: str,
+        status: int,
+        body: Any,
+        headers: dict[str, str] | None = None,
+        times: int = 1,
+    ) -> None:
+        """Answer the next `times` `method` requests to a path ending in `path_end` so."""
+        self.faults.append(Fault(method, path_end, (status, body, headers or {}), times))
+
+    def rate_limit(self, retry_after: int = 60, times: int = 1) -> None:
+        """The next requests are refused as the host refuses too many: GitHub's secondary
+        rate limit (403, Retry-After), GitLab's 429 (Retry-After)."""
+        if self.flavor == "github":
+            body = {
+                "message": "You have exceeded a secondary rate limit. Please wait a few "
+                "minutes before you try again.",
+                "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api",
+            }
+            self.fail("*", "", 403, body, {"Retry-After": str(retry_after)}, times)
+        else:
+            self.fail("*", "", 429, "Retry later", {"Retry-After": str(retry_after)}, times)
+
+    # --- what the host knows -------------------------------------------------------------
+
+    def sha(self, branch: str) -> str | None:
+        """The commit at the tip of `branch` in the bare repository, or None (no such
+        branch): the host knows only what was pushed."""
+        if not branch or branch.startswith("-"):
+            return None
+        found = subprocess.run(
+            [
+                "git",
+                "--git-dir",
+                str(self.bare),
+                "rev-parse",
+                "--verify",
+                "--quiet",
+                f"refs/heads/{branch}^{{commit}}",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+        return found.stdout.strip() or None
+
+    def open_pull(self, head: str, base: str, title: str, body: str, author: str) -> Pull:
+        with self.lock:
+            number = max(self.pulls, default=0) + 1
+            now = self.clock()
+            pull = Pull(
+                number, head, base, title, body, author, now, self.sha(head) or "", updated_at=now
+            )
+            self.pulls[number] = pull
+            return pull
+
+    def open_from(self, head: str) -> Pull | None:
+        return next((p for p in self.pulls.values() if p.head == head and p.state == "open"), None)
+
+    def fault_for(self, method: str, path: str) -> Answer | None:
+        with self.lock:
+            for fault in self.faults:
+                if fault.method in (method, "*") and path.endswith(fault.path_end):
+                    fault.times -= 1
+                    if fault.times <= 0:
+                        self.faults.remove(fault)
+                    return fault.answer
+        return None
+
+
+def stamp(when: datetime | None, *, millis: bool = False) -> str | None:
+    """A time as the host writes it: GitHub "2026-11-26T15:30:00Z", GitLab with ".000Z"."""
+    if when is None:
+        return None
+    when = when.astimezone(UTC)
+    text = when.strftime("%Y-%m-%dT%H:%M:%S")
+    return text + (f".{when.microsecond // 1000:03d}Z" if millis else "Z")
+
+
+def page(items: list[Any], query: dict[str, str], url: str) -> tuple[list[Any], dict[str, str]]:
+    """One page of `items` by `page`/`per_page` (default 30, at most 100, as both hosts), with
+    the Link header (rel="next"/"last") both hosts send and their clients follow."""
+    try:
+        per_page = min(100, max(1, int(query.get("per_page", 30))))
+        number = max(1, int(query.get("page", 1)))
+    except ValueError:
+        per_page, number = 30, 1
+    last = max(1, -(-len(items) // per_page))
+    links = []
+    for rel, n in (("next", number + 1), ("last", last)):
+        if rel == "last" or n <= last:
+            links.append(
+                f'<{url}?{urlencode({**query, "page": n, "per_page": per_page})}>; rel="{rel}"'
+            )
+    headers = {"Link": ", ".join(links), "X-Total": str(len(items)), "X-Total-Pages": str(last)}
+    if number < last:
+        headers["X-Next-Page"] = str(number + 1)
+    return items[(number - 1) * per_page : number * per_page], headers
+
+
+def _handler(host: GitHost) -> type[BaseHTTPRequestHandler]:
+    from bot.sandbox.githost_github import answer_github
+    from bot.sandbox.githost_gitlab import answer_gitlab
+
+    answer = answer_github if host.flavor == "github" else answer_gitlab
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def _serve(self) -> None:
+            parts = urlsplit(self.path)
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            host.requests.append((self.command, parts.path))
+            try:
+                body = json.loads(raw) if raw else {}
+            except ValueError:
+                body = None
+            status, payload, headers = host.fault_for(self.command, parts.path) or answer(
+                host,
+                self.command,
+                parts.path,
+                dict(parse_qsl(parts.query)),
+                body,
+                dict(self.headers.items()),
+            )
+            data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+
+    return Handler
