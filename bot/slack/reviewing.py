@@ -208,16 +208,18 @@ class Reviewing:
         note: str,
         askers: list[Asker],
     ) -> None:
-        link = (
-            f"<{review.url}|pull request #{review.number}>"
-            if review.number
-            else (f"<{review.url}|open the pull request>" if review.url else "a pull request")
-        )
+        route = f"`{review.branch}` → `{self.base}`"
+        if review.number:
+            where = f": <{review.url}|pull request #{review.number}> ({route})"
+        elif review.url:
+            where = f" on `{review.branch}`: <{review.url}|open its pull request> (→ `{self.base}`)"
+        else:
+            where = f" on `{review.branch}`"
         text = (
-            f":mag: {mention(user_id)} put the {incident.hotfix_id} post-mortem up for review: "
-            f"{link} (`{review.branch}` → `{self.base}`). {escape(note)}\n"
-            "Nothing is published yet: *merging it publishes the post-mortem*; review comments "
-            "come to this thread."
+            f":mag: {mention(user_id)} put the {incident.hotfix_id} post-mortem up for review"
+            f"{where}. {escape(note)}\n"
+            "Nothing is published yet: *merging it publishes the post-mortem*"
+            + ("; review comments come to this thread." if self.host else ".")
         )
         try:
             posted = self.drafting.pacer.post(client, channel=incident.channel_id, text=text)
