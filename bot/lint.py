@@ -218,8 +218,9 @@ def _when(cell: str, day: str) -> datetime | None:
 
 
 def _timeline(lines: list[str], shape: Shape) -> tuple[list[Entry], list[str], set[Milestone]]:
-    """The timeline table's rows as entries, in time order (the table's order within a minute);
-    the points for milestones whose time cannot be read, and those milestones."""
+    """The timeline table's rows as entries, in time order (to the minute: two milestones typed
+    with the same HH:MM are in no order); the points for milestones whose time cannot be read,
+    and those milestones."""
     start = next(
         (
             i
@@ -261,14 +262,14 @@ def _timeline(lines: list[str], shape: Shape) -> tuple[list[Entry], list[str], s
                     "(YYYY-MM-DD HH:MM, or HH:MM with the incident's date in the header)."
                 )
             continue
-        at += timedelta(microseconds=n)  # the table's order within a minute
         entries.append(Entry(n, 0, at, event, "", milestone, "command", n + 1))
     return sorted(entries, key=lambda e: e.at), points, undated
 
 
 def _actions(lines: list[str], shape: Shape) -> list[ActionItem]:
-    """The action items the text lists (not the template's examples), each with its owner and
-    due date unless it shows none or the template's guidance (a due date is YYYY-MM-DD)."""
+    """The action items the text lists (not the template's examples) by number, as the bot
+    keeps them, each with its owner and due date unless it shows none or the template's
+    guidance (a due date is YYYY-MM-DD)."""
     found: list[tuple[int, str, dict[str, str]]] = []
     given: dict[str, str] | None = None
     for line in lines:
@@ -285,7 +286,7 @@ def _actions(lines: list[str], shape: Shape) -> list[ActionItem]:
                     given[what] = "" if value == shape.unwritten[what] else value
     return [
         ActionItem(n, 0, number, text, Priority.IMMEDIATE, given.get("owner") or None, _day(given))
-        for n, (number, text, given) in enumerate(found)
+        for n, (number, text, given) in enumerate(sorted(found, key=lambda f: f[0]))
     ]
 
 
