@@ -327,3 +327,13 @@ def test_a_broken_template_folder(tmp_path):
     done = run("--templates", str(tmp_path), "x.md", cwd=tmp_path)
     assert done.returncode == 2
     assert "postmortem.md.j2: cannot be read" in done.stderr
+
+
+def test_code_people_quote_is_text(world, clock, shape):
+    """A fenced block in a section (kept byte for byte) shows guidance or a timeline row only as
+    an example: no open point."""
+    incident = complete(world, clock)
+    quoted = "We saw:\n\n```\n| HH:MM | Fix deployed | [Person] |\n- **Total Affected**: [number]\n```"
+    world[2].save(incident, "description", {"text": quoted}, "U2")
+    assert "- **Total Affected**: [number]" in world[3].render(incident)[0]
+    assert same(world, incident, shape) == []
