@@ -333,7 +333,115 @@ def test_code_people_quote_is_text(world, clock, shape):
     """A fenced block in a section (kept byte for byte) shows guidance or a timeline row only as
     an example: no open point."""
     incident = complete(world, clock)
-    quoted = "We saw:\n\n```\n| HH:MM | Fix deployed | [Person] |\n- **Total Affected**: [number]\n```"
+    quoted = (
+        "We saw:\n\n```\n| HH:MM | Fix deployed | [Person] |\n- **Total Affected**: [number]\n```"
+    )
     world[2].save(incident, "description", {"text": quoted}, "U2")
     assert "- **Total Affected**: [number]" in world[3].render(incident)[0]
     assert same(world, incident, shape) == []
+
+
+# --- the README -----------------------------------------------------------------------------
+
+README = (ROOT / "README.md").read_text()
+LINT_PART = README.split('### "Ready" where the merge happens')[1].split("\n## ")[0]
+
+
+def blocks(kind):
+    return [b.split("\n", 1)[1] for b in LINT_PART.split("```")[1::2] if b.startswith(kind)]
+
+
+def post_mortems(world, clock, tmp_path):
+    """hotfix-001 ready; hotfix-002 with the README's two open points."""
+    ready = world[3].render(complete(world, clock))[0]
+    left = ready.replace(
+        "**AI-004**: Move config to typed schema\n  - **Owner**: Alice Martin\n"
+        "  - **Due**: 2027-01-15",
+        "**AI-004**: Move config to typed schema\n  - **Owner**: [Person responsible]\n"
+        "  - **Due**: [Date]",
+    ).replace(
+        "- **Revenue Loss**: Impact Analysis: Business: revenue loss.",
+        "- **Revenue Loss**: [$amount or estimate]",
+    )
+    return write(tmp_path, "hotfix-001", ready), write(tmp_path, "hotfix-002", left)
+
+
+def test_the_readmes_example_is_what_lint_prints(tmp_path, world, clock):
+    post_mortems(world, clock, tmp_path)
+    [example] = blocks("\n$ python -m bot lint")
+    command, *shown = example.strip().splitlines()
+    done = run(*command.split()[5:], cwd=tmp_path)
+    assert (done.returncode, done.stdout.splitlines()) == (1, shown)
+
+
+def git(cwd, *args):
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+
+
+def test_the_readmes_ci_jobs_lint_what_a_pull_request_changes(tmp_path, world, clock):
+    """The GitHub and GitLab jobs' lint lines, run in a pull request's checkout: only the
+    post-mortems it changes are linted, and the job fails while one has open points."""
+    [github] = [
+        ln.split("run: ", 1)[1]
+        for b in blocks("yaml")
+        for ln in b.splitlines()
+        if "lint" in ln and "run: " in ln
+    ]
+    gitlab = [
+        ln.split("- ", 1)[1]
+        for b in blocks("yaml")
+        if "script:" in b
+        for ln in b.split("script:")[1].splitlines()
+        if ln.strip() and "pip install" not in ln
+    ]
+    repo = tmp_path / "postmortems"
+    repo.mkdir()
+    origin = tmp_path / "origin.git"
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(origin))
+    git(repo, "init", "-q", "-b", "main")
+    git(
+        repo,
+        "-c",
+        "user.name=bot",
+        "-c",
+        "user.email=bot@example.com",
+        "commit",
+        "-q",
+        "--allow-empty",
+        "-m",
+        "start",
+    )
+    git(repo, "remote", "add", "origin", str(origin))
+    ready, left = post_mortems(world, clock, repo)
+    old = write(repo, "hotfix-000", "# not linted: the pull request leaves it alone\n")
+    git(repo, "add", str(old))
+    git(
+        repo, "-c", "user.name=bot", "-c", "user.email=bot@example.com", "commit", "-q", "-m", "old"
+    )
+    git(repo, "push", "-q", "origin", "main")
+    env = {
+        "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+        "PYTHONPATH": str(ROOT),
+        "GITHUB_BASE_REF": "main",
+        "CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main",
+        "HOME": str(tmp_path),
+    }
+    for changed, failing, expected in (
+        (ready, False, "hotfix-001/postmortem.md: ready"),
+        (left, True, "hotfix-002/postmortem.md: 2 open points"),
+    ):
+        git(repo, "checkout", "-q", "-B", f"pr-{changed.parent.name}", "main")
+        git(repo, "add", str(changed))
+        git(repo, "-c", "user.name=r", "-c", "user.email=r@example.com", "commit", "-q", "-m", "pm")
+        for job in ([github], gitlab):
+            done = subprocess.run(
+                ["bash", "-e", "-c", "\n".join(job)],
+                cwd=repo,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            assert done.stdout.splitlines()[0] == expected, done.stderr
+            assert "hotfix-000" not in done.stdout
+            assert (done.returncode != 0) is failing, done.stderr
