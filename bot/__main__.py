@@ -1,4 +1,5 @@
-"""Command line: `python -m bot run` starts the bot (HTTP or Socket Mode) in one process."""
+"""Command line: `python -m bot run` starts the bot (HTTP or Socket Mode) in one process;
+`check`, `render`, `lint`, `demo` and `playground` are tools around it."""
 
 from __future__ import annotations
 
@@ -191,6 +192,35 @@ def render(hotfix: str, team: str | None, log: bool) -> int:
     return 0
 
 
+def lint(files: list[str], templates: str | None) -> int:
+    """Print each post-mortem file's open points (or that it is ready), read from the file
+    alone: exit 1 if any has open points, 2 if one cannot be read or is no post-mortem."""
+    from bot.lint import NotAPostMortem, learn, lint_file
+    from bot.postmortem import DEFAULT_TEMPLATES
+    from bot.sections import TemplateError
+
+    try:
+        shape = learn(Path(templates or os.environ.get("TEMPLATES_DIR") or DEFAULT_TEMPLATES))
+    except (TemplateError, NotAPostMortem) as error:
+        print(f"postmortem-bot: {error}", file=sys.stderr)
+        return 2
+    worst = 0
+    for name in files:
+        try:
+            points = lint_file(Path(name), shape)
+        except NotAPostMortem as error:
+            print(f"{name}: {error}", flush=True)
+            worst = 2
+            continue
+        if not points:
+            print(f"{name}: ready", flush=True)
+            continue
+        print(f"{name}: {len(points)} open point{'s' * (len(points) != 1)}")
+        print("".join(f"  - {point}\n" for point in points), end="", flush=True)
+        worst = max(worst, 1)
+    return worst
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -204,10 +234,17 @@ def main(argv: list[str] | None = None) -> int:
     render_cmd.add_argument("hotfix", help="the incident, e.g. hotfix-001")
     render_cmd.add_argument("--team", help="Slack team id, when the database holds several")
     render_cmd.add_argument("--log", action="store_true", help="print hotfix.md instead")
+    lint_cmd = sub.add_parser(
+        "lint", help="list a post-mortem file's open points (exit 1 if any): for its repo's CI"
+    )
+    lint_cmd.add_argument("files", nargs="+", help="e.g. hotfix-001/postmortem.md")
+    lint_cmd.add_argument(
+        "--templates", help="folder of the team's postmortem.md.j2 (default: TEMPLATES_DIR)"
+    )
     args = parser.parse_args(argv)
     # Settings from a .env file in the current folder, if there is one; the environment wins.
     load_dotenv(Path.cwd() / ".env", override=False)
-    quiet = args.command in ("demo", "playground", "check", "render")
+    quiet = args.command in ("demo", "playground", "check", "render", "lint")
     try:
         level, json_lines = load_log_settings(os.environ, quiet)
     except ConfigError as error:
@@ -237,6 +274,8 @@ def main(argv: list[str] | None = None) -> int:
         from bot.playground import run_playground
 
         return run_playground()
+    if args.command == "lint":
+        return lint(args.files, args.templates)
     return render(args.hotfix, args.team, args.log)
 
 

@@ -49,6 +49,7 @@ ALLOWED = {
     "sections": {"errors", "models"},
     "jinja": {"markdown", "sections"},
     "readiness": {"models", "report", "retro", "sections"},
+    "lint": {"errors", "jinja", "models", "postmortem", "readiness", "report", "retro", "sections"},
     "retro": {"access", "action_words", "errors", "free_text", "models", "sections", "store"},
     "access": {"errors", "models", "store"},
     "incidents": {"access", "errors", "free_text", "logs", "models", "report", "store", "when"},

@@ -63,3 +63,22 @@ def test_every_thing_people_do_is_in_who_may_do_what():
 
 def test_procfile_runs_the_bot():
     assert (ROOT / "Procfile").read_text().strip() == "web: python -m bot run"
+
+
+def test_every_command_line_subcommand_is_in_the_readme(capsys):
+    import pytest
+
+    from bot.__main__ import main
+
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    listed = re.search(r"\{([a-z,]+)\}", capsys.readouterr().out)
+    assert listed and "lint" in listed[1].split(",")
+
+    def documented(command):  # `scripts/demo` stands for `python -m bot demo`
+        script = ROOT / "scripts" / command
+        by_script = script.exists() and f"bot {command}" in script.read_text()
+        in_readme = f"python -m bot {command}" in README
+        return in_readme or (by_script and f"scripts/{command}" in README)
+
+    assert [c for c in listed[1].split(",") if not documented(c)] == []
