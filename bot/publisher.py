@@ -8,6 +8,7 @@ import logging
 import queue
 import subprocess
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -82,14 +83,17 @@ class Publisher:
         finished.wait(timeout)
 
     def _run(self) -> None:
+        last = time.monotonic()
         while True:
+            wait = max(0.0, last + self.retry_every_s - time.monotonic())
             try:
-                job = self._jobs.get(timeout=self.retry_every_s)
+                job = self._jobs.get(timeout=wait)
             except queue.Empty:
-                self._retry()
-                continue
+                job = Job(None)  # the retry's (and the watcher's) turn, busy or not
             if job is None:
                 return
+            if job.files is None:
+                last = time.monotonic()
             if job.work is not None:
                 self._call(job.work)
             if job.files is None:

@@ -1,6 +1,7 @@
 """The git working clone against a real bare repository: commits, pushes, integration, outages."""
 
 import subprocess
+import threading
 
 import pytest
 
@@ -261,3 +262,16 @@ def test_the_publisher_sends_review_drafts_to_their_branch_and_retries_them(tmp_
     assert git("--git-dir", str(remote), "log", "--format=%s", branch).splitlines() == ["draft 1"]
     assert git("--git-dir", str(remote), "branch", "--list", "main").strip() == ""
     assert watched  # the review watcher runs with each retry
+
+
+def test_the_watcher_gets_its_turn_while_jobs_keep_coming(tmp_path, remote):
+    repo = Repo(tmp_path / "clone", str(remote), "main", AUTHOR)
+    publisher = Publisher(repo, retry_every_s=0.2).start()
+    watched = threading.Event()
+    publisher.watch = watched.set
+    for _ in range(200):  # a job every 10 ms, far more often than the retry's 200 ms
+        publisher.run(lambda: None)
+        if watched.wait(0.01):
+            break
+    publisher.stop()
+    assert watched.is_set()

@@ -112,11 +112,13 @@ def test_merging_publishes(slack, bot, host, resolved, colleague, clock):
     git("fetch", "-q", cwd=colleague)
     as_person(colleague, "merge", "--no-ff", "-q", "-m", "Merge !1", f"origin/{BRANCH}")
     git("push", "-q", "origin", "main", cwd=colleague)
-    host.merge(1, by="dana")
+    host.merge(1, by="carol")
     clock.now = T0 + timedelta(days=1)
     watch(bot)
     assert len(said(resolved, ":tada:")) == 1
-    assert "pull request #1" in said(resolved, ":tada:")[0].text
+    text = said(resolved, ":tada:")[0].text
+    assert "pull request #1" in text
+    assert "carol merged" in text  # the host's word; git alone would say Dana Reviewer
 
 
 def test_a_refused_token_reaches_the_person_and_opens_nothing(slack, bot, host, resolved):

@@ -139,6 +139,7 @@ class GitHost:
         with self.lock:
             pull = self.pulls[number]
             assert pull.state == "open", f"#{number} is {pull.state}"
+            assert by in self.user_ids, f"{by} has no account on this host"
             pull.state, pull.merged_by = "merged", by
             pull.merged_at = pull.closed_at = pull.updated_at = self.clock()
             self._system(number, "merged")

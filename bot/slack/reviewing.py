@@ -255,18 +255,19 @@ class Reviewing:
 
     def _merged(self, client: WebClient, found: Merged) -> None:
         incident, merge, review = found.incident, found.merge, found.review
+        by = self._merged_by(review) or merge.by
         link = f" (<{review.url}|pull request #{review.number}>)" if review.number else ""
         if found.published:
             self.reminders.cancel_deadline(incident)
             text = (
                 f":tada: The {incident.hotfix_id} post-mortem is *published*: "
-                f"{escape(merge.by)} merged `{review.branch}` into `{self.base}` "
+                f"{escape(by)} merged `{review.branch}` into `{self.base}` "
                 f"{date(merge.at)}{link}. The merged `{incident.hotfix_id}/postmortem.md` is the "
                 "final version, reviewers' edits included; the bot will not change it."
             )
         else:
             text = (
-                f":information_source: {escape(merge.by)} merged `{review.branch}` into "
+                f":information_source: {escape(by)} merged `{review.branch}` into "
                 f"`{self.base}` {date(merge.at)}{link}, but {incident.hotfix_id} is open again, "
                 "so nothing was published. Resolve it; `/incident publish` opens a new review."
             )
@@ -274,6 +275,17 @@ class Reviewing:
         self.drafting.refresh_checklist(client, incident)
         for user_id in {incident.commander_id, *self.incidents.owners(incident)}:
             self.refresh_home(client, incident.team_id, user_id)
+
+    def _merged_by(self, review: Review) -> str | None:
+        """The account that merged, as the host says (git records the pull request's author
+        as a squash's author, and the host as committer): None without a token."""
+        if self.host is None or not review.number:
+            return None
+        try:
+            return self.host.pull_request(review.number).merged_by
+        except HostError as error:
+            logger.warning("pull request %s: %s", review.number, error)
+            return None
 
     def _closed(self, client: WebClient, found: Closed) -> None:
         incident = found.incident
