@@ -226,7 +226,14 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="run the bot: HTTP server, or Socket Mode with SLACK_APP_TOKEN")
     sub.add_parser("check", help="check settings, the Slack token and scopes, the repository")
-    sub.add_parser("demo", help="play a whole incident in the sandbox Slack (no workspace needed)")
+    demo_cmd = sub.add_parser(
+        "demo", help="play a whole incident in the sandbox Slack (no workspace needed)"
+    )
+    demo_cmd.add_argument(
+        "--review",
+        action="store_true",
+        help="end with review mode: a pull request on a local GitHub, merged with git",
+    )
     sub.add_parser(
         "playground", help="an interactive terminal Slack on the sandbox, to try the bot"
     )
@@ -255,7 +262,13 @@ def main(argv: list[str] | None = None) -> int:
         secrets=[
             *(
                 os.environ.get(n)
-                for n in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN")
+                for n in (
+                    "SLACK_BOT_TOKEN",
+                    "SLACK_SIGNING_SECRET",
+                    "SLACK_APP_TOKEN",
+                    "GITHUB_TOKEN",
+                    "GITLAB_TOKEN",
+                )
             ),
             *credentials_in(os.environ.get("POSTMORTEM_REPO")),
         ],
@@ -269,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "demo":
         from bot.demo import run_demo
 
-        return run_demo()
+        return run_demo(review=args.review)
     if args.command == "playground":
         from bot.playground import run_playground
 

@@ -11,11 +11,13 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
 from bot.config import Config, load_config
+from bot.demo_review import Reviewed
 from bot.manifest import manifest_scopes
 from bot.sandbox import BOT_TOKEN, SIGNING_SECRET, Emulator
 from bot.sandbox.harness import serve
@@ -131,8 +133,11 @@ WRITTEN = {  # every field of every section: the published post-mortem holds no 
 }
 
 
-def play(slack: Emulator, say: Callable[[str], None]) -> str:
-    """The incident, as three people would run it in Slack. Returns the channel name."""
+def play(
+    slack: Emulator, say: Callable[[str], None], finish: Callable[[str], None] | None = None
+) -> str:
+    """The incident, as three people would run it in Slack; `finish` (given the channel's
+    name) instead of alice's `/incident publish`. Returns the channel name."""
     say("alice opens the incident")
     slack.command("alice", "/incident", "start Checkout API returning 500s sev2")
     channel = slack.posted_channel("inc-")
@@ -195,13 +200,17 @@ def play(slack: Emulator, say: Callable[[str], None]) -> str:
     dm = slack.ws.im(slack.user("bob")).messages[0]
     say("bob marks his action item done from his DM")
     slack.click("bob", dm, "action_done")
-    say("alice publishes the post-mortem")
-    slack.command("alice", "/incident", "publish", name)
-    wait(lambda: any(m.files and "Final" in m.text for m in channel.messages))
+    if finish is None:
+        say("alice publishes the post-mortem")
+        slack.command("alice", "/incident", "publish", name)
+        wait(lambda: any(m.files and "Final" in m.text for m in channel.messages))
+    else:
+        finish(name)
     return name
 
 
-def run_demo(out: TextIO = sys.stdout, colour: bool | None = None) -> int:
+def run_demo(out: TextIO = sys.stdout, colour: bool | None = None, review: bool = False) -> int:
+    """The demo; `review`: in review mode, on a local GitHub (bot/demo_review.py)."""
     style = Style(out.isatty() if colour is None else colour)
     folder = Path(tempfile.mkdtemp(prefix="postmortem-demo-"))
     started = time.monotonic()
@@ -212,21 +221,24 @@ def run_demo(out: TextIO = sys.stdout, colour: bool | None = None) -> int:
     print(style.bold("postmortem-bot demo: a whole incident in the sandbox Slack"), file=out)
     with Emulator(people=PEOPLE, scopes=manifest_scopes() or BOT_SCOPES) as slack:
         give_zones(slack)
-        config = sandbox_config(
-            slack,
-            folder / "data",
-            POSTMORTEM_DEADLINE="20s",
-            REMINDERS_BEFORE="16s,8s",
-            OVERDUE_NUDGE_EVERY="off",
-        )
-        store = Store(config.database_path)
-        try:
-            with serve(slack, config, store) as bot:
-                play(slack, say)
-                bot.settle()
-                bot.publisher.wait_idle()
-        finally:
-            store.close()
+        settings = {
+            "POSTMORTEM_DEADLINE": "20s",
+            "REMINDERS_BEFORE": "16s,8s",
+            "OVERDUE_NUDGE_EVERY": "off",
+        }
+        with Reviewed(folder, slack) if review else nullcontext() as reviewed:
+            if reviewed is not None:
+                settings |= reviewed.settings
+            config = sandbox_config(slack, folder / "data", **settings)
+            store = Store(config.database_path)
+            try:
+                with serve(slack, config, store) as bot:
+                    finish = reviewed.finish(slack, bot, say) if reviewed else None
+                    play(slack, say, finish)
+                    bot.settle()
+                    bot.publisher.wait_idle()
+            finally:
+                store.close()
         if slack.problems:
             print(style.bold("Slack refused something: ") + "; ".join(slack.problems), file=out)
             return 1
@@ -234,6 +246,11 @@ def run_demo(out: TextIO = sys.stdout, colour: bool | None = None) -> int:
             print("\n" + style.bold(f"═══ What {who} saw in Slack ═══"), file=out)
             for line in transcript(slack.ws, who, style):
                 print(line, file=out)
+    if reviewed is not None:
+        for line in reviewed.summary():
+            print(line, file=out)
+        say("done")
+        return 0
     repo = config.data_dir / "postmortems"
     print("\n" + style.bold("The post-mortem is committed:"), file=out)
     print(f"  {repo / 'hotfix-001' / 'postmortem.md'}", file=out)

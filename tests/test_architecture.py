@@ -5,7 +5,16 @@ from pathlib import Path
 
 BOT = Path(__file__).resolve().parents[1] / "bot"
 # Entry points and the edge: they wire Slack (or the sandbox) to the workflow.
-EDGE = {"slack", "server.py", "__main__.py", "demo.py", "playground.py", "check.py", "sandbox"}
+EDGE = {
+    "slack",
+    "server.py",
+    "__main__.py",
+    "demo.py",
+    "demo_review.py",
+    "playground.py",
+    "check.py",
+    "sandbox",
+}
 SLACK_LIBS = ("slack_bolt", "slack_sdk")
 SQLITE_LIBS = ("sqlite3", "sqlite_utils")
 # The store (bot/store/, a module per noun) and the plain modules under it: only these hold SQL.

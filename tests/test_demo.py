@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 
 
-def demo(tmp_path, **env):
+def demo(tmp_path, *args, **env):
     return subprocess.run(
-        [sys.executable, "-m", "bot", "demo"],
+        [sys.executable, "-m", "bot", "demo", *args],
         capture_output=True,
         text=True,
         timeout=120,
@@ -63,3 +63,18 @@ def test_no_secret_reaches_the_logs_of_a_whole_run(tmp_path):
     assert logs.count("\n") > 100, "DEBUG logging of a whole run"
     for secret in (BOT_TOKEN, APP_TOKEN, SIGNING_SECRET, "xoxb-", "xapp-"):
         assert secret not in logs and secret not in done.stdout, secret
+
+
+def test_demo_review_ends_with_a_pull_request_merged_with_git(tmp_path):
+    done = demo(tmp_path, "--review")
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    assert "on branch `postmortem/hotfix-001`" in out  # the drafts' branch
+    assert "put the hotfix-001 post-mortem up for review: pull request #1" in out
+    assert "Should the root cause say why no check caught a pool size of 0?" in out
+    assert "↳ in a thread" in out  # the reviewer's comment, in the announcement's thread
+    assert "is published: carol merged `postmortem/hotfix-001` into `main`" in out
+    assert re.search(r"^  pull     #1 .*, merged$", out, re.MULTILINE)
+    assert re.search(r"^  main     [0-9a-f]+ hotfix-001 post-mortem \(#1\)$", out, re.MULTILINE)
+    assert "Final post-mortem" not in out  # the merge published it, not the command
+    assert "Traceback" not in done.stderr

@@ -309,7 +309,7 @@ def create_reminder_sender(
     """What the scheduler calls to send a due reminder."""
     retro = Retro(store, clock, load_sections(templates_of(config)))
     drafts = Drafts(Incidents(store, clock, config.deadline), retro, templates_of(config), clock)
-    return ReminderSender(
+    sender = ReminderSender(
         store,
         retro,
         Reminders(store, reminder_settings(config), clock),
@@ -317,6 +317,9 @@ def create_reminder_sender(
         clock,
         lambda incident: open_points(drafts, incident),
     )
+    if config.reviewing:
+        sender.publishes = "puts it up for review: a pull request, and merging it publishes"
+    return sender
 
 
 def open_points(drafts: Drafts, incident: Incident) -> list[str]:

@@ -70,7 +70,8 @@ HELP: tuple[tuple[str, str], ...] = (
     ),
     (
         "/incident publish [hotfix-NNN]",
-        "mark the post-mortem final: one last draft, committed",
+        "mark the post-mortem final: one last draft, committed (where the team reviews in "
+        "pull requests: open its pull request; the merge publishes it)",
     ),
     ("/incident help", "this list"),
 )

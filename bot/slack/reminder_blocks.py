@@ -41,10 +41,12 @@ def build_deadline_dm(
     now: datetime,
     overdue: bool = False,
     notes: tuple[str, ...] = (),
+    publishes: str = "makes it final",
 ) -> list[Block]:
     """A DM to an owner: the incident, the time left (or how late), `notes` (mrkdwn: what went
     wrong, that this is the last reminder), the draft's open points (most important first),
-    buttons."""
+    buttons. `publishes`: what `/incident publish` does (review mode: opens the pull
+    request)."""
     assert incident.deadline_at
     name = f"*{incident.hotfix_id}* ({escape(incident.title)})"
     when = f"{date(incident.deadline_at)} ({incident.deadline_at:%Y-%m-%d %H:%M} UTC)"
@@ -64,7 +66,7 @@ def build_deadline_dm(
         blocks.append(section(_listed(f"{len(open_points)} open point(s)", lines)))
     else:
         blocks.append(
-            section("Everything is written: `/incident publish` in the channel makes it final.")
+            section(f"Everything is written: `/incident publish` in the channel {publishes}.")
         )
     value = str(incident.id)
     blocks.append(

@@ -87,6 +87,7 @@ class ReminderSender:
         pacer: Pacer | None = None,
     ) -> None:
         self.open_points = open_points  # the draft's, most important first (bot/readiness.py)
+        self.publishes = "makes it final"  # what `/incident publish` does (review mode: a PR)
         self.pacer = pacer or Pacer()
         self.store = store
         self.retro = retro
@@ -221,7 +222,9 @@ class ReminderSender:
             return Message(
                 owners,
                 f"The {incident.hotfix_id} post-mortem is due soon",
-                build_deadline_dm(incident, self.open_points(incident), now),
+                build_deadline_dm(
+                    incident, self.open_points(incident), now, publishes=self.publishes
+                ),
             )
         return self._overdue(reminder, incident, now, owners)
 
@@ -266,7 +269,12 @@ class ReminderSender:
             audience.people,
             text + ("; this is the last reminder" if audience.last else ""),
             build_deadline_dm(
-                incident, self.open_points(incident), now, overdue=True, notes=tuple(notes)
+                incident,
+                self.open_points(incident),
+                now,
+                overdue=True,
+                notes=tuple(notes),
+                publishes=self.publishes,
             ),
             audience.last,
         )

@@ -311,6 +311,7 @@ class Reviewing:
             return
         for comment in comments:
             where = f" on `{comment.path}`" if comment.path else ""
+            where += f" line {comment.line}" if comment.path and comment.line else ""
             words = (
                 comment.body
                 if len(comment.body) <= COMMENT_CHARS
