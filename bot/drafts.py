@@ -63,6 +63,7 @@ class Drafts:
         self.store = incidents.store
         self.templates_dir = templates_dir
         self.clock = clock
+        self.review = False  # review mode: a resolved incident's draft is dated as final
 
     def load(self, incident: Incident) -> PostMortem:
         team, store = incident.team_id, self.store
@@ -91,7 +92,11 @@ class Drafts:
     def render(self, incident: Incident, version: int = 0) -> tuple[str, str, list[str]]:
         """(postmortem.md, hotfix.md, readiness), without recording anything."""
         pm = self.load(incident)
-        values = context(pm, self.name(incident.team_id), self.clock(), version)
+        now = self.clock()
+        values = context(pm, self.name(incident.team_id), now, version)
+        if self.review and incident.status is Status.RESOLVED and not incident.published_at:
+            # review mode: the draft a reviewer merges is the final text, dated by its draft
+            values["completed"] = f"{now:%Y-%m-%d}"
         quiet = frozenset(
             st.section.key for st in pm.sections if not st.written and not st.section.required
         )

@@ -122,7 +122,9 @@ def test_a_merge_of_any_style_publishes_once_and_the_merged_text_is_final(
     wait_for(lambda: "Not committed: the merged" in str([m.text for m in resolved.messages]))
     quiet(bot)
     assert git("--git-dir", str(remote), "for-each-ref").splitlines() == before
-    assert "add a canary stage" in on_remote(remote, "main")
+    final = on_remote(remote, "main")
+    assert "add a canary stage" in final
+    assert "[date]" not in final and "Post-mortem completed 2026-11-26" in final
 
 
 def test_a_branch_deleted_unmerged_is_a_draft_again_and_can_be_put_up_again(

@@ -287,6 +287,7 @@ def review_mode(
     assert config.repo
     reviews = Reviews(incidents, dict(config.reviewer_accounts))
     drafting.branch_for = reviews.branch_for
+    drafting.drafts.review = True
     drafting.reviewing = True
     host = host_for(config.repo, dict(config.hosting))
     return Reviewing(
