@@ -218,7 +218,10 @@ def run_demo(out: TextIO = sys.stdout, colour: bool | None = None, review: bool 
     def say(text: str) -> None:
         print(style.dim(f"[{time.monotonic() - started:4.1f}s] ") + text, file=out, flush=True)
 
-    print(style.bold("postmortem-bot demo: a whole incident in the sandbox Slack"), file=out)
+    ending = ", reviewed as a pull request on a local GitHub" if review else ""
+    print(
+        style.bold(f"postmortem-bot demo: a whole incident in the sandbox Slack{ending}"), file=out
+    )
     with Emulator(people=PEOPLE, scopes=manifest_scopes() or BOT_SCOPES) as slack:
         give_zones(slack)
         settings = {

@@ -78,5 +78,7 @@ def reviewer_accounts(text: str) -> tuple[tuple[str, str], ...]:
             raise ValueError(
                 f"expected `SLACK_USER_ID=account` pairs such as `U0123ABCD=octocat`, got {part!r}"
             )
+        if any(user == known for known, _ in pairs):
+            raise ValueError(f"{user} is given twice; give each Slack user one account")
         pairs.append((user, account.removeprefix("@")))
     return tuple(pairs)

@@ -453,6 +453,12 @@ def run_playground(out: TextIO = sys.stdout, ask: Callable[[str], str] | None = 
     style = Style(out.isatty() and os.environ.get("NO_COLOR") is None)
     folder = Path(tempfile.mkdtemp(prefix="postmortem-playground-"))
     settings = {k: os.environ[k] for k in SETTINGS if os.environ.get(k)}
+    if os.environ.get("POSTMORTEM_REVIEW", "commit").lower() != "commit":
+        print(
+            "postmortem-bot: POSTMORTEM_REVIEW is not played here: the playground commits its "
+            "drafts to a repository of its own. `scripts/demo --review` shows review mode.",
+            file=out,
+        )
     with Emulator(people=PEOPLE, scopes=manifest_scopes() or BOT_SCOPES) as slack:
         give_zones(slack)
         try:

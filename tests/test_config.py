@@ -112,3 +112,39 @@ def test_bad_timeline_reactions_are_named_in_one_line(variable, value, said):
         load_config({**GOOD, variable: value})
     assert str(error.value).startswith(variable + ": ") and said in str(error.value)
     assert "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "env, variable, said",
+    [
+        ({"POSTMORTEM_REVIEW": "pr"}, "POSTMORTEM_REVIEW", "expected `commit` or `pull-request`"),
+        ({"POSTMORTEM_REVIEW": "pull-request"}, "POSTMORTEM_REVIEW", "needs POSTMORTEM_REPO"),
+        ({"REVIEWER_ACCOUNTS": "U0123ABCD:octocat"}, "REVIEWER_ACCOUNTS", "U0123ABCD=octocat"),
+        ({"REVIEWER_ACCOUNTS": "alice=octocat"}, "REVIEWER_ACCOUNTS", "got 'alice=octocat'"),
+        (
+            {"REVIEWER_ACCOUNTS": "U0123ABCD=octocat,U0123ABCD=hubot"},
+            "REVIEWER_ACCOUNTS",
+            "U0123ABCD is given twice",
+        ),
+    ],
+)
+def test_review_settings_are_checked_and_named(env, variable, said):
+    with pytest.raises(ConfigError) as error:
+        load_config({**GOOD, **env})
+    assert str(error.value).startswith(variable + ": ") and said in str(error.value)
+
+
+def test_review_mode_with_accounts_and_a_token():
+    config = load_config(
+        {
+            **GOOD,
+            "POSTMORTEM_REPO": "git@github.com:acme/postmortems.git",
+            "POSTMORTEM_REVIEW": "Pull-Request",
+            "REVIEWER_ACCOUNTS": " U0123ABCD=@octocat , W0456EFGH=hubot ",
+            "GITHUB_TOKEN": "ghp_x",
+        }
+    )
+    assert config.reviewing
+    assert config.reviewer_accounts == (("U0123ABCD", "octocat"), ("W0456EFGH", "hubot"))
+    assert config.hosting == (("GITHUB_TOKEN", "ghp_x"),)
+    assert not load_config(GOOD).reviewing
