@@ -17,6 +17,11 @@ logger = logging.getLogger(__name__)
 
 PREFIX = "postmortem/"  # review branches: postmortem/hotfix-001, postmortem/hotfix-001-2, ...
 DRAFTS = "drafts/"  # the bot's own chain of drafts, local only
+# Local refs the bot keeps of each review branch: where it began on the base branch, and the
+# last commit the bot pushed (to tell its own new drafts from a branch a reviewer rewrote).
+STARTED = "refs/postmortem-bot/started/"
+PUSHED = "refs/postmortem-bot/pushed/"
+SEEN = "refs/postmortem-bot/seen/"  # the branch as the remote last had it (kept once deleted)
 # Who a host names as committer when a person merges in its web page: the author (the
 # person, or the pull request's author for a squash) says more.
 WEB_COMMITTERS = ("GitHub", "GitLab", "web-flow", "noreply@github.com")
@@ -101,6 +106,15 @@ class Branches:
         )
         if done.returncode != 0:
             raise Unreachable(f"git fetch: {' '.join(done.stderr.split())}")
+        heads = self.repo.git(
+            "for-each-ref", "--format=%(objectname) %(refname)", f"refs/remotes/origin/{PREFIX}"
+        ).stdout.splitlines()
+        updates = "".join(
+            f"update {SEEN}{ref.removeprefix('refs/remotes/origin/')} {sha}\n"
+            for sha, ref in (line.split(" ", 1) for line in heads)
+        )
+        if updates:
+            self.repo.git("update-ref", "--stdin", stdin=updates)
 
     def _start(self) -> str | None:
         """Where a new branch starts: the remote's base branch, else the local one."""
@@ -125,18 +139,29 @@ class Branches:
         local = self._ref(branch)
         if remote is None and local is None:  # a new review branch: the bot's drafts
             self.repo.git("branch", "--force", "--", branch, sha)
+            if start:
+                self.repo.git("update-ref", STARTED + branch, start)
             return sha
+        path = next((p for p in files if p.endswith("/postmortem.md")), None)
+        if path and self.merged(branch, path):
+            return None  # merged meanwhile: the watcher publishes it; nothing goes after it
         ahead = local and remote and not self._contains(remote, local)  # unpushed drafts
         self.repo.checkout(branch, local if ahead or remote is None else remote)
         picked = self.repo.git("cherry-pick", "--no-commit", sha, check=False)
         if picked.returncode != 0:
             self.repo.git("reset", "--hard", "--quiet", check=False)
-            self.repo.checkout(branch, remote or local)
+            self._give_way(branch, remote or local)
             raise ReviewConflict(branch, " ".join(picked.stdout.split())[:200])
         if self.repo.git("diff", "--cached", "--quiet", check=False).returncode == 0:
             return None  # the reviewers' text says it already
         self.repo.git("commit", "--quiet", "-m", message)
         return self._ref("HEAD")
+
+    def _give_way(self, branch: str, theirs: str | None) -> None:
+        """The reviewers' text stays: the branch is as the remote has it, nothing to push."""
+        self.repo.checkout(branch, theirs)
+        if theirs:
+            self.repo.git("update-ref", PUSHED + branch, theirs)
 
     def _contains(self, later: str, earlier: str) -> bool:
         """Whether commit `earlier` is in `later`'s history."""
@@ -144,13 +169,15 @@ class Branches:
         return done.returncode == 0
 
     def unpushed(self) -> list[str]:
-        """The review branches with commits the remote does not have."""
+        """The review branches with drafts the bot has not pushed yet. A branch whose drafts
+        were all pushed is not pushed again, whatever the remote did with it since (deleted
+        after its merge or to close its review, rewritten by a reviewer)."""
         if not self.repo.remote or not (self.repo.workdir / ".git").exists():
             return []
         heads = self.repo.git(
             "for-each-ref", "--format=%(refname:short)", f"refs/heads/{PREFIX}"
         ).stdout.split()
-        return [b for b in heads if self._ref(b) != self._ref(f"origin/{b}")]
+        return [b for b in heads if self._ref(b) != self._ref(PUSHED + b)]
 
     def push(self, branch: str) -> Pushed:
         """Push the review branch. Reviewers pushed meanwhile: the bot's commits are rebased
@@ -159,10 +186,16 @@ class Branches:
         done = self._push(branch)
         if isinstance(done, Refused) and done.behind:
             self.fetch()
-            rebased = self.repo.git("rebase", "--quiet", f"origin/{branch}", branch, check=False)
+            upstream, pushed = f"origin/{branch}", self._ref(PUSHED + branch)
+            if pushed and self._ref(upstream) and not self._contains(upstream, pushed):
+                # a reviewer rewrote the branch: only the drafts made since go onto theirs
+                args = ["rebase", "--quiet", "--onto", upstream, pushed, branch]
+            else:
+                args = ["rebase", "--quiet", upstream, branch]
+            rebased = self.repo.git(*args, check=False)
             if rebased.returncode != 0:
                 self.repo.git("rebase", "--abort", check=False)
-                self.repo.checkout(branch, self._ref(f"origin/{branch}"))
+                self._give_way(branch, self._ref(upstream))
                 raise ReviewConflict(branch, " ".join(rebased.stdout.split())[:200])
             done = self._push(branch)
         if isinstance(done, GitError):
@@ -188,25 +221,35 @@ class Branches:
         )
         if done.returncode != 0:
             return push_failure(done.stdout, done.stderr, branch)
-        return Pushed(self._ref(branch) or "", done.stderr)
+        sha = self._ref(branch) or ""
+        self.repo.git("update-ref", PUSHED + branch, sha)
+        return Pushed(sha, done.stderr)
 
     def on_remote(self, branch: str) -> bool:
         """Whether the remote has `branch` (as of the last fetch)."""
         return self._ref(f"origin/{branch}") is not None
 
     def merged(self, branch: str, path: str) -> Merge | None:
-        """Whether `branch` reached the base branch (as of the last fetch): its head is in the
-        base's history (a merge commit, a fast-forward), or `path` there is no longer what it
-        was where the branch began (a squash, a rebase; or someone edited the file there).
-        None while neither, or while the base has no `path`."""
+        """Whether `branch` reached the base branch (as of the last fetch): a commit of the
+        branch's own line (its first parents since it began) is in the base's history (a merge
+        commit, a fast-forward, even with drafts pushed after it), or `path` there is now a
+        text the branch had (a squash, a rebase). An edit of `path` on the base alone, or the
+        base merged into the branch, is no merge. None while neither."""
         base = f"origin/{self.base}" if self.repo.remote else self.base
         now = self.blob(base, path)
-        head = self._ref(f"origin/{branch}") or self._ref(branch)
+        head = self._ref(f"origin/{branch}") or self._ref(SEEN + branch) or self._ref(branch)
         if now is None or head is None:
             return None
-        if not self._contains(base, head):
-            fork = self.repo.git("merge-base", head, base, check=False).stdout.strip()
-            if not fork or self.blob(fork, path) == now:
+        fork = self._ref(STARTED + branch) or self._git_line("merge-base", head, base)
+        if not fork:
+            return None
+        own = self.repo.git("rev-list", "--first-parent", head, f"^{fork}").stdout.split()
+        if not own:
+            return None
+        outside = self.repo.git("rev-list", "--first-parent", head, f"^{fork}", f"^{base}")
+        if len(outside.stdout.split()) == len(own):  # none of its commits is in the base
+            texts = {self.blob(c, path) for c in own}
+            if now == self.blob(fork, path) or now not in texts:
                 return None
         fields = (
             self.repo.git(
@@ -223,5 +266,11 @@ class Branches:
         )
         commit, committer, email, author, at = fields
         by = author if committer in WEB_COMMITTERS or email in WEB_COMMITTERS else committer
+        if by == self.repo.author[0]:  # a host's rebase or fast-forward: the bot's own commits
+            by = ""
         when = datetime.fromisoformat(at).astimezone(UTC)
         return Merge(commit, by, when, self.show(base, path))
+
+    def _git_line(self, *args: str) -> str:
+        done = self.repo.git(*args, check=False)
+        return done.stdout.strip() if done.returncode == 0 else ""

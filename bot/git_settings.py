@@ -71,7 +71,7 @@ _ACCOUNT = re.compile(r"^@?[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 def reviewer_accounts(text: str) -> tuple[tuple[str, str], ...]:
     """REVIEWER_ACCOUNTS, `U0123ABCD=octocat,U0456EFGH=alice` -> ((user ID, account), ...)
     (a leading @ dropped). Raises ValueError saying which pair is wrong and why."""
-    pairs = []
+    pairs: list[tuple[str, str]] = []
     for part in (p.strip() for p in text.split(",") if p.strip()):
         user, sep, account = (x.strip() for x in part.partition("="))
         if not sep or not _USER_ID.match(user) or not _ACCOUNT.match(account):

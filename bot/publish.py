@@ -139,7 +139,9 @@ class Repo:
         self.branch = branch
         self.author = author
 
-    def git(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def git(
+        self, *args: str, check: bool = True, stdin: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
         """Run git in the clone, its files made private; what git printed comes back with the
         credentials of any URL in it replaced (bot/private.py `redact`). Raises GitError with
         git's words when it fails and `check`."""
@@ -159,6 +161,7 @@ class Repo:
             env=env,
             capture_output=True,
             text=True,
+            input=stdin,
             timeout=GIT_TIMEOUT_S,
             check=False,
             umask=GIT_UMASK,
