@@ -335,7 +335,7 @@ def m009_imports(db: Database) -> None:
 def m010_reviews(db: Database) -> None:
     """POSTMORTEM_REVIEW=pull-request: each review of an incident's post-mortem (a reopen after
     a merge starts another round): its branch, the pull request once opened, the merge or
-    the closing, and the last comment relayed to Slack."""
+    the closing, whether the merge was told; and the host's comments relayed to Slack."""
     db.table("reviews").create(
         {
             "team_id": str,
@@ -351,9 +351,13 @@ def m010_reviews(db: Database) -> None:
             "merged_at": str,
             "merged_by": str,  # as git or the host names them
             "merge_commit": str,
-            "last_comment": int,  # the host's id of the last comment relayed
+            "announced": int,  # 1 once the merge was told in the channel
         },
         pk=("team_id", "incident_id", "round"),
         not_null={"team_id", "incident_id", "round", "branch", "status"},
     )
     db.table("reviews").create_index(["status"])
+    db.table("review_comments").create(
+        {"team_id": str, "incident_id": int, "round": int, "comment_id": int},
+        pk=("team_id", "incident_id", "round", "comment_id"),
+    )

@@ -24,12 +24,11 @@ BODY_SUMMARY_CHARS = 3000  # the summary quoted in a pull request's body, at mos
 
 @dataclass(frozen=True)
 class Merged:
-    """The watcher found `review`'s branch merged: `incident` as it is now (published, unless
-    it was reopened before the merge was noticed)."""
+    """A round's branch was merged, as `review` records it (merged_by, merged_at): `incident`
+    as it is now (published, unless it was reopened before the merge was noticed)."""
 
     incident: Incident
     review: Review
-    merge: Merge
     published: bool
 
 
@@ -40,10 +39,13 @@ class Closed:
 
     incident: Incident
     review: Review
+    how: str  # completes "the pull request was ...": "closed without merging", ...
 
 
 Found = Merged | Closed
-IsClosed = Callable[[Review], bool | None]  # the host's word, None where it has none
+# How the host says the pull request ended without reaching the base branch ("closed without
+# merging", "merged into `release`"), "" while it is open, None where the host has no word.
+IsClosed = Callable[[Review], str | None]
 
 
 class Reviews:
@@ -112,15 +114,16 @@ class Reviews:
     def watch(self, branches: Branches, is_closed: IsClosed) -> list[Found]:
         """On the git thread: fetch, then each round not merged yet: merged (any style), or,
         if its pull request is open, closed without merging (`is_closed`, the host's word;
-        without one, its branch deleted). Each is recorded once, whoever else watches."""
+        without one, its branch deleted). Each is recorded once, whoever else watches; a
+        merge is published and told once, also when the process that noticed it stopped
+        before it could."""
         reviews = self.store.watched_reviews()
-        if not reviews:
-            return []
-        try:
-            branches.fetch()
-        except GitError as exc:
-            logger.warning("review watch: %s", exc)
-            return []
+        if reviews:
+            try:
+                branches.fetch()
+            except GitError as exc:
+                logger.warning("review watch: %s", exc)
+                reviews = []
         found: list[Found] = []
         for review in reviews:
             incident = self.store.incident(review.team_id, review.incident_id)
@@ -132,27 +135,35 @@ class Reviews:
                 logger.warning("review watch of %s: %s", review.branch, exc)
                 continue
             if merge is not None:
-                if (done := self._merged(incident, review, merge)) is not None:
-                    found.append(done)
+                self._record(review, merge)
             elif review.status == OPEN:
-                closed = is_closed(review)
-                if closed is None:
-                    closed = not branches.on_remote(review.branch)
-                if closed and self.store.close_review(review, self.incidents.clock()):
-                    found.append(Closed(incident, review))
+                how = is_closed(review)
+                if how is None and not branches.on_remote(review.branch):
+                    how = "closed: its branch was deleted without a merge"
+                if how and self.store.close_review(review, self.incidents.clock()):
+                    found.append(Closed(incident, review, how))
+        for review in self.store.unannounced_merges():
+            if (done := self._publish(review)) is not None:
+                found.append(done)
         return found
 
-    def _merged(self, incident: Incident, review: Review, merge: Merge) -> Merged | None:
+    def _record(self, review: Review, merge: Merge) -> None:
         now = self.incidents.clock()
-        if not self.store.merge_review(
-            review, commit=merge.commit, by=merge.by, at=merge.at, noticed=now
-        ):
+        self.store.merge_review(review, commit=merge.commit, by=merge.by, at=merge.at, noticed=now)
+
+    def _publish(self, review: Review) -> Merged | None:
+        """A recorded merge: the post-mortem published (if the incident is resolved and not
+        published yet), then told once."""
+        incident = self.store.incident(review.team_id, review.incident_id)
+        if incident is None:
             return None
-        published = False
-        if incident.status is Status.RESOLVED:
+        published = incident.published_at is not None
+        if not published and incident.status is Status.RESOLVED:
             try:
                 fresh = self.incidents.publish(incident, review.opened_by or "")
                 incident, published = fresh or incident, fresh is not None
             except BotError as error:  # reopened or published a moment ago
                 logger.info("merge of %s not published: %s", review.branch, error)
-        return Merged(incident, review, merge, published)
+        if not self.store.claim_announcement(review):
+            return None
+        return Merged(incident, review, published)

@@ -234,41 +234,50 @@ class Reviewing:
     def watch(self, client: WebClient) -> None:
         """On the git thread, each minute or so: merges and closings reach the channel, and
         reviewers' comments their thread."""
+        if self.host is not None:  # first: comments made just before a merge still come
+            for review in self.store.watched_reviews():
+                if review.status == OPEN and review.number and review.thread_ts:
+                    self._relay(client, review)
         for found in self.reviews.watch(self.publisher.branches, self._closed_on_host):
             if isinstance(found, Merged):
                 self._merged(client, found)
             elif isinstance(found, Closed):
                 self._closed(client, found)
-        if self.host is not None:
-            for review in self.store.watched_reviews():
-                if review.status == OPEN and review.number and review.thread_ts:
-                    self._relay(client, review)
 
-    def _closed_on_host(self, review: Review) -> bool | None:
+    def _closed_on_host(self, review: Review) -> str | None:
+        """How the host says the pull request ended without reaching the base branch, ""
+        while it has not, None without a token (or while the host does not answer: "")."""
         if self.host is None or not review.number:
             return None
         try:
-            return bool(self.host.pull_request(review.number).state == "closed")
+            pr = self.host.pull_request(review.number)
         except HostError as error:
             logger.warning("pull request %s: %s", review.number, error)
-            return False
+            return ""
+        if pr.state == "closed":
+            return "closed without merging"
+        if pr.state == "merged" and pr.base != self.base:
+            return f"merged into `{escape(pr.base)}`, not `{self.base}`, so nothing was published"
+        return ""
 
     def _merged(self, client: WebClient, found: Merged) -> None:
-        incident, merge, review = found.incident, found.merge, found.review
-        by = self._merged_by(review) or merge.by
+        incident, review = found.incident, found.review
+        by = self._merged_by(review) or review.merged_by or "someone on the host"
+        at = review.merged_at
         link = f" (<{review.url}|pull request #{review.number}>)" if review.number else ""
+        merged = f"{escape(by)} merged `{review.branch}` into `{self.base}`" + (
+            f" {date(at)}" if at else ""
+        )
         if found.published:
             self.reminders.cancel_deadline(incident)
             text = (
-                f":tada: The {incident.hotfix_id} post-mortem is *published*: "
-                f"{escape(by)} merged `{review.branch}` into `{self.base}` "
-                f"{date(merge.at)}{link}. The merged `{incident.hotfix_id}/postmortem.md` is the "
-                "final version, reviewers' edits included; the bot will not change it."
+                f":tada: The {incident.hotfix_id} post-mortem is *published*: {merged}{link}. "
+                f"The merged `{incident.hotfix_id}/postmortem.md` is the final version, "
+                "reviewers' edits included; the bot will not change it."
             )
         else:
             text = (
-                f":information_source: {escape(by)} merged `{review.branch}` into "
-                f"`{self.base}` {date(merge.at)}{link}, but {incident.hotfix_id} is open again, "
+                f":information_source: {merged}{link}, but {incident.hotfix_id} is open again, "
                 "so nothing was published. Resolve it; `/incident publish` opens a new review."
             )
         self.drafting.audience.post(client, incident, [], text)
@@ -288,8 +297,7 @@ class Reviewing:
             return None
 
     def _closed(self, client: WebClient, found: Closed) -> None:
-        incident = found.incident
-        how = "closed without merging" if self.host else "its branch was deleted unmerged"
+        incident, how = found.incident, found.how
         self.drafting.audience.post(
             client,
             incident,
@@ -305,12 +313,13 @@ class Reviewing:
         if incident is None or not incident.channel_id:
             return
         try:
-            comments = self.host.comments(review.number, review.last_comment)
+            relayed = self.store.relayed_comments(review)
+            comments = [c for c in self.host.comments(review.number) if c.id not in relayed]
         except HostError as error:
             logger.warning("comments of pull request %s: %s", review.number, error)
             return
         for comment in comments:
-            where = f" on `{comment.path}`" if comment.path else ""
+            where = f" on `{escape(comment.path)}`" if comment.path else ""
             where += f" line {comment.line}" if comment.path and comment.line else ""
             words = (
                 comment.body

@@ -25,6 +25,7 @@ INCIDENT_TABLES = (
     "reminders",
     "imports",
     "reviews",
+    "review_comments",
 )
 UNOPENED_AFTER = timedelta(minutes=10)
 

@@ -18,8 +18,8 @@ DRAFTING, OPEN, MERGED = "drafting", "open", "merged"
 class Review:
     """One round of review: `branch`, `status` (drafting, open, merged), the pull
     request (`number` with a host token, `url` its page or the page that opens one), who
-    opened it and when (UTC), the channel message announcing it (`thread_ts`), the merge, and
-    the host's id of the last comment relayed."""
+    opened it and when (UTC), the channel message announcing it (`thread_ts`), the merge (who,
+    when, its commit) and whether it was told in the channel."""
 
     team_id: str
     incident_id: int
@@ -34,7 +34,7 @@ class Review:
     merged_at: datetime | None = None
     merged_by: str | None = None
     merge_commit: str | None = None
-    last_comment: int | None = None
+    announced: int | None = None
 
 
 def _review(row: dict[str, Any]) -> Review:
@@ -134,12 +134,47 @@ class ReviewRows(Rows):
                 add_event(db, review.team_id, review.incident_id, at, "", "review closed", "")
             return bool(moved)
 
+    def relayed_comments(self, review: Review) -> set[int]:
+        """The host's ids of the comments relayed to Slack (GitHub numbers conversation and
+        line comments apart: a set, not a high-water mark)."""
+        return {
+            int(row["comment_id"])
+            for row in self._query(
+                "SELECT comment_id FROM review_comments WHERE team_id = ? AND incident_id = ? "
+                "AND round = ?",
+                list(self._key(review)),
+            )
+        }
+
     def relayed_comment(self, review: Review, comment_id: int) -> None:
         with self.write() as db:
             db.execute(
-                "UPDATE reviews SET last_comment = MAX(COALESCE(last_comment, 0), ?) "
-                "WHERE team_id = ? AND incident_id = ? AND round = ?",
-                [comment_id, *self._key(review)],
+                "INSERT OR IGNORE INTO review_comments (team_id, incident_id, round, comment_id) "
+                "VALUES (?, ?, ?, ?)",
+                [*self._key(review), comment_id],
+            )
+
+    def unannounced_merges(self) -> list[Review]:
+        """Merged rounds whose merge was not told in the channel yet (a process stopped in
+        between): the watcher finishes them."""
+        return [
+            _review(row)
+            for row in self._query(
+                "SELECT * FROM reviews WHERE status = ? AND announced IS NULL "
+                "ORDER BY team_id, incident_id",
+                [MERGED],
+            )
+        ]
+
+    def claim_announcement(self, review: Review) -> bool:
+        """True for the one caller that tells the merge (it says it once)."""
+        with self.write() as db:
+            return bool(
+                db.execute(
+                    "UPDATE reviews SET announced = 1 WHERE team_id = ? AND incident_id = ? "
+                    "AND round = ? AND announced IS NULL",
+                    list(self._key(review)),
+                ).rowcount
             )
 
     def watched_reviews(self) -> list[Review]:
