@@ -60,7 +60,8 @@ def test_a_branch_never_pushed_is_refused_and_nothing_is_opened(hosted: Hosted) 
     with pytest.raises(HostError) as refused:
         hosted.client.open_pull_request("postmortem/hotfix-999", "main", "Hotfix", "", [])
     assert refused.value.kind == "invalid"
-    assert "hotfix-999" in str(refused.value)
+    assert "`postmortem/hotfix-999` is not a branch" in str(refused.value)
+    assert "push it to POSTMORTEM_REPO first" in str(refused.value)
     assert hosted.fake.pulls == {}
 
 

@@ -14,7 +14,7 @@ from github.PullRequest import PullRequest as GhPull
 from urllib3.util.retry import Retry
 
 from bot.hosts.model import Comment, HostError, PullRequest, after
-from bot.hosts.refusals import Voice, refusal, unreachable
+from bot.hosts.refusals import Voice, branch_hints, refusal, unreachable
 from bot.hosts.urls import HostRepo
 
 PUBLIC_API = "https://api.github.com"
@@ -62,15 +62,17 @@ class GitHubHost:
         )
 
     @contextmanager
-    def _calling(self, what: str) -> Iterator[None]:
+    def _calling(self, what: str, hints: dict[str, str] | None = None) -> Iterator[None]:
         try:
             yield
         except GithubException as exc:
-            raise self._refusal(exc, what) from exc
+            raise self._refusal(exc, what, hints) from exc
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise unreachable(self._voice, what, f"{type(exc).__name__} at {self.api}") from exc
 
-    def _refusal(self, exc: GithubException, what: str) -> HostError:
+    def _refusal(
+        self, exc: GithubException, what: str, hints: dict[str, str] | None = None
+    ) -> HostError:
         data = exc.data if isinstance(exc.data, dict) else {}
         message = str(data.get("message") or exc.message or "")
         details = [
@@ -79,7 +81,7 @@ class GitHubHost:
             if isinstance(e, dict)
         ]
         said = "; ".join([message, *details]) if details else message
-        return refusal(self._voice, exc.status, said, what, exc.headers)
+        return refusal(self._voice, exc.status, said, what, exc.headers, hints)
 
     def open_pull_request(
         self, head: str, base: str, title: str, body: str, reviewers: list[str]
@@ -96,7 +98,12 @@ class GitHubHost:
         what = f"opening a pull request from `{head}` into `{base}`"
         repo = self._gh.get_repo(self.repo.path)
         existed = False
-        with self._calling(what):
+        with self._calling(
+            what,
+            branch_hints(
+                head, base, "GitHub", ("head invalid", "base invalid", "No commits between")
+            ),
+        ):
             try:
                 pull = repo.create_pull(base=base, head=head, title=title, body=body)
             except GithubException as exc:

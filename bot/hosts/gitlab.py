@@ -15,7 +15,7 @@ from gitlab.exceptions import GitlabError
 from gitlab.v4.objects import ProjectMergeRequest
 
 from bot.hosts.model import Comment, PullRequest, after
-from bot.hosts.refusals import Voice, refusal, unreachable
+from bot.hosts.refusals import Voice, branch_hints, refusal, unreachable
 from bot.hosts.urls import HostRepo
 
 TIMEOUT_S = 15
@@ -51,7 +51,7 @@ class GitLabHost:
         self._seen.headers = dict(response.headers)
 
     @contextmanager
-    def _calling(self, what: str) -> Iterator[None]:
+    def _calling(self, what: str, hints: dict[str, str] | None = None) -> Iterator[None]:
         self._seen.headers = {}
         try:
             yield
@@ -61,7 +61,7 @@ class GitLabHost:
                 message = "; ".join(str(m) for m in message)
             status = exc.response_code or 0
             raise refusal(
-                self._voice, status, str(message), what, getattr(self._seen, "headers", {})
+                self._voice, status, str(message), what, getattr(self._seen, "headers", {}), hints
             ) from exc
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise unreachable(self._voice, what, f"{type(exc).__name__} at {self.url}") from exc
@@ -80,7 +80,12 @@ class GitLabHost:
         without refusing; those, and unknown usernames, are in `refused_reviewers`."""
         what = f"opening a merge request from `{head}` into `{base}`"
         existed = False
-        with self._calling(what):
+        with self._calling(
+            what,
+            branch_hints(
+                head, base, "GitLab", ("Source branch", "Target branch", "same project/branch")
+            ),
+        ):
             try:
                 mr = self._project.mergerequests.create(
                     {

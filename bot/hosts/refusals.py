@@ -52,11 +52,17 @@ def is_rate_limit(status: int, message: str, headers: Mapping[str, str] | None) 
 
 
 def refusal(
-    voice: Voice, status: int, message: str, what: str, headers: Mapping[str, str] | None = None
+    voice: Voice,
+    status: int,
+    message: str,
+    what: str,
+    headers: Mapping[str, str] | None = None,
+    hints: Mapping[str, str] | None = None,
 ) -> HostError:
     """The HostError for an HTTP answer `status` with the host's `message`, met while `what`
-    ("opening a pull request from `a` into `main`", "reading pull request #3")."""
-    said = f"{status} {message}".strip()
+    ("opening a pull request from `a` into `main`", "reading pull request #3"). `hints`: what
+    to do when the message holds a given text ("head invalid": "push the branch first")."""
+    said = message if message.startswith(str(status)) else f"{status} {message}".strip()
     if status == 401:
         return HostError(
             "bad_token",
@@ -94,7 +100,10 @@ def refusal(
         )
     if status in SERVER_ERRORS:
         return unreachable(voice, what, said)
-    return HostError("invalid", f"{voice.host} refused {what} ({said}).")
+    todo = next((hint for text, hint in (hints or {}).items() if text in message), None)
+    return HostError(
+        "invalid", f"{voice.host} refused {what} ({said})" + (f": {todo}." if todo else ".")
+    )
 
 
 def unreachable(voice: Voice, what: str, why: str) -> HostError:
@@ -103,3 +112,14 @@ def unreachable(voice: Voice, what: str, why: str) -> HostError:
         f"{voice.host} could not be reached while {what} ({why}): check the host's status "
         "and the network; the bot can try again later.",
     )
+
+
+def branch_hints(head: str, base: str, host: str, words: tuple[str, str, str]) -> dict[str, str]:
+    """What to do when `host` refuses a pull request's branches, keyed by the host's words for
+    an unknown head, an unknown base, and a head with nothing new for the base."""
+    gone, no_base, nothing = words
+    return {
+        gone: f"`{head}` is not a branch on {host}: push it to POSTMORTEM_REPO first",
+        no_base: f"`{base}` is not a branch there: check POSTMORTEM_BRANCH",
+        nothing: f"`{head}` has nothing that `{base}` lacks: commit the post-mortem to it first",
+    }

@@ -124,7 +124,10 @@ class GitHost:
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
+        """Stop serving (and free the port); again, or before start, does nothing more."""
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread = None
         self._server.server_close()
 
     def __enter__(self) -> GitHost:
@@ -305,9 +308,11 @@ def _handler(host: GitHost) -> type[BaseHTTPRequestHandler]:
                 body,
                 dict(self.headers.items()),
             )
-            data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+            text = isinstance(payload, str)  # GitLab's 429 is plain text: "Retry later"
+            data = payload.encode() if text else json.dumps(payload).encode()
             self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
+            kind = "text/plain" if text else "application/json"
+            self.send_header("Content-Type", f"{kind}; charset=utf-8")
             for key, value in headers.items():
                 self.send_header(key, value)
             self.send_header("Content-Length", str(len(data)))
