@@ -66,6 +66,7 @@ def test_credentials_are_never_kept() -> None:
         "file:///srv/git/postmortems.git",
         "C:\\repos\\postmortems",
         "C:/repos/postmortems",
+        "C:Users/me/postmortems",  # a drive-relative Windows path, not host C
         "https://github.com/acme",  # no project
         "https://github.com/",
         "",
