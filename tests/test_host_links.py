@@ -151,6 +151,9 @@ def test_host_for_finds_each_hosts_api() -> None:
     assert isinstance(enterprise, GitHubHost)
     assert enterprise.api == "https://ghe.example.com/api/v3"
     assert enterprise.repo.kind == "github"
+    on_port = host_for("https://ghe.example.com:8443/acme/pm.git", {"GITHUB_TOKEN": "t"})
+    assert isinstance(on_port, GitHubHost)
+    assert on_port.api == "https://ghe.example.com:8443/api/v3"
     moved = host_for(
         "git@github.com:acme/pm.git",
         {"GITHUB_TOKEN": "t", "GITHUB_API_URL": "https://proxy.example/gh/"},
