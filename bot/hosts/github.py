@@ -3,6 +3,7 @@ the REST endpoint it calls (docs.github.com/rest); every failure is a HostError.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -17,6 +18,8 @@ from bot.hosts.model import Comment, HostError, PullRequest, after
 from bot.hosts.refusals import Voice, branch_hints, refusal, unreachable
 from bot.hosts.urls import HostRepo
 
+logger = logging.getLogger(__name__)
+
 PUBLIC_API = "https://api.github.com"
 TIMEOUT_S = 15
 # Only idempotent reads are retried, on a dropped connection or a 502/503/504, with backoff;
@@ -26,13 +29,13 @@ RETRY = Retry(
 )
 
 
-def api_url(host: str) -> str:
-    """GitHub's REST API for a web host: api.github.com for github.com, `https://HOST/api/v3`
-    for GitHub Enterprise Server (docs.github.com/enterprise-server/rest, "About the REST
-    API": `http(s)://HOSTNAME/api/v3`)."""
-    return (
-        PUBLIC_API if host.lower() in {"github.com", "www.github.com"} else f"https://{host}/api/v3"
-    )
+def api_url(repo: HostRepo) -> str:
+    """GitHub's REST API for a repository: api.github.com on github.com, `/api/v3` on the web
+    host's origin for GitHub Enterprise Server (docs.github.com/enterprise-server/rest, "About
+    the REST API": `http(s)://HOSTNAME/api/v3`)."""
+    if repo.host.lower() in {"github.com", "www.github.com"}:
+        return PUBLIC_API
+    return repo.web_url.removesuffix("/" + repo.path) + "/api/v3"
 
 
 class GitHubHost:
@@ -44,7 +47,7 @@ class GitHubHost:
         self, repo: HostRepo, token: str, *, api: str | None = None, writes_apart_s: float = 1.0
     ) -> None:
         self.repo = repo
-        self.api = (api or api_url(repo.host)).rstrip("/")
+        self.api = (api or api_url(repo)).rstrip("/")
         self._voice = Voice(
             "GitHub",
             "GITHUB_TOKEN",
@@ -58,6 +61,7 @@ class GitHubHost:
             retry=RETRY,
             seconds_between_requests=None,
             seconds_between_writes=writes_apart_s or None,
+            per_page=100,
             lazy=True,
         )
 
@@ -94,7 +98,9 @@ class GitHubHost:
         found (`GET .../pulls?head=OWNER:HEAD&state=open`) and returned, `existed=True`.
         GitHub refuses the whole request if one reviewer is not a collaborator (422), so then
         each is asked alone; the refused are in `refused_reviewers` and the pull request
-        stays. Raises HostError ("invalid" for a head branch GitHub does not have)."""
+        stays. If requesting reviews fails otherwise (a rate limit), the pull request is
+        returned with every reviewer in `refused_reviewers` and the error in `review_error`.
+        Raises HostError ("invalid" for a head branch GitHub does not have)."""
         what = f"opening a pull request from `{head}` into `{base}`"
         repo = self._gh.get_repo(self.repo.path)
         existed = False
@@ -109,14 +115,18 @@ class GitHubHost:
             except GithubException as exc:
                 pull = self._open_from(exc, head, base)
                 existed = True
-        refused = self._request_reviews(pull, reviewers) if reviewers else ()
+        try:
+            refused = self._request_reviews(pull, reviewers) if reviewers else ()
+        except HostError as exc:  # the pull request is open: it is returned all the same
+            logger.warning("No reviews requested on #%s: %s", pull.number, exc)
+            return _pull(pull, existed=existed, refused=tuple(reviewers), review_error=exc)
         return _pull(pull, existed=existed, refused=refused)
 
     def _open_from(self, exc: GithubException, head: str, base: str) -> GhPull:
         if exc.status != 422 or "already exists" not in str(exc.data):
             raise exc
         repo = self._gh.get_repo(self.repo.path)
-        for pull in repo.get_pulls(state="open", head=f"{self.repo.owner}:{head}"):
+        for pull in repo.get_pulls(state="open", head=f"{self.repo.owner}:{head}", base=base):
             return pull
         raise exc
 
@@ -184,7 +194,13 @@ def _login(user: Any) -> str:
     return str(user.login) if user is not None else "ghost"  # GitHub's name for a deleted user
 
 
-def _pull(pull: GhPull, *, existed: bool = False, refused: tuple[str, ...] = ()) -> PullRequest:
+def _pull(
+    pull: GhPull,
+    *,
+    existed: bool = False,
+    refused: tuple[str, ...] = (),
+    review_error: HostError | None = None,
+) -> PullRequest:
     merged = bool(pull.merged)
     return PullRequest(
         number=pull.number,
@@ -196,4 +212,5 @@ def _pull(pull: GhPull, *, existed: bool = False, refused: tuple[str, ...] = ())
         merged_at=_utc(pull.merged_at) if merged and pull.merged_at else None,
         refused_reviewers=refused,
         existed=existed,
+        review_error=str(review_error) if review_error else None,
     )
