@@ -61,5 +61,6 @@ def client_of(fake: GitHost, token: str, repo: str | None = None) -> Host:
     path = repo or fake.repo
     where = HostRepo("127.0.0.1", path, f"{fake.base_url}/{path}", fake.flavor)
     if fake.flavor == "github":
-        return GitHubHost(where, token, api=fake.api_url, writes_apart_s=0)
+        clock = lambda: fake.clock().timestamp()  # noqa: E731
+        return GitHubHost(where, token, api=fake.api_url, writes_apart_s=0, clock=clock)
     return GitLabHost(where, token, url=fake.api_url)

@@ -82,6 +82,14 @@ def test_a_rate_limit_is_reported_with_its_wait_not_slept_through(hosted: Hosted
     assert "30 seconds" in str(error)
 
 
+def test_a_spent_hourly_limit_says_when_it_resets(hosted: Hosted) -> None:
+    """GitHub's primary limit sends no Retry-After: the wait is until x-ratelimit-reset."""
+    hosted.fake.rate_limit(retry_after=600, hourly=True)
+    error = refusal(lambda: hosted.client.pull_request(1))
+    assert (error.kind, error.retry_after) == ("rate_limited", 600)
+    assert "in 600 seconds" in str(error)
+
+
 def test_branch_protection_is_its_own_kind(hosted: Hosted) -> None:
     end = "/pulls" if hosted.fake.flavor == "github" else "/merge_requests"
     hosted.fake.fail("POST", end, 405, {"message": "Protected branch update failed"})

@@ -4,7 +4,8 @@ the REST endpoint it calls (docs.github.com/rest); every failure is a HostError.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -41,12 +42,20 @@ def api_url(repo: HostRepo) -> str:
 class GitHubHost:
     """The pull requests of `repo` through the API at `api` with `token`. `writes_apart_s`:
     the pause PyGithub keeps between writes (GitHub asks for about a second, "Best practices
-    for using the REST API"); tests set 0."""
+    for using the REST API"); tests set 0. `clock`: epoch seconds, to tell how long until a
+    spent hourly rate limit resets."""
 
     def __init__(
-        self, repo: HostRepo, token: str, *, api: str | None = None, writes_apart_s: float = 1.0
+        self,
+        repo: HostRepo,
+        token: str,
+        *,
+        api: str | None = None,
+        writes_apart_s: float = 1.0,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.repo = repo
+        self._clock = clock  # epoch seconds: how long until a spent rate limit resets
         self.api = (api or api_url(repo)).rstrip("/")
         self._voice = Voice(
             "GitHub",
@@ -85,7 +94,7 @@ class GitHubHost:
             if isinstance(e, dict)
         ]
         said = "; ".join([message, *details]) if details else message
-        return refusal(self._voice, exc.status, said, what, exc.headers, hints)
+        return refusal(self._voice, exc.status, said, what, exc.headers, hints, self._clock())
 
     def open_pull_request(
         self, head: str, base: str, title: str, body: str, reviewers: list[str]

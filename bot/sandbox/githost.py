@@ -188,10 +188,25 @@ class GitHost:
         """Answer the next `times` `method` requests to a path ending in `path_end` so."""
         self.faults.append(Fault(method, path_end, (status, body, headers or {}), times))
 
-    def rate_limit(self, retry_after: int = 60, times: int = 1) -> None:
+    def rate_limit(self, retry_after: int = 60, times: int = 1, *, hourly: bool = False) -> None:
         """The next requests are refused as the host refuses too many: GitHub's secondary
-        rate limit (403, Retry-After), GitLab's 429 (Retry-After)."""
-        if self.flavor == "github":
+        rate limit (403, Retry-After) or, `hourly`, its primary one (403, no Retry-After,
+        `x-ratelimit-remaining: 0` and the reset's epoch second); GitLab's 429 (Retry-After)."""
+        if self.flavor == "github" and hourly:
+            reset = int(self.clock().timestamp()) + retry_after
+            body = {
+                "message": f"API rate limit exceeded for user ID {self.user_ids[BOT]}.",
+                "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api",
+            }
+            limits = {
+                "x-ratelimit-limit": "5000",
+                "x-ratelimit-remaining": "0",
+                "x-ratelimit-used": "5000",
+                "x-ratelimit-reset": str(reset),
+                "x-ratelimit-resource": "core",
+            }
+            self.fail("*", "", 403, body, limits, times)
+        elif self.flavor == "github":
             body = {
                 "message": "You have exceeded a secondary rate limit. Please wait a few "
                 "minutes before you try again.",
