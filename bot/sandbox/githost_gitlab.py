@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import unquote
 
-from bot.sandbox.githost import Answer, GitHost, Note, Pull, page, stamp
+from bot.sandbox.githost import GitHost
+from bot.sandbox.githost_records import Answer, Note, Pull, page, stamp
 
 PROJECT_ID = 7
 STATES = {"open": "opened", "closed": "closed", "merged": "merged"}
