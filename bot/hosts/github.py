@@ -104,12 +104,13 @@ class GitHubHost:
         `reviewers` (`POST .../pulls/{n}/requested_reviewers`, docs.github.com/rest/pulls/
         review-requests#request-reviewers-for-a-pull-request). If one is already open from
         `head` (GitHub answers 422 "A pull request already exists for OWNER:HEAD.") it is
-        found (`GET .../pulls?head=OWNER:HEAD&state=open`) and returned, `existed=True`.
-        GitHub refuses the whole request if one reviewer is not a collaborator (422), so then
-        each is asked alone; the refused are in `refused_reviewers` and the pull request
-        stays. If requesting reviews fails otherwise (a rate limit), the pull request is
-        returned with every reviewer in `refused_reviewers` and the error in `review_error`.
-        Raises HostError ("invalid" for a head branch GitHub does not have)."""
+        found (`GET .../pulls?head=OWNER:HEAD&base=BASE&state=open`, docs.github.com/rest/
+        pulls/pulls#list-pull-requests) and returned, `existed=True`. GitHub refuses the
+        whole review request if one reviewer is not a collaborator (422), so then each is
+        asked alone; the refused are in `refused_reviewers` and the pull request stays. If
+        requesting reviews fails otherwise (a rate limit), the pull request is returned with
+        every reviewer in `refused_reviewers` and the error in `review_error`. Raises
+        HostError ("invalid" for a head branch GitHub does not have)."""
         what = f"opening a pull request from `{head}` into `{base}`"
         repo = self._gh.get_repo(self.repo.path)
         existed = False
@@ -168,11 +169,12 @@ class GitHubHost:
             return _pull(pull)
 
     def comments(self, number: int, since_id: int | None = None) -> list[Comment]:
-        """The comments on pull request `number`, oldest first: its conversation (`GET
-        /repos/{owner}/{repo}/issues/{n}/comments`, docs.github.com/rest/issues/comments) and
-        its diff (`GET .../pulls/{n}/comments`, docs.github.com/rest/pulls/comments), all
-        pages. With `since_id`, only those after that comment: the two kinds are numbered
-        apart, so "after" is by time, then id (a comment no longer there: a larger id)."""
+        """The comments on pull request `number`, oldest first, all pages: its conversation
+        (`GET /repos/{owner}/{repo}/issues/{n}/comments`, docs.github.com/rest/issues/
+        comments#list-issue-comments) and its diff (`GET .../pulls/{n}/comments`,
+        docs.github.com/rest/pulls/comments#list-review-comments-on-a-pull-request). With
+        `since_id`, only those after that comment: the two kinds are numbered apart, so
+        "after" is by time, then id (a comment no longer there: those with a larger id)."""
         with self._calling(f"reading the comments of pull request #{number}"):
             pull = self._gh.get_repo(self.repo.path).get_pull(number)
             found = [
