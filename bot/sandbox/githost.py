@@ -95,6 +95,7 @@ class GitHost:
     # --- what people do on the host (test helpers) ---------------------------------------
 
     def merge(self, number: int, *, by: str = "alice") -> None:
+        """`by` merges #`number` now (by the host's clock), as on the host's page."""
         with self.lock:
             pull = self.pulls[number]
             assert pull.state == "open", f"#{number} is {pull.state}"
@@ -103,10 +104,11 @@ class GitHost:
             self._system(number, "merged")
 
     def close(self, number: int, *, by: str = "alice") -> None:
+        """`by` closes #`number` unmerged, now."""
         with self.lock:
             pull = self.pulls[number]
             assert pull.state == "open", f"#{number} is {pull.state}"
-            pull.state, pull.closed_at = "closed", self.clock()
+            pull.state, pull.closed_by, pull.closed_at = "closed", by, self.clock()
             self._system(number, "closed")
 
     def comment(

@@ -25,6 +25,7 @@ class Pull:
     updated_at: datetime | None = None
     merged_by: str | None = None
     merged_at: datetime | None = None
+    closed_by: str | None = None
     closed_at: datetime | None = None
     reviewers: list[str] = field(default_factory=list)
 
