@@ -4,6 +4,7 @@ either host talking to the local fake host (bot/sandbox/githost.py) over real HT
 from __future__ import annotations
 
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +25,8 @@ def git(*args: str, cwd: Path | None = None) -> str:
 
 def bare_repo(tmp_path: Path, branches: tuple[str, ...] = (HEAD, OTHER)) -> Path:
     """A bare repository with `main` and each of `branches` (a commit of its own) pushed."""
-    bare, work = tmp_path / "remote.git", tmp_path / "work"
+    home = Path(tempfile.mkdtemp(prefix="host-", dir=tmp_path))
+    bare, work = home / "remote.git", home / "work"
     git("init", "--bare", "-q", "-b", "main", str(bare))
     git("init", "-q", "-b", "main", str(work))
     for key, value in (("user.name", "Test"), ("user.email", "test@example.com")):
@@ -59,5 +61,6 @@ def client_of(fake: GitHost, token: str, repo: str | None = None) -> Host:
     path = repo or fake.repo
     where = HostRepo("127.0.0.1", path, f"{fake.base_url}/{path}", fake.flavor)
     if fake.flavor == "github":
-        return GitHubHost(where, token, api=fake.api_url, writes_apart_s=0)
+        clock = lambda: fake.clock().timestamp()  # noqa: E731
+        return GitHubHost(where, token, api=fake.api_url, writes_apart_s=0, clock=clock)
     return GitLabHost(where, token, url=fake.api_url)

@@ -17,6 +17,9 @@ EDGE = {
 }
 SLACK_LIBS = ("slack_bolt", "slack_sdk")
 SQLITE_LIBS = ("sqlite3", "sqlite_utils")
+# The code hosts' clients (PyGithub, python-gitlab): only bot/hosts/ speaks to a code host.
+HOSTS = "hosts"
+HOST_LIBS = {"github", "gitlab"}
 # The store (bot/store/, a module per noun) and the plain modules under it: only these hold SQL.
 STORE = "store"
 STORE_MAY_IMPORT = {
@@ -195,3 +198,29 @@ def test_every_module_says_what_it_owns():
         assert doc and len(doc.splitlines()) <= 8, (
             f"{path.relative_to(BOT)} needs a short docstring"
         )
+
+
+def test_only_bot_hosts_speaks_to_code_hosts():
+    """PyGithub and python-gitlab are imported in bot/hosts/ alone; the fake host in the
+    sandbox answers them over HTTP and imports neither."""
+    offenders = []
+    for path in BOT.rglob("*.py"):
+        if path.relative_to(BOT).parts[0] == HOSTS:
+            continue
+        offenders += [
+            f"{path.relative_to(BOT)}: {m}" for m in imports(path) if m.split(".")[0] in HOST_LIBS
+        ]
+    assert offenders == []
+
+
+def test_bot_hosts_is_plain():
+    """bot/hosts/ (every module in it) stands alone: no Slack, no SQLite, nothing of the bot
+    but itself and bot/errors.py (HostError is a BotError), so the workflow can call it and
+    tests can run it against the fake host."""
+    modules = sorted((BOT / HOSTS).glob("*.py"))
+    assert {p.name for p in modules} >= {"__init__.py", "urls.py", "github.py", "gitlab.py"}
+    for path in modules:
+        used = set(bot_modules(path))
+        assert used <= {HOSTS, "errors"}, f"bot/hosts/{path.name} imports {used}"
+        libs = [m for m in imports(path) if m.startswith(SLACK_LIBS + SQLITE_LIBS)]
+        assert libs == [], f"bot/hosts/{path.name} imports {libs}"

@@ -56,11 +56,26 @@ def test_a_refused_reviewer_leaves_the_pull_request_and_the_others(hosted: Hoste
     assert hosted.fake.pulls[pr.number].reviewers == ["alice", "bob"]
 
 
+def test_a_failure_asking_for_reviews_still_returns_the_pull_request(hosted: Hosted) -> None:
+    """A rate limit on the review request: the pull request is open all the same."""
+    if hosted.fake.flavor == "github":
+        body = {"message": "You have exceeded a secondary rate limit."}
+        hosted.fake.fail("POST", "/requested_reviewers", 403, body, {"Retry-After": "60"})
+    else:
+        hosted.fake.fail("PUT", "/merge_requests/1", 429, "Retry later", {"Retry-After": "60"})
+    pr = hosted.client.open_pull_request(HEAD, "main", "Hotfix 1", "", ["alice", "bob"])
+    assert (pr.number, pr.state) == (1, "open")
+    assert pr.refused_reviewers == ("alice", "bob")
+    assert pr.review_error is not None and "in 60 seconds" in pr.review_error
+    assert hosted.fake.pulls[1].reviewers == []
+
+
 def test_a_branch_never_pushed_is_refused_and_nothing_is_opened(hosted: Hosted) -> None:
     with pytest.raises(HostError) as refused:
         hosted.client.open_pull_request("postmortem/hotfix-999", "main", "Hotfix", "", [])
     assert refused.value.kind == "invalid"
-    assert "hotfix-999" in str(refused.value)
+    assert "`postmortem/hotfix-999` is not a branch" in str(refused.value)
+    assert "push it to POSTMORTEM_REPO first" in str(refused.value)
     assert hosted.fake.pulls == {}
 
 

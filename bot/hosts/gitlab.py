@@ -3,6 +3,7 @@ names the REST endpoint it calls (docs.gitlab.com/api); every failure is a HostE
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,9 +15,11 @@ import requests
 from gitlab.exceptions import GitlabError
 from gitlab.v4.objects import ProjectMergeRequest
 
-from bot.hosts.model import Comment, PullRequest, after
-from bot.hosts.refusals import Voice, refusal, unreachable
+from bot.hosts.model import Comment, HostError, PullRequest, after
+from bot.hosts.refusals import Voice, branch_hints, refusal, unreachable
 from bot.hosts.urls import HostRepo
+
+logger = logging.getLogger(__name__)
 
 TIMEOUT_S = 15
 # Each call: a rate limit is not slept through (the caller hears retry_after and decides);
@@ -30,7 +33,7 @@ class GitLabHost:
 
     def __init__(self, repo: HostRepo, token: str, *, url: str | None = None) -> None:
         self.repo = repo
-        self.url = (url or f"https://{repo.host}").rstrip("/")
+        self.url = (url or repo.web_url.removesuffix("/" + repo.path)).rstrip("/")
         self._voice = Voice(
             "GitLab", "GITLAB_TOKEN", "the `api` scope (role Developer or more)", repo.path
         )
@@ -51,7 +54,7 @@ class GitLabHost:
         self._seen.headers = dict(response.headers)
 
     @contextmanager
-    def _calling(self, what: str) -> Iterator[None]:
+    def _calling(self, what: str, hints: dict[str, str] | None = None) -> Iterator[None]:
         self._seen.headers = {}
         try:
             yield
@@ -61,7 +64,7 @@ class GitLabHost:
                 message = "; ".join(str(m) for m in message)
             status = exc.response_code or 0
             raise refusal(
-                self._voice, status, str(message), what, getattr(self._seen, "headers", {})
+                self._voice, status, str(message), what, getattr(self._seen, "headers", {}), hints
             ) from exc
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise unreachable(self._voice, what, f"{type(exc).__name__} at {self.url}") from exc
@@ -77,10 +80,17 @@ class GitLabHost:
         from `GET /users?username=NAME` (docs.gitlab.com/api/users#list-users), then `PUT
         /projects/:id/merge_requests/:iid` with `reviewer_ids` (docs.gitlab.com/api/
         merge_requests#update-mr). GitLab leaves out a reviewer who cannot see the project
-        without refusing; those, and unknown usernames, are in `refused_reviewers`."""
+        without refusing; those, and unknown usernames, are in `refused_reviewers`. If
+        setting reviewers fails otherwise (a rate limit), the merge request is returned with
+        every reviewer in `refused_reviewers` and the error in `review_error`."""
         what = f"opening a merge request from `{head}` into `{base}`"
         existed = False
-        with self._calling(what):
+        with self._calling(
+            what,
+            branch_hints(
+                head, base, "GitLab", ("Source branch", "Target branch", "same project/branch")
+            ),
+        ):
             try:
                 mr = self._project.mergerequests.create(
                     {
@@ -94,14 +104,18 @@ class GitLabHost:
             except GitlabError as exc:
                 if exc.response_code != 409:
                     raise
-                mr = self._existing(head, exc)
+                mr = self._existing(head, base, exc)
                 existed = True
-        refused = self._request_reviews(mr, reviewers) if reviewers else ()
+        try:
+            refused = self._request_reviews(mr, reviewers) if reviewers else ()
+        except HostError as exc:  # the merge request is open: it is returned all the same
+            logger.warning("No reviews requested on !%s: %s", mr.iid, exc)
+            return _pull(mr, existed=existed, refused=tuple(reviewers), review_error=exc)
         return _pull(mr, existed=existed, refused=refused)
 
-    def _existing(self, head: str, exc: GitlabError) -> ProjectMergeRequest:
+    def _existing(self, head: str, base: str, exc: GitlabError) -> ProjectMergeRequest:
         found = self._project.mergerequests.list(
-            source_branch=head, state="opened", get_all=True, **CALL
+            source_branch=head, target_branch=base, state="opened", get_all=True, **CALL
         )
         if not found:
             raise exc
@@ -163,7 +177,11 @@ def _utc(text: str) -> datetime:
 
 
 def _pull(
-    mr: ProjectMergeRequest, *, existed: bool = False, refused: tuple[str, ...] = ()
+    mr: ProjectMergeRequest,
+    *,
+    existed: bool = False,
+    refused: tuple[str, ...] = (),
+    review_error: HostError | None = None,
 ) -> PullRequest:
     state = STATES.get(mr.state, "closed")
     merger = getattr(mr, "merge_user", None) or getattr(mr, "merged_by", None)
@@ -178,4 +196,5 @@ def _pull(
         merged_at=_utc(merged_at) if state == "merged" and merged_at else None,
         refused_reviewers=refused,
         existed=existed,
+        review_error=str(review_error) if review_error else None,
     )

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
+from bot.errors import BotError
+
 State = Literal["open", "merged", "closed"]
 ErrorKind = Literal[
     "bad_token", "no_permission", "not_found", "protected", "rate_limited", "unreachable", "invalid"
@@ -19,7 +21,8 @@ class PullRequest:
     !12); `url` its web page; `merged_by` a login and `merged_at` tz-aware UTC once merged;
     `refused_reviewers` the logins the host would not request a review from (not a
     collaborator/member, no such user, the author); `existed` True when it was already open
-    and open_pull_request returned it instead of opening another."""
+    and open_pull_request returned it instead of opening another; `review_error` the words
+    of a HostError that stopped reviews being requested at all (then all are refused)."""
 
     number: int
     url: str
@@ -30,6 +33,7 @@ class PullRequest:
     merged_at: datetime | None = None
     refused_reviewers: tuple[str, ...] = ()
     existed: bool = False
+    review_error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -47,7 +51,7 @@ class Comment:
     line: int | None = None
 
 
-class HostError(Exception):
+class HostError(BotError):
     """A host refused or could not be reached. `kind` is what to do about it; `str(error)` the
     words for a person ("GITHUB_TOKEN was refused (401 Bad credentials): make a new token
     ..."); `retry_after` the seconds the host asked to wait (rate_limited), if it said."""

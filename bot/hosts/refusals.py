@@ -29,13 +29,24 @@ def header(headers: Mapping[str, str] | None, name: str) -> str | None:
     return None
 
 
-def retry_after(headers: Mapping[str, str] | None) -> float | None:
-    """Retry-After in seconds (both hosts send it as a number of seconds), or None."""
+def retry_after(headers: Mapping[str, str] | None, now: float | None = None) -> float | None:
+    """Seconds to wait: Retry-After (both hosts send seconds), else, given `now` (seconds
+    since the epoch), until GitHub's `x-ratelimit-reset` (an epoch second; sent with
+    `x-ratelimit-remaining: 0` when the hourly limit is spent); None if neither says."""
     value = header(headers, "Retry-After")
+    reset = header(headers, "x-ratelimit-reset")
     try:
-        return max(0.0, float(value)) if value is not None else None
+        if value is not None:
+            return max(0.0, float(value))
+        if (
+            reset is not None
+            and now is not None
+            and header(headers, "x-ratelimit-remaining") == "0"
+        ):
+            return max(0.0, float(reset) - now)
     except ValueError:
-        return None
+        pass
+    return None
 
 
 def is_rate_limit(status: int, message: str, headers: Mapping[str, str] | None) -> bool:
@@ -52,11 +63,19 @@ def is_rate_limit(status: int, message: str, headers: Mapping[str, str] | None) 
 
 
 def refusal(
-    voice: Voice, status: int, message: str, what: str, headers: Mapping[str, str] | None = None
+    voice: Voice,
+    status: int,
+    message: str,
+    what: str,
+    headers: Mapping[str, str] | None = None,
+    hints: Mapping[str, str] | None = None,
+    now: float | None = None,
 ) -> HostError:
     """The HostError for an HTTP answer `status` with the host's `message`, met while `what`
-    ("opening a pull request from `a` into `main`", "reading pull request #3")."""
-    said = f"{status} {message}".strip()
+    ("opening a pull request from `a` into `main`", "reading pull request #3"). `hints`: what
+    to do when the message holds a given text ("head invalid": "push the branch first");
+    `now`: the epoch second, to tell how long until a spent rate limit resets."""
+    said = message if message.startswith(str(status)) else f"{status} {message}".strip()
     if status == 401:
         return HostError(
             "bad_token",
@@ -64,7 +83,7 @@ def refusal(
             f"{voice.scope} and set {voice.token} to it.",
         )
     if is_rate_limit(status, message, headers):
-        wait = retry_after(headers)
+        wait = retry_after(headers, now)
         later = f"in {wait:.0f} seconds" if wait is not None else "later"
         return HostError(
             "rate_limited",
@@ -94,7 +113,10 @@ def refusal(
         )
     if status in SERVER_ERRORS:
         return unreachable(voice, what, said)
-    return HostError("invalid", f"{voice.host} refused {what} ({said}).")
+    todo = next((hint for text, hint in (hints or {}).items() if text in message), None)
+    return HostError(
+        "invalid", f"{voice.host} refused {what} ({said})" + (f": {todo}." if todo else ".")
+    )
 
 
 def unreachable(voice: Voice, what: str, why: str) -> HostError:
@@ -103,3 +125,14 @@ def unreachable(voice: Voice, what: str, why: str) -> HostError:
         f"{voice.host} could not be reached while {what} ({why}): check the host's status "
         "and the network; the bot can try again later.",
     )
+
+
+def branch_hints(head: str, base: str, host: str, words: tuple[str, str, str]) -> dict[str, str]:
+    """What to do when `host` refuses a pull request's branches, keyed by the host's words for
+    an unknown head, an unknown base, and a head with nothing new for the base."""
+    gone, no_base, nothing = words
+    return {
+        gone: f"`{head}` is not a branch on {host}: push it to POSTMORTEM_REPO first",
+        no_base: f"`{base}` is not a branch there: check POSTMORTEM_BRANCH",
+        nothing: f"`{head}` has nothing that `{base}` lacks: commit the post-mortem to it first",
+    }

@@ -8,62 +8,18 @@ import json
 import subprocess
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlsplit
+
+from bot.sandbox.githost_records import Answer, Fault, Note, Pull
 
 Flavor = Literal["github", "gitlab"]
 TOKEN = "host-token-write"  # an account with write access
 READ_TOKEN = "host-token-read"  # an account that can see the repository, not write to it
 BOT = "postmortem-bot"
-Answer = tuple[int, Any, dict[str, str]]  # status, JSON body, headers
-
-
-@dataclass
-class Pull:
-    number: int
-    head: str
-    base: str
-    title: str
-    body: str
-    author: str
-    created_at: datetime
-    head_sha: str
-    state: str = "open"  # open | closed | merged (each host words these its own way)
-    updated_at: datetime | None = None
-    merged_by: str | None = None
-    merged_at: datetime | None = None
-    closed_at: datetime | None = None
-    reviewers: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Note:
-    """A comment: in the conversation, or on a diff line (`path`, `line`). `system`: GitLab's
-    own notes ("requested review from @alice"), which GitHub has not."""
-
-    id: int
-    number: int
-    author: str
-    body: str
-    created_at: datetime
-    path: str | None = None
-    line: int | None = None
-    system: bool = False
-
-
-@dataclass
-class Fault:
-    """An injected answer: the next `times` requests with `method` whose path ends with
-    `path_end` get it instead."""
-
-    method: str
-    path_end: str
-    answer: Answer
-    times: int = 1
 
 
 class GitHost:
@@ -124,7 +80,10 @@ class GitHost:
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
+        """Stop serving (and free the port); again, or before start, does nothing more."""
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread = None
         self._server.server_close()
 
     def __enter__(self) -> GitHost:
@@ -136,6 +95,7 @@ class GitHost:
     # --- what people do on the host (test helpers) ---------------------------------------
 
     def merge(self, number: int, *, by: str = "alice") -> None:
+        """`by` merges #`number` now (by the host's clock), as on the host's page."""
         with self.lock:
             pull = self.pulls[number]
             assert pull.state == "open", f"#{number} is {pull.state}"
@@ -145,10 +105,11 @@ class GitHost:
             self._system(number, "merged")
 
     def close(self, number: int, *, by: str = "alice") -> None:
+        """`by` closes #`number` unmerged, now."""
         with self.lock:
             pull = self.pulls[number]
             assert pull.state == "open", f"#{number} is {pull.state}"
-            pull.state, pull.closed_at = "closed", self.clock()
+            pull.state, pull.closed_by, pull.closed_at = "closed", by, self.clock()
             self._system(number, "closed")
 
     def comment(
@@ -186,10 +147,25 @@ class GitHost:
         """Answer the next `times` `method` requests to a path ending in `path_end` so."""
         self.faults.append(Fault(method, path_end, (status, body, headers or {}), times))
 
-    def rate_limit(self, retry_after: int = 60, times: int = 1) -> None:
+    def rate_limit(self, retry_after: int = 60, times: int = 1, *, hourly: bool = False) -> None:
         """The next requests are refused as the host refuses too many: GitHub's secondary
-        rate limit (403, Retry-After), GitLab's 429 (Retry-After)."""
-        if self.flavor == "github":
+        rate limit (403, Retry-After) or, `hourly`, its primary one (403, no Retry-After,
+        `x-ratelimit-remaining: 0` and the reset's epoch second); GitLab's 429 (Retry-After)."""
+        if self.flavor == "github" and hourly:
+            reset = int(self.clock().timestamp()) + retry_after
+            body = {
+                "message": f"API rate limit exceeded for user ID {self.user_ids[BOT]}.",
+                "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api",
+            }
+            limits = {
+                "x-ratelimit-limit": "5000",
+                "x-ratelimit-remaining": "0",
+                "x-ratelimit-used": "5000",
+                "x-ratelimit-reset": str(reset),
+                "x-ratelimit-resource": "core",
+            }
+            self.fail("*", "", 403, body, limits, times)
+        elif self.flavor == "github":
             body = {
                 "message": "You have exceeded a secondary rate limit. Please wait a few "
                 "minutes before you try again.",
@@ -247,36 +223,6 @@ class GitHost:
         return None
 
 
-def stamp(when: datetime | None, *, millis: bool = False) -> str | None:
-    """A time as the host writes it: GitHub "2026-11-26T15:30:00Z", GitLab with ".000Z"."""
-    if when is None:
-        return None
-    when = when.astimezone(UTC)
-    text = when.strftime("%Y-%m-%dT%H:%M:%S")
-    return text + (f".{when.microsecond // 1000:03d}Z" if millis else "Z")
-
-
-def page(items: list[Any], query: dict[str, str], url: str) -> tuple[list[Any], dict[str, str]]:
-    """One page of `items` by `page`/`per_page` (default 30, at most 100, as both hosts), with
-    the Link header (rel="next"/"last") both hosts send and their clients follow."""
-    try:
-        per_page = min(100, max(1, int(query.get("per_page", 30))))
-        number = max(1, int(query.get("page", 1)))
-    except ValueError:
-        per_page, number = 30, 1
-    last = max(1, -(-len(items) // per_page))
-    links = []
-    for rel, n in (("next", number + 1), ("last", last)):
-        if rel == "last" or n <= last:
-            links.append(
-                f'<{url}?{urlencode({**query, "page": n, "per_page": per_page})}>; rel="{rel}"'
-            )
-    headers = {"Link": ", ".join(links), "X-Total": str(len(items)), "X-Total-Pages": str(last)}
-    if number < last:
-        headers["X-Next-Page"] = str(number + 1)
-    return items[(number - 1) * per_page : number * per_page], headers
-
-
 def _handler(host: GitHost) -> type[BaseHTTPRequestHandler]:
     from bot.sandbox.githost_github import answer_github
     from bot.sandbox.githost_gitlab import answer_gitlab
@@ -306,9 +252,11 @@ def _handler(host: GitHost) -> type[BaseHTTPRequestHandler]:
                 body,
                 dict(self.headers.items()),
             )
-            data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+            text = isinstance(payload, str)  # GitLab's 429 is plain text: "Retry later"
+            data = payload.encode() if text else json.dumps(payload).encode()
             self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
+            kind = "text/plain" if text else "application/json"
+            self.send_header("Content-Type", f"{kind}; charset=utf-8")
             for key, value in headers.items():
                 self.send_header(key, value)
             self.send_header("Content-Length", str(len(data)))

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.sandbox.githost import Answer, GitHost, Note, Pull, page, stamp
+from bot.sandbox.githost import GitHost
+from bot.sandbox.githost_records import Answer, Note, Pull, page, stamp
 
 DOCS = "https://docs.github.com/rest"
 NOT_COLLABORATOR = (

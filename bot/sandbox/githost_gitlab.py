@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import unquote
 
-from bot.sandbox.githost import Answer, GitHost, Note, Pull, page, stamp
+from bot.sandbox.githost import GitHost
+from bot.sandbox.githost_records import Answer, Note, Pull, page, stamp
 
 PROJECT_ID = 7
 STATES = {"open": "opened", "closed": "closed", "merged": "merged"}
@@ -180,8 +181,8 @@ class GitLabJson:
             "merged_by": merged_by,
             "merge_user": merged_by,
             "merged_at": stamp(pull.merged_at, millis=True),
-            "closed_by": None,
-            "closed_at": stamp(pull.closed_at, millis=True),
+            "closed_by": self.user(pull.closed_by) if pull.closed_by else None,
+            "closed_at": stamp(pull.closed_at if pull.state == "closed" else None, millis=True),
             "target_branch": pull.base,
             "source_branch": pull.head,
             "source_project_id": PROJECT_ID,
