@@ -239,6 +239,53 @@ def test_a_placeholder_left_by_a_reviewer_is_reported(world, clock, shape):
     ]
 
 
+@pytest.mark.parametrize(
+    "left", ["", "TODO", "TBD: ask Carol", "[Thank the people who helped]", "- \n- **TODO**"]
+)
+def test_a_section_a_reviewer_emptied_is_not_written(world, clock, shape, left):
+    """The heading kept, the words gone (or a placeholder of the reviewer's own): not written,
+    as the bot says it."""
+    postmortem, _, _ = world[3].render(complete(world, clock))
+    edited = postmortem.replace("Acknowledgments: Acknowledgments.\n", f"{left}\n")
+    assert lint(edited, shape) == ["Section “Acknowledgments” is not written yet."]
+
+
+def test_a_section_of_labels_a_reviewer_emptied_is_not_written(world, clock, shape):
+    """Every label of Impact Analysis left with nothing or a placeholder, the computed duration
+    of impact kept: not written. One label with words: written."""
+    postmortem, _, _ = world[3].render(complete(world, clock))
+    part = postmortem.split("#### Users\n")[1].split("\n### Timeline")[0]
+    left = {"Duration of Impact": ": 4h 50m", "Teams Involved": ": TODO", "Reputation": ": [?]"}
+    emptied = "\n".join(
+        (label := ln.split(": ", 1)[0]) + left.get(label.strip("-* "), ":")
+        if ln.startswith("- **")
+        else ln
+        for ln in part.splitlines()
+    )
+    edited = postmortem.replace(part, emptied)
+    assert lint(edited, shape) == ["Section “Impact Analysis” is not written yet."]
+    written = edited.replace("- **Revenue Loss**:", "- **Revenue Loss**: about $3k")
+    assert lint(written, shape) == []
+
+
+def test_sections_emptied_in_a_teams_own_template(tmp_path, clock):
+    """Headings and labels a team renamed are learned from its template."""
+    templates = tmp_path / "templates"
+    shutil.copytree(DEFAULT_TEMPLATES, templates)
+    source = (templates / "postmortem.md.j2").read_text()
+    source = source.replace("## Acknowledgments\n", "## Thanks\n").replace(
+        "- **Revenue Loss**:", "- **Money lost**:"
+    )
+    (templates / "postmortem.md.j2").write_text(source)
+    world = make_world(tmp_path, clock, templates)
+    shape = learn(templates)
+    postmortem = world[3].render(complete(world, clock))[0]
+    assert lint(postmortem, shape) == []
+    edited = postmortem.replace("Acknowledgments: Acknowledgments.\n", "TBD\n")
+    assert lint(edited, shape) == ["Section “Acknowledgments” is not written yet."]
+    world[0].close()
+
+
 def test_owners_and_milestones_given_by_hand(world, clock, shape):
     incident = world[1].start("T1", "U1", "db down", Severity.SEV2, private=False)
     world[2].add_action(
@@ -339,6 +386,8 @@ def test_code_people_quote_is_text(world, clock, shape):
     world[2].save(incident, "description", {"text": quoted}, "U2")
     assert "- **Total Affected**: [number]" in world[3].render(incident)[0]
     assert same(world, incident, shape) == []
+    world[2].save(incident, "acknowledgments", {"text": "```\n[x]\n```"}, "U2")
+    assert same(world, incident, shape) == []  # code alone is words
 
 
 # --- the README -----------------------------------------------------------------------------
