@@ -1,6 +1,7 @@
 """`python -m bot lint`: a post-mortem file's open points, read from its Markdown alone, are the
 ones the bot's readiness gives for the same incident; a reviewer's edits count."""
 
+import re
 import shutil
 import subprocess
 import sys
@@ -515,3 +516,13 @@ def test_the_readmes_ci_jobs_fail_where_git_cannot_diff(tmp_path, world, clock):
         done = run_job(command, script, checkout, tmp_path)
         assert done.returncode != 0, f"{name}: {done.stdout}"
         assert "fatal" in done.stderr
+
+
+def test_the_readme_says_a_point_may_be_fixed_in_the_pull_request():
+    """The points name Slack commands; the README says the file may be fixed in the pull request
+    instead, linking the review section by GitHub's anchor for its heading."""
+    assert "may as well fix the file in the pull request" in LINT_PART
+    [target] = re.findall(r"\(#(review-as-a-pull-request[^)]*)\)", LINT_PART)
+    [heading] = [ln[4:] for ln in README.splitlines() if ln.startswith("### Review as a pull")]
+    slug = re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-")
+    assert target == slug
