@@ -1,6 +1,7 @@
 """`python -m bot lint`: a post-mortem file's open points, read from its Markdown alone, are the
 ones the bot's readiness gives for the same incident; a reviewer's edits count."""
 
+import re
 import shutil
 import subprocess
 import sys
@@ -8,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bot.action_words import ActionChange
 from bot.drafts import Drafts
@@ -239,6 +241,53 @@ def test_a_placeholder_left_by_a_reviewer_is_reported(world, clock, shape):
     ]
 
 
+@pytest.mark.parametrize(
+    "left", ["", "TODO", "TBD: ask Carol", "[Thank the people who helped]", "- \n- **TODO**"]
+)
+def test_a_section_a_reviewer_emptied_is_not_written(world, clock, shape, left):
+    """The heading kept, the words gone (or a placeholder of the reviewer's own): not written,
+    as the bot says it."""
+    postmortem, _, _ = world[3].render(complete(world, clock))
+    edited = postmortem.replace("Acknowledgments: Acknowledgments.\n", f"{left}\n")
+    assert lint(edited, shape) == ["Section “Acknowledgments” is not written yet."]
+
+
+def test_a_section_of_labels_a_reviewer_emptied_is_not_written(world, clock, shape):
+    """Every label of Impact Analysis left with nothing or a placeholder, the computed duration
+    of impact kept: not written. One label with words: written."""
+    postmortem, _, _ = world[3].render(complete(world, clock))
+    part = postmortem.split("#### Users\n")[1].split("\n### Timeline")[0]
+    left = {"Duration of Impact": ": 4h 50m", "Teams Involved": ": TODO", "Reputation": ": [?]"}
+    emptied = "\n".join(
+        (label := ln.split(": ", 1)[0]) + left.get(label.strip("-* "), ":")
+        if ln.startswith("- **")
+        else ln
+        for ln in part.splitlines()
+    )
+    edited = postmortem.replace(part, emptied)
+    assert lint(edited, shape) == ["Section “Impact Analysis” is not written yet."]
+    written = edited.replace("- **Revenue Loss**:", "- **Revenue Loss**: about $3k")
+    assert lint(written, shape) == []
+
+
+def test_sections_emptied_in_a_teams_own_template(tmp_path, clock):
+    """Headings and labels a team renamed are learned from its template."""
+    templates = tmp_path / "templates"
+    shutil.copytree(DEFAULT_TEMPLATES, templates)
+    source = (templates / "postmortem.md.j2").read_text()
+    source = source.replace("## Acknowledgments\n", "## Thanks\n").replace(
+        "- **Revenue Loss**:", "- **Money lost**:"
+    )
+    (templates / "postmortem.md.j2").write_text(source)
+    world = make_world(tmp_path, clock, templates)
+    shape = learn(templates)
+    postmortem = world[3].render(complete(world, clock))[0]
+    assert lint(postmortem, shape) == []
+    edited = postmortem.replace("Acknowledgments: Acknowledgments.\n", "TBD\n")
+    assert lint(edited, shape) == ["Section “Acknowledgments” is not written yet."]
+    world[0].close()
+
+
 def test_owners_and_milestones_given_by_hand(world, clock, shape):
     incident = world[1].start("T1", "U1", "db down", Severity.SEV2, private=False)
     world[2].add_action(
@@ -339,6 +388,8 @@ def test_code_people_quote_is_text(world, clock, shape):
     world[2].save(incident, "description", {"text": quoted}, "U2")
     assert "- **Total Affected**: [number]" in world[3].render(incident)[0]
     assert same(world, incident, shape) == []
+    world[2].save(incident, "acknowledgments", {"text": "```\n[x]\n```"}, "U2")
+    assert same(world, incident, shape) == []  # code alone is words
 
 
 # --- the README -----------------------------------------------------------------------------
@@ -378,47 +429,48 @@ def git(cwd, *args):
     subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
 
 
-def test_the_readmes_ci_jobs_lint_what_a_pull_request_changes(tmp_path, world, clock):
-    """The GitHub and GitLab jobs' lint lines, run in a pull request's checkout: only the
-    post-mortems it changes are linted, and the job fails while one has open points."""
-    [github] = [
-        ln.split("run: ", 1)[1]
-        for b in blocks("yaml")
-        for ln in b.splitlines()
-        if "lint" in ln and "run: " in ln
+def ci_jobs():
+    """The README's GitHub and GitLab jobs: (name, the shell command that runs its script as the
+    host does, the script, whether it fetches the whole history)."""
+    github, gitlab = (yaml.safe_load(b) for b in blocks("yaml"))
+    [step] = [st for st in github["jobs"]["lint"]["steps"] if "lint" in st.get("run", "")]
+    # GitHub's `shell: bash` is `bash --noprofile --norc -eo pipefail {0}`, its default `bash -e`
+    shell = ["bash", "--noprofile", "--norc", "-eo", "pipefail"] if step.get("shell") else ["bash"]
+    [checkout] = [st for st in github["jobs"]["lint"]["steps"] if "checkout" in st.get("uses", "")]
+    job = gitlab["postmortem-ready"]
+    script = [ln for ln in job["script"] if "pip install" not in ln]
+    depth = checkout.get("with", {}).get("fetch-depth"), job.get("variables", {}).get("GIT_DEPTH")
+    return [
+        ("github", [*shell, "-e", "-c"], step["run"], depth[0] == 0),
+        ("gitlab", ["bash", "-e", "-c"], "\n".join(script), depth[1] == 0),
     ]
-    gitlab = [
-        ln.split("- ", 1)[1]
-        for b in blocks("yaml")
-        if "script:" in b
-        for ln in b.split("script:")[1].splitlines()
-        if ln.strip() and "pip install" not in ln
-    ]
+
+
+def pull_request(tmp_path, world, clock):
+    """A post-mortem repository (bare, behind `origin`) with a main branch and a pull request's
+    branch for each of hotfix-001 (ready) and hotfix-002 (open points); hotfix-000 on main."""
     repo = tmp_path / "postmortems"
     repo.mkdir()
     origin = tmp_path / "origin.git"
     git(tmp_path, "init", "-q", "--bare", "-b", "main", str(origin))
     git(repo, "init", "-q", "-b", "main")
-    git(
-        repo,
-        "-c",
-        "user.name=bot",
-        "-c",
-        "user.email=bot@example.com",
-        "commit",
-        "-q",
-        "--allow-empty",
-        "-m",
-        "start",
-    )
+    commit = ["-c", "user.name=bot", "-c", "user.email=bot@example.com", "commit", "-q"]
+    git(repo, *commit, "--allow-empty", "-m", "start")
     git(repo, "remote", "add", "origin", str(origin))
     ready, left = post_mortems(world, clock, repo)
     old = write(repo, "hotfix-000", "# not linted: the pull request leaves it alone\n")
     git(repo, "add", str(old))
-    git(
-        repo, "-c", "user.name=bot", "-c", "user.email=bot@example.com", "commit", "-q", "-m", "old"
-    )
+    git(repo, *commit, "-m", "old")
     git(repo, "push", "-q", "origin", "main")
+    for changed in (ready, left):
+        git(repo, "checkout", "-q", "-B", f"pr-{changed.parent.name}", "main")
+        git(repo, "add", str(changed))
+        git(repo, *commit, "-m", "pm")
+        git(repo, "push", "-q", "origin", f"pr-{changed.parent.name}")
+    return origin
+
+
+def run_job(command, script, cwd, tmp_path):
     env = {
         "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
         "PYTHONPATH": str(ROOT),
@@ -426,22 +478,51 @@ def test_the_readmes_ci_jobs_lint_what_a_pull_request_changes(tmp_path, world, c
         "CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main",
         "HOME": str(tmp_path),
     }
-    for changed, failing, expected in (
-        (ready, False, "hotfix-001/postmortem.md: ready"),
-        (left, True, "hotfix-002/postmortem.md: 2 open points"),
-    ):
-        git(repo, "checkout", "-q", "-B", f"pr-{changed.parent.name}", "main")
-        git(repo, "add", str(changed))
-        git(repo, "-c", "user.name=r", "-c", "user.email=r@example.com", "commit", "-q", "-m", "pm")
-        for job in ([github], gitlab):
-            done = subprocess.run(
-                ["bash", "-e", "-c", "\n".join(job)],
-                cwd=repo,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=120,
-            )
+    return subprocess.run(
+        [*command, script], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_the_readmes_ci_jobs_lint_what_a_pull_request_changes(tmp_path, world, clock):
+    """The GitHub and GitLab jobs' scripts, run as the hosts run them in a checkout of a pull
+    request's branch with the history the job asks for: only the post-mortems it changes are
+    linted, and the job fails while one has open points, with lint's exit code."""
+    origin = pull_request(tmp_path, world, clock)
+    for name, command, script, whole in ci_jobs():
+        assert whole, f"the {name} job fetches the whole history: a shallow clone has no merge base"
+        for branch, code, expected in (
+            ("pr-hotfix-001", 0, "hotfix-001/postmortem.md: ready"),
+            ("pr-hotfix-002", 1, "hotfix-002/postmortem.md: 2 open points"),
+        ):
+            checkout = tmp_path / f"{name}-{branch}"
+            git(tmp_path, "clone", "-q", "--branch", branch, str(origin), str(checkout))
+            done = run_job(command, script, checkout, tmp_path)
             assert done.stdout.splitlines()[0] == expected, done.stderr
             assert "hotfix-000" not in done.stdout
-            assert (done.returncode != 0) is failing, done.stderr
+            assert done.returncode == code, done.stderr
+
+
+def test_the_readmes_ci_jobs_fail_where_git_cannot_diff(tmp_path, world, clock):
+    """In a shallow clone of the pull request's branch alone (GitLab's GIT_DEPTH, GitHub's
+    default fetch-depth), git finds no merge base: the job fails; it does not pass having
+    linted nothing."""
+    origin = pull_request(tmp_path, world, clock)
+    for name, command, script, _ in ci_jobs():
+        checkout = tmp_path / f"{name}-shallow"
+        url = f"file://{origin}"
+        git(
+            tmp_path, "clone", "-q", "--depth", "1", "--branch", "pr-hotfix-002", url, str(checkout)
+        )
+        done = run_job(command, script, checkout, tmp_path)
+        assert done.returncode != 0, f"{name}: {done.stdout}"
+        assert "fatal" in done.stderr
+
+
+def test_the_readme_says_a_point_may_be_fixed_in_the_pull_request():
+    """The points name Slack commands; the README says the file may be fixed in the pull request
+    instead, linking the review section by GitHub's anchor for its heading."""
+    assert "may as well fix the file in the pull request" in LINT_PART
+    [target] = re.findall(r"\(#(review-as-a-pull-request[^)]*)\)", LINT_PART)
+    [heading] = [ln[4:] for ln in README.splitlines() if ln.startswith("### Review as a pull")]
+    slug = re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-")
+    assert target == slug
