@@ -193,7 +193,9 @@ class Reviewing:
             if asked
             else ("No reviewers asked: the repository's code owners rules choose them.")
         )
-        if pr.refused_reviewers:
+        if pr.review_error:
+            note += f" Not asked: {', '.join(pr.refused_reviewers)} ({pr.review_error})."
+        elif pr.refused_reviewers:
             note += f" Not asked (the host refused): {', '.join(pr.refused_reviewers)}."
         if unmapped and accounts:
             note += " (Others have no account in REVIEWER_ACCOUNTS.)"
