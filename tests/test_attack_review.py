@@ -2,9 +2,8 @@
 watcher misses or invents, reviewers' force-pushes undone, comments relayed forever, hostile
 text from the host, faults while opening, and a restart between noticing a merge and saying
 so. Through the running bot, the strict Slack emulator, a real bare repository and, with a
-token, the local fake host (bot/sandbox/githost.py) over real HTTP.
-
-Tests marked `DEFECT` fail on the code as reviewed; the others are regression tests."""
+token, the local fake host (bot/sandbox/githost.py) over real HTTP. Twelve of these failed on
+the code as it was reviewed (commit c0ad404 and those before it fixed them)."""
 
 import threading
 from datetime import timedelta
@@ -121,7 +120,7 @@ def incident_of(slack, bot, channel):
 # --- merge detection ---------------------------------------------------------------------
 
 
-def test_DEFECT_a_merge_commit_is_noticed_though_a_draft_reached_the_branch_after_it(
+def test_a_merge_commit_is_noticed_though_a_draft_reached_the_branch_after_it(
     slack, bot, resolved, colleague, clock
 ):
     """Dana merges the pull request (a merge commit); within the watcher's minute alice adds a
@@ -137,7 +136,7 @@ def test_DEFECT_a_merge_commit_is_noticed_though_a_draft_reached_the_branch_afte
     assert incident_of(slack, bot, resolved).published_at is not None
 
 
-def test_DEFECT_an_edit_of_the_published_file_on_main_does_not_publish_the_next_round(
+def test_an_edit_of_the_published_file_on_main_does_not_publish_the_next_round(
     slack, bot, remote, resolved, colleague
 ):
     """After round 1 was merged and a reopen started `postmortem/hotfix-001-2`, someone fixes a
@@ -163,9 +162,7 @@ def test_DEFECT_an_edit_of_the_published_file_on_main_does_not_publish_the_next_
     assert bot.store.review(incident).status != "merged"
 
 
-def test_DEFECT_a_rebase_by_the_web_button_is_not_credited_to_the_bot(
-    slack, bot, resolved, colleague
-):
+def test_a_rebase_by_the_web_button_is_not_credited_to_the_bot(slack, bot, resolved, colleague):
     """GitHub's "Rebase and merge" keeps each commit's author (the bot wrote the drafts) and
     commits as GitHub: the announcement named the bot as the one who merged."""
     put_up_for_review(slack, bot, resolved)
@@ -210,9 +207,7 @@ def test_update_branch_or_another_incidents_file_on_main_is_not_a_merge(
 # --- reviewers' commits ------------------------------------------------------------------
 
 
-def test_DEFECT_a_reviewers_force_push_is_not_undone_by_the_bot(
-    slack, bot, remote, resolved, colleague
-):
+def test_a_reviewers_force_push_is_not_undone_by_the_bot(slack, bot, remote, resolved, colleague):
     """Dana force-pushes the review branch back one commit (dropping the bot's last draft);
     the bot's retry minute pushed its old local branch again, rebased onto hers."""
     draft_again(slack, bot, resolved, "16:10 fix: rolled back deploy 4512")
@@ -231,7 +226,7 @@ def test_DEFECT_a_reviewers_force_push_is_not_undone_by_the_bot(
 # --- restart between noticing a merge and saying so --------------------------------------
 
 
-def test_DEFECT_a_merge_recorded_by_a_process_that_died_is_published_after_the_restart(
+def test_a_merge_recorded_by_a_process_that_died_is_published_after_the_restart(
     slack, config, store, clock, colleague
 ):
     """The watcher's first step is one transaction (the round is `merged`); the process is
@@ -260,7 +255,7 @@ def test_DEFECT_a_merge_recorded_by_a_process_that_died_is_published_after_the_r
 
 
 @pytest.mark.parametrize("flavor", ["github"])
-def test_DEFECT_a_line_comment_after_a_conversation_comment_is_relayed_once(
+def test_a_line_comment_after_a_conversation_comment_is_relayed_once(
     slack, bot, host, resolved, clock
 ):
     """GitHub numbers conversation comments (2,000,001...) and line comments (900,001...)
@@ -277,7 +272,7 @@ def test_DEFECT_a_line_comment_after_a_conversation_comment_is_relayed_once(
 
 
 @pytest.mark.parametrize("flavor", ["github", "gitlab"])
-def test_DEFECT_a_comments_file_path_is_escaped(slack, bot, host, resolved):
+def test_a_comments_file_path_is_escaped(slack, bot, host, resolved):
     """A diff comment on a file a reviewer named `<!channel>.md` pinged the whole channel:
     the path is put in the message as it is."""
     announcement = put_up_for_review(slack, bot, resolved)
@@ -320,7 +315,7 @@ def test_a_host_rate_limiting_the_watcher_closes_nothing_and_loses_no_comment(
 
 
 @pytest.mark.parametrize("flavor", ["github", "gitlab"])
-def test_DEFECT_a_reviewer_request_failing_after_the_pull_request_opened_says_so(
+def test_a_reviewer_request_failing_after_the_pull_request_opened_says_so(
     slack, bot, host, resolved
 ):
     """The host opens the pull request, then answers 500 to the request for reviewers: the
@@ -363,7 +358,7 @@ def test_two_publishes_at_once_open_one_pull_request_announced_once(slack, bot, 
 
 
 @pytest.mark.parametrize("flavor", ["github"])
-def test_DEFECT_a_pull_request_merged_into_another_branch_is_told(slack, bot, host, resolved):
+def test_a_pull_request_merged_into_another_branch_is_told(slack, bot, host, resolved):
     """Someone retargets the pull request to `release` and merges it there: main never gets
     the post-mortem, the host says merged, and the channel heard nothing (the checklist still
     says in review, forever)."""
@@ -393,7 +388,7 @@ def test_the_remote_unreachable_while_watching_invents_no_closing(
     assert bot.store.review(incident_of(slack, bot, resolved)).status == "open"
 
 
-def test_DEFECT_a_branch_deleted_after_its_squash_merge_stays_deleted(
+def test_a_branch_deleted_after_its_squash_merge_stays_deleted(
     slack, bot, remote, resolved, colleague
 ):
     """GitHub's "Automatically delete head branches": the review branch goes once it is
