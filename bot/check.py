@@ -17,6 +17,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.config import Config, ConfigError, load_config
 from bot.drafts import check_templates as check_templates_in
+from bot.hosts import HostError, host_for, where
 from bot.manifest import manifest_scopes
 from bot.postmortem import DEFAULT_TEMPLATES
 from bot.private import open_to_others, redact
@@ -139,6 +140,51 @@ def check_repo(config: Config, report: Report) -> None:
         )
 
 
+def check_review(config: Config, report: Report) -> None:
+    """Review mode (POSTMORTEM_REVIEW=pull-request): the base branch is there, and how pull
+    requests will be opened (the host's API with a token that sees the repository, the page
+    that opens one, or the branch named)."""
+    if not config.reviewing or not config.repo:
+        return
+    listed = subprocess.run(
+        ["git", "ls-remote", "--heads", "--", config.repo, config.branch],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
+    )
+    if listed.returncode == 0 and not listed.stdout.strip():
+        report.bad(
+            f"Review mode: the repository has no branch {config.branch}, the base every pull "
+            "request goes to.",
+            f"Push a first commit to {config.branch} (a README will do), or set "
+            "POSTMORTEM_BRANCH to the repository's main branch.",
+        )
+    place = where(config.repo)
+    host = host_for(config.repo, dict(config.hosting))
+    if host is not None:
+        try:
+            page = host.repository()
+        except HostError as error:
+            report.bad(f"Review mode: {error}", "See “Review as a pull request” in README.md.")
+            return
+        report.ok(
+            f"Review mode: pull requests are opened through the host's API for {page}; "
+            "merging one publishes its post-mortem."
+        )
+    elif place is not None and place.kind in ("github", "gitlab"):
+        token = "GITHUB_TOKEN" if place.kind == "github" else "GITLAB_TOKEN"
+        report.ok(
+            f"Review mode without a token: the bot posts the page that opens a pull request on "
+            f"{place.web_url}; with {token} it opens them itself and relays review comments."
+        )
+    else:
+        report.ok(
+            "Review mode with plain git: POSTMORTEM_REPO is on no host the bot knows, so it "
+            "names the branch to open a pull request from; merges are still noticed with git."
+        )
+
+
 def data_folder_problem(folder: Path) -> str | None:
     """Why the bot could not keep its files in `folder`, or None: it must be a folder the bot
     can write in, or one it can make (tried for real: a scratch folder is made and removed in
@@ -216,6 +262,7 @@ def run_check(env: Mapping[str, str], out: TextIO = sys.stdout) -> int:
     check_slack(config, report)
     check_files(config, report)
     check_repo(config, report)
+    check_review(config, report)
     check_templates(config, report)
     if report.problems:
         print(f"{len(report.problems)} problem(s) to fix.", file=out)

@@ -160,6 +160,12 @@ class GitHubHost:
                     refused.append(login)
         return tuple(refused)
 
+    def repository(self) -> str:
+        """The repository's page, if this token may see it (`GET /repos/{owner}/{repo}`,
+        docs.github.com/rest/repos/repos#get-a-repository). Raises HostError."""
+        with self._calling(f"reading {self.repo.path}"):
+            return str(self._gh.get_repo(self.repo.path).html_url)  # lazy: read here
+
     def pull_request(self, number: int) -> PullRequest:
         """Pull request `number` as it is now (`GET /repos/{owner}/{repo}/pulls/{n}`,
         docs.github.com/rest/pulls/pulls#get-a-pull-request): merged when `merged` is true,

@@ -134,6 +134,12 @@ class GitLabHost:
         now = {str(r.get("username")) for r in answer.get("reviewers") or []}
         return tuple(name for name in reviewers if name not in now)
 
+    def repository(self) -> str:
+        """The project's page, if this token may see it (`GET /projects/:id`,
+        docs.gitlab.com/api/projects/#get-a-single-project). Raises HostError."""
+        with self._calling(f"reading {self.repo.path}"):
+            return str(self._gl.projects.get(self.repo.path, **CALL).web_url)
+
     def pull_request(self, number: int) -> PullRequest:
         """Merge request !`number` as it is now (`GET /projects/:id/merge_requests/:iid`,
         docs.gitlab.com/api/merge_requests#get-single-mr). GitLab's `opened` and `locked`

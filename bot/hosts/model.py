@@ -74,6 +74,10 @@ class Host(Protocol):
 
     def comments(self, number: int, since_id: int | None = None) -> list[Comment]: ...
 
+    def repository(self) -> str:
+        """The repository's web page, as the host shows it to this token (`check`)."""
+        ...
+
 
 def after(comments: list[Comment], since_id: int | None) -> list[Comment]:
     """`comments` oldest first (time, then id), only those after comment `since_id`."""
