@@ -8,53 +8,19 @@ from datetime import timedelta
 
 import pytest
 
-from tests.conftest import Clock, make_config, wait_for
+from tests.conftest import wait_for
 from tests.reviewing import (
     BRANCH,
     PM,
     T0,
     as_person,
     git,
-    make_colleague,
-    make_remote,
     on_remote,
     put_up_for_review,
     quiet,
-    resolve,
     said,
     watch,
 )
-
-
-@pytest.fixture
-def clock():
-    return Clock(T0)
-
-
-@pytest.fixture
-def remote(tmp_path):
-    return make_remote(tmp_path)
-
-
-@pytest.fixture
-def config(tmp_path, slack, remote):
-    return make_config(
-        tmp_path,
-        slack,
-        POSTMORTEM_REPO=str(remote),
-        POSTMORTEM_REVIEW="pull-request",
-        POSTMORTEM_GIT_AUTHOR="Incident Bot <bot@example.com>",
-    )
-
-
-@pytest.fixture
-def colleague(tmp_path, remote):
-    return make_colleague(tmp_path, remote)
-
-
-@pytest.fixture
-def resolved(slack, bot, clock):
-    return resolve(slack, bot, clock)
 
 
 def test_drafts_go_to_the_incidents_branch_and_publish_opens_a_review(slack, bot, remote, resolved):

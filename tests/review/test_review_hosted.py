@@ -9,67 +9,23 @@ from datetime import timedelta
 
 import pytest
 
-from bot.sandbox.githost import TOKEN, GitHost
-from tests.conftest import Clock, make_config, wait_for
+from tests.conftest import wait_for
 from tests.reviewing import (
     BRANCH,
     PM,
     T0,
     as_person,
     git,
-    make_colleague,
-    make_remote,
     put_up_for_review,
     quiet,
-    resolve,
     said,
     watch,
 )
 
 
-@pytest.fixture
-def clock():
-    return Clock(T0)
-
-
-@pytest.fixture
-def remote(tmp_path):
-    return make_remote(tmp_path)
-
-
-@pytest.fixture
-def colleague(tmp_path, remote):
-    return make_colleague(tmp_path, remote)
-
-
-@pytest.fixture
-def resolved(slack, bot, clock):
-    return resolve(slack, bot, clock)
-
-
 @pytest.fixture(params=["github", "gitlab"])
-def host(request, remote):
-    with GitHost(request.param, remote) as fake:
-        yield fake
-
-
-@pytest.fixture
-def config(tmp_path, slack, remote, host, monkeypatch):
-    url = f"{host.web_url}.git"
-    # git reaches the bare repository when asked for the host's URL (git-config(1) insteadOf)
-    monkeypatch.setenv("GIT_CONFIG_COUNT", "1")
-    monkeypatch.setenv("GIT_CONFIG_KEY_0", f"url.{remote}.insteadOf")
-    monkeypatch.setenv("GIT_CONFIG_VALUE_0", url)
-    token = {"github": "GITHUB_TOKEN", "gitlab": "GITLAB_TOKEN"}[host.flavor]
-    api = {"github": "GITHUB_API_URL", "gitlab": "GITLAB_URL"}[host.flavor]
-    return make_config(
-        tmp_path,
-        slack,
-        POSTMORTEM_REPO=url,
-        POSTMORTEM_REVIEW="pull-request",
-        REVIEWER_ACCOUNTS=f"{slack.user('alice')}=carol",
-        **{token: TOKEN, api: host.api_url},
-    )
+def flavor(request):
+    return request.param
 
 
 def test_the_pull_request_is_opened_with_title_body_and_reviewers(slack, bot, host, resolved):
