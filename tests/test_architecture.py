@@ -68,6 +68,8 @@ ALLOWED = {
     "incidents": {"access", "errors", "free_text", "logs", "models", "report", "store", "when"},
     "kept": {"errors", "free_text", "models", "store", "timeline"},
     "entries": {"errors", "kept", "models", "store", "timeline", "when"},
+    "insights_model": set(),
+    "insights": {"errors", "insights_model", "models", "store"},
 }
 
 
