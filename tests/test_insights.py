@@ -100,7 +100,7 @@ def made(store: Store) -> dict[str, Incident]:
     """A: every milestone in order. B: started 02-02 03:00, "Incident began" moved back to
     01-31 23:00; investigating before detection; a deleted "Fix deployed" before the real one.
     C: detected before it began. D: still open. E: post-mortem open, not yet due. F: began
-    before the period, resolved in it. G: begins after it."""
+    before the period, resolved in it. G: begins after it. H: never got its channel."""
     w = Incidents(store)
     a = w.start(Severity.SEV1, t(1, 27, 10))
     for at, m in [
@@ -158,6 +158,14 @@ def made(store: Store) -> dict[str, Incident]:
 
     g = w.start(Severity.SEV3, t(2, 16, 1))
     w.resolve(g, t(2, 16, 2), t(2, 18, 2))
+    store.create_incident(  # H: a start whose channel never came is no incident
+        team_id="T1",
+        title="H",
+        severity=Severity.SEV1,
+        private=False,
+        user_id="U1",
+        started_at=t(2, 3),
+    )
     return {"A": a, "B": b, "C": c, "D": d, "E": e, "F": f, "G": g}
 
 
