@@ -70,6 +70,15 @@ ALLOWED = {
     "entries": {"errors", "kept", "models", "store", "timeline", "when"},
     "insights_model": set(),
     "insights": {"errors", "insights_model", "models", "store"},
+    "insights_cli": {
+        "config",
+        "durations",
+        "errors",
+        "insights",
+        "insights_model",
+        "models",
+        "store",
+    },
 }
 
 

@@ -97,6 +97,10 @@ def clock() -> Clock:
 
 @pytest.fixture
 def made(store: Store) -> dict[str, Incident]:
+    return make_incidents(store)
+
+
+def make_incidents(store: Store) -> dict[str, Incident]:
     """A: every milestone in order. B: started 02-02 03:00, "Incident began" moved back to
     01-31 23:00; investigating before detection; a deleted "Fix deployed" before the real one.
     C: detected before it began. D: still open. E: post-mortem open, not yet due. F: began
