@@ -147,7 +147,7 @@ def _draw_times(ax: Axes, periods: Sequence[Period], bucket: str) -> None:
             top = max(top, *(y for _, y in known))
     _style(ax, "Median time to detect and to resolve", unit[0], periods, bucket, most=12)
     ax.set_ylim(0, max(top, 1.0) * 1.1)
-    ax.set_xlim(-0.6, len(periods) + 0.2)  # room for the last labels
+    ax.set_xlim(-0.6, len(periods) - 1 + max(0.5, 0.09 * len(periods)))  # room for the labels
     _legend(ax, ncols=2)
 
 
@@ -155,7 +155,7 @@ def _draw_stacks(ax: Axes, stacks: Sequence[tuple[str, str, str, list[int]]]) ->
     """Stacked bars, one (label, colour, gid, counts per period) after the other, bottom up."""
     bottom = [0] * len(stacks[0][3])
     for label, colour, gid, counts in stacks:
-        ax.bar(
+        bars = ax.bar(
             range(len(counts)),
             counts,
             bottom=bottom,
@@ -163,11 +163,12 @@ def _draw_stacks(ax: Axes, stacks: Sequence[tuple[str, str, str, list[int]]]) ->
             edgecolor=CARD,
             linewidth=0.6,
             label=label,
-            gid=gid,
         )
+        for i, bar in enumerate(bars):
+            bar.set_gid(f"{gid}-{i}")
         bottom = [b + c for b, c in zip(bottom, counts, strict=True)]
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_ylim(0, max(*bottom, 1) * 1.05)
+    ax.set_ylim(0, max([*bottom, 1]) * 1.05)
     _legend(ax, ncols=len(stacks))
 
 
