@@ -8,6 +8,7 @@ import itertools
 import re
 import struct
 import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -19,6 +20,7 @@ from bot.charts import render_chart, time_series, time_unit
 from bot.insights_example import example_figures
 from bot.insights_model import TIMES, Figures, Period, Spread
 from bot.insights_text import alt_text, period_label, spoken, summary_lines, title
+from tests.test_architecture import BOT, imports
 
 ROOT = Path(__file__).resolve().parents[1]
 SVG = "{http://www.w3.org/2000/svg}"
@@ -324,3 +326,16 @@ def test_a_long_span_of_weeks_shows_a_readable_number_of_ticks():
     assert "<!-- Dec 28 -->" in svg  # the last week is always labelled
     labels = re.findall(r"<!-- ([A-Z][a-z]{2} \d+) -->", svg)
     assert 3 * 6 <= len(labels) <= 12 + 6 + 6 + 3  # three panels, thinned
+
+
+def test_charts_drawn_in_threads_at_once_are_the_charts_drawn_one_by_one():
+    cases = [WORKED, EMPTY, example_figures(), replace(WORKED, severities=("sev2",))] * 2
+    alone = [render_chart(case) for case in cases]
+    with ThreadPoolExecutor(max_workers=len(cases)) as pool:
+        assert list(pool.map(render_chart, cases)) == alone
+
+
+def test_no_bot_module_uses_pyplot_and_its_global_state():
+    users = [p for p in BOT.rglob("*.py") if any("pyplot" in m for m in imports(p))]
+    assert users == []
+    assert "matplotlib" in {m.split(".")[0] for m in imports(BOT / "charts.py")}
