@@ -79,6 +79,9 @@ ALLOWED = {
         "models",
         "store",
     },
+    "insights_text": {"durations", "insights_model", "models"},
+    "charts": {"insights_model", "insights_text", "models"},
+    "insights_example": {"charts", "insights_model"},
 }
 
 
