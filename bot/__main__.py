@@ -1,5 +1,5 @@
 """Command line: `python -m bot run` starts the bot (HTTP or Socket Mode) in one process;
-`check`, `render`, `lint`, `demo` and `playground` are tools around it."""
+`check`, `render`, `insights`, `lint`, `demo` and `playground` are tools around it."""
 
 from __future__ import annotations
 
@@ -248,10 +248,25 @@ def main(argv: list[str] | None = None) -> int:
     lint_cmd.add_argument(
         "--templates", help="folder of the team's postmortem.md.j2 (default: TEMPLATES_DIR)"
     )
+    insights_cmd = sub.add_parser(
+        "insights", help="print the figures across incidents of a period, offline"
+    )
+    insights_cmd.add_argument(
+        "--since", default="90d", help="30d, 90d, 12w, quarter, year or a date (default: 90d)"
+    )
+    insights_cmd.add_argument("--until", help="now (default), a date or an ISO time, UTC")
+    insights_cmd.add_argument(
+        "--severity", nargs="+", default=[], help="only these, e.g. sev1 sev2 (default: all)"
+    )
+    insights_cmd.add_argument("--bucket", choices=["week", "month"], default="week")
+    form = insights_cmd.add_mutually_exclusive_group()
+    form.add_argument("--csv", dest="form", action="store_const", const="csv")
+    form.add_argument("--json", dest="form", action="store_const", const="json")
+    insights_cmd.add_argument("--team", help="Slack team id, when the database holds several")
     args = parser.parse_args(argv)
     # Settings from a .env file in the current folder, if there is one; the environment wins.
     load_dotenv(Path.cwd() / ".env", override=False)
-    quiet = args.command in ("demo", "playground", "check", "render", "lint")
+    quiet = args.command in ("demo", "playground", "check", "render", "lint", "insights")
     try:
         level, json_lines = load_log_settings(os.environ, quiet)
     except ConfigError as error:
@@ -289,6 +304,20 @@ def main(argv: list[str] | None = None) -> int:
         return run_playground()
     if args.command == "lint":
         return lint(args.files, args.templates)
+    if args.command == "insights":
+        from bot.incidents import utcnow
+        from bot.insights_cli import run_insights
+
+        return run_insights(
+            os.environ,
+            utcnow(),
+            since=args.since,
+            until=args.until,
+            severities=args.severity,
+            bucket=args.bucket,
+            form=args.form or "table",
+            team=args.team,
+        )
     return render(args.hotfix, args.team, args.log)
 
 

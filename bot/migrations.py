@@ -361,3 +361,13 @@ def m010_reviews(db: Database) -> None:
         {"team_id": str, "incident_id": int, "round": int, "comment_id": int},
         pk=("team_id", "incident_id", "round", "comment_id"),
     )
+
+
+@migrations()
+def m011_milestone_index(db: Database) -> None:
+    """Insights read each incident's first entry of each milestone: one seek each, on an index
+    of the milestone entries alone (a plain entry costs it nothing)."""
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS timeline_milestones ON timeline "
+        "(team_id, incident_id, milestone, at) WHERE milestone IS NOT NULL AND deleted_at IS NULL"
+    )

@@ -68,6 +68,20 @@ ALLOWED = {
     "incidents": {"access", "errors", "free_text", "logs", "models", "report", "store", "when"},
     "kept": {"errors", "free_text", "models", "store", "timeline"},
     "entries": {"errors", "kept", "models", "store", "timeline", "when"},
+    "insights_model": set(),
+    "insights": {"errors", "insights_model", "models", "store"},
+    "insights_cli": {
+        "config",
+        "durations",
+        "errors",
+        "insights",
+        "insights_model",
+        "models",
+        "store",
+    },
+    "insights_text": {"durations", "insights_model", "models"},
+    "charts": {"insights_model", "insights_text", "models"},
+    "insights_example": {"charts", "insights_model"},
 }
 
 

@@ -43,6 +43,7 @@ def test_wal_busy_timeout_and_migrations_are_idempotent(tmp_path):
         "m008_kept_messages",
         "m009_imports",
         "m010_reviews",
+        "m011_milestone_index",
     ]
     again.close()
 

@@ -25,6 +25,7 @@ from bot.store.connection import (
 from bot.store.drafts import DraftRows
 from bot.store.imports import ImportRows
 from bot.store.incidents import INCIDENT_TABLES, IncidentRows
+from bot.store.insights import InsightRows
 from bot.store.kept import KeptRows
 from bot.store.leases import LeaseRows
 from bot.store.people import PeopleRows
@@ -64,6 +65,7 @@ class Store(
     KeptRows,
     ImportRows,
     ReviewRows,
+    InsightRows,
 ):
     """The bot's SQLite database, every noun's rows on one object. Safe to share between
     threads: each gets its own connection; timeline entries are written by one thread for all
