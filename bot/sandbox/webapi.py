@@ -45,6 +45,9 @@ MAX_UPDATE_TEXT = 4_000
 MAX_INVITE_USERS = 100
 
 
+MAX_ALT_TXT = 1000  # files.getUploadURLExternal: alt_txt_too_large past it (the reference)
+
+
 @dataclass
 class Fault:
     """An injected failure: the next `times` calls of a method answer with it."""
@@ -554,12 +557,16 @@ class WebApi(HistoryMethods, MarkMethods):
             )
         if int(length) > 1_000_000_000:
             raise ApiError("file_upload_size_restricted")
+        alt = str(args.get("alt_txt") or "")
+        if len(alt) > MAX_ALT_TXT:
+            raise ApiError("alt_txt_too_large")
         file_id = self.ws.new_id("F")
         self.files[file_id] = {
             "id": file_id,
             "name": str(args["filename"]),
             "length": int(length),
             "content": None,
+            "alt_txt": alt,
         }
         return {"file_id": file_id, "upload_url": f"{self.base_url}/upload/{file_id}"}
 

@@ -27,6 +27,7 @@ from bot.entries import Timeline
 from bot.errors import BotError, NotAllowed
 from bot.hosts import host_for, where
 from bot.incidents import Clock, Incidents, utcnow
+from bot.insights import Insights
 from bot.models import Incident, Milestone
 from bot.postmortem import DEFAULT_TEMPLATES
 from bot.private import redact
@@ -46,6 +47,7 @@ from bot.slack.following import Following
 from bot.slack.import_blocks import IMPORT_MODAL
 from bot.slack.import_commands import TimelineImport, is_import, is_not_import
 from bot.slack.incident_commands import IncidentCommands
+from bot.slack.insight_commands import InsightCommands
 from bot.slack.keeping import Keeping
 from bot.slack.members import Members
 from bot.slack.pacing import Pacer
@@ -211,6 +213,8 @@ def register(
         incidents, channels, retro, retro.reminders, timeline.zones, timeline.echoes
     )
 
+    insights = InsightCommands(Insights(incidents.store, incidents.clock), retro.drafting.audience)
+    incident.subcommands["insights"] = insights.insights
     app.command("/incident")(acks_at_once(incident.handle_incident))
     importer = TimelineImport(incidents, timeline.timeline, timeline.drafting)
     app.command("/timeline", matchers=[is_import])(acks_at_once(importer.handle_import))

@@ -48,6 +48,10 @@ HELP: tuple[tuple[str, str], ...] = (
     ),
     ("/incident severity sev1", "change the severity"),
     ("/incident status [hotfix-NNN]", "summary with times and durations so far"),
+    (
+        "/incident insights [30d|90d|quarter|year] [sev1 ...] [public]",
+        "the trend across incidents: a chart and the figures, to you (or the channel: public)",
+    ),
     ("/incident resolve [14:40]", "record resolution; starts the post-mortem deadline"),
     ("/incident reopen", "reopen a resolved incident; resolving again restarts the deadline"),
     ("/incident list [page 2]", "open incidents in this workspace (the next ones on page 2)"),
