@@ -57,15 +57,6 @@ class Merge:
     postmortem: str
 
 
-@dataclass(frozen=True)
-class Pushed:
-    """A review branch pushed: its commit, and what the remote said (a host prints the link
-    that opens a pull request)."""
-
-    sha: str
-    said: str
-
-
 class Branches:
     """Review branches of one clone (`repo`), based on `repo.branch`."""
 
@@ -179,10 +170,10 @@ class Branches:
         ).stdout.split()
         return [b for b in heads if self._ref(b) != self._ref(PUSHED + b)]
 
-    def push(self, branch: str) -> Pushed:
-        """Push the review branch. Reviewers pushed meanwhile: the bot's commits are rebased
-        onto theirs (three ways) and pushed again; a conflict leaves the branch as the remote
-        has it and raises ReviewConflict. Raises Refused, Unreachable."""
+    def push(self, branch: str) -> str:
+        """Push the review branch; returns its commit. Reviewers pushed meanwhile: the bot's
+        commits are rebased onto theirs (three ways) and pushed again; a conflict leaves the
+        branch as the remote has it and raises ReviewConflict. Raises Refused, Unreachable."""
         done = self._push(branch)
         if isinstance(done, Refused) and done.behind:
             self.fetch()
@@ -210,7 +201,7 @@ class Branches:
         )
         return done
 
-    def _push(self, branch: str) -> Pushed | Refused | Unreachable:
+    def _push(self, branch: str) -> str | Refused | Unreachable:
         done = self.repo.git(
             "push",
             "--porcelain",
@@ -223,7 +214,7 @@ class Branches:
             return push_failure(done.stdout, done.stderr, branch)
         sha = self._ref(branch) or ""
         self.repo.git("update-ref", PUSHED + branch, sha)
-        return Pushed(sha, done.stderr)
+        return sha
 
     def on_remote(self, branch: str) -> bool:
         """Whether the remote has `branch` (as of the last fetch)."""

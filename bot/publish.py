@@ -125,7 +125,6 @@ class Outcome:
     refused: Refused | None = None  # the remote said no (else: not reachable, or no commit)
     committed: bool = True  # False: the commit itself failed; the clone has nothing new
     branch: str | None = None  # a review branch (bot/branches.py); None: the base branch
-    said: str = ""  # what the remote printed on the push (a host's "open a pull request" link)
 
 
 class Repo:

@@ -138,11 +138,12 @@ class Publisher:
             return Outcome(None, False, str(exc), committed=False, branch=branch)
         try:
             had_unpushed = len(self.branches.unpushed()) > (1 if sha else 0)
-            pushed = self.branches.push(branch) if branch in self.branches.unpushed() else None
+            if branch in self.branches.unpushed():
+                self.branches.push(branch)
         except (GitError, OSError, subprocess.TimeoutExpired) as exc:
             return Outcome(sha, False, str(exc), self._failed(exc), branch=branch)
         self._pushed(had_unpushed)
-        return Outcome(sha, True, branch=branch, said=pushed.said if pushed else "")
+        return Outcome(sha, True, branch=branch)
 
     def _retry(self) -> None:
         try:
