@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from tests.conftest import wait_for
 from tests.test_incident_commands import open_incident
+from tests.test_publish_flow import quiet
 
 T0 = datetime(2026, 11, 26, 15, 30, tzinfo=UTC)
 BRANCH = "postmortem/hotfix-001"
@@ -38,12 +39,6 @@ def make_colleague(tmp_path, remote):
     path = tmp_path / "dana"
     git("clone", "-q", str(remote), str(path))
     return path
-
-
-def quiet(bot):
-    bot.settle()
-    bot.publisher.wait_idle()
-    bot.settle()
 
 
 def watch(bot):

@@ -8,18 +8,13 @@ import pytest
 
 from bot.branches import Branches, ReviewConflict, review_branch
 from bot.publish import Repo
+from tests.reviewing import git
 
 AUTHOR = ("postmortem-bot", "bot@example.com")
 PM = "hotfix-001/postmortem.md"
 LOG = "hotfix-001/hotfix.md"
 BRANCH = "postmortem/hotfix-001"
 DRAFT = "# hotfix-001\n\n## Summary\n\nTBD\n\n## Root cause\n\nTBD\n\n## Lessons\n\nTBD\n"
-
-
-def git(*args, cwd=None):
-    return subprocess.run(
-        ["git", *args], cwd=cwd, capture_output=True, text=True, check=True
-    ).stdout
 
 
 @pytest.fixture
