@@ -145,7 +145,7 @@ class Insights:
             actions_closed=closed,
             actions_overdue=overdue,
             median_open_action_age_s=_median(ages),
-            periods=_periods(began, since, until, bucket),
+            periods=_periods(began, resolved, since, until, bucket),
         )
 
 
@@ -178,17 +178,27 @@ def _actions(actions: Sequence[ActionFacts], until: datetime) -> tuple[int, int,
 
 
 def _periods(
-    began: Sequence[IncidentFacts], since: datetime, until: datetime, bucket: Bucket
+    began: Sequence[IncidentFacts],
+    resolved: Sequence[IncidentFacts],
+    since: datetime,
+    until: datetime,
+    bucket: Bucket,
 ) -> list[Period]:
-    groups: dict[date, list[IncidentFacts]] = {
-        start: [] for start in period_starts(since, until, bucket)
-    }
+    """Each period's incidents by the day they began, and its post-mortems by the day their
+    incident was resolved (the day their clock started, as in the whole period's figures: the
+    periods add up to them)."""
+    starts = period_starts(since, until, bucket)
+    groups: dict[date, list[IncidentFacts]] = {start: [] for start in starts}
+    due: dict[date, list[IncidentFacts]] = {start: [] for start in starts}
     for facts in began:
         groups[period_start(facts.began.date(), bucket)].append(facts)
+    for facts in resolved:
+        assert facts.closed is not None
+        due[period_start(facts.closed.date(), bucket)].append(facts)
     periods = []
     for start, group in groups.items():
         times = [incident_times(f) for f in group]
-        on_time, late, still_open = postmortems(group)
+        on_time, late, still_open = postmortems(due[start])
         by_severity: dict[str, int] = {}
         for facts in group:
             by_severity[facts.severity] = by_severity.get(facts.severity, 0) + 1

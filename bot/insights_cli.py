@@ -58,8 +58,8 @@ def render_json(figures: Figures) -> str:
 
 def render_csv(figures: Figures) -> str:
     """One row per week or month (`period`: its first day), oldest first, then the `all` row
-    with the whole period's figures (its post-mortems: of the incidents resolved in it, which
-    the periods, counting those that began in them, need not add up to)."""
+    with the whole period's figures (post-mortems, here and in each row: of the incidents
+    resolved in it, so the rows add up to the `all` row)."""
     out = io.StringIO()
     writer = csv.DictWriter(out, PERIOD_COLUMNS + ALL_COLUMNS, lineterminator="\n")
     writer.writeheader()

@@ -37,9 +37,11 @@ class Spread:
 
 @dataclass(frozen=True)
 class Period:
-    """One week or month (`start`, its first day, UTC) of the incidents that began in it: how
-    many, by severity (`sev1` -> n), the median time to detect and to resolve (seconds, None
-    when none of them has it), and their post-mortems published on time, late, still open."""
+    """One week or month (`start`, its first day, UTC): the incidents that began in it (how
+    many, by severity `sev1` -> n, the median time to detect and to resolve in seconds, None
+    when none of them has it), and the post-mortems of the incidents resolved in it (their
+    48 hours started then), published on time, late, still open: the periods add up to the
+    whole period's post-mortem figures."""
 
     start: date
     incidents: int

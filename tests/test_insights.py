@@ -257,12 +257,18 @@ def test_severities_filter_every_figure(store, made, clock):
 def test_weeks_across_a_month_boundary_with_an_empty_week(store, made, clock):
     assert figures(store, clock).periods == [
         # A (01-27) and B (01-31, moved): detect 600, 36000 -> 18300; resolve 10800, 108000
-        # -> 59400
-        Period(date(2026, 1, 26), 2, {"sev1": 1, "sev2": 1}, 18300, 59400, 1, 1, 0),
-        Period(date(2026, 2, 2), 0, {}, None, None, 0, 0, 0),  # B started here, began before
+        # -> 59400. Post-mortems by the day of resolution: F and A (01-27) on time
+        Period(date(2026, 1, 26), 2, {"sev1": 1, "sev2": 1}, 18300, 59400, 2, 0, 0),
+        # B started here, began before; it was resolved here (02-02), its post-mortem late
+        Period(date(2026, 2, 2), 0, {}, None, None, 0, 1, 0),
         # C D E: detect (C missing) 1200, 1800 -> 1500; resolve (D open) 7200, 14400 -> 10800
+        # C and E resolved here, their post-mortems open
         Period(date(2026, 2, 9), 3, {"sev1": 1, "sev3": 1, "sev4": 1}, 1500, 10800, 0, 0, 2),
     ]
+    got = figures(store, clock)
+    assert sum(p.on_time for p in got.periods) == got.on_time  # the periods add up
+    assert sum(p.late for p in got.periods) == got.late
+    assert sum(p.open for p in got.periods) == got.open
 
 
 def test_months_hold_the_incidents_that_began_in_them(store, made, clock):
