@@ -9,6 +9,7 @@ from datetime import timedelta, tzinfo
 from pathlib import Path
 from urllib.parse import urlparse
 
+from bot.digest_at import DigestAt, parse_digest_at
 from bot.durations import parse_duration
 from bot.errors import UsageError
 from bot.git_settings import REVIEW_MODES, branch_problem, repo_problem, reviewer_accounts
@@ -59,6 +60,8 @@ class Config:
     review: str = "commit"  # POSTMORTEM_REVIEW: commit, or pull-request
     reviewer_accounts: tuple[tuple[str, str], ...] = ()  # (Slack user ID, host account)
     hosting: tuple[tuple[str, str], ...] = ()  # the HOSTING settings given (tokens: secret)
+    digest_channel: str | None = None  # DIGEST_CHANNEL: the weekly digest goes there
+    digest_at: DigestAt | None = None  # DIGEST_AT (None: no digest, DIGEST_CHANNEL not set)
 
     @property
     def reviewing(self) -> bool:
@@ -183,6 +186,7 @@ def load_config(env: Mapping[str, str]) -> Config:
         accounts = reviewer_accounts(_get(env, "REVIEWER_ACCOUNTS") or "")
     except ValueError as error:
         raise ConfigError(f"REVIEWER_ACCOUNTS: {error}") from None
+    digest_channel, digest_at = _digest(env)
     return Config(
         bot_token=bot_token,
         signing_secret=signing_secret,
@@ -206,7 +210,21 @@ def load_config(env: Mapping[str, str]) -> Config:
         review=review,
         reviewer_accounts=accounts,
         hosting=tuple((k, v) for k in HOSTING if (v := _get(env, k))),
+        digest_channel=digest_channel,
+        digest_at=digest_at,
     )
+
+
+def _digest(env: Mapping[str, str]) -> tuple[str | None, DigestAt | None]:
+    """DIGEST_CHANNEL and DIGEST_AT (checked even without a channel: a typo shows at once)."""
+    channel = _get(env, "DIGEST_CHANNEL")
+    if channel is not None and not _CHANNEL_ID_RE.match(channel):
+        raise ConfigError("DIGEST_CHANNEL: expected a channel ID such as C0123456789 (not a #name)")
+    try:
+        at = parse_digest_at(_get(env, "DIGEST_AT") or "")
+    except ValueError as error:
+        raise ConfigError(f"DIGEST_AT: {error}") from None
+    return channel, at if channel else None
 
 
 def _emoji(name: str, text: str) -> str:

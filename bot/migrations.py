@@ -371,3 +371,11 @@ def m011_milestone_index(db: Database) -> None:
         "CREATE INDEX IF NOT EXISTS timeline_milestones ON timeline "
         "(team_id, incident_id, milestone, at) WHERE milestone IS NOT NULL AND deleted_at IS NULL"
     )
+
+
+@migrations()
+def m012_workspace_reminders(db: Database) -> None:
+    """A workspace's own reminders (the weekly digest) have incident_id 0, which names no
+    incident: the column keeps NOT NULL (the unique key needs a value) but loses its foreign
+    key. sqlite-utils rebuilds the table, keeping its rows, ids and indexes."""
+    db.table("reminders").transform(drop_foreign_keys=["incident_id"])

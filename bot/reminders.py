@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
+from bot.digest_at import DigestAt
 from bot.models import ActionItem, Incident
 from bot.retro import Retro
 from bot.store import Store
@@ -30,6 +31,7 @@ class Settings:
     before: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=4))
     nudge_every: timedelta | None = timedelta(days=1)
     action_before: timedelta = timedelta(hours=24)
+    digest_at: DigestAt | None = None  # the weekly digest's moment; None: no digest
 
 
 def plan_deadline(deadline: datetime, settings: Settings) -> list[Planned]:

@@ -70,6 +70,19 @@ SETTINGS: tuple[Setting, ...] = (
         "When to remind an action item's owner before its due date.",
     ),
     Setting(
+        "DIGEST_CHANNEL",
+        None,
+        "Optional channel ID where a weekly digest goes: the week's incidents, post-mortems "
+        "still open, action items overdue with their owners, and the last 90 days' chart. "
+        "Invite the bot to it.",
+    ),
+    Setting(
+        "DIGEST_AT",
+        "mon 09:00",
+        "When the digest goes: a weekday and a time, in UTC or an IANA zone "
+        "(`fri 16:30 Europe/Berlin`).",
+    ),
+    Setting(
         "POSTMORTEM_REPO",
         None,
         "Git repository for post-mortems (any URL or path, e.g. a bare repository; not "

@@ -22,6 +22,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 from bot import logs
 from bot.config import Config
+from bot.digest import Digests
 from bot.drafts import Drafts, check_templates
 from bot.entries import Timeline
 from bot.errors import BotError, NotAllowed
@@ -39,6 +40,7 @@ from bot.reviews import Reviews
 from bot.sections import TemplateError, load_sections
 from bot.slack import blocks, recovery
 from bot.slack.channels import Channels
+from bot.slack.digest_sender import DigestSender
 from bot.slack.drafting import Drafting
 from bot.slack.echoes import Echoes
 from bot.slack.executor import acks_at_once, answered_in_ack, keep_acks
@@ -300,7 +302,12 @@ def review_mode(
 
 
 def reminder_settings(config: Config) -> Settings:
-    return Settings(config.reminders_before, config.nudge_every, config.action_reminder_before)
+    return Settings(
+        config.reminders_before,
+        config.nudge_every,
+        config.action_reminder_before,
+        config.digest_at,
+    )
 
 
 def templates_of(config: Config) -> Path:
@@ -324,6 +331,11 @@ def create_reminder_sender(
     )
     if config.reviewing:
         sender.publishes = "puts it up for review: a pull request, and merging it publishes"
+    if config.digest_channel:
+        digests = Digests(store, sender.reminders, clock)
+        sender.digest = DigestSender(
+            digests, sender.reminders, client, config.digest_channel, clock, sender.pacer
+        )
     return sender
 
 
@@ -336,10 +348,12 @@ def open_points(drafts: Drafts, incident: Incident) -> list[str]:
 
 
 def replan_reminders(config: Config, store: Store, clock: Clock = utcnow) -> int:
-    """At start: the reminders the current settings ask for (see Reminders.replan_all)."""
+    """At start: the reminders the current settings ask for (see Reminders.replan_all), and
+    each workspace's next weekly digest (or none, DIGEST_CHANNEL unset: see Digests.plan)."""
     reminders = Reminders(store, reminder_settings(config), clock)
     retro = Retro(store, clock, load_sections(templates_of(config)))
-    return reminders.replan_all(retro, config.deadline)
+    planned = reminders.replan_all(retro, config.deadline)
+    return planned + Digests(store, reminders, clock).plan_all()
 
 
 def create_app(

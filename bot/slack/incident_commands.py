@@ -9,6 +9,7 @@ from typing import Any
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
+from bot.digest import Digests
 from bot.errors import UsageError, quoted
 from bot.incidents import Incidents
 from bot.models import Incident
@@ -103,6 +104,7 @@ class IncidentCommands:
             text=f"{blocks.opened_text(incident)}\n{severity_note(start.given)}",
         )
         self.channels.open(client, incident, respond)
+        Digests(self.incidents.store, self.reminders, self.incidents.clock).plan(command.team_id)
 
     def _here(self, command: Command) -> Incident:
         return self.incidents.in_channel(

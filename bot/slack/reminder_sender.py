@@ -15,6 +15,7 @@ from datetime import datetime
 from slack_sdk import WebClient
 
 from bot.access import may_see
+from bot.digest import is_digest
 from bot.logs import bind_incident
 from bot.models import Incident, Status
 from bot.reminders import (
@@ -33,6 +34,7 @@ from bot.reminders import (
 )
 from bot.retro import Retro
 from bot.slack.blocks import Block, section
+from bot.slack.digest_sender import DigestSender
 from bot.slack.failures import FAILURES, reason
 from bot.slack.pacing import Pacer
 from bot.slack.reminder_blocks import (
@@ -98,12 +100,18 @@ class ReminderSender:
         # reminder is tried again, and these people are recorded then, not sent it twice
         self._accepted: dict[tuple[int, str], tuple[str, str]] = {}
         self.reporter = Reporter(store, self.post, self.gone)
+        self.digest: DigestSender | None = None  # DIGEST_CHANNEL set: the weekly digest
 
     def fire(self, reminder_id: int) -> list[Reminder]:
         """Send one due reminder; returns what to schedule next (a retry, the next nudge)."""
         reminder = self.reminders.claim(reminder_id)
         if reminder is None:
             return []  # already sent, cancelled, or taken
+        if is_digest(reminder):
+            if self.digest is None:  # DIGEST_CHANNEL was unset since it was planned
+                self.reminders.finish(reminder.id, "cancelled")
+                return []
+            return self.digest.fire(reminder)
         incident = self.store.incident(reminder.team_id, reminder.incident_id)
         now = self.clock()
         if incident is not None:

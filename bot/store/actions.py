@@ -123,6 +123,16 @@ class ActionRows(Rows):
         )
         return [_action(r) for r in rows]
 
+    def overdue_action_items(self, team_id: str, before: date) -> list[ActionItem]:
+        """The workspace's open items due before `before` (their due day has ended), the
+        longest overdue first."""
+        rows = self._query(
+            "SELECT * FROM action_items WHERE team_id = ? AND status = 'open' AND due < ? "
+            "ORDER BY due, incident_id, number",
+            [team_id, before.isoformat()],
+        )
+        return [_action(r) for r in rows]
+
     def action_item_incidents(self, team_id: str, action_id: int) -> list[int]:
         """The id of the item's incident (none if there is no such item)."""
         return [

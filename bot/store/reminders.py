@@ -50,9 +50,13 @@ def _reminder(row: dict[str, Any]) -> Reminder:
     )
 
 
-def _insert(db: Any, incident: Incident, planned: list[Planned]) -> list[int]:
+def _insert(db: Any, incident: Incident | tuple[str, int], planned: list[Planned]) -> list[int]:
     """Plan each reminder once; one cancelled before (a deadline that comes back, after a
-    reopen or a moved resolution) is planned again. Returns the ids now pending anew."""
+    reopen or a moved resolution) is planned again. `incident`: the incident, or (team id, 0)
+    for a workspace's own reminders (the digest). Returns the ids now pending anew."""
+    team_id, incident_id = (
+        (incident.team_id, incident.id) if isinstance(incident, Incident) else incident
+    )
     new = []
     for p in planned:
         cur = db.execute(
@@ -61,12 +65,12 @@ def _insert(db: Any, incident: Incident, planned: list[Planned]) -> list[int]:
             "ON CONFLICT (team_id, incident_id, key) DO UPDATE SET status = 'pending', "
             "due_at = excluded.due_at, attempts = 0, last_error = NULL "
             "WHERE reminders.status = 'cancelled'",
-            [incident.team_id, incident.id, p.kind, p.key, to_db(p.due_at), p.action_item_id],
+            [team_id, incident_id, p.kind, p.key, to_db(p.due_at), p.action_item_id],
         )
         if cur.rowcount:
             (row_id,) = db.execute(
                 "SELECT id FROM reminders WHERE team_id = ? AND incident_id = ? AND key = ?",
-                [incident.team_id, incident.id, p.key],
+                [team_id, incident_id, p.key],
             ).fetchone()
             new.append(row_id)
     return new
@@ -127,6 +131,20 @@ class ReminderRows(Rows):
                         "UPDATE reminders SET status = 'cancelled' WHERE id = ?", [row["id"]]
                     )
             new = _insert(db, incident, wanted)
+        return [self.reminder(i) for i in new]
+
+    def replan_digest(self, team_id: str, wanted: Planned | None, now: datetime) -> list[Reminder]:
+        """The workspace's pending digest rows (incident_id 0, kind of `wanted`: `digest`)
+        become `wanted`: the others not yet due are cancelled (planned under other settings),
+        those already due stay (to go out once, late); `wanted` is added unless planned. One
+        transaction; the new pending rows."""
+        with self.write() as db:
+            db.execute(
+                "UPDATE reminders SET status = 'cancelled' WHERE team_id = ? AND incident_id = 0 "
+                "AND kind = 'digest' AND status = 'pending' AND due_at > ? AND key != ?",
+                [team_id, to_db(now), wanted.key if wanted else ""],
+            )
+            new = _insert(db, (team_id, 0), [wanted] if wanted else [])
         return [self.reminder(i) for i in new]
 
     def cancel_reminders(self, incident: Incident, kinds: tuple[str, ...]) -> int:
