@@ -71,6 +71,9 @@ def check_slack(config: Config, report: Report) -> None:
             )
     else:
         report.ok(f"The token has every scope manifest.yml asks for ({len(wanted)}).")
+    if config.digest_channel:
+        assert config.digest_at is not None
+        check_digest_channel(client, config.digest_channel, config.digest_at.words, report)
     if config.app_token:
         app = WebClient(token=config.app_token, base_url=config.api_url, timeout=15)
         try:
@@ -82,6 +85,29 @@ def check_slack(config: Config, report: Report) -> None:
                 "Create an app-level token with connections:write (Basic Information) "
                 "and enable Socket Mode; put it in SLACK_APP_TOKEN.",
             )
+
+
+def check_digest_channel(client: WebClient, channel: str, when: str, report: Report) -> None:
+    """The weekly digest's channel: the bot sees it (conversations.info), it is not archived,
+    and the bot is a member (`is_member`; the chart's upload needs it)."""
+    fix = (
+        "Invite the bot to the channel (`/invite @postmortem-bot`), or set DIGEST_CHANNEL to "
+        "one it is in."
+    )
+    try:
+        info = client.conversations_info(channel=channel)["channel"]
+    except SlackApiError as exc:
+        report.bad(f"DIGEST_CHANNEL {channel}: Slack said {exc.response.get('error')}.", fix)
+        return
+    if info.get("is_archived"):
+        report.bad(
+            f"DIGEST_CHANNEL {channel} (#{info.get('name')}) is archived.",
+            "Set DIGEST_CHANNEL to a live channel.",
+        )
+    elif not info.get("is_member"):
+        report.bad(f"DIGEST_CHANNEL {channel} (#{info.get('name')}): the bot is not in it.", fix)
+    else:
+        report.ok(f"The weekly digest goes to #{info.get('name')} on {when}.")
 
 
 def check_repo(config: Config, report: Report) -> None:

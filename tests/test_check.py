@@ -132,3 +132,20 @@ def test_review_mode_checks_the_host_token(slack, tmp_path, monkeypatch):
         )
     )  # not reachable from here: said by the repository's line; the review line says the rest
     assert "Review mode without a token" in out and "https://github.com/acme/postmortems" in out
+
+
+def test_the_digest_channel_is_checked(slack, tmp_path):
+    bob = slack.user("bob")
+    room = slack.ws.add_channel("digest", bob, members={bob, slack.ws.bot.id})
+    code, out = check(
+        env_for(slack, tmp_path, DIGEST_CHANNEL=room.id, DIGEST_AT="fri 16:30 Europe/Berlin")
+    )
+    assert code == 0, out
+    assert "✓ The weekly digest goes to #digest on Fridays at 16:30 (Europe/Berlin)." in out
+    outside = slack.ws.add_channel("elsewhere", bob)
+    code, out = check(env_for(slack, tmp_path, DIGEST_CHANNEL=outside.id))
+    assert code == 1 and f"DIGEST_CHANNEL {outside.id} (#elsewhere): the bot is not in it." in out
+    assert "Invite the bot to the channel" in out
+    hidden = slack.ws.add_channel("secret", bob, is_private=True)
+    code, out = check(env_for(slack, tmp_path, DIGEST_CHANNEL=hidden.id))
+    assert code == 1 and f"DIGEST_CHANNEL {hidden.id}: Slack said channel_not_found." in out

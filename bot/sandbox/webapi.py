@@ -397,8 +397,10 @@ class WebApi(HistoryMethods, MarkMethods):
         return self._set(args, "purpose")
 
     def m_conversations_info(self, args: Args) -> Result:
-        # an archived channel is described (`is_archived: true`), not refused
-        return {"channel": self._channel(args["channel"], archived_ok=True).as_api()}
+        # an archived channel is described (`is_archived: true`), not refused; `is_member`
+        # says whether the caller (the bot) is in it (java-slack-sdk-json-samples)
+        channel = self._channel(args["channel"], archived_ok=True)
+        return {"channel": {**channel.as_api(), "is_member": self.ws.bot.id in channel.members}}
 
     def m_conversations_members(self, args: Args) -> Result:
         channel = self._channel(args["channel"])
