@@ -44,8 +44,54 @@ def test_wal_busy_timeout_and_migrations_are_idempotent(tmp_path):
         "m009_imports",
         "m010_reviews",
         "m011_milestone_index",
+        "m012_workspace_reminders",
     ]
     again.close()
+
+
+def test_upgrading_keeps_the_reminders_and_their_deliveries_and_takes_workspace_rows(tmp_path):
+    """m012 rebuilds `reminders` without the foreign key on incident_id (the digest's is 0)."""
+    import sqlite3
+
+    from sqlite_utils import Database
+
+    from bot.migrations import migrations
+
+    path = tmp_path / "old.db"
+    db = Database(sqlite3.connect(path))
+    migrations.apply(db, stop_before="m012_workspace_reminders")
+    db.table("incidents").insert(
+        {
+            "id": 1,
+            "team_id": "T1",
+            "number": 1,
+            "title": "x",
+            "severity": "sev3",
+            "status": "open",
+            "private": 0,
+            "started_at": "2026",
+        }
+    )
+    row = {
+        "team_id": "T1",
+        "incident_id": 1,
+        "kind": "before",
+        "key": "k",
+        "due_at": "2026-11-30T09:00:00+00:00",
+        "status": "sent",
+        "attempts": 1,
+    }
+    db.table("reminders").insert({"id": 7, **row})
+    db.table("reminder_deliveries").insert({"reminder_id": 7, "user_id": "U1", "ts": "1.0"})
+    db.conn.commit()
+    db.conn.close()
+    store = Store(path)
+    assert store.reminder(7).key == "k" and store.reminder_deliveries(7) == {"U1": "1.0"}
+    store.db.table("reminders").insert({**row, "incident_id": 0, "key": "digest@x"})
+    with pytest.raises(sqlite3.IntegrityError):  # the unique key holds after the rebuild
+        store.db.table("reminders").insert({**row, "incident_id": 0, "key": "digest@x"})
+    assert store.db.execute("PRAGMA foreign_key_check").fetchall() == []
+    store.close()
 
 
 def last_release(path):
