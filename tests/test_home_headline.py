@@ -3,7 +3,12 @@ lists, through the running bot and the strict Slack emulator (an `app_home_opene
 the view the bot published). The worked answer below is worked out by hand."""
 
 import json
+import logging
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -12,10 +17,11 @@ from bot.models import Incident, Priority, Severity, Status
 from bot.postmortem import DEFAULT_TEMPLATES
 from bot.retro import Retro
 from bot.sections import load_sections
-from bot.slack.blocks import header, section
+from bot.slack.blocks import context, header, section
 from bot.slack.limits import BLOCKS_TEXT, VIEW_BLOCKS, text_size
 from bot.slack.reminder_blocks import build_home
 from tests.conftest import Clock
+from tests.test_busy_database import held
 from tests.test_incident_commands import open_incident
 from tests.test_limits import many_incidents, notes_of
 
@@ -160,6 +166,48 @@ def test_numbers_nobody_has_are_a_dash_never_zero(slack, bot, clock):
     assert fields(blocks)["Median time to resolve"] == "— (1 of 1 incident lacks it)"
 
 
+def test_the_numbers_show_while_another_process_holds_the_write_lock(slack, bot, clock, config):
+    """SQLite in WAL mode: reading never waits on a writer, so a busy database costs the Home
+    nothing (the numbers included)."""
+    started(slack, bot, clock, T0 - timedelta(hours=1), "alice", "start Checkout API down")
+    clock.now = T0
+    with held(config.database_path):
+        blocks = open_home(slack, bot, "alice")
+    assert fields(blocks)["Incidents"] == "1"
+    assert FAILED not in json.dumps(blocks) and "Checkout API down" in json.dumps(blocks)
+
+
+@contextmanager
+def timeline_away(database: Path) -> Iterator[None]:
+    """Another connection renames the timeline table (a restore half done, a hand repair): the
+    figures, which read it, fail in SQLite itself (`no such table: timeline`); the person's own
+    lists read other tables. Put back when the block ends."""
+    other = sqlite3.connect(database, isolation_level=None)
+    other.execute("ALTER TABLE timeline RENAME TO timeline_away")
+    try:
+        yield
+    finally:
+        other.execute("ALTER TABLE timeline_away RENAME TO timeline")
+        other.close()
+
+
+def test_numbers_that_cannot_be_worked_out_leave_the_persons_lists(
+    slack, bot, clock, config, caplog
+):
+    channel = started(slack, bot, clock, T0 - timedelta(hours=1), "alice", "start Checkout down")
+    happen(slack, bot, clock, T0, "alice", "/incident", "action Rotate keys @alice", channel.name)
+    with caplog.at_level(logging.ERROR), timeline_away(config.database_path):
+        blocks = open_home(slack, bot, "alice")
+    shown = json.dumps(blocks)
+    assert blocks[0] == header("Last 90 days") and FAILED in shown
+    assert not [b for b in blocks if b.get("fields")], "numbers shown that were not worked out"
+    assert "Checkout down" in shown and "Rotate keys" in shown, "the person's own lists"
+    (logged,) = [r for r in caplog.records if "numbers could not be worked out" in r.message]
+    assert isinstance(logged.exc_info[1], sqlite3.OperationalError)
+    assert "no such table" in str(logged.exc_info[1])
+    assert fields(open_home(slack, bot, "alice"))["Incidents"] == "1"  # back once it can be
+
+
 def test_a_person_with_hundreds_of_items_gets_the_numbers_and_a_valid_view(slack, bot, clock):
     opened = many_incidents(bot, slack, 120)
     many_incidents(bot, slack, 120, resolved=True)  # alice owns their post-mortems
@@ -191,10 +239,17 @@ def test_a_person_with_hundreds_of_items_gets_the_numbers_and_a_valid_view(slack
     # (the emulator refuses a view past Slack's limits: the fixture fails the test then)
 
 
-def test_the_headline_takes_its_room_from_the_lists():
-    """However long the headline, the lists shrink to fit the view around it."""
+@pytest.mark.parametrize(
+    "big",
+    [
+        [header("Last 90 days"), *[section("x" * 3000)] * 3],  # most of the text
+        [header("Last 90 days"), *[context("x")] * 87],  # most of the blocks
+    ],
+    ids=["text", "blocks"],
+)
+def test_the_headline_takes_its_room_from_the_lists(big):
+    """However big the headline, the lists shrink to fit the view around it."""
     incidents = [incident(n) for n in range(1, 200)]
-    big = [header("Last 90 days"), *[section("x" * 3000)] * 3]
     view = build_home(incidents, [], [], T0, big)
     assert view["blocks"][: len(big)] == big
     assert len(view["blocks"]) <= VIEW_BLOCKS and text_size(view["blocks"]) <= BLOCKS_TEXT
