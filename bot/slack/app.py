@@ -215,7 +215,7 @@ def register(
         incidents, channels, retro, retro.reminders, timeline.zones, timeline.echoes
     )
 
-    insights = InsightCommands(Insights(incidents.store, incidents.clock), retro.drafting.audience)
+    insights = InsightCommands(reminders.insights, retro.drafting.audience)
     incident.subcommands["insights"] = insights.insights
     app.command("/incident")(acks_at_once(incident.handle_incident))
     importer = TimelineImport(incidents, timeline.timeline, timeline.drafting)
@@ -410,7 +410,7 @@ def create_app(
         incidents, timeline, {**emoji, **dict(config.milestone_reactions)}, drafting.audience
     )
     retro_commands = RetroCommands(incidents, retro, drafting, reminders)
-    reminder_commands = ReminderCommands(incidents, retro, drafts)
+    reminder_commands = ReminderCommands(incidents, retro, drafts, Insights(store, incidents.clock))
     if config.reviewing:
         retro_commands.reviewing = review_mode(
             config, incidents, drafting, reminders, publisher, reminder_commands.publish_home

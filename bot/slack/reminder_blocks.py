@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from bot.durations import format_duration
 from bot.models import ActionItem, Incident
 from bot.slack.blocks import Block, button, context, header, section, sections
-from bot.slack.limits import BLOCKS_TEXT, SECTION_TEXT, VIEW_BLOCKS, fit, more, share
+from bot.slack.limits import (
+    BLOCKS_TEXT,
+    SECTION_TEXT,
+    VIEW_BLOCKS,
+    fit,
+    more,
+    share,
+    text_size,
+)
 from bot.slack.retro_blocks import Ids, action_line
 from bot.slack.text import date, escape
 
@@ -100,10 +109,12 @@ def build_home(
     owned: list[Incident],
     actions: list[tuple[Incident, ActionItem]],
     now: datetime,
+    headline: Sequence[Block] = (),
 ) -> dict[str, Any]:
-    """The App Home tab for one person: their open incidents, the post-mortems they own (the
-    first due first) and their open action items, as many of each as fit Slack's view, each
-    list saying how many more there are and where to see them."""
+    """The App Home tab for one person: `headline` (the workspace's numbers: home_blocks.py),
+    then their open incidents, the post-mortems they own (the first due first) and their open
+    action items, as many of each as fit Slack's view with the headline, each list saying how
+    many more there are and where to see them."""
     owned = sorted(owned, key=lambda i: (i.deadline_at or now, i.number))
     parts = [
         (
@@ -131,14 +142,19 @@ def build_home(
             "`/incident actions` in each incident's channel lists them",
         ),
     ]
-    # three headers, two dividers and a note under each list are what else the tab holds
+    # three headers, two dividers (three under a headline) and a note under each list are
+    # what else the tab holds, with the headline
+    top = [*headline, {"type": "divider"}] if headline else []
     needs = [fit(lines, VIEW_BLOCKS, 10**9).groups for _, lines, *_ in parts]
     buttons = [_home_buttons(i) for i in owned[:HOME_BUTTONS]]
-    block_room = share([max(1, len(n)) for n in needs], VIEW_BLOCKS - 8 - len(buttons) - 1)
-    char_room = share(
-        [sum(len(x) + 1 for x in lines) for _, lines, *_ in parts], BLOCKS_TEXT - HOME_ROOM
+    block_room = share(
+        [max(1, len(n)) for n in needs], VIEW_BLOCKS - 8 - len(buttons) - 1 - len(top)
     )
-    blocks: list[Block] = []
+    char_room = share(
+        [sum(len(x) + 1 for x in lines) for _, lines, *_ in parts],
+        BLOCKS_TEXT - HOME_ROOM - text_size(top),
+    )
+    blocks: list[Block] = top
     for n, (title, lines, empty, what, where) in enumerate(parts):
         if n:
             blocks.append({"type": "divider"})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from slack_bolt import Ack
@@ -10,9 +11,12 @@ from slack_sdk import WebClient
 
 from bot.drafts import Drafts
 from bot.incidents import Incidents
+from bot.insights import Insights, parse_period
 from bot.models import Incident
 from bot.retro import Retro
+from bot.slack.blocks import Block
 from bot.slack.failures import Told
+from bot.slack.home_blocks import PERIOD, build_headline
 from bot.slack.payloads import team_of
 from bot.slack.reminder_blocks import build_home
 from bot.slack.retro_blocks import build_section_modal
@@ -22,10 +26,13 @@ logger = logging.getLogger(__name__)
 
 
 class ReminderCommands:
-    def __init__(self, incidents: Incidents, retro: Retro, drafts: Drafts) -> None:
+    def __init__(
+        self, incidents: Incidents, retro: Retro, drafts: Drafts, insights: Insights
+    ) -> None:
         self.incidents = incidents
         self.retro = retro
         self.drafts = drafts
+        self.insights = insights
 
     def _incident(self, body: dict[str, Any]) -> Incident:
         """The incident the button names, if the person clicking may see it now (the button
@@ -83,7 +90,10 @@ class ReminderCommands:
 
     def publish_home(self, client: WebClient, team_id: str, user_id: str) -> None:
         """views.publish of `user_id`'s App Home as things are now (opened, or after a change
-        that shows there: a post-mortem published by its merge)."""
+        that shows there: a post-mortem published by its merge): the workspace's numbers, then
+        the person's own lists."""
+        now = self.incidents.clock()
+        headline = self.headline(team_id, now)
         mine, owned = self.incidents.for_person(team_id, user_id)
         actions = [
             (self.incidents.store.incident(team_id, a.incident_id), a)
@@ -91,5 +101,17 @@ class ReminderCommands:
         ]
         client.views_publish(
             user_id=user_id,
-            view=build_home(mine, owned, [(i, a) for i, a in actions if i], self.incidents.clock()),
+            view=build_home(mine, owned, [(i, a) for i, a in actions if i], now, headline),
         )
+
+    def headline(self, team_id: str, now: datetime) -> list[Block]:
+        """The App Home's headline: the workspace's figures of the last 90 days up to `now`,
+        or, when they cannot be worked out (whatever reading them raised: it is logged), a
+        line saying so; the person's own lists go out either way."""
+        since, until = parse_period(PERIOD, now)
+        try:
+            figures = self.insights.figures(team_id, since, until)
+        except Exception:  # the numbers are extra: they never cost the person their own lists
+            logger.exception("the App Home's numbers could not be worked out")
+            return build_headline(None)
+        return build_headline(figures)
