@@ -7,6 +7,7 @@ whose record had not been written yet.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
@@ -17,6 +18,7 @@ from bot.retro import Retro
 from bot.store import Store
 from bot.store.reminders import Planned as Planned
 from bot.store.reminders import Reminder as Reminder
+from bot.working_hours import WorkingHours
 
 BEFORE, OVERDUE, NUDGE, ACTION = "before", "overdue", "nudge", "action"
 DEADLINE_KINDS = (BEFORE, OVERDUE, NUDGE)
@@ -32,6 +34,7 @@ class Settings:
     nudge_every: timedelta | None = timedelta(days=1)
     action_before: timedelta = timedelta(hours=24)
     digest_at: DigestAt | None = None  # the weekly digest's moment; None: no digest
+    hours: WorkingHours | None = None  # REMINDER_HOURS on each person's clock; None: always
 
 
 def plan_deadline(deadline: datetime, settings: Settings) -> list[Planned]:
@@ -112,16 +115,29 @@ def plan_action(item: ActionItem, settings: Settings) -> Planned | None:
     return Planned(ACTION, f"action:{item.id}@{item.due}", due - settings.action_before, item.id)
 
 
+def planned_at(key: str, due_at: datetime) -> datetime:
+    """When a "before" reminder was planned for, from its key (`before:<seconds>@<deadline>`):
+    its row's due_at moves when it waits for someone's working hours or is retried. Other
+    keys: `due_at`."""
+    match = re.fullmatch(r"before:(\d+)@(\d{8}T\d{6})", key)
+    if match is None:
+        return due_at
+    deadline = datetime.strptime(match[2], "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
+    return deadline - timedelta(seconds=int(match[1]))
+
+
 def is_stale(
     reminder: Reminder, deadline: datetime | None, now: datetime, due_befores: list[datetime]
 ) -> bool:
     """A "before" reminder makes no sense once the deadline passed (the overdue notice says it)
-    or once a later reminder is due too (send only the latest: "3h left", not also "23h left")."""
+    or once a later reminder is due too (send only the latest: "3h left", not also "23h left").
+    `due_befores`: when the incident's "before" reminders were planned for (planned_at)."""
     if reminder.kind != BEFORE:
         return False
     if deadline is None or now >= deadline:
         return True
-    return any(reminder.due_at < other <= now for other in due_befores)
+    mine = planned_at(reminder.key, reminder.due_at)
+    return any(mine < other <= now for other in due_befores)
 
 
 class Reminders:
@@ -191,7 +207,18 @@ class Reminders:
         return self.store.pending_reminders()
 
     def due_befores(self, reminder: Reminder) -> list[datetime]:
-        return self.store.reminder_due_times(reminder.team_id, reminder.incident_id, BEFORE)
+        """When the incident's "before" reminders were planned for (not when they wait now)."""
+        return [
+            planned_at(key, due)
+            for key, due in self.store.reminder_plans(
+                reminder.team_id, reminder.incident_id, BEFORE
+            )
+        ]
+
+    def defer(self, reminder: Reminder, at: datetime) -> None:
+        """Pending again until `at` (UTC): someone it is for is outside their working hours.
+        Not an attempt: the claim's count is given back."""
+        self.store.defer_reminder(reminder.id, at)
 
     def claim(self, reminder_id: int) -> Reminder | None:
         """Take a due reminder to send it; None if it is not pending (sent, cancelled, taken)."""

@@ -307,6 +307,7 @@ def reminder_settings(config: Config) -> Settings:
         config.nudge_every,
         config.action_reminder_before,
         config.digest_at,
+        config.hours,
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 
 from slack_sdk import WebClient
 
@@ -27,6 +27,7 @@ from bot.reminders import (
     OVERDUE,
     Reminder,
     Reminders,
+    action_due_moment,
     is_stale,
     nudge_number,
     overdue_audience,
@@ -43,6 +44,7 @@ from bot.slack.reminder_blocks import (
     build_undeliverable,
 )
 from bot.slack.reminder_reports import Reporter
+from bot.slack.zones import zone_named
 from bot.store import Store
 
 logger = logging.getLogger(__name__)
@@ -64,6 +66,14 @@ PERMANENT = frozenset(
         "messages_tab_disabled",
     }
 )
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A person as users.info says now: why a DM would not reach them (or None), their zone."""
+
+    gone: str | None
+    zone: tzinfo
 
 
 @dataclass(frozen=True)
@@ -134,6 +144,7 @@ class ReminderSender:
             self.reminders.finish(reminder.id, "skipped")
             return []
         delivered = self.reminders.delivered_to(reminder.id)
+        waiting: list[datetime] = []  # when those outside their working hours get it
         for person in message.people:
             if person in delivered:
                 continue
@@ -146,9 +157,17 @@ class ReminderSender:
                 # it names the incident: a private one's, only to people in its channel now
                 logger.info("reminder %s not sent to %s: not in the channel", reminder.id, person)
                 continue
-            again = self._dm(reminder, incident, person, message)
+            profile = self.profile(person)
+            at = self._send_at(reminder, incident, profile, now)
+            if at > now and profile.gone is None:
+                waiting.append(at)
+                continue
+            again = self._dm(reminder, incident, person, message, profile.gone)
             if again is not None:
                 return again
+        if waiting:
+            self.reminders.defer(reminder, min(waiting))
+            return [self.reminders.get(reminder.id)]
         self.reminders.finish(reminder.id, "sent")
         return [] if message.last else self._next(reminder, incident)
 
@@ -158,25 +177,51 @@ class ReminderSender:
         return str(posted["channel"]), str(posted["ts"])
 
     def gone(self, user_id: str) -> str | None:
-        """Why nobody would read a DM to this person (users.info: `deleted` means deactivated,
-        and Slack may still accept the DM), or None. Asked afresh each time: an account can be
-        deactivated any day. A lookup that fails counts as reachable (the DM will tell)."""
+        """Why nobody would read a DM to this person, or None (see `profile`)."""
+        return self.profile(user_id).gone
+
+    def profile(self, user_id: str) -> Profile:
+        """What users.info says of the person now: why nobody would read a DM to them
+        (`deleted` means deactivated, and Slack may still accept the DM) and their time zone
+        (`tz`; UTC when Slack gives none). Asked afresh each time: an account can be
+        deactivated, and a person travel, any day. A lookup that fails counts as reachable
+        (the DM will tell), in UTC."""
         try:
             user = self.client.users_info(user=user_id)["user"]
         except FAILURES as exc:
             error = reason(exc)
             if error == "user_not_found":
-                return error
+                return Profile(error, UTC)
             logger.warning("users.info %s: %s", user_id, error)
-            return None
-        return "deactivated" if user.get("deleted") else None
+            return Profile(None, UTC)
+        return Profile("deactivated" if user.get("deleted") else None, zone_named(user.get("tz")))
+
+    def _send_at(
+        self, reminder: Reminder, incident: Incident, profile: Profile, now: datetime
+    ) -> datetime:
+        """When this person should get the reminder (REMINDER_HOURS on their clock): now, or
+        the start of their working hours if it comes before the deadline it is about."""
+        hours = self.reminders.settings.hours
+        if hours is None:
+            return now
+        deadline = incident.deadline_at
+        if reminder.kind == ACTION and reminder.action_item_id is not None:
+            deadline = action_due_moment(
+                self.retro.action(reminder.team_id, reminder.action_item_id)
+            )
+        return hours.send_at(now, profile.zone, deadline)
 
     def _dm(
-        self, reminder: Reminder, incident: Incident, person: str, message: Message
+        self,
+        reminder: Reminder,
+        incident: Incident,
+        person: str,
+        message: Message,
+        why: str | None,
     ) -> list[Reminder] | None:
-        """DM one person and record it; a DM that cannot reach them is recorded as failed and
-        reported. Returns what to schedule when the reminder must be tried again later."""
-        why = self.gone(person)
+        """DM one person and record it; a DM that cannot reach them (`why`: see `profile`) is
+        recorded as failed and reported. Returns what to schedule when the reminder must be
+        tried again later."""
         if why is not None:
             self._undeliverable(reminder, incident, person, why)
             return None
