@@ -21,7 +21,10 @@ from bot.store.reminders import Reminder as Reminder
 from bot.working_hours import WorkingHours
 
 BEFORE, OVERDUE, NUDGE, ACTION = "before", "overdue", "nudge", "action"
-DEADLINE_KINDS = (BEFORE, OVERDUE, NUDGE)
+# "Remind me later": one person's reminder again, of the deadline or of an action item
+SNOOZE, ACTION_SNOOZE = "snooze", "action_snooze"
+DEADLINE_KINDS = (BEFORE, OVERDUE, NUDGE, SNOOZE)
+SNOOZE_FOR = timedelta(hours=2)  # "In 2 hours"; the other choice is the next working morning
 RETRY_BACKOFF = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10))
 # The owners are nudged at most this many times after the overdue notice; the last one says so.
 MAX_NUDGES = 5
@@ -124,6 +127,20 @@ def planned_at(key: str, due_at: datetime) -> datetime:
         return due_at
     deadline = datetime.strptime(match[2], "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
     return deadline - timedelta(seconds=int(match[1]))
+
+
+def plan_snooze(user_id: str, at: datetime, action_item_id: int | None = None) -> Planned:
+    """One person's reminder again at `at` (UTC): its key names them and the moment, so the
+    same choice made twice is one row."""
+    kind = SNOOZE if action_item_id is None else ACTION_SNOOZE
+    return Planned(kind, f"{kind}:{user_id}@{at:%Y%m%dT%H%M%S}", at, action_item_id)
+
+
+def snoozed_for(reminder: Reminder) -> str | None:
+    """The person a snoozed reminder is for (from its key), None for other kinds."""
+    if reminder.kind not in (SNOOZE, ACTION_SNOOZE):
+        return None
+    return reminder.key.split(":", 1)[1].split("@", 1)[0]
 
 
 def is_stale(

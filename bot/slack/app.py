@@ -54,12 +54,13 @@ from bot.slack.keeping import Keeping
 from bot.slack.members import Members
 from bot.slack.pacing import Pacer
 from bot.slack.payloads import error_text, team_of
-from bot.slack.reminder_blocks import ReminderIds
+from bot.slack.reminder_blocks import SNOOZES, ReminderIds
 from bot.slack.reminder_commands import ReminderCommands
 from bot.slack.reminder_sender import ReminderSender
 from bot.slack.retro_blocks import Ids
 from bot.slack.retro_commands import RetroCommands
 from bot.slack.reviewing import RefreshHome, Reviewing
+from bot.slack.snoozing import Snoozing
 from bot.slack.text import decode, escape
 from bot.slack.timeline_commands import TimelineCommands
 from bot.slack.zones import Zones
@@ -237,6 +238,9 @@ def register(
     app.view(Ids.ACTION_MODAL)(acks_at_once(retro.handle_action_submission))
     app.action(ReminderIds.WRITE_NEXT)(acks_at_once(reminders.handle_write_next))
     app.action(ReminderIds.LATEST_DRAFT)(acks_at_once(reminders.handle_latest_draft))
+    snoozing = Snoozing(incidents, retro.retro, retro.reminders)
+    for snooze in SNOOZES:
+        app.action(snooze)(acks_at_once(snoozing.handle_snooze))
     app.event("app_home_opened")(acks_at_once(reminders.handle_home_opened))
 
     def handle_membership(event: dict[str, Any], body: dict[str, Any]) -> None:

@@ -33,6 +33,22 @@ ELSEWHERE = (
 class ReminderIds:
     WRITE_NEXT = "reminder_write"
     LATEST_DRAFT = "reminder_draft"
+    # "Remind me later" (action_id unique within a block, as Slack wants): value `i<incident
+    # id>` or `a<action item id>`
+    SNOOZE_2H = "reminder_snooze_2h"
+    SNOOZE_MORNING = "reminder_snooze_morning"
+
+
+SNOOZES = (ReminderIds.SNOOZE_2H, ReminderIds.SNOOZE_MORNING)
+
+
+def snooze_buttons(target: str) -> list[Block]:
+    """ "Remind me later" on a reminder DM: in 2 hours, or the next working morning (of the
+    person, on their clock). `target`: `i<incident id>` or `a<action item id>`."""
+    return [
+        button("Remind me in 2 hours", ReminderIds.SNOOZE_2H, target),
+        button("Tomorrow morning", ReminderIds.SNOOZE_MORNING, target),
+    ]
 
 
 def _listed(title: str, lines: list[str]) -> str:
@@ -84,6 +100,7 @@ def build_deadline_dm(
             "elements": [
                 button("Write the next section", ReminderIds.WRITE_NEXT, value, "primary"),
                 button("Latest draft", ReminderIds.LATEST_DRAFT, value),
+                *snooze_buttons(f"i{incident.id}"),
             ],
         }
     )
@@ -99,7 +116,10 @@ def build_action_reminder(incident: Incident, item: ActionItem, now: datetime) -
         ),
         {
             "type": "actions",
-            "elements": [button("Mark done", Ids.ACTION_DONE, str(item.id), "primary")],
+            "elements": [
+                button("Mark done", Ids.ACTION_DONE, str(item.id), "primary"),
+                *snooze_buttons(f"a{item.id}"),
+            ],
         },
     ]
 

@@ -20,11 +20,13 @@ from bot.logs import bind_incident
 from bot.models import Incident, Status
 from bot.reminders import (
     ACTION,
+    ACTION_SNOOZE,
     BEFORE,
     DEADLINE_KINDS,
     MAX_NUDGES,
     NUDGE,
     OVERDUE,
+    SNOOZE,
     Reminder,
     Reminders,
     action_due_moment,
@@ -32,6 +34,7 @@ from bot.reminders import (
     nudge_number,
     overdue_audience,
     plan_nudge,
+    snoozed_for,
 )
 from bot.retro import Retro
 from bot.slack.blocks import Block, section
@@ -205,7 +208,7 @@ class ReminderSender:
         if hours is None:
             return now
         deadline = incident.deadline_at
-        if reminder.kind == ACTION and reminder.action_item_id is not None:
+        if reminder.kind in (ACTION, ACTION_SNOOZE) and reminder.action_item_id is not None:
             deadline = action_due_moment(
                 self.retro.action(reminder.team_id, reminder.action_item_id)
             )
@@ -260,17 +263,37 @@ class ReminderSender:
         self.reminders.record_delivery(reminder.id, person, "", f"failed:{error}")
 
     def _message(self, reminder: Reminder, incident: Incident, now: datetime) -> Message | None:
-        if reminder.kind == ACTION:
+        if reminder.kind in (ACTION, ACTION_SNOOZE):
             assert reminder.action_item_id is not None
             item = self.retro.action(reminder.team_id, reminder.action_item_id)
             if item.done or not item.owner_id:
                 return None
+            if reminder.kind == ACTION_SNOOZE and item.owner_id != snoozed_for(reminder):
+                return None  # given to someone else since: theirs come on their own
             return Message(
                 [item.owner_id],
                 f"Reminder: {item.label} of {incident.hotfix_id} is due soon",
                 build_action_reminder(incident, item, now),
             )
         owners = self.store.owners(incident.team_id, incident.id) or [incident.commander_id]
+        if reminder.kind == SNOOZE:
+            person = snoozed_for(reminder)
+            assert person is not None and incident.deadline_at is not None
+            if person not in (*owners, incident.commander_id):
+                return None  # no longer theirs
+            late = now >= incident.deadline_at
+            return Message(
+                [person],
+                f"The {incident.hotfix_id} post-mortem is " + ("overdue" if late else "due soon"),
+                build_deadline_dm(
+                    incident,
+                    self.open_points(incident),
+                    now,
+                    overdue=late,
+                    notes=("You asked me to remind you again.",),
+                    publishes=self.publishes,
+                ),
+            )
         if reminder.kind == BEFORE:
             return Message(
                 owners,
