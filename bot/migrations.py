@@ -379,3 +379,13 @@ def m012_workspace_reminders(db: Database) -> None:
     incident: the column keeps NOT NULL (the unique key needs a value) but loses its foreign
     key. sqlite-utils rebuilds the table, keeping its rows, ids and indexes."""
     db.table("reminders").transform(drop_foreign_keys=["incident_id"])
+
+
+@migrations()
+def m013_user_zones(db: Database) -> None:
+    """Each person's Slack time zone as last seen (users.info `tz`): when their reminders come
+    (their working hours) is shown without asking Slack on the command's 3 s."""
+    db.table("zones").create(
+        {"team_id": str, "user_id": str, "tz": str, "updated_at": str},
+        pk=("team_id", "user_id"),
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta, tzinfo
 
 from bot.digest_at import DigestAt
 from bot.models import ActionItem, Incident
@@ -157,6 +157,18 @@ def is_stale(
     return any(mine < other <= now for other in due_befores)
 
 
+def audience(reminder: Reminder, owners: list[str], commander: str) -> list[str]:
+    """Who a pending reminder of the deadline will DM, as things are now: the owners (the
+    commander if none) for one before the deadline and a nudge, the commander for the overdue
+    notice, the person for a snooze. Action items' are their owner's (not here: [])."""
+    if reminder.kind in (BEFORE, NUDGE):
+        return owners or [commander]
+    if reminder.kind == OVERDUE:
+        return [commander]
+    person = snoozed_for(reminder)
+    return [person] if person and reminder.kind == SNOOZE else []
+
+
 class Reminders:
     """Planned reminders in the database: plan, cancel, claim, record, finish."""
 
@@ -231,6 +243,28 @@ class Reminders:
                 reminder.team_id, reminder.incident_id, BEFORE
             )
         ]
+
+    def next_for(
+        self, incident: Incident, people: list[str], zone: Callable[[str], tzinfo]
+    ) -> dict[str, datetime]:
+        """When each of `people` will next get a DM about the incident's deadline (UTC), by
+        the pending reminders, their working hours on `zone(person)`, and who has had each
+        already; a person with none planned is left out."""
+        now = self.clock()
+        owners = self.store.owners(incident.team_id, incident.id)
+        found: dict[str, datetime] = {}
+        for reminder in self.store.incident_reminders(
+            incident.team_id, incident.id, DEADLINE_KINDS
+        ):
+            had = self.delivered_to(reminder.id)
+            for person in audience(reminder, owners, incident.commander_id):
+                if person not in people or person in had:
+                    continue
+                due = max(reminder.due_at, now)
+                hours = self.settings.hours
+                at = hours.send_at(due, zone(person), incident.deadline_at) if hours else due
+                found[person] = min(at, found.get(person, at))
+        return found
 
     def defer(self, reminder: Reminder, at: datetime) -> None:
         """Pending again until `at` (UTC): someone it is for is outside their working hours.

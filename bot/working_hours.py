@@ -7,12 +7,22 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 HOURS_HELP = (
     "write days and hours like `mon-fri 09:00-18:00` or `mon,wed,fri 08:30-17:00`, or "
     "`always` (reminders at any hour)"
 )
+
+
+def zone_named(name: object) -> tzinfo:
+    """A Slack profile's `tz` (`Europe/Berlin`) as a zone; UTC for none or one Python cannot
+    read."""
+    try:
+        return ZoneInfo(str(name).strip()) if name else UTC
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ def test_wal_busy_timeout_and_migrations_are_idempotent(tmp_path):
         "m010_reviews",
         "m011_milestone_index",
         "m012_workspace_reminders",
+        "m013_user_zones",
     ]
     again.close()
 

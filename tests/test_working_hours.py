@@ -183,3 +183,30 @@ def test_a_reminder_put_off_is_stale_once_a_later_one_was_planned_to_go():
     assert four == MONDAY_9_LONDON
     assert is_stale(day, deadline, MONDAY_9_LONDON, [deadline - timedelta(hours=24), four])
     assert not is_stale(day, deadline, MONDAY_9_LONDON - timedelta(minutes=1), [four])
+
+
+def test_status_and_the_app_home_say_when_each_owners_next_reminder_comes(tmp_path, slack):
+    slack.ws.user_named("bob").tz = "America/New_York"
+    config = make_config(tmp_path, slack, **SOON)
+    store = Store(config.database_path)
+    with up(slack, config, store, RunningClock(FRIDAY_NIGHT)) as running:
+        channel = resolved_with_owners(slack)
+        wait_for(lambda: the_reminder(store), 5, "the reminder planned")
+        before = str(slack.command("alice", "/incident", "status", channel.name).json)
+        bob, carol = slack.user("bob"), slack.user("carol")
+        # not asked of Slack yet: reckoned in UTC, and said so
+        assert f"<@{bob}> <!date^{int(MONDAY_9_LONDON.timestamp())}^" in before
+        assert "(zone not seen yet: UTC)" in before
+        wait_for(lambda: waits_until(store, FRIDAY_NIGHT + timedelta(hours=1)), 15)
+        after = str(slack.command("alice", "/incident", "status", channel.name).json)
+        assert f"<@{bob}> <!date^{int(MONDAY_9_NEW_YORK.timestamp())}^" in after
+        assert f"<@{carol}> <!date^{int(MONDAY_9_LONDON.timestamp())}^" in after
+        assert after.count("zone not seen yet") == 1  # alice's: the overdue notice's DM
+        alice = slack.user("alice")
+        tuesday_9 = MONDAY_9_LONDON + timedelta(days=1)  # after the deadline (Mon 22:59:57)
+        assert f"<@{alice}> <!date^{int(tuesday_9.timestamp())}^" in after
+        slack.open_home("bob")
+        running.settle()
+        home = str(slack.api.home[bob]["blocks"])
+        assert f"your next reminder <!date^{int(MONDAY_9_NEW_YORK.timestamp())}^" in home
+    store.close()

@@ -415,7 +415,9 @@ def create_app(
         incidents, timeline, {**emoji, **dict(config.milestone_reactions)}, drafting.audience
     )
     retro_commands = RetroCommands(incidents, retro, drafting, reminders)
-    reminder_commands = ReminderCommands(incidents, retro, drafts, Insights(store, incidents.clock))
+    reminder_commands = ReminderCommands(
+        incidents, retro, drafts, Insights(store, incidents.clock), reminders
+    )
     if config.reviewing:
         retro_commands.reviewing = review_mode(
             config, incidents, drafting, reminders, publisher, reminder_commands.publish_home

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from slack_bolt import Ack, Respond
@@ -25,6 +26,7 @@ from bot.slack.payloads import Command, replies_errors, users_in
 from bot.slack.retro_commands import RetroCommands
 from bot.slack.text import decode, mention
 from bot.slack.zones import Zones
+from bot.working_hours import zone_named
 
 logger = logging.getLogger(__name__)
 
@@ -200,8 +202,19 @@ class IncidentCommands:
         ack(
             response_type="ephemeral",
             text=f"Status of {report.incident.hotfix_id}",
-            blocks=blocks.build_status(report),
+            blocks=blocks.build_status(report, self.next_reminders(incident, report.owners)),
         )
+
+    def next_reminders(
+        self, incident: Incident, owners: list[str]
+    ) -> list[tuple[str, datetime, bool]]:
+        """(person, when UTC, zone known) of the owners' and the commander's next reminder
+        DMs, on their working hours; zones as last seen (no Slack call before the ack)."""
+        store = self.incidents.store
+        people = list(dict.fromkeys([*owners, incident.commander_id]))
+        zones = {p: store.zone_name(incident.team_id, p) for p in people}
+        found = self.reminders.next_for(incident, people, lambda p: zone_named(zones[p]))
+        return [(p, found[p], zones[p] is not None) for p in people if p in found]
 
     def list(self, command: Command, ack: Ack, respond: Respond, client: WebClient) -> None:
         incidents = self.incidents.visible_open(command.team_id, command.user_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -130,6 +130,7 @@ def build_home(
     actions: list[tuple[Incident, ActionItem]],
     now: datetime,
     headline: Sequence[Block] = (),
+    coming: Mapping[int, datetime] | None = None,
 ) -> dict[str, Any]:
     """The App Home tab for one person: `headline` (the workspace's numbers: home_blocks.py),
     then their open incidents, the post-mortems they own (the first due first) and their open
@@ -149,7 +150,7 @@ def build_home(
         ),
         (
             "Post-mortems you own",
-            [_owned_line(i, now) for i in owned],
+            [_owned_line(i, now, (coming or {}).get(i.id)) for i in owned],
             "None waiting on you.",
             "more due later",
             "each incident's channel has its checklist",
@@ -224,7 +225,9 @@ def build_undeliverable(incident: Incident, person: str, error: str, item: str =
     return f"{head} {fix}"
 
 
-def _owned_line(incident: Incident, now: datetime) -> str:
+def _owned_line(incident: Incident, now: datetime, coming: datetime | None) -> str:
+    """`*hotfix-001* title · due in 5h (date) · #channel`, and when the person's next reminder
+    comes (`coming`, on their working hours), if one is planned."""
     assert incident.deadline_at
     left = (
         f"due in {format_duration(incident.deadline_at - now)}"
@@ -234,4 +237,5 @@ def _owned_line(incident: Incident, now: datetime) -> str:
     return (
         f"*{incident.hotfix_id}* {escape(incident.title)} · {left} "
         f"({date(incident.deadline_at)}) · <#{incident.channel_id}>"
+        + (f" · your next reminder {date(coming)}" if coming else "")
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import datetime
 
 from slack_sdk import WebClient
 
@@ -29,7 +29,6 @@ from bot.reminders import (
     SNOOZE,
     Reminder,
     Reminders,
-    action_due_moment,
     is_stale,
     nudge_number,
     overdue_audience,
@@ -41,13 +40,13 @@ from bot.slack.blocks import Block, section
 from bot.slack.digest_sender import DigestSender
 from bot.slack.failures import FAILURES, reason
 from bot.slack.pacing import Pacer
+from bot.slack.recipients import Recipients
 from bot.slack.reminder_blocks import (
     build_action_reminder,
     build_deadline_dm,
     build_undeliverable,
 )
 from bot.slack.reminder_reports import Reporter
-from bot.slack.zones import zone_named
 from bot.store import Store
 
 logger = logging.getLogger(__name__)
@@ -69,14 +68,6 @@ PERMANENT = frozenset(
         "messages_tab_disabled",
     }
 )
-
-
-@dataclass(frozen=True)
-class Profile:
-    """A person as users.info says now: why a DM would not reach them (or None), their zone."""
-
-    gone: str | None
-    zone: tzinfo
 
 
 @dataclass(frozen=True)
@@ -113,6 +104,7 @@ class ReminderSender:
         # reminder is tried again, and these people are recorded then, not sent it twice
         self._accepted: dict[tuple[int, str], tuple[str, str]] = {}
         self.reporter = Reporter(store, self.post, self.gone)
+        self.recipients = Recipients(store, retro, reminders, client, clock)
         self.digest: DigestSender | None = None  # DIGEST_CHANNEL set: the weekly digest
 
     def fire(self, reminder_id: int) -> list[Reminder]:
@@ -160,8 +152,8 @@ class ReminderSender:
                 # it names the incident: a private one's, only to people in its channel now
                 logger.info("reminder %s not sent to %s: not in the channel", reminder.id, person)
                 continue
-            profile = self.profile(person)
-            at = self._send_at(reminder, incident, profile, now)
+            profile = self.recipients.profile(person, reminder.team_id)
+            at = self.recipients.send_at(reminder, incident, profile, now)
             if at > now and profile.gone is None:
                 waiting.append(at)
                 continue
@@ -180,39 +172,8 @@ class ReminderSender:
         return str(posted["channel"]), str(posted["ts"])
 
     def gone(self, user_id: str) -> str | None:
-        """Why nobody would read a DM to this person, or None (see `profile`)."""
-        return self.profile(user_id).gone
-
-    def profile(self, user_id: str) -> Profile:
-        """What users.info says of the person now: why nobody would read a DM to them
-        (`deleted` means deactivated, and Slack may still accept the DM) and their time zone
-        (`tz`; UTC when Slack gives none). Asked afresh each time: an account can be
-        deactivated, and a person travel, any day. A lookup that fails counts as reachable
-        (the DM will tell), in UTC."""
-        try:
-            user = self.client.users_info(user=user_id)["user"]
-        except FAILURES as exc:
-            error = reason(exc)
-            if error == "user_not_found":
-                return Profile(error, UTC)
-            logger.warning("users.info %s: %s", user_id, error)
-            return Profile(None, UTC)
-        return Profile("deactivated" if user.get("deleted") else None, zone_named(user.get("tz")))
-
-    def _send_at(
-        self, reminder: Reminder, incident: Incident, profile: Profile, now: datetime
-    ) -> datetime:
-        """When this person should get the reminder (REMINDER_HOURS on their clock): now, or
-        the start of their working hours if it comes before the deadline it is about."""
-        hours = self.reminders.settings.hours
-        if hours is None:
-            return now
-        deadline = incident.deadline_at
-        if reminder.kind in (ACTION, ACTION_SNOOZE) and reminder.action_item_id is not None:
-            deadline = action_due_moment(
-                self.retro.action(reminder.team_id, reminder.action_item_id)
-            )
-        return hours.send_at(now, profile.zone, deadline)
+        """Why nobody would read a DM to this person, or None (see Recipients.profile)."""
+        return self.recipients.profile(user_id).gone
 
     def _dm(
         self,

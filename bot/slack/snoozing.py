@@ -23,7 +23,7 @@ from bot.slack.failures import FAILURES, Told, reason
 from bot.slack.payloads import team_of
 from bot.slack.reminder_blocks import SNOOZES, ReminderIds
 from bot.slack.text import date
-from bot.slack.zones import zone_named
+from bot.working_hours import zone_named
 
 logger = logging.getLogger(__name__)
 

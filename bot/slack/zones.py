@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import UTC, tzinfo
+from datetime import tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slack_sdk import WebClient
@@ -20,14 +20,6 @@ logger = logging.getLogger(__name__)
 
 CACHE_S = 12 * 3600  # people travel: their zone is asked again after this
 LOOKUP_TIMEOUT_S = 2  # asked before the ack (Slack allows 3 s), once, without retries
-
-
-def zone_named(name: object) -> tzinfo:
-    """users.info's `tz` (`Europe/Berlin`) as a zone; UTC for none or one Python cannot read."""
-    try:
-        return ZoneInfo(str(name).strip()) if name else UTC
-    except (ZoneInfoNotFoundError, ValueError):
-        return UTC
 
 
 class ZoneUnknown(UsageError):

@@ -170,6 +170,18 @@ class ReminderRows(Rows):
         )
         return [_reminder(r) for r in rows]
 
+    def incident_reminders(
+        self, team_id: str, incident_id: int, kinds: tuple[str, ...]
+    ) -> list[Reminder]:
+        """The incident's pending (or half-sent) reminders of these kinds, the soonest first."""
+        marks = ", ".join("?" for _ in kinds)
+        rows = self._query(
+            "SELECT * FROM reminders WHERE team_id = ? AND incident_id = ? "
+            f"AND status IN ('pending', 'sending') AND kind IN ({marks}) ORDER BY due_at, id",
+            [team_id, incident_id, *kinds],
+        )
+        return [_reminder(r) for r in rows]
+
     def reminder_plans(
         self, team_id: str, incident_id: int, kind: str
     ) -> list[tuple[str, datetime]]:
