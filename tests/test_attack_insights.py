@@ -2,14 +2,25 @@
 the weekly digest when the database is busy just as Slack takes it."""
 
 import os
+import sqlite3
 import subprocess
 import sys
-from datetime import UTC, datetime
+import threading
+import time
+from contextlib import closing
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
+from bot.models import Severity
+from bot.slack.app import replan_reminders
 from bot.store import Store
-from tests.test_digest import started
+from tests.conftest import RunningClock, make_config, wait_for
+from tests.test_busy_database import held
+from tests.test_digest import MONDAY, charts_in, digest_room, digests_in, started
 from tests.test_insights_cli import ROOT
+from tests.test_reminders_restart import up
 
 # --- periods -----------------------------------------------------------------------------------
 
@@ -47,3 +58,68 @@ def test_the_cli_says_what_to_change_for_an_end_at_the_edge_of_the_calendar(tmp_
         assert done.returncode == 2, done.stderr
         assert "Traceback" not in done.stderr
         assert done.stderr.startswith("postmortem-bot: "), done.stderr
+
+
+# --- the weekly digest -------------------------------------------------------------------------
+
+
+def sending(database: Path) -> bool:
+    """The digest's row is claimed (its message goes next)."""
+    with closing(sqlite3.connect(database)) as conn:
+        row = conn.execute("SELECT status FROM reminders WHERE kind = 'digest'").fetchone()
+    return bool(row and row[0] == "sending")
+
+
+def message_recorded(database: Path) -> bool:
+    """The digest's message is in Slack and recorded (its chart goes next)."""
+    with closing(sqlite3.connect(database)) as conn:
+        row = conn.execute("SELECT 1 FROM reminder_deliveries WHERE user_id = 'digest'").fetchone()
+    return row is not None
+
+
+@pytest.mark.parametrize(
+    ("held_after", "slow"),
+    [(sending, "chat.postMessage"), (message_recorded, "files.completeUploadExternal")],
+    ids=["message", "chart"],
+)
+def test_a_digest_slack_took_while_the_database_was_held_is_not_posted_again(
+    tmp_path, slack, caplog, held_after, slow
+):
+    """A backup holds the database as the digest goes: Slack takes the message (or the
+    chart), its record waits out the lock and fails, the row is tried again. The channel got
+    the digest (or the chart) twice."""
+    room = digest_room(slack)
+    config = make_config(tmp_path, slack, DIGEST_CHANNEL=room.id)
+    store = Store(config.database_path, after_ack_wait_s=1.0)  # background writes wait 1 s
+    incident = store.create_incident(
+        team_id=slack.ws.team_id,
+        title="Checkout down",
+        severity=Severity.SEV2,
+        private=False,
+        user_id=slack.user("alice"),
+        started_at=MONDAY - timedelta(days=2),
+    )
+    store.attach_channel(incident, "C0FAKE", "inc-001", MONDAY - timedelta(days=2))
+    slack.api.delays[slow] = 0.5  # Slack takes its time: the lock is held before the record
+
+    def hold_when_the_digest_goes() -> None:
+        wait_for(lambda: held_after(config.database_path), timeout=15, what="the moment")
+        with held(config.database_path):  # until the record has given up
+            wait_for(
+                lambda: "failed; it will be tried again" in caplog.text,
+                timeout=15,
+                what="the digest's record refused",
+            )
+
+    clock = RunningClock(MONDAY - timedelta(seconds=2))
+    assert replan_reminders(config, store, clock) == 1  # at start, as `python -m bot` does
+    holder = threading.Thread(target=hold_when_the_digest_goes)
+    holder.start()
+    with up(slack, config, store, clock):
+        holder.join(timeout=20)
+        wait_for(lambda: charts_in(room), timeout=20, what="the digest's chart")
+        time.sleep(1.5)  # a second digest would come now
+    slack.api.delays.clear()
+    assert len(digests_in(room)) == 1, [m.text for m in digests_in(room)]
+    assert len(charts_in(room)) == 1
+    store.close()
