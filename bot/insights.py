@@ -223,13 +223,15 @@ def _periods(
 
 def parse_period(text: str, now: datetime) -> tuple[datetime, datetime]:
     """(since, until=now), UTC, from what people type: `30d`, `12w` (days or weeks back from
-    now), `quarter` (this calendar quarter so far: what a manager means by "this quarter"),
+    now), `quarter` (this calendar quarter so far: what a manager means by "this quarter"; at
+    its very start, the one just ended),
     `year` (the last 365 days), or a date `2026-01-01` (from its start, UTC). A leading
     `--since` is allowed. UsageError saying what to type otherwise."""
     now = now.astimezone(UTC)
     spec = re.sub(r"^-*since\s*=?\s*", "", text.strip().lower())
-    if spec == "quarter":
-        first = date(now.year, (now.month - 1) // 3 * 3 + 1, 1)
+    if spec == "quarter":  # the one that holds the period's last instant: at 00:00 on
+        last = now - timedelta(microseconds=1)  # April 1st, the first quarter, not an empty one
+        first = date(last.year, (last.month - 1) // 3 * 3 + 1, 1)
         return datetime.combine(first, time(), UTC), now
     if spec == "year":
         return now - timedelta(days=365), now

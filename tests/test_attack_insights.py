@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 
 from bot.models import Severity
+from bot.sandbox.harness import serve
 from bot.slack.app import replan_reminders
 from bot.store import Store
-from tests.conftest import RunningClock, make_config, wait_for
+from tests.conftest import Clock, RunningClock, make_config, wait_for
 from tests.test_busy_database import held
 from tests.test_digest import MONDAY, charts_in, digest_room, digests_in, started
 from tests.test_insights_cli import ROOT
@@ -123,3 +124,17 @@ def test_a_digest_slack_took_while_the_database_was_held_is_not_posted_again(
     assert len(digests_in(room)) == 1, [m.text for m in digests_in(room)]
     assert len(charts_in(room)) == 1
     store.close()
+
+
+def test_quarter_at_the_first_instant_of_one_is_the_quarter_just_ended(slack, config, store):
+    """`quarter` typed at 00:00:00 UTC on January 1st (or `--until 2026-04-01`, the end of a
+    quarter as people write it) was an empty period: "The period ends before it starts"."""
+    started(store, "Checkout down", datetime(2026, 2, 2, tzinfo=UTC))  # of another workspace
+    with serve(slack, config, store, Clock(datetime(2027, 1, 1, tzinfo=UTC))):
+        reply = slack.command("alice", "/incident", "insights quarter")
+        assert "since 2026-10-01" in reply.text, reply.text
+        wait_for(lambda: [m for m in slack.ws.im(slack.user("alice")).messages if m.files])
+    assert "before it starts" not in str(slack.answers)
+    done = cli(config.database_path.parent, "--since", "quarter", "--until", "2026-04-01")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Incidents that began 2026-01-01 00:00 to 2026-04-01 00:00")
