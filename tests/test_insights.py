@@ -337,7 +337,15 @@ def test_periods_people_name(text, since):
 
 @pytest.mark.parametrize(
     ("now", "first"),
-    [(t(1, 1), t(1, 1)), (t(3, 31, 23), t(1, 1)), (t(4, 1), t(4, 1)), (t(12, 31), t(10, 1))],
+    [
+        (t(1, 1, 0, 1), t(1, 1)),
+        (t(3, 31, 23), t(1, 1)),
+        (t(4, 1, 0, 1), t(4, 1)),
+        (t(12, 31), t(10, 1)),
+        # at a quarter's very first instant, the one just ended (this one is still empty)
+        (t(1, 1), datetime(2025, 10, 1, tzinfo=UTC)),
+        (t(4, 1), t(1, 1)),
+    ],
 )
 def test_quarter_is_this_calendar_quarter(now, first):
     assert parse_period("quarter", now) == (first, now)
