@@ -20,6 +20,7 @@ from bot.store import Store
 from tests.conftest import Clock, RunningClock, make_config, wait_for
 from tests.test_busy_database import held
 from tests.test_digest import MONDAY, charts_in, digest_room, digests_in, started
+from tests.test_incident_commands import open_incident
 from tests.test_insights_cli import ROOT
 from tests.test_reminders_restart import up
 
@@ -138,3 +139,16 @@ def test_quarter_at_the_first_instant_of_one_is_the_quarter_just_ended(slack, co
     done = cli(config.database_path.parent, "--since", "quarter", "--until", "2026-04-01")
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("Incidents that began 2026-01-01 00:00 to 2026-04-01 00:00")
+
+
+def test_public_insights_in_a_private_incidents_channel_are_for_its_members(slack, bot):
+    """A request naming a private incident's channel proves nothing: mallory, not in it, is
+    refused and nothing is posted there; alice, in it, gets the chart there."""
+    channel = open_incident(slack, text="start --private vault sealed sev1")
+    slack.ws.add_user("mallory")
+    refused = slack.command("mallory", "/incident", "insights public", channel.name)
+    bot.settle()
+    assert "an incident you cannot see" in refused.text
+    assert not [m for m in channel.messages if m.files]
+    slack.command("alice", "/incident", "insights public", channel.name)
+    wait_for(lambda: [m for m in channel.messages if m.files], 15, "the chart, for alice")

@@ -216,7 +216,7 @@ def register(
         incidents, channels, retro, retro.reminders, timeline.zones, timeline.echoes
     )
 
-    insights = InsightCommands(reminders.insights, retro.drafting.audience)
+    insights = InsightCommands(reminders.insights, incidents)
     incident.subcommands["insights"] = insights.insights
     app.command("/incident")(acks_at_once(incident.handle_incident))
     importer = TimelineImport(incidents, timeline.timeline, timeline.drafting)
