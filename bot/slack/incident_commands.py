@@ -162,6 +162,7 @@ class IncidentCommands:
         )
         self.channels.invite(client, incident, users)
         self.channels.update_topic(client, incident)
+        self.reminders.plan_for(incident)  # who waits for whose working hours changed
 
     def owner(self, command: Command, ack: Ack, respond: Respond, client: WebClient) -> None:
         usage = "/incident owner @user [@user ...]"
@@ -178,6 +179,9 @@ class IncidentCommands:
             + " ".join(mention(u) for u in owners),
         )
         self.channels.invite(client, incident, owners)
+        self.reminders.plan_for(
+            self.incidents.store.incident(incident.team_id, incident.id) or incident
+        )
 
     def severity(self, command: Command, ack: Ack, respond: Respond, client: WebClient) -> None:
         if len(command.args) < 2:

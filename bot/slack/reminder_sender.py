@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
 
@@ -50,6 +50,8 @@ from bot.slack.reminder_reports import Reporter
 from bot.store import Store
 
 logger = logging.getLogger(__name__)
+
+EARLY = timedelta(seconds=1)  # a job this much before its row's time waits for it
 
 # Errors that no retry will fix: report them at once.
 PERMANENT = frozenset(
@@ -112,6 +114,9 @@ class ReminderSender:
         reminder = self.reminders.claim(reminder_id)
         if reminder is None:
             return []  # already sent, cancelled, or taken
+        if reminder.due_at > self.clock() + EARLY:  # re-timed since its job was set
+            self.reminders.defer(reminder, reminder.due_at)
+            return [self.reminders.get(reminder.id)]
         if is_digest(reminder):
             if self.digest is None:  # DIGEST_CHANNEL was unset since it was planned
                 self.reminders.finish(reminder.id, "cancelled")
