@@ -32,7 +32,8 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.insights import insights  # noqa: E402
+from insights import report_insights  # noqa: E402  (bench/insights.py, beside this file)
+
 from bot.demo import sandbox_config  # noqa: E402
 from bot.manifest import manifest_scopes  # noqa: E402
 from bot.sandbox import BOT_TOKEN, SIGNING_SECRET, Emulator  # noqa: E402
@@ -364,7 +365,7 @@ def main() -> int:
     )
     if not args.skip_big:
         now = fill_big(work / "big")
-        insights(work / "big", now, work / "insights", process, API_DELAY_S)
+        report_insights(work / "big", now, work / "insights", process, API_DELAY_S)
     runs: dict[str, list[dict[str, float]]] = {"bare": [], "empty": [], "big": []}
     acked = {"empty": 0, "big": 0}
     stored = {"empty": 0, "big": 0}

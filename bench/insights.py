@@ -1,6 +1,6 @@
-"""The insights part of the benchmark (bench/bench.py runs it on its large database): the figures
-worked out in this process, and `/incident insights` through Slack's path into the running bot,
-timed to the HTTP ack and to the chart's upload completing in the sandbox.
+"""The insights part of the benchmark, which bench/bench.py (beside it) runs on its large
+database: the figures worked out in this process, and `/incident insights` through Slack's path
+into the running bot, timed to the HTTP ack and to the chart's upload completing in the sandbox.
 
 Issue 16's targets: the ack within Slack's 3 s (the chart follows it), the figures under 2 s.
 """
@@ -133,7 +133,7 @@ def over_slack(
     return first, timed
 
 
-def insights(
+def report_insights(
     big: Path, now: datetime, work: Path, process: StartProcess, api_delay_s: float
 ) -> None:
     """Prints the figures of the big database's last 90 days and year worked out here (as of
