@@ -198,6 +198,11 @@ def play(
         ),
         timeout=20,
     )
+    carols = slack.ws.im(slack.user("carol"))
+    reminder = next(m for m in reversed(carols.messages) if "due soon" in m.text)
+    say("carol asks to be reminded later from her DM (never past the deadline)")
+    slack.click("carol", reminder, "reminder_snooze_2h")
+    wait(lambda: any(":zzz:" in str(m.blocks) for m in carols.messages if m.ts == reminder.ts))
     dm = slack.ws.im(slack.user("bob")).messages[0]
     say("bob marks his action item done from his DM")
     slack.click("bob", dm, "action_done")

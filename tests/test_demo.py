@@ -50,6 +50,8 @@ def test_demo_plays_a_whole_incident_and_commits_the_post_mortem(tmp_path):
     assert "📌 pinned" in out and ":memo: 1" in out, "the pin and the bot's confirmation show"
     assert "First detection" in out and "Incident began" in out
     assert "is due in" in out, "a reminder reached an owner during the demo"
+    assert "carol asks to be reminded later" in out
+    assert ":zzz: I'll remind you again" in out and "at the deadline: no later." in out
     assert "closed AI-001" in out
     assert "Final post-mortem of hotfix-001" in out and "Ready: every section written" in out
     assert "Traceback" not in done.stderr
