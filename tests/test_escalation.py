@@ -248,9 +248,10 @@ def test_an_escalation_that_fires_after_publishing_or_closing_is_cancelled(tmp_p
 
 def test_an_overdue_action_item_is_escalated_once_and_closed_or_moved_ones_are_not(tmp_path, slack):
     dave = manager(slack)
-    config = make_config(tmp_path, slack, **ESCALATING, ESCALATE_TO=dave.id)
+    # REMINDER_HOURS at its default (mon-fri 09:00-18:00): an escalation does not wait for them
+    config = make_config(tmp_path, slack, **ESCALATING, ESCALATE_TO=dave.id, REMINDER_HOURS="")
     store = Store(config.database_path)
-    due = START.date() + DAY  # Friday; due by its end, escalated a day after that
+    due = START.date() + DAY  # Friday; due by its end, escalated at 00:00 on Sunday
     moment = datetime.combine(due, datetime.min.time(), UTC) + 2 * DAY
     with up(slack, config, store, RunningClock(START)) as running:
         channel = open_incident(slack)
