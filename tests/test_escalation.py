@@ -11,7 +11,7 @@ from bot.escalate_to import EscalateTo, parse_escalate_to
 from bot.reminders import ESCALATE, Settings, escalation_key, plan_deadline
 from bot.slack.app import replan_reminders
 from bot.store import Store
-from tests.conftest import START, RunningClock, make_config, mark_done_dm, wait_for
+from tests.conftest import START, Clock, RunningClock, make_config, mark_done_dm, wait_for
 from tests.test_incident_commands import open_incident
 from tests.test_publish_flow import publish_anyway
 from tests.test_reminders_restart import up
@@ -220,7 +220,7 @@ def test_an_escalation_that_fires_after_publishing_or_closing_is_cancelled(tmp_p
     dave = manager(slack)
     config = make_config(tmp_path, slack, **ESCALATING, ESCALATE_TO=dave.id)
     store = Store(config.database_path)
-    clock = RunningClock(START)
+    clock = Clock(START)
     sender = create_reminder_sender(config, store, create_client(config), clock)
     incident = Incidents(store, clock).start(
         slack.ws.team_id, slack.user("alice"), "db", Severity.SEV2, private=False
@@ -239,6 +239,7 @@ def test_an_escalation_that_fires_after_publishing_or_closing_is_cancelled(tmp_p
         incident.team_id, incident.id, at=clock(), user_id="", published_at=clock()
     )
     sender.retro.mark_done(incident.team_id, item.id, slack.user("alice"))
+    clock.now = START + 5 * DAY  # both are due
     for kind in ("escalate", "action_escalate"):
         assert sender.fire(by_kind[kind].id) == []
         assert sender.reminders.get(by_kind[kind].id).status == "cancelled", kind
