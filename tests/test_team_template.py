@@ -139,8 +139,9 @@ def test_a_team_template_drives_checklist_guided_path_readiness_and_reminders(
 
         # the reminder DM lists the same open points
         incident = bot.store.incident_by_channel(slack.ws.team_id, channel.id)
-        (due,) = list(bot.store.db.query("SELECT id FROM reminders WHERE kind = 'before' LIMIT 1"))
-        bot.sender.fire(due["id"])
+        (due,) = [r for r in bot.store.pending_reminders() if r.kind == "before"]
+        clock.now = due.due_at  # its time: one fired early waits for it
+        bot.sender.fire(due.id)
         dm = slack.ws.im(slack.user("alice")).messages[-1]
         text = json.dumps(dm.blocks)
         assert "Security Review" in text and "Five Whys" not in text
