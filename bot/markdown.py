@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from html.entities import html5
 
 _NEWLINE = re.compile(r"\r\n?|\n")  # the only line endings (§2.1)
@@ -66,6 +67,7 @@ def _code_spans(line: str) -> tuple[list[range], list[int]]:
     return spans, lone
 
 
+@lru_cache(maxsize=4096)  # the same few neighbours, over and over
 def _flags(char: str, before: str, after: str, symbols: bool) -> tuple[bool, bool]:
     """(can open, can close) of a delimiter run (§6.2). cmark-gfm counts only Unicode P as
     punctuation beyond ASCII, CommonMark 0.31 counts S too: `symbols` picks one."""
