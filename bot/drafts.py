@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from pathlib import Path
 
 from bot.incidents import Incidents
@@ -86,8 +87,14 @@ class Drafts:
         self.store.add_speakers(incident, user_ids)
 
     def name(self, team_id: str) -> Callable[[str], str]:
-        """Real names for the draft; never a raw `<@U...>`."""
-        return lambda user_id: self.store.real_name(team_id, user_id) or f"user {user_id}"
+        """Real names for one draft, each person's looked up once (a timeline names its
+        authors on every entry); never a raw `<@U...>`."""
+
+        @cache
+        def name(user_id: str) -> str:
+            return self.store.real_name(team_id, user_id) or f"user {user_id}"
+
+        return name
 
     def render(self, incident: Incident, version: int = 0) -> tuple[str, str, list[str]]:
         """(postmortem.md, hotfix.md, readiness), without recording anything."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from html.entities import html5
 
 _NEWLINE = re.compile(r"\r\n?|\n")  # the only line endings (§2.1)
@@ -40,12 +41,17 @@ _TEXT, _INDENTED = "text", "indented"  # see _Blocks
 _BULLET = re.compile(r"^(?:[-*+•]|[0-9]{1,2}[.)])(?:\s+|$)")  # what people type before an item
 _URL = re.compile(r"(?i)www\.|://")  # GFM extended autolinks (§6.9)
 _URL_END = re.compile(r"[ \t\r\n<]")  # cmark-gfm: only these end one
+_BACKTICKS = re.compile(r"`+")  # a code span's delimiters (§6.1)
+_DELIMITERS = re.compile(r"\*+|_+|~+")  # emphasis (§6.2), GFM strikethrough (§6.5)
+# every character that _escape may give a backslash, or that makes it give one elsewhere: text
+# without any of them is inline text as it is (an autolink alone changes nothing)
+_MAY_ESCAPE = re.compile(r"[`\\<&\]*_~]")
 
 
 def _code_spans(line: str) -> tuple[list[range], list[int]]:
     """Code spans (§6.1): a run of n backticks to the next run of exactly n; and the
     backticks of runs that close nothing."""
-    runs = [m.span() for m in re.finditer(r"`+", line)]
+    runs = [m.span() for m in _BACKTICKS.finditer(line)]
     spans: list[range] = []
     lone: list[int] = []
     i = 0
@@ -61,6 +67,7 @@ def _code_spans(line: str) -> tuple[list[range], list[int]]:
     return spans, lone
 
 
+@lru_cache(maxsize=4096)  # the same few neighbours, over and over
 def _flags(char: str, before: str, after: str, symbols: bool) -> tuple[bool, bool]:
     """(can open, can close) of a delimiter run (§6.2). cmark-gfm counts only Unicode P as
     punctuation beyond ASCII, CommonMark 0.31 counts S too: `symbols` picks one."""
@@ -86,7 +93,7 @@ def _unpaired(masked: str, before: str, after: str) -> list[int]:
     runs: list[re.Match[str]] = []
     stack: list[str] = []
     ok = True  # no run that opens and closes, each closer closes the innermost opener
-    for m in re.finditer(r"\*+|_+|~+", masked):
+    for m in _DELIMITERS.finditer(masked):
         if m.group()[0] == "~" and len(m.group()) > 2:
             continue  # three or more tildes are text in cmark-gfm
         b = masked[m.start() - 1] if m.start() else before
@@ -104,21 +111,29 @@ def _unpaired(masked: str, before: str, after: str) -> list[int]:
 
 def _escape(line: str, marks: set[int], before: str = " ", after: str = " ") -> str:
     """`line` with a backslash before each position in `marks` and before whatever would be
-    inline markup; code spans as they are. `before`/`after`: the characters around the line."""
+    inline markup; code spans as they are. `before`/`after`: the characters around the line
+    (each position in `marks` is one of the line's)."""
+    if not marks and not _MAY_ESCAPE.search(line):
+        return line
     spans, lone = _code_spans(line)
     code = {i for span in spans for i in span}
     marks = marks | set(lone)
     for m in _SPECIAL.finditer(line):  # an HTML5 entity name only (§2.5)
         if m.start() not in code and (not m.group(1) or m.group(1) in html5):
             marks.add(m.start())
-    masked = "".join("!" if i in code or i in marks else c for i, c in enumerate(line))
-    marks.update(_unpaired(masked, before, after))
+    masked = list(line)
+    for i in code | marks:
+        masked[i] = "!"
+    marks.update(_unpaired("".join(masked), before, after))
     for m in _URL.finditer(line):  # an autolink runs to a space or `<`, escapes and code too
         stop = _URL_END.search(line, m.end())
         reach = range(m.start(), min(stop.start() + 1 if stop else len(line), len(line)))
         if m.start() not in code and any(i in marks or line[i] == "`" for i in reach):
             marks.add(m.start() + 3 if m.group()[0] in "wW" else m.start())  # www\. or \://
-    return "".join("\\" + c if i in marks else c for i, c in enumerate(line))
+    escaped = list(line)
+    for i in marks:
+        escaped[i] = "\\" + line[i]
+    return "".join(escaped)
 
 
 def inline(text: str) -> str:
