@@ -379,3 +379,23 @@ def m012_workspace_reminders(db: Database) -> None:
     incident: the column keeps NOT NULL (the unique key needs a value) but loses its foreign
     key. sqlite-utils rebuilds the table, keeping its rows, ids and indexes."""
     db.table("reminders").transform(drop_foreign_keys=["incident_id"])
+
+
+@migrations()
+def m013_section_assignments(db: Database) -> None:
+    """Sections given to people (`/incident assign`, the checklist): who writes which section of
+    an incident's post-mortem, who gave it to them and when (UTC). One person per section; no
+    row: the post-mortem owners'."""
+    db.table("section_assignments").create(
+        {
+            "team_id": str,
+            "incident_id": int,
+            "section": str,  # the key the team's template declares (bot/sections.py)
+            "user_id": str,
+            "assigned_by": str,
+            "assigned_at": str,
+        },
+        pk=("team_id", "incident_id", "section"),
+        foreign_keys=[("incident_id", "incidents", "id")],
+        not_null={"team_id", "incident_id", "section", "user_id", "assigned_by", "assigned_at"},
+    )
