@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from bot.durations import format_duration
@@ -45,6 +46,10 @@ HELP: tuple[tuple[str, str], ...] = (
     (
         "/incident owner @user [@user ...]",
         "set the post-mortem owners (or `owner add|remove @user`)",
+    ),
+    (
+        "/incident assign root_cause @user",
+        "give a post-mortem section to someone (`nobody` takes it back; alone: who has which)",
     ),
     ("/incident severity sev1", "change the severity"),
     ("/incident status [hotfix-NNN]", "summary with times and durations so far"),
@@ -213,9 +218,10 @@ def kickoff_text(incident: Incident) -> str:
     return f"{incident.hotfix_id}: {escape(incident.title)} — commander {commander}"
 
 
-def build_status(report: Report) -> list[Block]:
-    """The incident at a glance: roles, times, durations; any milestone recorded before the
-    incident began is named (with the command that corrects it), never shown as `0s`."""
+def build_status(report: Report, given: Sequence[tuple[str, str, bool]] = ()) -> list[Block]:
+    """The incident at a glance: roles, times, durations, the sections given to people
+    (`given`: title, user id, whether written); any milestone recorded before the incident
+    began is named (with the command that corrects it), never shown as `0s`."""
     i = report.incident
     state = "resolved" if i.status is Status.RESOLVED else "open"
     fields = [
@@ -255,6 +261,15 @@ def build_status(report: Report) -> list[Block]:
         blocks += sections(listed.texts)
         if listed.after:
             notes.insert(0, more(listed.after, "`/timeline` lists every entry", "more milestones"))
+    if given:
+        lines = [
+            f"• {escape(clip(title, 100))}: {mention(user)}" + (" (written)" if written else "")
+            for title, user, written in given
+        ]
+        listed = fit(["*Sections given to people*", *lines], 1, SECTION_TEXT)
+        blocks += sections(listed.texts)
+        if listed.after:
+            notes.insert(0, more(listed.after, "`/incident assign` lists them all"))
     if contradictions := report.contradictions:
         fix = (
             "`/timeline edit N HH:MM` corrects an entry's time; "

@@ -41,7 +41,9 @@ LIFECYCLE = (
     "help",
 )
 RETROSPECTIVE = ("write", "action", "actions", "draft", "publish")
-SUBCOMMANDS = LIFECYCLE + RETROSPECTIVE
+# ... and of the classes register() adds (bot/slack/app.py): AssignCommands
+ASSIGNING = ("assign",)
+SUBCOMMANDS = LIFECYCLE + RETROSPECTIVE + ASSIGNING
 
 
 def deactivated(client: WebClient, user_id: str) -> bool:
@@ -197,10 +199,15 @@ class IncidentCommands:
             command.team_id, command.channel_id, command.user_id, command.args[1:], "`/incident`"
         )
         report = self.incidents.report(incident)
+        given = [
+            (st.section.title, st.assignee, st.written)
+            for st in self.retro.retro.states(incident)
+            if st.assignee
+        ]
         ack(
             response_type="ephemeral",
             text=f"Status of {report.incident.hotfix_id}",
-            blocks=blocks.build_status(report),
+            blocks=blocks.build_status(report, given),
         )
 
     def list(self, command: Command, ack: Ack, respond: Respond, client: WebClient) -> None:
