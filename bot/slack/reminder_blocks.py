@@ -37,12 +37,16 @@ class ReminderIds:
     LATEST_DRAFT = "reminder_draft"
 
 
-def _listed(title: str, lines: list[str]) -> str:
-    """A titled list that fits one section, saying how many are left out and where they are."""
+def _listed(
+    title: str,
+    lines: list[str],
+    where: str = "the draft's first line lists them all (*Latest draft*)",
+) -> str:
+    """A titled list that fits one section, saying how many are left out and `where` they are."""
     listed = fit(lines, 1, SECTION_TEXT - len(title) - 150, most=MAX_LISTED)
     text = "\n".join([f"*{title}*", *listed.texts])
     if listed.after:
-        text += "\n" + more(listed.after, "the draft's first line lists them all (*Latest draft*)")
+        text += "\n" + more(listed.after, where)
     return text
 
 
@@ -80,7 +84,10 @@ def build_deadline_dm(
     part = part or Part((), tuple((p, None) for p in open_points))
     if part.yours:
         blocks.append(section(_yours(incident, part)))
-    rest = [f"• {escape(p)}" + (f" ({mention(w)}'s)" if w else "") for p, w in part.rest]
+    rest = [
+        f"• {escape(p.removesuffix('.'))} (given to {mention(w)})." if w else f"• {escape(p)}"
+        for p, w in part.rest
+    ]
     title = f"{len(rest)} open point(s)"
     if not part.whole:
         theirs = ", ".join(mention(u) for u in owners) or "the post-mortem owners"
@@ -137,7 +144,8 @@ def _yours(incident: Incident, part: Part) -> str:
         f"`/incident write {incident.hotfix_id} {s.key}`"
         for s in part.yours
     ]
-    return _listed(f"Yours: {len(lines)} section(s) nobody has written yet", lines)
+    title = f"Yours: {len(lines)} section(s) nobody has written yet"
+    return _listed(title, lines, "`/incident assign` in the channel lists them all")
 
 
 def build_action_reminder(incident: Incident, item: ActionItem, now: datetime) -> list[Block]:
