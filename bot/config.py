@@ -17,6 +17,7 @@ from bot.models import ONE_TIME, Milestone
 from bot.settings import SETTINGS
 from bot.timeline import split_milestone
 from bot.when import parse_zone_setting
+from bot.working_hours import WorkingHours, parse_hours
 
 
 class ConfigError(Exception):
@@ -62,6 +63,7 @@ class Config:
     hosting: tuple[tuple[str, str], ...] = ()  # the HOSTING settings given (tokens: secret)
     digest_channel: str | None = None  # DIGEST_CHANNEL: the weekly digest goes there
     digest_at: DigestAt | None = None  # DIGEST_AT (None: no digest, DIGEST_CHANNEL not set)
+    hours: WorkingHours | None = None  # REMINDER_HOURS (None: `always`)
 
     @property
     def reviewing(self) -> bool:
@@ -187,6 +189,10 @@ def load_config(env: Mapping[str, str]) -> Config:
     except ValueError as error:
         raise ConfigError(f"REVIEWER_ACCOUNTS: {error}") from None
     digest_channel, digest_at = _digest(env)
+    try:
+        hours = parse_hours(_get(env, "REMINDER_HOURS") or "")
+    except ValueError as error:
+        raise ConfigError(f"REMINDER_HOURS: {error}") from None
     return Config(
         bot_token=bot_token,
         signing_secret=signing_secret,
@@ -212,6 +218,7 @@ def load_config(env: Mapping[str, str]) -> Config:
         hosting=tuple((k, v) for k in HOSTING if (v := _get(env, k))),
         digest_channel=digest_channel,
         digest_at=digest_at,
+        hours=hours,
     )
 
 

@@ -228,6 +228,7 @@ def run_demo(out: TextIO = sys.stdout, colour: bool | None = None, review: bool 
             "POSTMORTEM_DEADLINE": "20s",
             "REMINDERS_BEFORE": "16s,8s",
             "OVERDUE_NUDGE_EVERY": "off",
+            "REMINDER_HOURS": "always",  # a demo run at night still shows its reminders
         }
         with Reviewed(folder, slack) if review else nullcontext() as reviewed:
             if reviewed is not None:

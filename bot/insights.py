@@ -16,6 +16,10 @@ from bot.store.insights import ActionFacts, IncidentFacts
 
 BUCKETS = ("week", "month")
 MAX_DAYS = 3660  # ten years: a period people ask for, not a typo of one
+# The years an instant of a period may fall in: a typo like `0001-01-05` or `9999-12-31` would
+# take a period's weeks past what `datetime` holds (OverflowError)
+YEARS = range(1970, 9000)
+TOO_LONG = "is not a period people ask for (ten years at most)"
 PERIOD_HELP = (
     "write `30d`, `90d`, `12w`, `quarter` (this calendar quarter so far), `year` (the last "
     "365 days) or a date like `2026-01-01`"
@@ -219,42 +223,57 @@ def _periods(
 
 def parse_period(text: str, now: datetime) -> tuple[datetime, datetime]:
     """(since, until=now), UTC, from what people type: `30d`, `12w` (days or weeks back from
-    now), `quarter` (this calendar quarter so far: what a manager means by "this quarter"),
+    now), `quarter` (this calendar quarter so far: what a manager means by "this quarter"; at
+    its very start, the one just ended),
     `year` (the last 365 days), or a date `2026-01-01` (from its start, UTC). A leading
     `--since` is allowed. UsageError saying what to type otherwise."""
     now = now.astimezone(UTC)
     spec = re.sub(r"^-*since\s*=?\s*", "", text.strip().lower())
-    if spec == "quarter":
-        first = date(now.year, (now.month - 1) // 3 * 3 + 1, 1)
+    if spec == "quarter":  # the one that holds the period's last instant: at 00:00 on
+        last = now - timedelta(microseconds=1)  # April 1st, the first quarter, not an empty one
+        first = date(last.year, (last.month - 1) // 3 * 3 + 1, 1)
         return datetime.combine(first, time(), UTC), now
     if spec == "year":
         return now - timedelta(days=365), now
     if match := re.fullmatch(r"(\d{1,5})\s*([dw])", spec):
         days = int(match[1]) * (7 if match[2] == "w" else 1)
         if not 0 < days <= MAX_DAYS:
-            raise UsageError(f"{quoted(text)} is not a period people ask for; {PERIOD_HELP}.")
+            raise UsageError(f"{quoted(text)} {TOO_LONG}; {PERIOD_HELP}.")
         return now - timedelta(days=days), now
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", spec):
-        since = parse_instant(spec, now)
+        since = _instant(spec)
         if since >= now:
             raise UsageError(f"{quoted(text)} is not in the past; {PERIOD_HELP}.")
+        if now - since > timedelta(days=MAX_DAYS):  # a chart of centuries takes minutes
+            raise UsageError(f"{quoted(text)} {TOO_LONG}; {PERIOD_HELP}.")
         return since, now
     raise UsageError(f"{quoted(text)} is not a period; {PERIOD_HELP}.")
 
 
 def parse_instant(text: str, now: datetime) -> datetime:
     """An end (or start) of a period: `now`, a date `2026-04-01` (its midnight, UTC) or an ISO
-    time (`2026-04-01T12:00Z`; without a zone: UTC). UsageError saying what to type otherwise."""
-    spec = text.strip()
-    if spec.lower() == "now":
+    time (`2026-04-01T12:00Z`; without a zone: UTC), in one of YEARS. UsageError saying what to
+    type otherwise."""
+    if text.strip().lower() == "now":
         return now.astimezone(UTC)
+    at = _instant(text)
+    if at.year not in YEARS:
+        raise UsageError(
+            f"{quoted(text)} is not a time people ask about; write one between "
+            f"{YEARS.start} and {YEARS.stop - 1}."
+        )
+    return at
+
+
+def _instant(text: str) -> datetime:
+    spec = text.strip()
     try:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", spec):
             return datetime.combine(date.fromisoformat(spec), time(), UTC)
         at = datetime.fromisoformat(spec.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
+        return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    except (ValueError, OverflowError):
         raise UsageError(
             f"{quoted(text)} is not a time; write `now`, a date like `2026-04-01` or a time "
             "like `2026-04-01T12:00Z` (UTC)."
         ) from None
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)

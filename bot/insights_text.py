@@ -46,10 +46,6 @@ def alt_text(figures: Figures) -> str:
         f"from {_day(first, year=first.year != last.year)} to {_day(last)}"
         f" ({severities_words(figures.severities)})"
     )
-    if figures.incidents == 0:
-        return f"No incidents {scope}."
-    n = figures.incidents
-    times = "; ".join(_time_words(figures, name) for name in ("detect", "resolve"))
     due = figures.on_time + figures.late + figures.open
     postmortems = (
         f"Post-mortems: {figures.on_time} of {due} on time, {figures.late} late, "
@@ -57,6 +53,10 @@ def alt_text(figures: Figures) -> str:
         if due
         else "No post-mortem is due yet."
     )
+    if figures.incidents == 0:  # those resolved in it may still owe their post-mortems
+        return f"No incidents {scope}." + (f" {postmortems}" if due else "")
+    n = figures.incidents
+    times = "; ".join(_time_words(figures, name) for name in ("detect", "resolve"))
     return f"{n} incident{'s' * (n != 1)} {scope}: {times}. {postmortems}"
 
 
@@ -95,8 +95,9 @@ def summary_lines(figures: Figures) -> list[str]:
     """The figures as 3 to 8 lines of plain text (the Slack message, the CLI), durations as the
     bot shows them everywhere (`1d 2h 5m`); a time some incidents lack says how many have it."""
     scope = f"{figures.since.date()} – {last_day(figures)}, {severities_words(figures.severities)}"
-    if figures.incidents == 0:
-        return [f"No incidents in {scope}."]
+    due = figures.on_time + figures.late + figures.open
+    if figures.incidents == 0:  # none began; those resolved in it may owe post-mortems
+        return [f"No incidents in {scope}.", *([_postmortems_line(figures)] if due else [])]
     n = figures.incidents
     by_severity = {
         s.label: sum(p.by_severity.get(s.value, 0) for p in figures.periods) for s in Severity
@@ -111,16 +112,7 @@ def summary_lines(figures: Figures) -> list[str]:
             continue
         line = f"{TIME_LABELS[name]}: median {short(spread.median_s)}, p90 {short(spread.p90_s)}"
         lines.append(line + (f" ({of})" if spread.missing else ""))
-    late_s = figures.median_late_s
-    late = f" (median {short(late_s)} late)" if late_s is not None else ""
-    overdue = f" ({figures.overdue} past their deadline)" if figures.overdue else ""
-    due = figures.on_time + figures.late + figures.open
-    postmortems = f"{figures.on_time} of {due} on time, {figures.late} late{late}, "
-    lines.append(
-        f"Post-mortems: {postmortems}{figures.open} open{overdue}"
-        if due
-        else "Post-mortems: none due yet"
-    )
+    lines.append(_postmortems_line(figures))
     age = figures.median_open_action_age_s
     lines.append(
         f"Action items: {figures.actions_opened} opened, {figures.actions_closed} closed, "
@@ -128,6 +120,19 @@ def summary_lines(figures: Figures) -> list[str]:
         + (f"; the open ones are {short(age)} old (median)" if age is not None else "")
     )
     return lines
+
+
+def _postmortems_line(figures: Figures) -> str:
+    """`Post-mortems: 2 of 3 on time, 1 late (median 1d late), 0 open` of the incidents
+    resolved in the period."""
+    late_s = figures.median_late_s
+    late = f" (median {short(late_s)} late)" if late_s is not None else ""
+    overdue = f" ({figures.overdue} past their deadline)" if figures.overdue else ""
+    due = figures.on_time + figures.late + figures.open
+    if not due:
+        return "Post-mortems: none due yet"
+    postmortems = f"{figures.on_time} of {due} on time, {figures.late} late{late}, "
+    return f"Post-mortems: {postmortems}{figures.open} open{overdue}"
 
 
 def short(seconds: float) -> str:

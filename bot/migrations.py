@@ -382,7 +382,17 @@ def m012_workspace_reminders(db: Database) -> None:
 
 
 @migrations()
-def m013_section_assignments(db: Database) -> None:
+def m013_user_zones(db: Database) -> None:
+    """Each person's Slack time zone as last seen (users.info `tz`): when their reminders come
+    (their working hours) is shown without asking Slack on the command's 3 s."""
+    db.table("zones").create(
+        {"team_id": str, "user_id": str, "tz": str, "updated_at": str},
+        pk=("team_id", "user_id"),
+    )
+
+
+@migrations()
+def m014_section_assignments(db: Database) -> None:
     """Sections given to people (`/incident assign`, the checklist): who writes which section of
     an incident's post-mortem, who gave it to them and when (UTC). One person per section; no
     row: the post-mortem owners'."""

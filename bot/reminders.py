@@ -7,9 +7,10 @@ whose record had not been written yet.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta, tzinfo
 
 from bot.digest_at import DigestAt
 from bot.models import ActionItem, Incident
@@ -17,9 +18,13 @@ from bot.retro import Retro
 from bot.store import Store
 from bot.store.reminders import Planned as Planned
 from bot.store.reminders import Reminder as Reminder
+from bot.working_hours import WorkingHours
 
 BEFORE, OVERDUE, NUDGE, ACTION = "before", "overdue", "nudge", "action"
-DEADLINE_KINDS = (BEFORE, OVERDUE, NUDGE)
+# "Remind me later": one person's reminder again, of the deadline or of an action item
+SNOOZE, ACTION_SNOOZE = "snooze", "action_snooze"
+DEADLINE_KINDS = (BEFORE, OVERDUE, NUDGE, SNOOZE)
+SNOOZE_FOR = timedelta(hours=2)  # "In 2 hours"; the other choice is the next working morning
 RETRY_BACKOFF = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10))
 # The owners are nudged at most this many times after the overdue notice; the last one says so.
 MAX_NUDGES = 5
@@ -32,6 +37,7 @@ class Settings:
     nudge_every: timedelta | None = timedelta(days=1)
     action_before: timedelta = timedelta(hours=24)
     digest_at: DigestAt | None = None  # the weekly digest's moment; None: no digest
+    hours: WorkingHours | None = None  # REMINDER_HOURS on each person's clock; None: always
 
 
 def plan_deadline(deadline: datetime, settings: Settings) -> list[Planned]:
@@ -112,16 +118,55 @@ def plan_action(item: ActionItem, settings: Settings) -> Planned | None:
     return Planned(ACTION, f"action:{item.id}@{item.due}", due - settings.action_before, item.id)
 
 
+def planned_at(key: str, due_at: datetime) -> datetime:
+    """When a "before" reminder was planned for, from its key (`before:<seconds>@<deadline>`):
+    its row's due_at moves when it waits for someone's working hours or is retried. Other
+    keys: `due_at`."""
+    match = re.fullmatch(r"before:(\d+)@(\d{8}T\d{6})", key)
+    if match is None:
+        return due_at
+    deadline = datetime.strptime(match[2], "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
+    return deadline - timedelta(seconds=int(match[1]))
+
+
+def plan_snooze(user_id: str, at: datetime, action_item_id: int | None = None) -> Planned:
+    """One person's reminder again at `at` (UTC): its key names them and the moment, so the
+    same choice made twice is one row."""
+    kind = SNOOZE if action_item_id is None else ACTION_SNOOZE
+    return Planned(kind, f"{kind}:{user_id}@{at:%Y%m%dT%H%M%S}", at, action_item_id)
+
+
+def snoozed_for(reminder: Reminder) -> str | None:
+    """The person a snoozed reminder is for (from its key), None for other kinds."""
+    if reminder.kind not in (SNOOZE, ACTION_SNOOZE):
+        return None
+    return reminder.key.split(":", 1)[1].split("@", 1)[0]
+
+
 def is_stale(
     reminder: Reminder, deadline: datetime | None, now: datetime, due_befores: list[datetime]
 ) -> bool:
     """A "before" reminder makes no sense once the deadline passed (the overdue notice says it)
-    or once a later reminder is due too (send only the latest: "3h left", not also "23h left")."""
+    or once a later reminder is due too (send only the latest: "3h left", not also "23h left").
+    `due_befores`: when the incident's "before" reminders were planned for (planned_at)."""
     if reminder.kind != BEFORE:
         return False
     if deadline is None or now >= deadline:
         return True
-    return any(reminder.due_at < other <= now for other in due_befores)
+    mine = planned_at(reminder.key, reminder.due_at)
+    return any(mine < other <= now for other in due_befores)
+
+
+def audience(reminder: Reminder, owners: list[str], commander: str) -> list[str]:
+    """Who a pending reminder of the deadline will DM, as things are now: the owners (the
+    commander if none) for one before the deadline and a nudge, the commander for the overdue
+    notice, the person for a snooze. Action items' are their owner's (not here: [])."""
+    if reminder.kind in (BEFORE, NUDGE):
+        return owners or [commander]
+    if reminder.kind == OVERDUE:
+        return [commander]
+    person = snoozed_for(reminder)
+    return [person] if person and reminder.kind == SNOOZE else []
 
 
 class Reminders:
@@ -191,7 +236,46 @@ class Reminders:
         return self.store.pending_reminders()
 
     def due_befores(self, reminder: Reminder) -> list[datetime]:
-        return self.store.reminder_due_times(reminder.team_id, reminder.incident_id, BEFORE)
+        """When the incident's "before" reminders were planned for (not when they wait now)."""
+        return [
+            planned_at(key, due)
+            for key, due in self.store.reminder_plans(
+                reminder.team_id, reminder.incident_id, BEFORE
+            )
+        ]
+
+    def next_for(
+        self,
+        incident: Incident,
+        people: list[str],
+        zone: Callable[[str], tzinfo],
+        also: Sequence[str] = (),
+    ) -> dict[str, datetime]:
+        """When each of `people` will next get a DM about the incident's deadline (UTC), by
+        the pending reminders, their working hours on `zone(person)`, and who has had each
+        already; a person with none planned is left out. `also`: who gets the owners'
+        reminders besides them (someone with a section nobody has written yet)."""
+        now = self.clock()
+        owners = self.store.owners(incident.team_id, incident.id) or [incident.commander_id]
+        owners = list(dict.fromkeys([*owners, *also]))
+        found: dict[str, datetime] = {}
+        for reminder in self.store.incident_reminders(
+            incident.team_id, incident.id, DEADLINE_KINDS
+        ):
+            had = self.delivered_to(reminder.id)
+            for person in audience(reminder, owners, incident.commander_id):
+                if person not in people or person in had:
+                    continue
+                due = max(reminder.due_at, now)
+                hours = self.settings.hours
+                at = hours.send_at(due, zone(person), incident.deadline_at) if hours else due
+                found[person] = min(at, found.get(person, at))
+        return found
+
+    def defer(self, reminder: Reminder, at: datetime) -> None:
+        """Pending again until `at` (UTC): someone it is for is outside their working hours.
+        Not an attempt: the claim's count is given back."""
+        self.store.defer_reminder(reminder.id, at)
 
     def claim(self, reminder_id: int) -> Reminder | None:
         """Take a due reminder to send it; None if it is not pending (sent, cancelled, taken)."""

@@ -67,6 +67,7 @@ class ReminderScheduler:
         self._renewed = datetime.min.replace(tzinfo=UTC)
         self.scheduler = BackgroundScheduler(timezone=UTC)
         self._firing: set[int] = set()  # a running date job is no longer in the job store
+        self._due: dict[int, datetime] = {}  # each job's reminder as it was scheduled
         self._busy = 0  # ticks and fires running now
         self._busy_lock = threading.Lock()
         self._stopping = False
@@ -144,7 +145,10 @@ class ReminderScheduler:
             for reminder in self.reminders.pending():
                 if reminder.id in self._firing:
                     continue
-                if self.scheduler.get_job(f"reminder-{reminder.id}") is None:
+                if (
+                    self.scheduler.get_job(f"reminder-{reminder.id}") is None
+                    or self._due.get(reminder.id) != reminder.due_at  # re-timed meanwhile
+                ):
                     self.schedule(reminder)
 
     def schedule(self, reminder: Reminder) -> None:
@@ -153,6 +157,7 @@ class ReminderScheduler:
         the workflow's clock (the same clock, outside tests)."""
         if not (self.leader and self.scheduler.running):
             return  # the sender's next tick picks it up from the database
+        self._due[reminder.id] = reminder.due_at
         wait = max(timedelta(0), reminder.due_at - self.clock())
         run_at = datetime.now(UTC) + wait
         self.scheduler.add_job(

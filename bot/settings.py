@@ -65,6 +65,13 @@ SETTINGS: tuple[Setting, ...] = (
         "at most, none once the incident channel is archived (`off`: never).",
     ),
     Setting(
+        "REMINDER_HOURS",
+        "mon-fri 09:00-18:00",
+        "When reminders may reach people, on each one's Slack time zone: one due outside "
+        "waits for their next working hours, unless that comes after the deadline "
+        "(`mon,wed,fri 08:30-17:00`; `always`: at any hour).",
+    ),
+    Setting(
         "ACTION_REMINDER_BEFORE",
         "24h",
         "When to remind an action item's owner before its due date.",

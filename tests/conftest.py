@@ -107,6 +107,9 @@ def make_config(tmp_path: Path, slack: Emulator, **overrides: str) -> Config:
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": slack.api_url,
         "DATABASE_PATH": str(tmp_path / "data" / "incidents.db"),
+        # reminders at any hour: the tests of other rules run at odd hours on purpose (MOMENTS);
+        # those of working hours give REMINDER_HOURS (`""`: its default)
+        "REMINDER_HOURS": "always",
         **overrides,
     }
     return load_config(env)

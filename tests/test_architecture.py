@@ -45,6 +45,7 @@ ALLOWED = {
     "git_settings": set(),
     "settings": set(),
     "config": {
+        "working_hours",
         "digest_at",
         "durations",
         "errors",
@@ -55,6 +56,7 @@ ALLOWED = {
         "when",
     },
     "digest_at": set(),
+    "working_hours": set(),
     "digest": {"digest_at", "insights", "insights_model", "models", "reminders", "store"},
     "naming": set(),
     "severity_words": {"errors", "models"},

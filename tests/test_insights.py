@@ -337,7 +337,15 @@ def test_periods_people_name(text, since):
 
 @pytest.mark.parametrize(
     ("now", "first"),
-    [(t(1, 1), t(1, 1)), (t(3, 31, 23), t(1, 1)), (t(4, 1), t(4, 1)), (t(12, 31), t(10, 1))],
+    [
+        (t(1, 1, 0, 1), t(1, 1)),
+        (t(3, 31, 23), t(1, 1)),
+        (t(4, 1, 0, 1), t(4, 1)),
+        (t(12, 31), t(10, 1)),
+        # at a quarter's very first instant, the one just ended (this one is still empty)
+        (t(1, 1), datetime(2025, 10, 1, tzinfo=UTC)),
+        (t(4, 1), t(1, 1)),
+    ],
 )
 def test_quarter_is_this_calendar_quarter(now, first):
     assert parse_period("quarter", now) == (first, now)
@@ -365,3 +373,16 @@ def test_insights_never_read_the_wall_clock(store, made):
     assert got.overdue == 0
     assert got.since == SINCE and got.until == UNTIL and got.bucket == "week"
     assert timedelta(0) < got.until - got.since
+
+
+def test_a_period_where_none_began_still_tells_the_post_mortems_resolved_in_it(store, made, clock):
+    from bot.insights_text import alt_text, summary_lines
+
+    # [01-27 00:00, 09:30): nothing began (A at 10:00, F on 01-20); F was resolved at 09:00
+    got = Insights(store, clock).figures("T1", t(1, 27), t(1, 27, 9, 30))
+    assert got.incidents == 0 and (got.on_time, got.late, got.open) == (1, 0, 0)
+    assert summary_lines(got) == [
+        "No incidents in 2026-01-27 – 2026-01-27, all severities.",
+        "Post-mortems: 1 of 1 on time, 0 late, 0 open",
+    ]
+    assert alt_text(got).endswith("Post-mortems: 1 of 1 on time, 0 late, 0 still open.")

@@ -46,6 +46,7 @@ def bot_process(tmp_path, slack, **settings):
         "SLACK_API_URL": slack.api_url,
         "PORT": str(port),
         "DATABASE_PATH": str(tmp_path / "deep" / "incidents.db"),
+        "REMINDER_HOURS": "always",  # the wall clock's hour must not hold reminders back
         **settings,
     }
     process = subprocess.Popen(

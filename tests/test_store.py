@@ -46,7 +46,8 @@ def test_wal_busy_timeout_and_migrations_are_idempotent(tmp_path):
         "m010_reviews",
         "m011_milestone_index",
         "m012_workspace_reminders",
-        "m013_section_assignments",
+        "m013_user_zones",
+        "m014_section_assignments",
     ]
     again.close()
 
@@ -97,8 +98,8 @@ def test_upgrading_keeps_the_reminders_and_their_deliveries_and_takes_workspace_
 
 
 def test_a_section_is_given_to_one_person_at_a_time_and_taken_back(tmp_path):
-    """m013: one row per section; giving it again replaces whose it is, nobody removes it; an
-    upgraded database (up to m012) gets the table."""
+    """m014: one row per section; giving it again replaces whose it is, nobody removes it; an
+    upgraded database (up to m013) gets the table."""
     import sqlite3
 
     from sqlite_utils import Database
@@ -107,7 +108,7 @@ def test_a_section_is_given_to_one_person_at_a_time_and_taken_back(tmp_path):
 
     path = tmp_path / "old.db"
     db = Database(sqlite3.connect(path))
-    migrations.apply(db, stop_before="m013_section_assignments")
+    migrations.apply(db, stop_before="m014_section_assignments")
     db.conn.close()
     store = Store(path)
     incident = _start(store, "T1")

@@ -58,12 +58,13 @@ from bot.slack.keeping import Keeping
 from bot.slack.members import Members
 from bot.slack.pacing import Pacer
 from bot.slack.payloads import error_text, team_of
-from bot.slack.reminder_blocks import ReminderIds
+from bot.slack.reminder_blocks import SNOOZES, ReminderIds
 from bot.slack.reminder_commands import ReminderCommands
 from bot.slack.reminder_sender import ReminderSender
 from bot.slack.retro_blocks import Ids
 from bot.slack.retro_commands import RetroCommands
 from bot.slack.reviewing import RefreshHome, Reviewing
+from bot.slack.snoozing import Snoozing
 from bot.slack.text import decode, escape
 from bot.slack.timeline_commands import TimelineCommands
 from bot.slack.zones import Zones
@@ -221,7 +222,7 @@ def register(
         incidents, channels, retro, retro.reminders, timeline.zones, timeline.echoes
     )
 
-    insights = InsightCommands(reminders.insights, retro.drafting.audience)
+    insights = InsightCommands(reminders.insights, incidents)
     incident.subcommands["insights"] = insights.insights
     assigning = AssignCommands(incidents, Assignments(retro.retro), retro.drafting, retro.reminders)
     incident.subcommands["assign"] = assigning.assign
@@ -246,6 +247,9 @@ def register(
     app.view(Ids.ACTION_MODAL)(acks_at_once(retro.handle_action_submission))
     app.action(ReminderIds.WRITE_NEXT)(acks_at_once(reminders.handle_write_next))
     app.action(ReminderIds.LATEST_DRAFT)(acks_at_once(reminders.handle_latest_draft))
+    snoozing = Snoozing(incidents, retro.retro, retro.reminders)
+    for snooze in SNOOZES:
+        app.action(snooze)(acks_at_once(snoozing.handle_snooze))
     app.event("app_home_opened")(acks_at_once(reminders.handle_home_opened))
 
     def handle_membership(event: dict[str, Any], body: dict[str, Any]) -> None:
@@ -316,6 +320,7 @@ def reminder_settings(config: Config) -> Settings:
         config.nudge_every,
         config.action_reminder_before,
         config.digest_at,
+        config.hours,
     )
 
 
@@ -419,7 +424,9 @@ def create_app(
         incidents, timeline, {**emoji, **dict(config.milestone_reactions)}, drafting.audience
     )
     retro_commands = RetroCommands(incidents, retro, drafting, reminders)
-    reminder_commands = ReminderCommands(incidents, retro, drafts, Insights(store, incidents.clock))
+    reminder_commands = ReminderCommands(
+        incidents, retro, drafts, Insights(store, incidents.clock), reminders
+    )
     if config.reviewing:
         retro_commands.reviewing = review_mode(
             config, incidents, drafting, reminders, publisher, reminder_commands.publish_home

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from bot.durations import format_duration
@@ -218,10 +219,15 @@ def kickoff_text(incident: Incident) -> str:
     return f"{incident.hotfix_id}: {escape(incident.title)} — commander {commander}"
 
 
-def build_status(report: Report, given: Sequence[tuple[str, str, bool]] = ()) -> list[Block]:
+def build_status(
+    report: Report,
+    next_reminders: Sequence[tuple[str, datetime, bool]] = (),
+    given: Sequence[tuple[str, str, bool]] = (),
+) -> list[Block]:
     """The incident at a glance: roles, times, durations, the sections given to people
     (`given`: title, user id, whether written); any milestone recorded before the incident
-    began is named (with the command that corrects it), never shown as `0s`."""
+    began is named (with the command that corrects it), never shown as `0s`;
+    `next_reminders`: (person, when UTC, their time zone known) of the post-mortem's."""
     i = report.incident
     state = "resolved" if i.status is Status.RESOLVED else "open"
     fields = [
@@ -240,6 +246,14 @@ def build_status(report: Report, given: Sequence[tuple[str, str, bool]] = ()) ->
     if i.resolved_at and i.deadline_at:
         fields.append(f"*Resolved* {date(i.resolved_at)}")
         fields.append(f"*Post-mortem due* {date(i.deadline_at)}")
+        if next_reminders:
+            fields.append(
+                "*Next reminders* "
+                + " · ".join(
+                    f"{mention(u)} {date(at)}" + ("" if known else " (zone not seen yet: UTC)")
+                    for u, at, known in next_reminders
+                )
+            )
     milestones = [e for e in report.entries if e.milestone]
     blocks = [section(f"*{i.hotfix_id}: {escape(i.title)}*")]
     for n in range(0, len(fields), 10):  # Slack shows 10 fields to a section

@@ -55,6 +55,9 @@ class DigestSender:
         self.channel = channel
         self.clock = clock
         self.pacer = pacer or Pacer()
+        # what Slack took whose row the database did not (busy): (reminder id, MESSAGE or
+        # CHART) -> (channel, ts or file id); written at the row's next try, not posted again
+        self._accepted: dict[tuple[int, str], tuple[str, str]] = {}
 
     def fire(self, reminder: Reminder) -> list[Reminder]:
         """Post what of the digest is not in Slack yet; returns what to schedule (a retry, or
@@ -63,6 +66,11 @@ class DigestSender:
         now = self.clock()
         digest = self.digests.digest(reminder.team_id, reminder.due_at)
         done = self.reminders.deliveries(reminder.id)
+        for what in (MESSAGE, CHART):
+            if what not in done and (key := (reminder.id, what)) in self._accepted:
+                channel, ts = self._accepted[key]
+                self._record(key, channel, ts)
+                done[what] = ts
         try:
             if MESSAGE not in done:
                 late = now - reminder.due_at
@@ -70,9 +78,7 @@ class DigestSender:
                 posted = self.pacer.post(
                     self.client, channel=self.channel, text=text, blocks=blocks
                 )
-                self.reminders.record_delivery(
-                    reminder.id, MESSAGE, str(posted["channel"]), str(posted["ts"])
-                )
+                self._record((reminder.id, MESSAGE), str(posted["channel"]), str(posted["ts"]))
             if CHART not in done:
                 uploaded = self.client.files_upload_v2(
                     channel=self.channel,
@@ -81,12 +87,8 @@ class DigestSender:
                     title=f"Incidents, the 90 days to {digest.until:%Y-%m-%d}",
                     alt_txt=alt_text(digest.figures)[:ALT_TXT_CHARS],
                 )
-                self.reminders.record_delivery(
-                    reminder.id,
-                    CHART,
-                    self.channel,
-                    str((uploaded.get("file") or {}).get("id", "")),
-                )
+                file_id = str((uploaded.get("file") or {}).get("id", ""))
+                self._record((reminder.id, CHART), self.channel, file_id)
         except FAILURES as exc:
             error = reason(exc)
             if error not in PERMANENT and self.reminders.retry_later(reminder, error):
@@ -102,3 +104,10 @@ class DigestSender:
             return self.digests.plan(reminder.team_id, after=max(now, reminder.due_at))
         self.reminders.finish(reminder.id, "sent")
         return self.digests.plan(reminder.team_id, after=max(now, reminder.due_at))
+
+    def _record(self, key: tuple[int, str], channel: str, ts: str) -> None:
+        """Record what Slack took; remembered until the row is written (a busy database
+        raises, and the row's next try writes it instead of posting again)."""
+        self._accepted[key] = (channel, ts)
+        self.reminders.record_delivery(key[0], key[1], channel, ts)
+        del self._accepted[key]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
+from bot.assignments import with_assignees
 from bot.digest import Digests
 from bot.errors import UsageError, quoted
 from bot.incidents import Incidents
@@ -25,6 +27,7 @@ from bot.slack.payloads import Command, replies_errors, users_in
 from bot.slack.retro_commands import RetroCommands
 from bot.slack.text import decode, mention
 from bot.slack.zones import Zones
+from bot.working_hours import zone_named
 
 logger = logging.getLogger(__name__)
 
@@ -162,6 +165,7 @@ class IncidentCommands:
         )
         self.channels.invite(client, incident, users)
         self.channels.update_topic(client, incident)
+        self.reminders.plan_for(incident)  # who waits for whose working hours changed
 
     def owner(self, command: Command, ack: Ack, respond: Respond, client: WebClient) -> None:
         usage = "/incident owner @user [@user ...]"
@@ -178,6 +182,9 @@ class IncidentCommands:
             + " ".join(mention(u) for u in owners),
         )
         self.channels.invite(client, incident, owners)
+        self.reminders.plan_for(
+            self.incidents.store.incident(incident.team_id, incident.id) or incident
+        )
 
     def severity(self, command: Command, ack: Ack, respond: Respond, client: WebClient) -> None:
         if len(command.args) < 2:
@@ -199,16 +206,31 @@ class IncidentCommands:
             command.team_id, command.channel_id, command.user_id, command.args[1:], "`/incident`"
         )
         report = self.incidents.report(incident)
-        given = [
-            (st.section.title, st.assignee, st.written)
-            for st in self.retro.retro.states(incident)
-            if st.assignee
-        ]
+        states = self.retro.retro.states(incident)
+        given = [(st.section.title, st.assignee, st.written) for st in states if st.assignee]
+        assignees = [p for p in with_assignees(report.owners, states) if p not in report.owners]
         ack(
             response_type="ephemeral",
             text=f"Status of {report.incident.hotfix_id}",
-            blocks=blocks.build_status(report, given),
+            blocks=blocks.build_status(
+                report, self.next_reminders(incident, report.owners, assignees), given
+            ),
         )
+
+    def next_reminders(
+        self, incident: Incident, owners: list[str], assignees: list[str]
+    ) -> list[tuple[str, datetime, bool]]:
+        """(person, when UTC, zone known) of the next reminder DMs of the owners, the
+        commander and `assignees` (those with a section nobody has written yet, who get the
+        owners' reminders too), on their working hours; zones as last seen (no Slack call
+        before the ack)."""
+        store = self.incidents.store
+        people = list(dict.fromkeys([*owners, incident.commander_id, *assignees]))
+        zones = {p: store.zone_name(incident.team_id, p) for p in people}
+        found = self.reminders.next_for(
+            incident, people, lambda p: zone_named(zones[p]), also=assignees
+        )
+        return [(p, found[p], zones[p] is not None) for p in people if p in found]
 
     def list(self, command: Command, ack: Ack, respond: Respond, client: WebClient) -> None:
         incidents = self.incidents.visible_open(command.team_id, command.user_id)

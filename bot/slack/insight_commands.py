@@ -11,12 +11,12 @@ from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
 from bot.charts import render_chart
-from bot.errors import UsageError
+from bot.errors import NotAnIncidentChannel, UsageError
+from bot.incidents import Incidents
 from bot.insights import Insights, parse_period
 from bot.insights_model import Bucket
 from bot.insights_text import alt_text, summary_lines
 from bot.models import Severity
-from bot.slack.audience import Audience
 from bot.slack.failures import FAILURES, reason
 from bot.slack.payloads import Command
 from bot.slack.text import escape
@@ -47,13 +47,26 @@ def parse_words(words: list[str]) -> tuple[str, tuple[str, ...], bool]:
 
 
 class InsightCommands:
-    def __init__(self, insights: Insights, audience: Audience) -> None:
+    def __init__(self, insights: Insights, incidents: Incidents) -> None:
         self.figures = insights
-        self.audience = audience
+        self.incidents = incidents
+
+    def _typed_there(self, command: Command) -> None:
+        """With `public`: in an incident's channel, only someone the incident is open to
+        (a request that names a private incident's channel proves nothing: README, "Who may do
+        what"). Raises NotAllowed otherwise; other channels are Slack's to allow."""
+        try:
+            self.incidents.in_channel(
+                command.team_id, command.channel_id, USAGE, user_id=command.user_id
+            )
+        except NotAnIncidentChannel:
+            return
 
     def insights(self, command: Command, ack: Ack, respond: Respond, client: WebClient) -> None:
         """Ack first (the period and words checked), then figures, chart and upload."""
         period, severities, public = parse_words(command.args[1:])
+        if public:
+            self._typed_there(command)
         now: datetime = self.figures.clock()
         since, until = parse_period(period, now)
         where = "here" if public else "in your DM with me"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -35,6 +35,22 @@ ELSEWHERE = (
 class ReminderIds:
     WRITE_NEXT = "reminder_write"
     LATEST_DRAFT = "reminder_draft"
+    # "Remind me later" (action_id unique within a block, as Slack wants): value `i<incident
+    # id>` or `a<action item id>`
+    SNOOZE_2H = "reminder_snooze_2h"
+    SNOOZE_MORNING = "reminder_snooze_morning"
+
+
+SNOOZES = (ReminderIds.SNOOZE_2H, ReminderIds.SNOOZE_MORNING)
+
+
+def snooze_buttons(target: str) -> list[Block]:
+    """ "Remind me later" on a reminder DM: in 2 hours, or the next working morning (of the
+    person, on their clock). `target`: `i<incident id>` or `a<action item id>`."""
+    return [
+        button("Remind me in 2 hours", ReminderIds.SNOOZE_2H, target),
+        button("Tomorrow morning", ReminderIds.SNOOZE_MORNING, target),
+    ]
 
 
 def _listed(
@@ -106,6 +122,7 @@ def build_deadline_dm(
             "elements": [
                 button("Write the next section", ReminderIds.WRITE_NEXT, value, "primary"),
                 button("Latest draft", ReminderIds.LATEST_DRAFT, value),
+                *snooze_buttons(f"i{incident.id}"),
             ],
         }
     )
@@ -156,7 +173,10 @@ def build_action_reminder(incident: Incident, item: ActionItem, now: datetime) -
         ),
         {
             "type": "actions",
-            "elements": [button("Mark done", Ids.ACTION_DONE, str(item.id), "primary")],
+            "elements": [
+                button("Mark done", Ids.ACTION_DONE, str(item.id), "primary"),
+                *snooze_buttons(f"a{item.id}"),
+            ],
         },
     ]
 
@@ -167,6 +187,7 @@ def build_home(
     actions: list[tuple[Incident, ActionItem]],
     now: datetime,
     headline: Sequence[Block] = (),
+    coming: Mapping[int, datetime] | None = None,
 ) -> dict[str, Any]:
     """The App Home tab for one person: `headline` (the workspace's numbers: home_blocks.py),
     then their open incidents, the post-mortems they own (the first due first) and their open
@@ -186,7 +207,7 @@ def build_home(
         ),
         (
             "Post-mortems you own",
-            [_owned_line(i, now) for i in owned],
+            [_owned_line(i, now, (coming or {}).get(i.id)) for i in owned],
             "None waiting on you.",
             "more due later",
             "each incident's channel has its checklist",
@@ -261,7 +282,9 @@ def build_undeliverable(incident: Incident, person: str, error: str, item: str =
     return f"{head} {fix}"
 
 
-def _owned_line(incident: Incident, now: datetime) -> str:
+def _owned_line(incident: Incident, now: datetime, coming: datetime | None) -> str:
+    """`*hotfix-001* title · due in 5h (date) · #channel`, and when the person's next reminder
+    comes (`coming`, on their working hours), if one is planned."""
     assert incident.deadline_at
     left = (
         f"due in {format_duration(incident.deadline_at - now)}"
@@ -271,4 +294,5 @@ def _owned_line(incident: Incident, now: datetime) -> str:
     return (
         f"*{incident.hotfix_id}* {escape(incident.title)} · {left} "
         f"({date(incident.deadline_at)}) · <#{incident.channel_id}>"
+        + (f" · your next reminder {date(coming)}" if coming else "")
     )

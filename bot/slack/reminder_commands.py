@@ -13,6 +13,7 @@ from bot.drafts import Drafts
 from bot.incidents import Incidents
 from bot.insights import Insights, parse_period
 from bot.models import Incident
+from bot.reminders import Reminders
 from bot.retro import Retro
 from bot.slack.blocks import Block
 from bot.slack.failures import Told
@@ -21,14 +22,21 @@ from bot.slack.payloads import team_of
 from bot.slack.reminder_blocks import build_home
 from bot.slack.retro_blocks import build_section_modal
 from bot.slack.views import open_view
+from bot.working_hours import zone_named
 
 logger = logging.getLogger(__name__)
 
 
 class ReminderCommands:
     def __init__(
-        self, incidents: Incidents, retro: Retro, drafts: Drafts, insights: Insights
+        self,
+        incidents: Incidents,
+        retro: Retro,
+        drafts: Drafts,
+        insights: Insights,
+        reminders: Reminders,
     ) -> None:
+        self.reminders = reminders
         self.incidents = incidents
         self.retro = retro
         self.drafts = drafts
@@ -101,9 +109,15 @@ class ReminderCommands:
             (self.incidents.store.incident(team_id, a.incident_id), a)
             for a in self.retro.actions_owned_by(team_id, user_id)
         ]
+        zone = zone_named(self.incidents.store.zone_name(team_id, user_id))
+        coming = {
+            i.id: at
+            for i in owned
+            if (at := self.reminders.next_for(i, [user_id], lambda _: zone).get(user_id))
+        }
         client.views_publish(
             user_id=user_id,
-            view=build_home(mine, owned, [(i, a) for i, a in actions if i], now, headline),
+            view=build_home(mine, owned, [(i, a) for i, a in actions if i], now, headline, coming),
         )
 
     def headline(self, team_id: str, now: datetime) -> list[Block]:

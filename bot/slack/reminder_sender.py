@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk import WebClient
@@ -22,23 +22,27 @@ from bot.logs import bind_incident
 from bot.models import Incident, Status
 from bot.reminders import (
     ACTION,
+    ACTION_SNOOZE,
     BEFORE,
     DEADLINE_KINDS,
     MAX_NUDGES,
     NUDGE,
     OVERDUE,
+    SNOOZE,
     Reminder,
     Reminders,
     is_stale,
     nudge_number,
     overdue_audience,
     plan_nudge,
+    snoozed_for,
 )
 from bot.retro import Retro
 from bot.slack.blocks import Block, section
 from bot.slack.digest_sender import DigestSender
 from bot.slack.failures import FAILURES, reason
 from bot.slack.pacing import Pacer
+from bot.slack.recipients import Recipients
 from bot.slack.reminder_blocks import (
     build_action_reminder,
     build_deadline_dm,
@@ -49,6 +53,8 @@ from bot.slack.reminder_reports import Reporter
 from bot.store import Store
 
 logger = logging.getLogger(__name__)
+
+EARLY = timedelta(seconds=1)  # a job this much before its row's time waits for it
 
 # Errors that no retry will fix: report them at once.
 PERMANENT = frozenset(
@@ -108,6 +114,7 @@ class ReminderSender:
         # reminder is tried again, and these people are recorded then, not sent it twice
         self._accepted: dict[tuple[int, str], tuple[str, str]] = {}
         self.reporter = Reporter(store, self.post, self.gone)
+        self.recipients = Recipients(store, retro, reminders, client, clock)
         self.digest: DigestSender | None = None  # DIGEST_CHANNEL set: the weekly digest
 
     def fire(self, reminder_id: int) -> list[Reminder]:
@@ -115,6 +122,9 @@ class ReminderSender:
         reminder = self.reminders.claim(reminder_id)
         if reminder is None:
             return []  # already sent, cancelled, or taken
+        if reminder.due_at > self.clock() + EARLY:  # re-timed since its job was set
+            self.reminders.defer(reminder, reminder.due_at)
+            return [self.reminders.get(reminder.id)]
         if is_digest(reminder):
             if self.digest is None:  # DIGEST_CHANNEL was unset since it was planned
                 self.reminders.finish(reminder.id, "cancelled")
@@ -142,6 +152,7 @@ class ReminderSender:
             self.reminders.finish(reminder.id, "skipped")
             return []
         delivered = self.reminders.delivered_to(reminder.id)
+        waiting: list[datetime] = []  # when those outside their working hours get it
         for person in message.people:
             if person in delivered:
                 continue
@@ -154,9 +165,17 @@ class ReminderSender:
                 # it names the incident: a private one's, only to people in its channel now
                 logger.info("reminder %s not sent to %s: not in the channel", reminder.id, person)
                 continue
-            again = self._dm(reminder, incident, person, message)
+            profile = self.recipients.profile(person, reminder.team_id)
+            at = self.recipients.send_at(reminder, incident, profile, now)
+            if at > now and profile.gone is None:
+                waiting.append(at)
+                continue
+            again = self._dm(reminder, incident, person, message, profile.gone)
             if again is not None:
                 return again
+        if waiting:
+            self.reminders.defer(reminder, min(waiting))
+            return [self.reminders.get(reminder.id)]
         self.reminders.finish(reminder.id, "sent")
         return [] if message.last else self._next(reminder, incident)
 
@@ -166,25 +185,20 @@ class ReminderSender:
         return str(posted["channel"]), str(posted["ts"])
 
     def gone(self, user_id: str) -> str | None:
-        """Why nobody would read a DM to this person (users.info: `deleted` means deactivated,
-        and Slack may still accept the DM), or None. Asked afresh each time: an account can be
-        deactivated any day. A lookup that fails counts as reachable (the DM will tell)."""
-        try:
-            user = self.client.users_info(user=user_id)["user"]
-        except FAILURES as exc:
-            error = reason(exc)
-            if error == "user_not_found":
-                return error
-            logger.warning("users.info %s: %s", user_id, error)
-            return None
-        return "deactivated" if user.get("deleted") else None
+        """Why nobody would read a DM to this person, or None (see Recipients.profile)."""
+        return self.recipients.profile(user_id).gone
 
     def _dm(
-        self, reminder: Reminder, incident: Incident, person: str, message: Message
+        self,
+        reminder: Reminder,
+        incident: Incident,
+        person: str,
+        message: Message,
+        why: str | None,
     ) -> list[Reminder] | None:
-        """DM one person and record it; a DM that cannot reach them is recorded as failed and
-        reported. Returns what to schedule when the reminder must be tried again later."""
-        why = self.gone(person)
+        """DM one person and record it; a DM that cannot reach them (`why`: see `profile`) is
+        recorded as failed and reported. Returns what to schedule when the reminder must be
+        tried again later."""
         if why is not None:
             self._undeliverable(reminder, incident, person, why)
             return None
@@ -223,26 +237,44 @@ class ReminderSender:
         self.reminders.record_delivery(reminder.id, person, "", f"failed:{error}")
 
     def _message(self, reminder: Reminder, incident: Incident, now: datetime) -> Message | None:
-        if reminder.kind == ACTION:
+        if reminder.kind in (ACTION, ACTION_SNOOZE):
             assert reminder.action_item_id is not None
             item = self.retro.action(reminder.team_id, reminder.action_item_id)
             if item.done or not item.owner_id:
                 return None
+            if reminder.kind == ACTION_SNOOZE and item.owner_id != snoozed_for(reminder):
+                return None  # given to someone else since: theirs come on their own
             return Message(
                 [item.owner_id],
                 f"Reminder: {item.label} of {incident.hotfix_id} is due soon",
                 build_action_reminder(incident, item, now),
             )
         owners = self.store.owners(incident.team_id, incident.id) or [incident.commander_id]
+        people = with_assignees(owners, self.retro.states(incident))  # owners, then assignees
+        if reminder.kind == SNOOZE:
+            person = snoozed_for(reminder)
+            assert person is not None and incident.deadline_at is not None
+            if person not in (*people, incident.commander_id):
+                return None  # no longer theirs
+            late = now >= incident.deadline_at
+            return self._deadline(
+                incident,
+                owners,
+                [person],
+                f"The {incident.hotfix_id} post-mortem is " + ("overdue" if late else "due soon"),
+                now=now,
+                overdue=late,
+                notes=("You asked me to remind you again.",),
+            )
         if reminder.kind == BEFORE:
             return self._deadline(
                 incident,
                 owners,
-                with_assignees(owners, self.retro.states(incident)),
+                people,
                 f"The {incident.hotfix_id} post-mortem is due soon",
                 now=now,
             )
-        return self._overdue(reminder, incident, now, owners)
+        return self._overdue(reminder, incident, now, owners, people)
 
     def _deadline(
         self,
@@ -263,7 +295,12 @@ class ReminderSender:
         return Message(people, text, blocks, last, tailored)
 
     def _overdue(
-        self, reminder: Reminder, incident: Incident, now: datetime, owners: list[str]
+        self,
+        reminder: Reminder,
+        incident: Incident,
+        now: datetime,
+        owners: list[str],
+        people: list[str],
     ) -> Message:
         """The overdue notice (the channel, and the commander by DM) or a nudge (the owners,
         and those with a section still to write); an archived channel or the last nudge ends
@@ -283,7 +320,7 @@ class ReminderSender:
         audience = overdue_audience(
             reminder,
             incident.commander_id,
-            with_assignees(owners, self.retro.states(incident)),
+            people,
             late=every is not None and now >= incident.deadline_at + every,
             channel_archived=refused == "is_archived",
         )

@@ -81,6 +81,7 @@ class Store(
     ) -> None:
         super().__init__(path, checkpoint_every_s, after_ack_wait_s)
         self._known = {}
+        self._zones = {}
         self._by_channel: dict[tuple[str, str], Incident] = {}
         self._entries = GroupCommit(
             lambda: self.write(WRITE_WAIT_S), lambda: StoreUnavailable(BUSY), WRITE_WAIT_S

@@ -21,6 +21,7 @@ class PeopleRows(Rows):
     # (name, real name) by (team, user id), as last read: commands stay free of writes when
     # nothing changed (another process may hold the write lock for a while).
     _known: dict[tuple[str, str], tuple[str, str | None]]
+    _zones: dict[tuple[str, str], str]  # (team, user) -> tz, as last written
 
     def owners(self, team_id: str, incident_id: int) -> list[str]:
         rows = self._query(
@@ -114,6 +115,30 @@ class PeopleRows(Rows):
             logger.info("name of %s not kept now: the database is busy", user_id)
             return
         self._known[key] = (name, real_name or known[1])
+
+    def remember_zone(self, team_id: str, user_id: str, tz: str, at: datetime) -> None:
+        """Keep the person's Slack time zone (users.info `tz`, an IANA name) as last seen; a
+        busy database skips it (the next lookup keeps it)."""
+        key = (team_id, user_id)
+        if self._zones.get(key) == tz:
+            return
+        try:
+            with self.write(wait_s=NAME_WAIT_S) as db:
+                db.table("zones").upsert(
+                    {"team_id": team_id, "user_id": user_id, "tz": tz, "updated_at": to_db(at)},
+                    pk=("team_id", "user_id"),
+                )
+        except BotError:
+            logger.info("time zone of %s not kept now: the database is busy", user_id)
+            return
+        self._zones[key] = tz
+
+    def zone_name(self, team_id: str, user_id: str) -> str | None:
+        """The person's Slack time zone as last seen (`Europe/Berlin`), None if never seen."""
+        row = self._one(
+            "SELECT tz FROM zones WHERE team_id = ? AND user_id = ?", [team_id, user_id]
+        )
+        return row["tz"] if row else None
 
     def user_name(self, team_id: str, user_id: str) -> str | None:
         """The person's handle as they typed it (for decoding mentions)."""

@@ -170,14 +170,37 @@ class ReminderRows(Rows):
         )
         return [_reminder(r) for r in rows]
 
-    def reminder_due_times(self, team_id: str, incident_id: int, kind: str) -> list[datetime]:
-        """When the incident's reminders of this kind (not cancelled) are due, UTC."""
+    def incident_reminders(
+        self, team_id: str, incident_id: int, kinds: tuple[str, ...]
+    ) -> list[Reminder]:
+        """The incident's pending (or half-sent) reminders of these kinds, the soonest first."""
+        marks = ", ".join("?" for _ in kinds)
         rows = self._query(
-            "SELECT due_at FROM reminders WHERE team_id = ? AND incident_id = ? AND kind = ? "
+            "SELECT * FROM reminders WHERE team_id = ? AND incident_id = ? "
+            f"AND status IN ('pending', 'sending') AND kind IN ({marks}) ORDER BY due_at, id",
+            [team_id, incident_id, *kinds],
+        )
+        return [_reminder(r) for r in rows]
+
+    def reminder_plans(
+        self, team_id: str, incident_id: int, kind: str
+    ) -> list[tuple[str, datetime]]:
+        """(key, due_at UTC) of the incident's reminders of this kind, not cancelled."""
+        rows = self._query(
+            "SELECT key, due_at FROM reminders WHERE team_id = ? AND incident_id = ? AND kind = ? "
             "AND status != 'cancelled'",
             [team_id, incident_id, kind],
         )
-        return [from_db(r["due_at"]) for r in rows]  # type: ignore[misc]
+        return [(r["key"], from_db(r["due_at"])) for r in rows]  # type: ignore[misc]
+
+    def defer_reminder(self, reminder_id: int, at: datetime) -> None:
+        """sending -> pending, due at `at` (UTC), the claim's attempt given back."""
+        with self.write() as db:
+            db.execute(
+                "UPDATE reminders SET status = 'pending', due_at = ?, "
+                "attempts = MAX(attempts - 1, 0) WHERE id = ? AND status = 'sending'",
+                [to_db(at), reminder_id],
+            )
 
     def claim_reminder(self, reminder_id: int) -> bool:
         """pending -> sending, attempts + 1; False if it was not pending."""
