@@ -12,6 +12,7 @@ from urllib.parse import urlparse
 from bot.digest_at import DigestAt, parse_digest_at
 from bot.durations import parse_duration
 from bot.errors import UsageError
+from bot.escalate_to import EscalateTo, parse_escalate_to
 from bot.git_settings import REVIEW_MODES, branch_problem, repo_problem, reviewer_accounts
 from bot.models import ONE_TIME, Milestone
 from bot.settings import SETTINGS
@@ -64,6 +65,8 @@ class Config:
     digest_channel: str | None = None  # DIGEST_CHANNEL: the weekly digest goes there
     digest_at: DigestAt | None = None  # DIGEST_AT (None: no digest, DIGEST_CHANNEL not set)
     hours: WorkingHours | None = None  # REMINDER_HOURS (None: `always`)
+    escalate_after: timedelta | None = None  # ESCALATE_AFTER (None: off)
+    escalate_to: EscalateTo | None = None  # ESCALATE_TO (set whenever escalate_after is)
 
     @property
     def reviewing(self) -> bool:
@@ -193,6 +196,7 @@ def load_config(env: Mapping[str, str]) -> Config:
         hours = parse_hours(_get(env, "REMINDER_HOURS") or "")
     except ValueError as error:
         raise ConfigError(f"REMINDER_HOURS: {error}") from None
+    escalate_after, escalate_to = _escalation(env)
     return Config(
         bot_token=bot_token,
         signing_secret=signing_secret,
@@ -219,6 +223,8 @@ def load_config(env: Mapping[str, str]) -> Config:
         digest_channel=digest_channel,
         digest_at=digest_at,
         hours=hours,
+        escalate_after=escalate_after,
+        escalate_to=escalate_to,
     )
 
 
@@ -232,6 +238,34 @@ def _digest(env: Mapping[str, str]) -> tuple[str | None, DigestAt | None]:
     except ValueError as error:
         raise ConfigError(f"DIGEST_AT: {error}") from None
     return channel, at if channel else None
+
+
+def _escalation(env: Mapping[str, str]) -> tuple[timedelta | None, EscalateTo | None]:
+    """ESCALATE_AFTER (a duration, or `off`) and ESCALATE_TO, which go together: a duration
+    without a target, or a target with ESCALATE_AFTER unset, is a ConfigError. `off` with a
+    target keeps the target and escalates nothing."""
+    text = _get(env, "ESCALATE_TO")
+    try:
+        to = parse_escalate_to(text) if text is not None else None
+    except ValueError as error:
+        raise ConfigError(f"ESCALATE_TO: {error}") from None
+    after_text = _get(env, "ESCALATE_AFTER")
+    if after_text is None:
+        if to is not None:
+            raise ConfigError(
+                "ESCALATE_TO: needs ESCALATE_AFTER, how long past a deadline to escalate "
+                "(`1d`; `off` escalates nothing)"
+            )
+        return None, None
+    if after_text.lower() == "off":
+        return None, to
+    after = _duration(env, "ESCALATE_AFTER")
+    if to is None:
+        raise ConfigError(
+            "ESCALATE_AFTER: needs ESCALATE_TO, who is told: a user ID (U0123ABCD) or a "
+            "channel ID (C0123456789)"
+        )
+    return after, to
 
 
 def _emoji(name: str, text: str) -> str:

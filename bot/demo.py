@@ -1,7 +1,8 @@
 """`python -m bot demo`: a whole incident, start to published post-mortem, in the sandbox.
 
 No Slack workspace, tokens or network: the real bot runs in-process against the sandbox Slack,
-three people play the incident, and the transcript shows what each of them saw.
+three people play the incident, and the transcript shows what each of them saw. It ends with
+alice's `/incident insights`: the chart the bot uploaded, saved as a file.
 """
 
 from __future__ import annotations
@@ -197,6 +198,11 @@ def play(
         ),
         timeout=20,
     )
+    carols = slack.ws.im(slack.user("carol"))
+    reminder = next(m for m in reversed(carols.messages) if "due soon" in m.text)
+    say("carol asks to be reminded later from her DM (never past the deadline)")
+    slack.click("carol", reminder, "reminder_snooze_2h")
+    wait(lambda: any(":zzz:" in str(m.blocks) for m in carols.messages if m.ts == reminder.ts))
     dm = slack.ws.im(slack.user("bob")).messages[0]
     say("bob marks his action item done from his DM")
     slack.click("bob", dm, "action_done")
@@ -207,6 +213,22 @@ def play(
     else:
         finish(name)
     return name
+
+
+def chart(slack: Emulator, folder: Path, say: Callable[[str], None]) -> tuple[Path, str]:
+    """alice's `/incident insights` (the last 90 days, to her DM): the PNG the bot uploaded,
+    as the sandbox keeps it, saved in `folder`; and the summary posted with it (its
+    initial_comment). The demo's one incident is what the chart shows."""
+    say("alice asks for the insights of the last 90 days (/incident insights)")
+    dm = slack.ws.im(slack.user("alice"))
+    slack.command("alice", "/incident", "insights", "general")
+    (message, *_) = wait(
+        lambda: [m for m in dm.messages if m.files and m.files[0]["name"].startswith("insights-")]
+    )
+    (file,) = message.files
+    path = folder / file["name"]
+    path.write_bytes(slack.api.files[file["id"]]["content"])
+    return path, message.text
 
 
 def run_demo(out: TextIO = sys.stdout, colour: bool | None = None, review: bool = False) -> int:
@@ -239,6 +261,7 @@ def run_demo(out: TextIO = sys.stdout, colour: bool | None = None, review: bool 
                 with serve(slack, config, store) as bot:
                     finish = reviewed.finish(slack, bot, say) if reviewed else None
                     play(slack, say, finish)
+                    png, summary = chart(slack, folder, say)
                     bot.settle()
                     bot.publisher.wait_idle()
             finally:
@@ -253,12 +276,15 @@ def run_demo(out: TextIO = sys.stdout, colour: bool | None = None, review: bool 
     if reviewed is not None:
         for line in reviewed.summary():
             print(line, file=out)
-        say("done")
-        return 0
-    repo = config.data_dir / "postmortems"
-    print("\n" + style.bold("The post-mortem is committed:"), file=out)
-    print(f"  {repo / 'hotfix-001' / 'postmortem.md'}", file=out)
-    print(f"  {repo / 'hotfix-001' / 'hotfix.md'}", file=out)
-    print(f"  (git -C {repo} log --oneline)", file=out)
+    else:
+        repo = config.data_dir / "postmortems"
+        print("\n" + style.bold("The post-mortem is committed:"), file=out)
+        print(f"  {repo / 'hotfix-001' / 'postmortem.md'}", file=out)
+        print(f"  {repo / 'hotfix-001' / 'hotfix.md'}", file=out)
+        print(f"  (git -C {repo} log --oneline)", file=out)
+    print("\n" + style.bold("The insights chart alice got in her DM, and its summary:"), file=out)
+    print(f"  {png}", file=out)
+    for line in summary.splitlines():
+        print(f"    {line}", file=out)
     say("done")
     return 0

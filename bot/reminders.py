@@ -23,8 +23,12 @@ from bot.working_hours import WorkingHours
 BEFORE, OVERDUE, NUDGE, ACTION = "before", "overdue", "nudge", "action"
 # "Remind me later": one person's reminder again, of the deadline or of an action item
 SNOOZE, ACTION_SNOOZE = "snooze", "action_snooze"
-DEADLINE_KINDS = (BEFORE, OVERDUE, NUDGE, SNOOZE)
 SNOOZE_FOR = timedelta(hours=2)  # "In 2 hours"; the other choice is the next working morning
+# told to ESCALATE_TO once a post-mortem, or an action item, is ESCALATE_AFTER overdue
+ESCALATE, ACTION_ESCALATE = "escalate", "action_escalate"
+ESCALATIONS = (ESCALATE, ACTION_ESCALATE)
+# what publishing or reopening cancels, and what is cancelled if it fires after that
+DEADLINE_KINDS = (BEFORE, OVERDUE, NUDGE, SNOOZE, ESCALATE)
 RETRY_BACKOFF = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10))
 # The owners are nudged at most this many times after the overdue notice; the last one says so.
 MAX_NUDGES = 5
@@ -38,18 +42,30 @@ class Settings:
     action_before: timedelta = timedelta(hours=24)
     digest_at: DigestAt | None = None  # the weekly digest's moment; None: no digest
     hours: WorkingHours | None = None  # REMINDER_HOURS on each person's clock; None: always
+    escalate_after: timedelta | None = None  # ESCALATE_AFTER; None: no escalations
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%S")
 
 
 def plan_deadline(deadline: datetime, settings: Settings) -> list[Planned]:
     """The DMs before a deadline, and the overdue notice at it. Keys carry the deadline, so a
-    re-resolved incident gets fresh reminders."""
-    stamp = deadline.astimezone(UTC).strftime("%Y%m%dT%H%M%S")
+    re-resolved incident gets fresh reminders. With ESCALATE_AFTER, the escalation too."""
+    stamp = _stamp(deadline)
     planned = [
         Planned(BEFORE, f"before:{int(b.total_seconds())}@{stamp}", deadline - b)
         for b in settings.before
     ]
     planned.append(Planned(OVERDUE, f"overdue@{stamp}", deadline))
+    if (after := settings.escalate_after) is not None:
+        planned.append(Planned(ESCALATE, escalation_key(deadline), deadline + after))
     return planned
+
+
+def escalation_key(deadline: datetime) -> str:
+    """The key of a deadline's escalation (`escalate@20261128T160000`): one per deadline."""
+    return f"{ESCALATE}@{_stamp(deadline)}"
 
 
 def plan_nudge(
@@ -60,7 +76,7 @@ def plan_nudge(
     nudge when it is back, not one per interval missed. None when nudges are off or used up."""
     if settings.nudge_every is None or number > MAX_NUDGES:
         return None
-    stamp = deadline.astimezone(UTC).strftime("%Y%m%dT%H%M%S")
+    stamp = _stamp(deadline)
     due = deadline + number * settings.nudge_every
     if after is not None:
         due = max(due, after + settings.nudge_every)
@@ -143,6 +159,33 @@ def snoozed_for(reminder: Reminder) -> str | None:
     return reminder.key.split(":", 1)[1].split("@", 1)[0]
 
 
+def plan_action_escalation(item: ActionItem, settings: Settings) -> Planned | None:
+    """An open item still open ESCALATE_AFTER past the end of its due day is escalated; the
+    key carries the due date, so a new due date gets a fresh one. None without a due date or
+    with escalations off."""
+    due = action_due_moment(item)
+    if due is None or settings.escalate_after is None:
+        return None
+    return Planned(
+        ACTION_ESCALATE, action_escalation_key(item), due + settings.escalate_after, item.id
+    )
+
+
+def action_escalation_key(item: ActionItem) -> str:
+    return f"{ACTION_ESCALATE}:{item.id}@{item.due}"
+
+
+def is_current_escalation(
+    reminder: Reminder, deadline: datetime | None, item: ActionItem | None
+) -> bool:
+    """Whether an escalation still stands when it fires: the deadline it was planned for is
+    the incident's deadline now; the action item is still open and still due that day. (A
+    published post-mortem is cancelled as DEADLINE_KINDS are.)"""
+    if reminder.kind == ESCALATE:
+        return deadline is not None and reminder.key == escalation_key(deadline)
+    return item is not None and not item.done and reminder.key == action_escalation_key(item)
+
+
 def is_stale(
     reminder: Reminder, deadline: datetime | None, now: datetime, due_befores: list[datetime]
 ) -> bool:
@@ -189,25 +232,30 @@ class Reminders:
             return []
         return self.store.replan_reminders(
             incident,
-            (BEFORE, OVERDUE),
+            (BEFORE, OVERDUE, ESCALATE),
             plan_deadline(incident.deadline_at, self.settings),
             spare=(NUDGE,),  # a nudge is planned by the notice before it
             while_due_at=incident.deadline_at,
         )
 
     def plan_actions(self, incident: Incident, items: list[ActionItem]) -> list[Reminder]:
-        """One reminder before each open action item's due date."""
+        """One reminder before each open action item's due date, and its escalation after it
+        (ESCALATE_AFTER); a closed item's or an old due date's are cancelled."""
         wanted = [
             p
             for item in items
             if not item.done
-            if (p := plan_action(item, self.settings)) is not None
+            for p in (plan_action(item, self.settings), plan_action_escalation(item, self.settings))
+            if p is not None
         ]
-        return self.store.replan_reminders(incident, (ACTION,), wanted, spare=(NUDGE,))
+        return self.store.replan_reminders(
+            incident, (ACTION, ACTION_ESCALATE), wanted, spare=(NUDGE,)
+        )
 
     def replan_all(self, retro: Retro, deadline: timedelta) -> int:
         """Every unpublished post-mortem and open action item gets what the settings ask for
-        now; a changed deadline setting moves the deadline itself."""
+        now (a published post-mortem's open action items too); a changed deadline setting
+        moves the deadline itself."""
         planned = 0
         for team_id in self.store.teams():
             for incident in self.store.unpublished(team_id):
@@ -221,7 +269,13 @@ class Reminders:
                         deadline_at=incident.resolved_at + deadline,
                     )
                 planned += len(self.plan_for(incident))
-            for incident in self.store.open_incidents(team_id) + self.store.unpublished(team_id):
+            incidents = self.store.open_incidents(team_id) + self.store.unpublished(team_id)
+            seen = {i.id for i in incidents}
+            for incident_id in self.store.incidents_with_open_actions(team_id):
+                # a published post-mortem's open items too (an escalation setting is new)
+                if incident_id not in seen and (i := self.store.incident(team_id, incident_id)):
+                    incidents.append(i)
+            for incident in incidents:
                 planned += len(self.plan_actions(incident, retro.actions(incident)))
         return planned
 

@@ -90,6 +90,19 @@ SETTINGS: tuple[Setting, ...] = (
         "(`fri 16:30 Europe/Berlin`).",
     ),
     Setting(
+        "ESCALATE_AFTER",
+        None,
+        "How long past its deadline an unpublished post-mortem, or past its due date an open "
+        "action item, is told once to ESCALATE_TO (`1d`; unset or `off`: never). Needs "
+        "ESCALATE_TO.",
+    ),
+    Setting(
+        "ESCALATE_TO",
+        None,
+        "Who hears of escalations: a user ID (`U0123ABCD`, or `<@U0123ABCD>`) for a DM, or a "
+        "channel ID (`C0123456789`; invite the bot to a private one). Needs ESCALATE_AFTER.",
+    ),
+    Setting(
         "POSTMORTEM_REPO",
         None,
         "Git repository for post-mortems (any URL or path, e.g. a bare repository; not "

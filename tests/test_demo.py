@@ -18,6 +18,25 @@ def demo(tmp_path, *args, **env):
     )
 
 
+def chart_of(out):
+    """The insights chart the demo ends with: the PNG it saved (checked to be one an image
+    library opens) and the summary lines printed under it."""
+    from PIL import Image
+
+    ending = out.split("The insights chart alice got in her DM, and its summary:\n")[1]
+    path, *summary = ending.splitlines()
+    png = Path(path.strip())
+    assert path.startswith("  /") and png.suffix == ".png" and png.is_file(), path
+    data = png.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    with Image.open(png) as image:
+        image.load()  # decodes every byte: a truncated or corrupt file raises
+        assert image.format == "PNG" and image.width > 0 and image.height > 0
+    # the very file alice got: its name and size are those of the upload in her DM
+    assert f"📎 {png.name} ({len(data):,} bytes)" in out.split("═══ What bob saw")[0]
+    return png, [line.strip() for line in summary if line.startswith("    ")]
+
+
 def test_demo_plays_a_whole_incident_and_commits_the_post_mortem(tmp_path):
     done = demo(tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -31,6 +50,8 @@ def test_demo_plays_a_whole_incident_and_commits_the_post_mortem(tmp_path):
     assert "📌 pinned" in out and ":memo: 1" in out, "the pin and the bot's confirmation show"
     assert "First detection" in out and "Incident began" in out
     assert "is due in" in out, "a reminder reached an owner during the demo"
+    assert "carol asks to be reminded later" in out
+    assert ":zzz: I'll remind you again" in out and "at the deadline: no later." in out
     assert "closed AI-001" in out
     assert "Final post-mortem of hotfix-001" in out and "Ready: every section written" in out
     assert "Traceback" not in done.stderr
@@ -51,6 +72,16 @@ def test_demo_plays_a_whole_incident_and_commits_the_post_mortem(tmp_path):
         ["git", "-C", str(repo), "log", "--format=%s"], capture_output=True, text=True, check=True
     ).stdout
     assert log.splitlines()[0] == "hotfix-001: final post-mortem"
+    # it ends with alice's /incident insights: the chart of the demo's one incident
+    assert "alice asks for the insights of the last 90 days" in out
+    assert "Working out the insights since" in out  # the ack
+    png, summary = chart_of(out)
+    assert png.parent == Path(path).parents[3], "in the demo's own folder"
+    assert re.fullmatch(r"1 incident in \S+ – \S+, all severities: 1 SEV2", summary[0])
+    assert "Post-mortems: 1 of 1 on time, 0 late, 0 open" in summary
+    assert "\n".join(f"    {line}" for line in summary) in out.split("═══ What bob saw")[0], (
+        "the summary is what the bot posted with the chart in alice's DM"
+    )
 
 
 def test_no_secret_reaches_the_logs_of_a_whole_run(tmp_path):
@@ -77,4 +108,6 @@ def test_demo_review_ends_with_a_pull_request_merged_with_git(tmp_path):
     assert re.search(r"^  pull     #1 .*, merged$", out, re.MULTILINE)
     assert re.search(r"^  main     [0-9a-f]+ hotfix-001 post-mortem \(#1\)$", out, re.MULTILINE)
     assert "Final post-mortem" not in out  # the merge published it, not the command
+    _, summary = chart_of(out)
+    assert summary[0].startswith("1 incident in ")
     assert "Traceback" not in done.stderr

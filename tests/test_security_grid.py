@@ -188,6 +188,28 @@ def reminder_draft(slack, bot):
     )
 
 
+def snooze(choice):
+    """A case for the reminder DM's `reminder_snooze_<choice>`: the reminder DM as the bot
+    sends it (its blocks from bot/slack/reminder_blocks.py), clicked by its owner alice."""
+
+    def case(slack, bot):
+        from bot.slack.reminder_blocks import build_deadline_dm
+
+        channel = resolved(slack, bot)
+        incident = incident_of(slack, bot, channel)
+        blocks = build_deadline_dm(incident, [], START)
+        im = dm(slack, "alice")
+        reminder = slack.ws.post(im, slack.ws.bot.id, "due soon", blocks, bot=True)
+        slack.click("alice", reminder, f"reminder_snooze_{choice}")
+        bot.settle()
+        wait_for(
+            lambda: any(r.kind == "snooze" for r in bot.store.pending_reminders()),
+            what="the snoozed reminder",
+        )
+
+    return case
+
+
 def add_to_timeline(slack, bot):
     channel = open_incident(slack)
     message = slack.say("bob", channel.name, "rolled back to v41")
@@ -332,6 +354,8 @@ CASES: dict[tuple[str, str], Callable[..., None]] = {
     ("view", "action_modal"): action_modal,
     ("action", "reminder_write"): reminder_write,
     ("action", "reminder_draft"): reminder_draft,
+    ("action", "reminder_snooze_2h"): snooze("2h"),
+    ("action", "reminder_snooze_morning"): snooze("morning"),
     ("event", "app_home_opened"): app_home_opened,
     ("event", "member_joined_channel"): member_joined_channel,
     ("event", "member_left_channel"): member_left_channel,

@@ -9,6 +9,7 @@ import pytest
 
 from bot.config import ConfigError
 from bot.reminders import BEFORE, Reminder, is_stale, planned_at
+from bot.slack.app import replan_reminders
 from bot.store import Store
 from bot.working_hours import WorkingHours, parse_hours
 from tests.conftest import RunningClock, make_config, wait_for
@@ -226,4 +227,19 @@ def test_a_new_owner_in_working_hours_elsewhere_gets_the_waiting_reminder_now(tm
         wait_for(lambda: waits_until(store, FRIDAY_NIGHT + timedelta(hours=1)), 15)
     assert the_reminder(store).due_at == MONDAY_9_LONDON
     assert DUE_SOON not in dm_texts(slack, "bob") + dm_texts(slack, "carol")
+    store.close()
+
+
+def test_changed_working_hours_are_weighed_again_at_start(tmp_path, slack):
+    config = make_config(tmp_path, slack, **SOON)
+    store = Store(config.database_path)
+    with up(slack, config, store, RunningClock(FRIDAY_NIGHT)):
+        resolved_with_owners(slack)
+        wait_for(lambda: waits_until(store, FRIDAY_NIGHT + timedelta(hours=1)), 15)
+    night_owls = make_config(tmp_path, slack, **{**SOON, "REMINDER_HOURS": "mon-sun 00:00-24:00"})
+    later = RunningClock(FRIDAY_NIGHT + timedelta(minutes=1))
+    replan_reminders(night_owls, store, later)  # what `python -m bot run` does at start
+    with up(slack, night_owls, store, later):
+        wait_for(lambda: DUE_SOON in dm_texts(slack, "carol"), 15, "the reminder, now")
+    assert dm_texts(slack, "bob").count(DUE_SOON) == 1
     store.close()

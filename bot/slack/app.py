@@ -47,6 +47,7 @@ from bot.slack.channels import Channels
 from bot.slack.digest_sender import DigestSender
 from bot.slack.drafting import Drafting
 from bot.slack.echoes import Echoes
+from bot.slack.escalation_sender import EscalationSender
 from bot.slack.executor import acks_at_once, answered_in_ack, keep_acks
 from bot.slack.failures import FAILURES, Told, reason
 from bot.slack.following import Following
@@ -321,6 +322,7 @@ def reminder_settings(config: Config) -> Settings:
         config.action_reminder_before,
         config.digest_at,
         config.hours,
+        escalate_after=config.escalate_after,
     )
 
 
@@ -349,6 +351,16 @@ def create_reminder_sender(
         digests = Digests(store, sender.reminders, clock)
         sender.digest = DigestSender(
             digests, sender.reminders, client, config.digest_channel, clock, sender.pacer
+        )
+    if config.escalate_after is not None and config.escalate_to is not None:
+        sender.escalation = EscalationSender(
+            store,
+            sender.reminders,
+            config.escalate_to,
+            sender.post,
+            sender.gone,
+            sender.open_points,
+            clock,
         )
     return sender
 

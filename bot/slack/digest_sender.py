@@ -9,13 +9,12 @@ from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
 
-from bot.charts import render_chart
 from bot.digest import Digests
 from bot.insights_text import alt_text
 from bot.reminders import Reminders
 from bot.slack.digest_blocks import build_digest
 from bot.slack.failures import FAILURES, reason
-from bot.slack.insight_commands import ALT_TXT_CHARS
+from bot.slack.insight_commands import ALT_TXT_CHARS, chart_png
 from bot.slack.pacing import Pacer
 from bot.store.reminders import Reminder
 
@@ -82,7 +81,7 @@ class DigestSender:
             if CHART not in done:
                 uploaded = self.client.files_upload_v2(
                     channel=self.channel,
-                    content=render_chart(digest.figures),
+                    content=chart_png(digest.figures),
                     filename=f"incidents-{digest.until:%Y%m%d}.png",
                     title=f"Incidents, the 90 days to {digest.until:%Y-%m-%d}",
                     alt_txt=alt_text(digest.figures)[:ALT_TXT_CHARS],

@@ -25,6 +25,7 @@ from bot.reminders import (
     ACTION_SNOOZE,
     BEFORE,
     DEADLINE_KINDS,
+    ESCALATIONS,
     MAX_NUDGES,
     NUDGE,
     OVERDUE,
@@ -40,6 +41,7 @@ from bot.reminders import (
 from bot.retro import Retro
 from bot.slack.blocks import Block, section
 from bot.slack.digest_sender import DigestSender
+from bot.slack.escalation_sender import EscalationSender
 from bot.slack.failures import FAILURES, reason
 from bot.slack.pacing import Pacer
 from bot.slack.recipients import Recipients
@@ -116,6 +118,7 @@ class ReminderSender:
         self.reporter = Reporter(store, self.post, self.gone)
         self.recipients = Recipients(store, retro, reminders, client, clock)
         self.digest: DigestSender | None = None  # DIGEST_CHANNEL set: the weekly digest
+        self.escalation: EscalationSender | None = None  # ESCALATE_AFTER and ESCALATE_TO set
 
     def fire(self, reminder_id: int) -> list[Reminder]:
         """Send one due reminder; returns what to schedule next (a retry, the next nudge)."""
@@ -144,6 +147,11 @@ class ReminderSender:
         ):
             self.reminders.finish(reminder.id, "cancelled")
             return []
+        if reminder.kind in ESCALATIONS:
+            if self.escalation is None:  # ESCALATE_AFTER was turned off since it was planned
+                self.reminders.finish(reminder.id, "cancelled")
+                return []
+            return self.escalation.fire(reminder, incident)
         if is_stale(reminder, incident.deadline_at, now, self.reminders.due_befores(reminder)):
             self.reminders.finish(reminder.id, "skipped")
             return []

@@ -343,6 +343,8 @@ class RetroCommands:
             return
         incident = self.incidents.store.incident(team_id, item.incident_id)
         assert incident is not None
+        if closed:  # its reminder and escalation, if still to come, never will
+            self.reminders.plan_actions(incident, self.retro.actions(incident))
         container = body.get("container", {})
         try:
             client.chat_update(

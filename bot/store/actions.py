@@ -133,6 +133,15 @@ class ActionRows(Rows):
         )
         return [_action(r) for r in rows]
 
+    def incidents_with_open_actions(self, team_id: str) -> list[int]:
+        """The ids of the workspace's incidents with an open item that has a due date."""
+        rows = self._query(
+            "SELECT DISTINCT incident_id FROM action_items WHERE team_id = ? AND status = 'open' "
+            "AND due IS NOT NULL ORDER BY incident_id",
+            [team_id],
+        )
+        return [r["incident_id"] for r in rows]
+
     def action_item_incidents(self, team_id: str, action_id: int) -> list[int]:
         """The id of the item's incident (none if there is no such item)."""
         return [
