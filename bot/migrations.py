@@ -389,3 +389,23 @@ def m013_user_zones(db: Database) -> None:
         {"team_id": str, "user_id": str, "tz": str, "updated_at": str},
         pk=("team_id", "user_id"),
     )
+
+
+@migrations()
+def m014_section_assignments(db: Database) -> None:
+    """Sections given to people (`/incident assign`, the checklist): who writes which section of
+    an incident's post-mortem, who gave it to them and when (UTC). One person per section; no
+    row: the post-mortem owners'."""
+    db.table("section_assignments").create(
+        {
+            "team_id": str,
+            "incident_id": int,
+            "section": str,  # the key the team's template declares (bot/sections.py)
+            "user_id": str,
+            "assigned_by": str,
+            "assigned_at": str,
+        },
+        pk=("team_id", "incident_id", "section"),
+        foreign_keys=[("incident_id", "incidents", "id")],
+        not_null={"team_id", "incident_id", "section", "user_id", "assigned_by", "assigned_at"},
+    )

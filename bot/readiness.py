@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from bot.models import ActionItem, Milestone
 from bot.report import Report
 from bot.retro import SectionState
-from bot.sections import Catalog
+from bot.sections import Catalog, Section
 
 # The order the response milestones should happen in.
 MILESTONE_ORDER = (
@@ -69,6 +69,11 @@ def action_points(actions: Sequence[ActionItem]) -> list[str]:
     return points
 
 
+def unwritten(section: Section) -> str:
+    """The open point of a required section nobody has written yet."""
+    return f"Section “{section.title}” is not written yet."
+
+
 def check_readiness(
     catalog: Catalog,
     states: Sequence[SectionState],
@@ -81,9 +86,7 @@ def check_readiness(
     points = timeline_points(report, catalog.required_milestones) + action_points(actions)
     empty = {st.section.key for st in states if not st.written}
     points += [
-        f"Section “{st.section.title}” is not written yet."
-        for st in states
-        if st.section.key in empty and st.section.required
+        unwritten(st.section) for st in states if st.section.key in empty and st.section.required
     ]
     titles = {st.section.key: st.section.title for st in states}
     for where, shown in (placeholders or {}).items():

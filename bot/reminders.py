@@ -8,7 +8,7 @@ whose record had not been written yet.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta, tzinfo
 
@@ -299,13 +299,19 @@ class Reminders:
         ]
 
     def next_for(
-        self, incident: Incident, people: list[str], zone: Callable[[str], tzinfo]
+        self,
+        incident: Incident,
+        people: list[str],
+        zone: Callable[[str], tzinfo],
+        also: Sequence[str] = (),
     ) -> dict[str, datetime]:
         """When each of `people` will next get a DM about the incident's deadline (UTC), by
         the pending reminders, their working hours on `zone(person)`, and who has had each
-        already; a person with none planned is left out."""
+        already; a person with none planned is left out. `also`: who gets the owners'
+        reminders besides them (someone with a section nobody has written yet)."""
         now = self.clock()
-        owners = self.store.owners(incident.team_id, incident.id)
+        owners = self.store.owners(incident.team_id, incident.id) or [incident.commander_id]
+        owners = list(dict.fromkeys([*owners, *also]))
         found: dict[str, datetime] = {}
         for reminder in self.store.incident_reminders(
             incident.team_id, incident.id, DEADLINE_KINDS

@@ -18,9 +18,13 @@ from bot.store.actions import Deciders
 
 @dataclass(frozen=True)
 class SectionState:
+    """A section as it stands: what is written in each field, by whom, and whose it is to write
+    (`assignee`, a user id; None: the post-mortem owners')."""
+
     section: Section
     values: dict[str, str]
     authors: list[str]
+    assignee: str | None = None
 
     @property
     def written(self) -> bool:
@@ -39,24 +43,27 @@ class Retro:
 
     def states(self, incident: Incident) -> list[SectionState]:
         rows = self.store.section_rows(incident)
+        given = self.store.assignments(incident)
         states = []
         for section in self.sections:
             mine = [r for r in rows if r["section"] == section.key]
             values = {r["field"]: r["value"] for r in mine}
             authors = list(dict.fromkeys(r["author_id"] for r in mine if r["value"].strip()))
-            states.append(SectionState(section, values, authors))
+            assignee = given[section.key].user_id if section.key in given else None
+            states.append(SectionState(section, values, authors, assignee))
         return states
 
     def values(self, incident: Incident, section: Section) -> dict[str, str]:
         return self.store.section_values(incident, section.key)
 
-    def next_empty(self, incident: Incident) -> Section | None:
-        """The first required section nobody has written yet (optional ones are written when
-        someone names them: `/incident write <section>`)."""
-        return next(
-            (s.section for s in self.states(incident) if not s.written and s.section.required),
-            None,
-        )
+    def next_empty(self, incident: Incident, user_id: str | None = None) -> Section | None:
+        """The first section given to `user_id` that nobody has written yet, else the first
+        required section nobody has written yet (optional ones are written when someone names
+        them, `/incident write <section>`, or when they are someone's)."""
+        empty = [s for s in self.states(incident) if not s.written]
+        theirs = [s.section for s in empty if user_id and s.assignee == user_id]
+        required = [s.section for s in empty if s.section.required]
+        return next(iter(theirs + required), None)
 
     def save(
         self, incident: Incident, section_key: str, values: dict[str, str], user_id: str

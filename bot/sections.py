@@ -75,13 +75,26 @@ class Catalog:
         return ", ".join(f"`{s.key}`" for s in self.sections)
 
     def find(self, name: str) -> Section | None:
-        """A section by key or title words: `root_cause`, `root-cause`, `five whys`."""
-        wanted = name.lower().replace("-", " ").replace("_", " ").strip()
+        """A section by key or title words: `root_cause`, `root-cause`, `five whys`, `root`;
+        None when `name` means none or several (see `matches`)."""
+        found = self.matches(name)
+        return found[0] if len(found) == 1 else None
+
+    def matches(self, name: str) -> list[Section]:
+        """The sections `name` may mean, case-insensitive: the one whose key or title it is
+        (`root_cause`, `root-cause`, `Technical Root Cause`), else, in the template's order,
+        each whose key begins with it or whose title holds it (`root`, `five whys`)."""
+        wanted = " ".join(name.lower().replace("-", " ").replace("_", " ").split())
+        if not wanted:
+            return []
         for section in self.sections:
             if wanted in (section.key.replace("_", " "), section.title.lower()):
-                return section
-        matches = [s for s in self.sections if wanted and wanted in s.title.lower()]
-        return matches[0] if len(matches) == 1 else None
+                return [section]
+        return [
+            s
+            for s in self.sections
+            if s.key.replace("_", " ").startswith(wanted) or wanted in s.title.lower()
+        ]
 
 
 def load_sections(templates_dir: Path) -> Catalog:

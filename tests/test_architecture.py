@@ -79,6 +79,7 @@ ALLOWED = {
     "lint_shape": {"errors", "jinja", "models", "postmortem", "report", "retro", "sections"},
     "lint": {"lint_shape", "models", "readiness", "report", "retro"},
     "retro": {"access", "action_words", "errors", "free_text", "models", "sections", "store"},
+    "assignments": {"access", "errors", "models", "readiness", "retro", "sections", "store"},
     "access": {"errors", "models", "store"},
     "incidents": {"access", "errors", "free_text", "logs", "models", "report", "store", "when"},
     "kept": {"errors", "free_text", "models", "store", "timeline"},

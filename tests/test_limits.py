@@ -506,6 +506,54 @@ def test_a_checklist_of_forty_long_titled_sections_fits_one_message():
     assert sum(b.get("block_id", "").startswith("section-") for b in blocks) == 40
 
 
+def test_a_checklist_of_forty_empty_long_titled_sections_each_given_to_someone_fits():
+    """Each line says whose it is, and the menus that give one list all forty."""
+    from bot.retro import SectionState
+    from bot.sections import Field, Section
+    from bot.slack.retro_blocks import build_checklist
+
+    states = [
+        SectionState(
+            Section(f"s{n}", f"Section {n} :memo: & <notes> " * 40, (Field("text", "T", "p"),)),
+            {},
+            [],
+            f"U0PERSON{n:02d}",
+        )
+        for n in range(40)
+    ]
+    blocks = build_checklist(incident(deadline_at=T0 + timedelta(hours=48)), states, [])
+    validate_blocks(blocks)
+    assert stray_markup(blocks) == []
+    lines = [b["text"]["text"] for b in blocks if b.get("block_id", "").startswith("section-")]
+    assert len(lines) == 40 and all(
+        t.endswith(f"<@U0PERSON{n:02d}>'s") for n, t in enumerate(lines)
+    )
+    (menus,) = [b for b in blocks if b.get("block_id", "").startswith("assign-")]
+    assert len(menus["elements"][0]["options"]) == 40
+
+
+def test_a_reminder_dm_with_many_sections_of_its_reader_fits():
+    from bot.assignments import Part
+    from bot.sections import Field, Section
+    from bot.slack.reminder_blocks import build_deadline_dm
+
+    mine = tuple(
+        Section(f"s{n}", f"Section {n} :memo: & <notes> " * 40, (Field("text", "T", "p"),))
+        for n in range(40)
+    )
+    points = [f"Long guidance :memo: & <x> {n} " * 60 for n in range(40)]
+    part = Part(mine, tuple((p, "U0CAROL") for p in points))
+    blocks = build_deadline_dm(
+        incident(deadline_at=T0 + timedelta(hours=48)), points, T0, part=part
+    )
+    validate_blocks(blocks)
+    assert stray_markup(blocks) == []
+    said = json.dumps(blocks, ensure_ascii=False)
+    assert "Yours: 40 section(s)" in said and "The rest: 40 open point(s)" in said
+    assert "… and 39 more: `/incident assign` in the channel lists them all" in said
+    assert "… and 39 more: the draft's first line lists them all" in said
+
+
 def test_the_draft_message_names_where_the_rest_of_its_open_points_are():
     from bot.drafts import Draft
     from bot.slack.retro_blocks import draft_summary

@@ -97,6 +97,17 @@ def write_section(slack, bot):
     assert (slack.modal("alice") or {}).get("callback_id") == "section_modal"
 
 
+def assign_section(slack, bot):
+    channel = resolved(slack, bot)
+    shown = checklist(channel)
+    slack.choose("bob", shown, "assign_section", "root_cause")  # the section first: waits
+    carol = slack.user("carol")
+    slack.choose("bob", shown, "assign_person", carol, {"assign_section": "root_cause"})
+    bot.settle()
+    rows = bot.store.db.execute("SELECT section, user_id FROM section_assignments").fetchall()
+    assert rows == [("root_cause", carol)]
+
+
 def add_action(slack, bot):
     slack.click("alice", checklist(resolved(slack, bot)), "add_action")
     assert (slack.modal("alice") or {}).get("callback_id") == "action_modal"
@@ -334,6 +345,7 @@ CASES: dict[tuple[str, str], Callable[..., None]] = {
     ("shortcut", "add_to_timeline"): add_to_timeline,
     ("action", "write_section"): write_section,
     ("action", "add_action"): add_action,
+    ("action", "assign_section"): assign_section,
     ("action", "post_draft"): post_draft,
     ("action", "action_done"): action_done,
     ("action", "publish_anyway"): publish_anyway,

@@ -1,5 +1,6 @@
 """The SQLite store: WAL, migrations, atomic hotfix numbers, team scoping, aware UTC times."""
 
+import dataclasses
 import multiprocessing
 import sqlite3
 import threading
@@ -46,6 +47,7 @@ def test_wal_busy_timeout_and_migrations_are_idempotent(tmp_path):
         "m011_milestone_index",
         "m012_workspace_reminders",
         "m013_user_zones",
+        "m014_section_assignments",
     ]
     again.close()
 
@@ -92,6 +94,42 @@ def test_upgrading_keeps_the_reminders_and_their_deliveries_and_takes_workspace_
     with pytest.raises(sqlite3.IntegrityError):  # the unique key holds after the rebuild
         store.db.table("reminders").insert({**row, "incident_id": 0, "key": "digest@x"})
     assert store.db.execute("PRAGMA foreign_key_check").fetchall() == []
+    store.close()
+
+
+def test_a_section_is_given_to_one_person_at_a_time_and_taken_back(tmp_path):
+    """m014: one row per section; giving it again replaces whose it is, nobody removes it; an
+    upgraded database (up to m013) gets the table."""
+    import sqlite3
+
+    from sqlite_utils import Database
+
+    from bot.migrations import migrations
+
+    path = tmp_path / "old.db"
+    db = Database(sqlite3.connect(path))
+    migrations.apply(db, stop_before="m014_section_assignments")
+    db.conn.close()
+    store = Store(path)
+    incident = _start(store, "T1")
+    other = dataclasses.replace(incident, team_id="T2")  # the same id, another workspace
+    later = T0 + timedelta(minutes=5)
+    assert store.assign_section(incident, "root_cause", "U2", by="U1", at=T0) is None
+    assert store.assign_section(incident, "root_cause", "U2", by="U9", at=later) == "U2"
+    assert store.assign_section(incident, "summary", "U3", by="U1", at=later) is None
+    (first, second) = store.assignments(incident).values()
+    assert (first.section, first.user_id, first.assigned_by) == ("root_cause", "U2", "U1")
+    assert first.assigned_at == T0, "the same person again changes nothing"
+    assert first.assigned_at.tzinfo is not None and second.section == "summary"
+    assert store.assign_section(incident, "root_cause", "U4", by="U2", at=later) == "U2"
+    assert store.assignments(incident)["root_cause"].user_id == "U4"
+    assert store.assign_section(incident, "root_cause", None, by="U2", at=later) == "U4"
+    assert list(store.assignments(incident)) == ["summary"]
+    assert store.assignments(other) == {}, "scoped by team"
+    with pytest.raises(sqlite3.IntegrityError):
+        store.db.table("section_assignments").insert(
+            {"team_id": "T1", "incident_id": incident.id, "section": "impact"}
+        )
     store.close()
 
 

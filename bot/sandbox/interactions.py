@@ -127,13 +127,52 @@ class Interactions(People):
         """`who` clicks the button `action_id` (with `value`, if several share it) on a message,
         or on an ephemeral only they see: Slack sends no `message` for those, and a response_url
         post with `replace_original` replaces what was clicked."""
-        user = self.ws.user_named(who)
         button = _find_button(message.blocks or [], action_id, value)
+        return self._press(self._on_message(who, message), button, f"click {action_id}")
+
+    def choose(
+        self,
+        who: str,
+        message: Message | Ephemeral,
+        action_id: str,
+        value: str,
+        shown: dict[str, str] | None = None,
+    ) -> Reply:
+        """`who` picks `value` in the select menu `action_id` of a message (a static_select's
+        option value, a users_select's user id), while the message's other menus show what
+        they picked there before (`shown`: action_id -> value): Slack sends the choice with
+        the state of every menu of the message."""
+        payload = self._on_message(who, message)
+        state: dict[str, dict[str, Any]] = {}
+        chosen = None
+        for block in message.blocks or []:
+            for element in block.get("elements", []) if block["type"] == "actions" else []:
+                if element["type"] not in ("static_select", "users_select"):
+                    continue
+                aid = element["action_id"]
+                given = value if aid == action_id else (shown or {}).get(aid)
+                picked = _state_value(element, given)
+                state.setdefault(block["block_id"], {})[aid] = picked
+                if aid == action_id:
+                    chosen = {"action_id": aid, "block_id": block["block_id"], **picked}
+        if chosen is None:
+            raise AssertionError(f"no select menu {action_id!r} on that message")
+        payload["state"] = {"values": state}
+        payload["actions"] = [{**chosen, "action_ts": f"{time.time():.6f}"}]
+        form = urlencode({"payload": json.dumps(payload)}).encode()
+        reply = self._deliver("interactive", payload, form, "application/x-www-form-urlencoded")
+        if reply.status != 200:
+            self.problems.append(f"choose {action_id}: HTTP {reply.status}")
+        return reply
+
+    def _on_message(self, who: str, message: Message | Ephemeral) -> dict[str, Any]:
+        """What a block_actions payload says of who acted on which message, and where."""
+        user = self.ws.user_named(who)
         channel = self.ws.channels[message.channel]
         ephemeral = isinstance(message, Ephemeral)
         if ephemeral and message.user != user.id:
             raise AssertionError(f"{who} cannot see that ephemeral message")
-        payload = {
+        return {
             "type": "block_actions",
             **self._who(user),
             "container": {
@@ -147,7 +186,6 @@ class Interactions(People):
             **({} if ephemeral else {"message": message.as_api()}),  # type: ignore[union-attr]
             "response_url": self._responder(channel.id, user.id, message),
         }
-        return self._press(payload, button, f"click {action_id}")
 
     def click_home(
         self, who: str, action_id: str, value: str | None = None, *, forged_from: str = ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import re
 import threading
 from collections.abc import Callable
 from concurrent.futures import Executor
@@ -21,6 +22,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from bot import logs
+from bot.assignments import Assignments
 from bot.config import Config
 from bot.digest import Digests
 from bot.drafts import Drafts, check_templates
@@ -39,6 +41,8 @@ from bot.retro import Retro
 from bot.reviews import Reviews
 from bot.sections import TemplateError, load_sections
 from bot.slack import blocks, recovery
+from bot.slack.assign_blocks import ASSIGN_PERSON, ASSIGN_SECTION
+from bot.slack.assign_commands import AssignCommands
 from bot.slack.channels import Channels
 from bot.slack.digest_sender import DigestSender
 from bot.slack.drafting import Drafting
@@ -82,6 +86,8 @@ EVENTS = (
     "pin_removed",
     "message",
 )
+# The checklist's two menus that give a section to someone: one listener
+ASSIGN_MENUS = re.compile(f"^({ASSIGN_SECTION}|{ASSIGN_PERSON})$")
 # Events API names of the `message` listener's subscriptions (manifest bot_events)
 MESSAGE_EVENTS = ("message.channels", "message.groups")
 
@@ -219,6 +225,8 @@ def register(
 
     insights = InsightCommands(reminders.insights, incidents)
     incident.subcommands["insights"] = insights.insights
+    assigning = AssignCommands(incidents, Assignments(retro.retro), retro.drafting, retro.reminders)
+    incident.subcommands["assign"] = assigning.assign
     app.command("/incident")(acks_at_once(incident.handle_incident))
     importer = TimelineImport(incidents, timeline.timeline, timeline.drafting)
     app.command("/timeline", matchers=[is_import])(acks_at_once(importer.handle_import))
@@ -231,6 +239,7 @@ def register(
     app.action(Ids.ADD_ACTION)(acks_at_once(retro.handle_add_action_button))
     app.action(Ids.POST_DRAFT)(acks_at_once(retro.handle_draft_button))
     app.action(Ids.ACTION_DONE)(acks_at_once(retro.handle_action_done))
+    app.action(ASSIGN_MENUS)(acks_at_once(assigning.handle_choice))
     app.action(Ids.PUBLISH_ANYWAY)(acks_at_once(retro.publishing.handle_publish_anyway))
     app.action(Ids.KEEP_WRITING)(acks_at_once(retro.publishing.handle_keep_writing))
     if retro.reviewing is not None:

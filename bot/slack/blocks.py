@@ -48,6 +48,10 @@ HELP: tuple[tuple[str, str], ...] = (
         "/incident owner @user [@user ...]",
         "set the post-mortem owners (or `owner add|remove @user`)",
     ),
+    (
+        "/incident assign root_cause @user",
+        "give a post-mortem section to someone (`nobody` takes it back; alone: who has which)",
+    ),
     ("/incident severity sev1", "change the severity"),
     ("/incident status [hotfix-NNN]", "summary with times and durations so far"),
     (
@@ -216,10 +220,13 @@ def kickoff_text(incident: Incident) -> str:
 
 
 def build_status(
-    report: Report, next_reminders: Sequence[tuple[str, datetime, bool]] = ()
+    report: Report,
+    next_reminders: Sequence[tuple[str, datetime, bool]] = (),
+    given: Sequence[tuple[str, str, bool]] = (),
 ) -> list[Block]:
-    """The incident at a glance: roles, times, durations; any milestone recorded before the
-    incident began is named (with the command that corrects it), never shown as `0s`;
+    """The incident at a glance: roles, times, durations, the sections given to people
+    (`given`: title, user id, whether written); any milestone recorded before the incident
+    began is named (with the command that corrects it), never shown as `0s`;
     `next_reminders`: (person, when UTC, their time zone known) of the post-mortem's."""
     i = report.incident
     state = "resolved" if i.status is Status.RESOLVED else "open"
@@ -268,6 +275,15 @@ def build_status(
         blocks += sections(listed.texts)
         if listed.after:
             notes.insert(0, more(listed.after, "`/timeline` lists every entry", "more milestones"))
+    if given:
+        lines = [
+            f"• {escape(clip(title, 100))}: {mention(user)}" + (" (written)" if written else "")
+            for title, user, written in given
+        ]
+        listed = fit(["*Sections given to people*", *lines], 1, SECTION_TEXT)
+        blocks += sections(listed.texts)
+        if listed.after:
+            notes.insert(0, more(listed.after, "`/incident assign` lists them all"))
     if contradictions := report.contradictions:
         fix = (
             "`/timeline edit N HH:MM` corrects an entry's time; "

@@ -59,6 +59,9 @@ class Drafting:
         self._waiting: dict[tuple[str, int], list[Request]] = {}  # incident -> next draft's
         self._told: set[tuple[str, int, str]] = set()  # checklist failures the commander knows
         self._posting = threading.Lock()
+        # one checklist update at a time per incident, each from the state it reads: else an
+        # update that read before a change could land after the change's own update
+        self._updating: dict[tuple[str, int], threading.Lock] = {}
 
     def _learn_names(self, client: WebClient, incident: Incident) -> None:
         """Real names of everyone the draft mentions, asked of Slack once and kept."""
@@ -252,13 +255,16 @@ class Drafting:
                 if incident.status is Status.RESOLVED and incident.published_at is None:
                     self.post_checklist(client, incident, askers)
                 return
+        with self._lock:
+            updating = self._updating.setdefault((incident.team_id, incident.id), threading.Lock())
         try:
-            client.chat_update(
-                channel=incident.channel_id,
-                ts=incident.checklist_ts,
-                text=f"Post-mortem checklist of {incident.hotfix_id}",
-                blocks=self._checklist(incident),
-            )
+            with updating:
+                client.chat_update(
+                    channel=incident.channel_id,
+                    ts=incident.checklist_ts,
+                    text=f"Post-mortem checklist of {incident.hotfix_id}",
+                    blocks=self._checklist(incident),
+                )
         except FAILURES as exc:
             error = reason(exc)
             logger.warning("checklist of %s not updated: %s", incident.hotfix_id, error)

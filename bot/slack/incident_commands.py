@@ -10,6 +10,7 @@ from typing import Any
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
+from bot.assignments import with_assignees
 from bot.digest import Digests
 from bot.errors import UsageError, quoted
 from bot.incidents import Incidents
@@ -43,7 +44,9 @@ LIFECYCLE = (
     "help",
 )
 RETROSPECTIVE = ("write", "action", "actions", "draft", "publish")
-SUBCOMMANDS = LIFECYCLE + RETROSPECTIVE
+# ... and of the classes register() adds (bot/slack/app.py): AssignCommands
+ASSIGNING = ("assign",)
+SUBCOMMANDS = LIFECYCLE + RETROSPECTIVE + ASSIGNING
 
 
 def deactivated(client: WebClient, user_id: str) -> bool:
@@ -203,21 +206,30 @@ class IncidentCommands:
             command.team_id, command.channel_id, command.user_id, command.args[1:], "`/incident`"
         )
         report = self.incidents.report(incident)
+        states = self.retro.retro.states(incident)
+        given = [(st.section.title, st.assignee, st.written) for st in states if st.assignee]
+        assignees = [p for p in with_assignees(report.owners, states) if p not in report.owners]
         ack(
             response_type="ephemeral",
             text=f"Status of {report.incident.hotfix_id}",
-            blocks=blocks.build_status(report, self.next_reminders(incident, report.owners)),
+            blocks=blocks.build_status(
+                report, self.next_reminders(incident, report.owners, assignees), given
+            ),
         )
 
     def next_reminders(
-        self, incident: Incident, owners: list[str]
+        self, incident: Incident, owners: list[str], assignees: list[str]
     ) -> list[tuple[str, datetime, bool]]:
-        """(person, when UTC, zone known) of the owners' and the commander's next reminder
-        DMs, on their working hours; zones as last seen (no Slack call before the ack)."""
+        """(person, when UTC, zone known) of the next reminder DMs of the owners, the
+        commander and `assignees` (those with a section nobody has written yet, who get the
+        owners' reminders too), on their working hours; zones as last seen (no Slack call
+        before the ack)."""
         store = self.incidents.store
-        people = list(dict.fromkeys([*owners, incident.commander_id]))
+        people = list(dict.fromkeys([*owners, incident.commander_id, *assignees]))
         zones = {p: store.zone_name(incident.team_id, p) for p in people}
-        found = self.reminders.next_for(incident, people, lambda p: zone_named(zones[p]))
+        found = self.reminders.next_for(
+            incident, people, lambda p: zone_named(zones[p]), also=assignees
+        )
         return [(p, found[p], zones[p] is not None) for p in people if p in found]
 
     def list(self, command: Command, ack: Ack, respond: Respond, client: WebClient) -> None:

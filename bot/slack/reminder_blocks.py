@@ -6,8 +6,10 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from bot.assignments import Part, part_of
 from bot.durations import format_duration
 from bot.models import ActionItem, Incident
+from bot.retro import SectionState
 from bot.slack.blocks import Block, button, context, header, section, sections
 from bot.slack.limits import (
     BLOCKS_TEXT,
@@ -19,7 +21,7 @@ from bot.slack.limits import (
     text_size,
 )
 from bot.slack.retro_blocks import Ids, action_line
-from bot.slack.text import date, escape
+from bot.slack.text import date, escape, mention
 
 MAX_LISTED = 10
 HOME_ROOM = 1500  # characters of the App Home kept for its headers and notes
@@ -51,12 +53,16 @@ def snooze_buttons(target: str) -> list[Block]:
     ]
 
 
-def _listed(title: str, lines: list[str]) -> str:
-    """A titled list that fits one section, saying how many are left out and where they are."""
+def _listed(
+    title: str,
+    lines: list[str],
+    where: str = "the draft's first line lists them all (*Latest draft*)",
+) -> str:
+    """A titled list that fits one section, saying how many are left out and `where` they are."""
     listed = fit(lines, 1, SECTION_TEXT - len(title) - 150, most=MAX_LISTED)
     text = "\n".join([f"*{title}*", *listed.texts])
     if listed.after:
-        text += "\n" + more(listed.after, "the draft's first line lists them all (*Latest draft*)")
+        text += "\n" + more(listed.after, where)
     return text
 
 
@@ -67,11 +73,16 @@ def build_deadline_dm(
     overdue: bool = False,
     notes: tuple[str, ...] = (),
     publishes: str = "makes it final",
+    part: Part | None = None,
+    owners: Sequence[str] = (),
 ) -> list[Block]:
     """A DM to an owner: the incident, the time left (or how late), `notes` (mrkdwn: what went
     wrong, that this is the last reminder), the draft's open points (most important first),
     buttons. `publishes`: what `/incident publish` does (review mode: opens the pull
-    request)."""
+    request). With `part` (bot/assignments.py), the recipient's own: first the sections given
+    to them that nobody has written yet, then the rest of `open_points` (each section given to
+    someone else says whose), or, for someone who is no post-mortem owner, a line on the rest
+    naming `owners`."""
     assert incident.deadline_at
     name = f"*{incident.hotfix_id}* ({escape(incident.title)})"
     when = f"{date(incident.deadline_at)} ({incident.deadline_at:%Y-%m-%d %H:%M} UTC)"
@@ -86,10 +97,21 @@ def build_deadline_dm(
             f"*{format_duration(incident.deadline_at - now)}*: {when}."
         )
     blocks: list[Block] = [section(head), *(section(note) for note in notes)]
-    if open_points:
-        lines = [f"• {escape(p)}" for p in open_points]
-        blocks.append(section(_listed(f"{len(open_points)} open point(s)", lines)))
-    else:
+    part = part or Part((), tuple((p, None) for p in open_points))
+    if part.yours:
+        blocks.append(section(_yours(incident, part)))
+    rest = [
+        f"• {escape(p.removesuffix('.'))} (given to {mention(w)})." if w else f"• {escape(p)}"
+        for p, w in part.rest
+    ]
+    title = f"{len(rest)} open point(s)"
+    if not part.whole:
+        theirs = ", ".join(mention(u) for u in owners) or "the post-mortem owners"
+        line = f"*The rest*: {title}, for the post-mortem owners ({theirs}); *Latest draft* "
+        blocks.append(section(f"{line}lists them all." if rest else "Nothing else is open."))
+    elif rest:
+        blocks.append(section(_listed(f"The rest: {title}" if part.yours else title, rest)))
+    elif not part.yours:
         blocks.append(
             section(f"Everything is written: `/incident publish` in the channel {publishes}.")
         )
@@ -106,6 +128,41 @@ def build_deadline_dm(
     )
     blocks.append(context(f"Discussion and drafts: <#{incident.channel_id}>"))
     return blocks
+
+
+def build_deadline_dms(
+    incident: Incident,
+    open_points: list[str],
+    states: Sequence[SectionState],
+    owners: Sequence[str],
+    people: Sequence[str],
+    **dm: Any,
+) -> dict[str, list[Block]]:
+    """Each person's own deadline DM (build_deadline_dm with `dm`): first the sections given to
+    them that nobody has written yet (`states`, Retro.states), then the rest of `open_points`;
+    someone neither among `owners` nor the commander gets their part and a line on the rest."""
+    whole = {*owners, incident.commander_id}
+    return {
+        person: build_deadline_dm(
+            incident,
+            open_points,
+            part=part_of(person, states, open_points, person in whole),
+            owners=owners,
+            **dm,
+        )
+        for person in people
+    }
+
+
+def _yours(incident: Incident, part: Part) -> str:
+    """The sections given to the recipient that nobody has written yet, each with its command."""
+    lines = [
+        f"• *{escape(s.title)}*{'' if s.required else ' (optional)'}: "
+        f"`/incident write {incident.hotfix_id} {s.key}`"
+        for s in part.yours
+    ]
+    title = f"Yours: {len(lines)} section(s) nobody has written yet"
+    return _listed(title, lines, "`/incident assign` in the channel lists them all")
 
 
 def build_action_reminder(incident: Incident, item: ActionItem, now: datetime) -> list[Block]:

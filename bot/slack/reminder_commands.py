@@ -58,12 +58,14 @@ class ReminderCommands:
         return incident
 
     def handle_write_next(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        """From a reminder DM: the next empty section's modal (the first one if all are written)."""
+        """From a reminder DM: the modal of the clicker's next section nobody has written yet,
+        else of the next empty one (the first one if all are written)."""
         ack()
         incident = self._incident(body)
         if not incident.channel_id:
             return
-        section = self.retro.next_empty(incident) or self.retro.sections.sections[0]
+        next_one = self.retro.next_empty(incident, body["user"]["id"])
+        section = next_one or self.retro.sections.sections[0]
         open_view(
             client,
             body["trigger_id"],

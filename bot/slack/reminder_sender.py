@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from slack_sdk import WebClient
 
 from bot.access import may_see
+from bot.assignments import with_assignees
 from bot.digest import is_digest
 from bot.logs import bind_incident
 from bot.models import Incident, Status
@@ -46,6 +48,7 @@ from bot.slack.recipients import Recipients
 from bot.slack.reminder_blocks import (
     build_action_reminder,
     build_deadline_dm,
+    build_deadline_dms,
     build_undeliverable,
 )
 from bot.slack.reminder_reports import Reporter
@@ -76,13 +79,18 @@ PERMANENT = frozenset(
 
 @dataclass(frozen=True)
 class Message:
-    """One reminder's DM: to whom (user ids, in order), what it says, and whether it is the
-    last reminder of its deadline (then no nudge follows)."""
+    """One reminder's DM: to whom (user ids, in order), what it says (`tailored`: what it says
+    to each person who gets their own, else `blocks`), and whether it is the last reminder of
+    its deadline (then no nudge follows)."""
 
     people: list[str]
     text: str
     blocks: list[Block]
     last: bool = False
+    tailored: dict[str, list[Block]] = field(default_factory=dict)
+
+    def blocks_for(self, person: str) -> list[Block]:
+        return self.tailored.get(person, self.blocks)
 
 
 class ReminderSender:
@@ -203,7 +211,7 @@ class ReminderSender:
             self._undeliverable(reminder, incident, person, why)
             return None
         try:
-            channel, ts = self.post(person, message.text, message.blocks)
+            channel, ts = self.post(person, message.text, message.blocks_for(person))
         except FAILURES as exc:
             error = reason(exc)
             if error in PERMANENT:
@@ -250,39 +258,61 @@ class ReminderSender:
                 build_action_reminder(incident, item, now),
             )
         owners = self.store.owners(incident.team_id, incident.id) or [incident.commander_id]
+        people = with_assignees(owners, self.retro.states(incident))  # owners, then assignees
         if reminder.kind == SNOOZE:
             person = snoozed_for(reminder)
             assert person is not None and incident.deadline_at is not None
-            if person not in (*owners, incident.commander_id):
+            if person not in (*people, incident.commander_id):
                 return None  # no longer theirs
             late = now >= incident.deadline_at
-            return Message(
+            return self._deadline(
+                incident,
+                owners,
                 [person],
                 f"The {incident.hotfix_id} post-mortem is " + ("overdue" if late else "due soon"),
-                build_deadline_dm(
-                    incident,
-                    self.open_points(incident),
-                    now,
-                    overdue=late,
-                    notes=("You asked me to remind you again.",),
-                    publishes=self.publishes,
-                ),
+                now=now,
+                overdue=late,
+                notes=("You asked me to remind you again.",),
             )
         if reminder.kind == BEFORE:
-            return Message(
+            return self._deadline(
+                incident,
                 owners,
+                people,
                 f"The {incident.hotfix_id} post-mortem is due soon",
-                build_deadline_dm(
-                    incident, self.open_points(incident), now, publishes=self.publishes
-                ),
+                now=now,
             )
-        return self._overdue(reminder, incident, now, owners)
+        return self._overdue(reminder, incident, now, owners, people)
+
+    def _deadline(
+        self,
+        incident: Incident,
+        owners: list[str],
+        people: list[str],
+        text: str,
+        last: bool = False,
+        **dm: Any,
+    ) -> Message:
+        """A deadline reminder to `people` (the owners and those with a section still to
+        write), each DM listing first what is theirs (see build_deadline_dms); `dm`: the rest
+        of build_deadline_dm's arguments."""
+        points, states = self.open_points(incident), self.retro.states(incident)
+        dm["publishes"] = self.publishes
+        tailored = build_deadline_dms(incident, points, states, owners, people, **dm)
+        blocks = build_deadline_dm(incident, points, **dm)
+        return Message(people, text, blocks, last, tailored)
 
     def _overdue(
-        self, reminder: Reminder, incident: Incident, now: datetime, owners: list[str]
+        self,
+        reminder: Reminder,
+        incident: Incident,
+        now: datetime,
+        owners: list[str],
+        people: list[str],
     ) -> Message:
-        """The overdue notice (the channel, and the commander by DM) or a nudge (the owners);
-        an archived channel or the last nudge ends them, and that DM says so."""
+        """The overdue notice (the channel, and the commander by DM) or a nudge (the owners,
+        and those with a section still to write); an archived channel or the last nudge ends
+        them, and that DM says so."""
         assert incident.deadline_at is not None
         channel = f"<#{incident.channel_id}>"
         notes = []
@@ -298,7 +328,7 @@ class ReminderSender:
         audience = overdue_audience(
             reminder,
             incident.commander_id,
-            owners,
+            people,
             late=every is not None and now >= incident.deadline_at + every,
             channel_archived=refused == "is_archived",
         )
@@ -315,18 +345,15 @@ class ReminderSender:
                 f"{incident.hotfix_id}`, here or in {channel}."
             )
         text = f"The {incident.hotfix_id} post-mortem is overdue"
-        return Message(
+        return self._deadline(
+            incident,
+            owners,
             audience.people,
             text + ("; this is the last reminder" if audience.last else ""),
-            build_deadline_dm(
-                incident,
-                self.open_points(incident),
-                now,
-                overdue=True,
-                notes=tuple(notes),
-                publishes=self.publishes,
-            ),
             audience.last,
+            now=now,
+            overdue=True,
+            notes=tuple(notes),
         )
 
     def _notice(self, reminder: Reminder, incident: Incident) -> str | None:

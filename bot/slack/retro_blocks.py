@@ -10,6 +10,7 @@ from bot.free_text import ACTION, SECTION, WHY
 from bot.models import ActionItem, Incident, Priority, Status
 from bot.retro import SectionState
 from bot.sections import Section
+from bot.slack.assign_blocks import ASSIGN_PERSON, ASSIGN_SECTION, assignee_note, build_assign_menus
 from bot.slack.blocks import Block, button, context, header, paged, section
 from bot.slack.limits import (
     BLOCKS_TEXT,
@@ -36,6 +37,8 @@ class Ids:
     PUBLISH_ANYWAY = "publish_anyway"
     KEEP_WRITING = "keep_writing"
     READY_FOR_REVIEW = "ready_for_review"
+    ASSIGN_SECTION = ASSIGN_SECTION  # the checklist's menus (bot/slack/assign_blocks.py)
+    ASSIGN_PERSON = ASSIGN_PERSON
 
 
 MAX_POINTS_SHOWN = 10
@@ -50,7 +53,8 @@ def build_checklist(
     review: Review | None = None,
     reviewing: bool = False,
 ) -> list[Block]:
-    """The retrospective checklist: every section's state with a button, the deadline. In
+    """The retrospective checklist: every section's state (and whose it is, while nobody has
+    written it) with a button, the deadline, the menus that give a section to someone. In
     review mode (`reviewing`), the pull request of `review` once open, else "Ready for
     review"."""
     done = sum(s.written for s in states)
@@ -59,18 +63,20 @@ def build_checklist(
     if review and review.status == OPEN and not incident.published_at:
         link = f"<{review.url}|in review>" if review.url else "in review"
         state = f"*{link}* (merging publishes) · {state}"
+    # the menus that give a section nobody has written to someone (their options are text too)
+    menus = None if incident.published_at else build_assign_menus(states)
     blocks: list[Block] = [
         header(f"📝 Post-mortem of {incident.hotfix_id}"),
         section(
             f"{state} · {done} of {len(states)} sections written. "
             "Press a button to write a section, or type `/incident write` for the next "
-            "empty one."
+            "empty one" + ("; the menus at the bottom give one to someone." if menus else ".")
         ),
     ]
     # one block per section (the template has at most 40); long titles share what is left
     titles = [escape(st.section.title) for st in states]
     rest = [_state_line(st, "") for st in states]  # each line but its title (and a button)
-    room = BLOCKS_TEXT - text_size(blocks) - sum(len(r) + 5 for r in rest) - 600
+    room = BLOCKS_TEXT - text_size([*blocks, menus]) - sum(len(r) + 5 for r in rest) - 600
     rooms = share([len(t) for t in titles], room)
     for st, title, size in zip(states, titles, rooms, strict=True):
         line = _state_line(st, clip(title, max(size, 1)))
@@ -100,6 +106,8 @@ def build_checklist(
     if reviewing and ready and not (review and review.status == OPEN):
         elements.append(button("Ready for review", Ids.READY_FOR_REVIEW, incident.hotfix_id))
     blocks.append({"type": "actions", "elements": elements})
+    if menus is not None:
+        blocks.append(menus)
     return blocks
 
 
@@ -109,7 +117,7 @@ def _state_line(state: SectionState, title: str) -> str:
         who = ", ".join(mention(a) for a in state.authors)
         return f":white_check_mark: *{title}* — written by {who}"
     optional = "" if state.section.required else " (optional)"
-    return f":white_large_square: *{title}* — empty{optional}"
+    return f":white_large_square: *{title}* — empty{optional}{assignee_note(state)}"
 
 
 def _input(

@@ -119,7 +119,7 @@ class RetroCommands:
                     f"Sections: {self.retro.sections.names}."
                 )
         else:
-            section = self.retro.next_empty(incident)
+            section = self.retro.next_empty(incident, command.user_id)
             if section is None:
                 ack(
                     response_type="ephemeral",

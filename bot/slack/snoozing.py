@@ -13,6 +13,7 @@ from slack_bolt import Ack
 from slack_sdk import WebClient
 
 from bot.access import may_see
+from bot.assignments import with_assignees
 from bot.errors import NotFound
 from bot.incidents import Incidents
 from bot.models import Incident, Status
@@ -87,10 +88,12 @@ class Snoozing:
             raise Told(
                 f"The {incident.hotfix_id} post-mortem is no longer due: no reminder needed."
             )
-        if user_id not in (*store.owners(team_id, incident.id), incident.commander_id):
+        owners = store.owners(team_id, incident.id) or [incident.commander_id]
+        theirs = with_assignees(owners, self.retro.states(incident))  # and a section's
+        if user_id not in (*theirs, incident.commander_id):
             raise Told(
-                f"You no longer own the {incident.hotfix_id} post-mortem: its owners get its "
-                "reminders."
+                f"You no longer own the {incident.hotfix_id} post-mortem, nor a section of it "
+                "nobody has written: its owners get its reminders."
             )
         return incident, None, incident.deadline_at
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from bot.group_commit import GroupCommit
 from bot.models import Incident
 from bot.store.actions import ActionRows
+from bot.store.assignments import AssignmentRows
 from bot.store.connection import (
     AFTER_ACK_WAIT_S,
     BUSY,
@@ -58,6 +59,7 @@ class Store(
     TimelineRows,
     PeopleRows,
     SectionRows,
+    AssignmentRows,
     ActionRows,
     DraftRows,
     ReminderRows,

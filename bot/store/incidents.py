@@ -19,6 +19,7 @@ INCIDENT_TABLES = (
     "owners",
     "events",
     "section_values",
+    "section_assignments",
     "action_items",
     "drafts",
     "speakers",
