@@ -583,3 +583,11 @@ def test_the_announcement_text_escapes_the_title(tmp_path, slack, store, clock):
         open_incident(slack, text="start R&D <payments> down sev1")
         wait_for(lambda: announce.messages, what="the announcement")
         assert "R&amp;D &lt;payments&gt; down" in announce.messages[0].text
+
+
+def test_a_first_line_clipped_to_the_room_leaves_none_for_the_next():
+    """Found by Hypothesis: the clipped first line did not count against `chars`."""
+    from bot.slack.limits import fit
+
+    listed = fit(["0" * 101, "0"], 1, 100)
+    assert listed.stop == 1 and sum(len(x) for g in listed.groups for x in g) == 100

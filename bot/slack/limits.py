@@ -122,6 +122,7 @@ def fit(
             used += len(line)
         elif stop == start and blocks >= 1 and chars > len(marker):
             groups.append([clip(line, chars, marker)])
+            size = used = len(groups[-1][0])  # the room is used up: nothing joins it
         else:
             break
         stop += 1
