@@ -220,6 +220,8 @@ class Reminders:
         self.settings = settings
         self.clock = clock
         self.backoff = RETRY_BACKOFF
+        # (reminder id, recipient) -> (channel, ts) Slack took and the database did not record
+        self._unwritten: dict[tuple[int, str], tuple[str, str]] = {}
 
     def add(self, incident: Incident, planned: list[Planned]) -> list[Reminder]:
         """Insert what is not planned yet (idempotent); returns the new pending reminders."""
@@ -350,7 +352,12 @@ class Reminders:
 
     def deliveries(self, reminder_id: int) -> dict[str, str]:
         """What this reminder did for each recipient so far: user id (or `channel:C..`, or a
-        report's key) -> the message's ts, or `failed:<why>`."""
+        report's key) -> the message's ts, or `failed:<why>`. Deliveries Slack took whose row
+        the database refused (see record_delivery) are written first; raises BotError if it
+        still refuses."""
+        for key in [k for k in self._unwritten if k[0] == reminder_id]:
+            self.store.record_delivery(*key, *self._unwritten[key], self.clock())
+            del self._unwritten[key]
         return self.store.reminder_deliveries(reminder_id)
 
     def reported(self, reminder: Reminder, key: str) -> bool:
@@ -359,7 +366,12 @@ class Reminders:
         return self.store.incident_delivered(reminder.team_id, reminder.incident_id, key)
 
     def record_delivery(self, reminder_id: int, user_id: str, channel: str, ts: str) -> None:
+        """Record what Slack took, right after it took it. A busy database raises, and the
+        delivery is kept in memory until `deliveries` writes it at the reminder's next try:
+        then it counts as done and is not sent again (only a crash in between repeats it)."""
+        self._unwritten[(reminder_id, user_id)] = (channel, ts)
         self.store.record_delivery(reminder_id, user_id, channel, ts, self.clock())
+        del self._unwritten[(reminder_id, user_id)]
 
     def finish(self, reminder_id: int, status: str, error: str | None = None) -> None:
         self.store.finish_reminder(reminder_id, status, self.clock(), error)

@@ -19,29 +19,14 @@ from bot.slack.escalation_blocks import (
     build_private_escalation,
 )
 from bot.slack.failures import FAILURES, reason
+from bot.slack.failures import PERMANENT as SLACK_PERMANENT
 from bot.store import Store
 
 logger = logging.getLogger(__name__)
 
 SENT, REPORT = "escalate", "escalate:report"  # the deliveries recorded, one each
-# Errors no retry will fix: the target is wrong, gone, or closed to the bot
-PERMANENT = frozenset(
-    {
-        "channel_not_found",
-        "not_in_channel",
-        "is_archived",
-        "user_not_found",
-        "user_disabled",
-        "account_inactive",
-        "cannot_dm_bot",
-        "restricted_action",
-        "invalid_auth",
-        "token_revoked",
-        "missing_scope",
-        "messages_tab_disabled",
-        "deactivated",  # users.info says `deleted`: Slack may take a DM nobody reads
-    }
-)
+# Errors no retry will fix, and a DM nobody reads (users.info says `deleted`)
+PERMANENT = SLACK_PERMANENT | {"deactivated"}
 
 Post = Callable[[str, str, list[Block]], tuple[str, str]]  # (channel, text, blocks) -> where
 Gone = Callable[[str], str | None]  # user id -> why nobody reads their DMs, or None
@@ -67,9 +52,6 @@ class EscalationSender:
         self.gone = gone
         self.open_points = open_points  # the draft's, most important first
         self.clock = clock
-        # accepted by Slack, its delivery row not written yet (a busy database): recorded at
-        # the next try instead of sent again
-        self._accepted: dict[int, tuple[str, str]] = {}
 
     def fire(self, reminder: Reminder, incident: Incident) -> list[Reminder]:
         """Escalate once, unless it no longer stands (cancelled: the item was closed, its due
@@ -98,9 +80,6 @@ class EscalationSender:
     ) -> list[Reminder] | None:
         """Post the escalation and record it (or its refusal); a retry to schedule when Slack
         failed for now, else None."""
-        if (accepted := self._accepted.pop(reminder.id, None)) is not None:
-            self.reminders.record_delivery(reminder.id, SENT, *accepted)
-            return None
         text, blocks = self._message(incident, item)
         posted = self._post(self.to.id, self.to.channel, text, blocks)
         if isinstance(posted, str):
@@ -117,9 +96,7 @@ class EscalationSender:
             self.reminders.record_delivery(reminder.id, SENT, "", f"failed:{error}")
             return None
         channel, ts = posted
-        self._accepted[reminder.id] = (channel, ts)
         self.reminders.record_delivery(reminder.id, SENT, channel, ts)
-        del self._accepted[reminder.id]
         return None
 
     def _message(self, incident: Incident, item: ActionItem | None) -> tuple[str, list[Block]]:

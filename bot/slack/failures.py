@@ -8,6 +8,24 @@ from bot.errors import BotError
 
 # Slack said no, or never answered (timeouts and connection errors are OSErrors).
 FAILURES: tuple[type[Exception], ...] = (SlackApiError, OSError)
+# Slack's answers no retry will fix (the target is gone, closed to the bot, or the token may not):
+# a reminder's DM, the digest's channel, an escalation report them at once.
+PERMANENT = frozenset(
+    {
+        "channel_not_found",
+        "user_not_found",
+        "user_disabled",
+        "account_inactive",
+        "cannot_dm_bot",
+        "is_archived",
+        "not_in_channel",
+        "restricted_action",
+        "invalid_auth",
+        "token_revoked",
+        "missing_scope",
+        "messages_tab_disabled",
+    }
+)
 
 
 def reason(exc: Exception) -> str:

@@ -42,7 +42,7 @@ from bot.retro import Retro
 from bot.slack.blocks import Block, section
 from bot.slack.digest_sender import DigestSender
 from bot.slack.escalation_sender import EscalationSender
-from bot.slack.failures import FAILURES, reason
+from bot.slack.failures import FAILURES, PERMANENT, reason
 from bot.slack.pacing import Pacer
 from bot.slack.recipients import Recipients
 from bot.slack.reminder_blocks import (
@@ -57,24 +57,6 @@ from bot.store import Store
 logger = logging.getLogger(__name__)
 
 EARLY = timedelta(seconds=1)  # a job this much before its row's time waits for it
-
-# Errors that no retry will fix: report them at once.
-PERMANENT = frozenset(
-    {
-        "channel_not_found",
-        "user_not_found",
-        "user_disabled",
-        "account_inactive",
-        "cannot_dm_bot",
-        "is_archived",
-        "not_in_channel",
-        "restricted_action",
-        "invalid_auth",
-        "token_revoked",
-        "missing_scope",
-        "messages_tab_disabled",
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -112,9 +94,6 @@ class ReminderSender:
         self.reminders = reminders
         self.client = client
         self.clock = clock
-        # DMs Slack accepted whose delivery row is not written yet (a busy database): the
-        # reminder is tried again, and these people are recorded then, not sent it twice
-        self._accepted: dict[tuple[int, str], tuple[str, str]] = {}
         self.reporter = Reporter(store, self.post, self.gone)
         self.recipients = Recipients(store, retro, reminders, client, clock)
         self.digest: DigestSender | None = None  # DIGEST_CHANNEL set: the weekly digest
@@ -163,11 +142,6 @@ class ReminderSender:
         waiting: list[datetime] = []  # when those outside their working hours get it
         for person in message.people:
             if person in delivered:
-                continue
-            if (accepted := self._accepted.get((reminder.id, person))) is not None:
-                # Slack took it before the database could record it: record it, send nothing
-                self.reminders.record_delivery(reminder.id, person, *accepted)
-                del self._accepted[(reminder.id, person)]
                 continue
             if not may_see(self.store, incident, person):
                 # it names the incident: a private one's, only to people in its channel now
@@ -223,9 +197,7 @@ class ReminderSender:
                 return []
             logger.warning("reminder %s: %s; retrying", reminder.id, error)
             return [self.reminders.get(reminder.id)]
-        self._accepted[(reminder.id, person)] = (channel, ts)  # until its row is written
         self.reminders.record_delivery(reminder.id, person, channel, ts)
-        del self._accepted[(reminder.id, person)]
         return None
 
     def _undeliverable(
