@@ -405,35 +405,3 @@ def test_someone_given_a_section_may_snooze_and_hears_of_theirs_first_again(slac
     assert "You asked me to remind you again." in again.blocks[1]["text"]["text"]
     assert part(again)[1].startswith("*Yours: 1 section(s) nobody has written yet*\n")
     assert [len(dms(slack, w)) for w in ("alice", "bob", "carol")] == [1, 1, 2]
-
-
-def test_a_section_given_to_someone_in_working_hours_brings_the_waiting_reminder_now(
-    tmp_path, slack
-):
-    """Put off to Monday for two owners in London, the reminder is re-planned when a section is
-    given: dave in Los Angeles (15:00 on Friday there) gets it at once, the owners on Monday."""
-    from bot.store import Store
-    from tests.conftest import RunningClock, make_config
-    from tests.test_reminders_restart import dm_texts, up
-    from tests.test_working_hours import (
-        DUE_SOON,
-        FRIDAY_NIGHT,
-        MONDAY_9_LONDON,
-        SOON,
-        resolved_with_owners,
-        the_reminder,
-        waits_until,
-    )
-
-    slack.ws.add_user("dave", tz="America/Los_Angeles")
-    config = make_config(tmp_path, slack, **SOON)
-    store = Store(config.database_path)
-    with up(slack, config, store, RunningClock(FRIDAY_NIGHT)):
-        channel = resolved_with_owners(slack)
-        wait_for(lambda: waits_until(store, FRIDAY_NIGHT + timedelta(hours=1)), 15)
-        slack.command("alice", "/incident", "assign root_cause @dave", channel.name)
-        wait_for(lambda: DUE_SOON in dm_texts(slack, "dave"), 15, "dave's reminder, now")
-        wait_for(lambda: waits_until(store, FRIDAY_NIGHT + timedelta(hours=1)), 15)
-    assert the_reminder(store).due_at == MONDAY_9_LONDON
-    assert DUE_SOON not in dm_texts(slack, "bob") + dm_texts(slack, "carol")
-    store.close()

@@ -213,16 +213,22 @@ def test_status_and_the_app_home_say_when_each_owners_next_reminder_comes(tmp_pa
     store.close()
 
 
-def test_a_new_owner_in_working_hours_elsewhere_gets_the_waiting_reminder_now(tmp_path, slack):
+@pytest.mark.parametrize(
+    "change", ["owner add @dave", "assign root_cause @dave"], ids=["owner", "section"]
+)
+def test_someone_new_in_working_hours_elsewhere_gets_the_waiting_reminder_now(
+    tmp_path, slack, change
+):
     """Put off to Monday for two owners in London, the reminder is re-planned when the owners
-    change: a new owner in Los Angeles (15:00 on Friday there) gets it at once."""
+    change or a section is given: dave in Los Angeles (15:00 on Friday there) gets it at once,
+    the owners on Monday."""
     slack.ws.add_user("dave", tz="America/Los_Angeles")
     config = make_config(tmp_path, slack, **SOON)
     store = Store(config.database_path)
     with up(slack, config, store, RunningClock(FRIDAY_NIGHT)):
         channel = resolved_with_owners(slack)
         wait_for(lambda: waits_until(store, FRIDAY_NIGHT + timedelta(hours=1)), 15)
-        slack.command("alice", "/incident", "owner add @dave", channel.name)
+        slack.command("alice", "/incident", change, channel.name)
         wait_for(lambda: DUE_SOON in dm_texts(slack, "dave"), 15, "dave's reminder, now")
         wait_for(lambda: waits_until(store, FRIDAY_NIGHT + timedelta(hours=1)), 15)
     assert the_reminder(store).due_at == MONDAY_9_LONDON
