@@ -27,12 +27,11 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from insights import report_insights  # noqa: E402  (bench/insights.py, beside this file)
+from insights import command_body, report_insights  # noqa: E402  (bench/insights.py, beside this file)
 
 from bot.demo import sandbox_config  # noqa: E402
 from bot.manifest import manifest_scopes  # noqa: E402
@@ -53,21 +52,7 @@ PINNED = False
 
 
 def timeline_body(slack: Emulator, channel_id: str, n: int) -> bytes:
-    alice = slack.ws.user_named("alice")
-    return urlencode(
-        {
-            "team_id": slack.ws.team_id,
-            "channel_id": channel_id,
-            "channel_name": "inc",
-            "user_id": alice.id,
-            "user_name": alice.name,
-            "command": "/timeline",
-            "text": f"load entry {n}",
-            "response_url": f"{slack.base_url}/respond/none",
-            "trigger_id": "1.2.3",
-            "api_app_id": "A0POSTMORTEM",
-        }
-    ).encode()
+    return command_body(slack, channel_id, "inc", "/timeline", f"load entry {n}", n)
 
 
 def load(

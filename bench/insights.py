@@ -74,18 +74,20 @@ class Timed:
         return statistics.median(getattr(self, what))
 
 
-def insights_body(slack: Emulator, channel_id: str, text: str, n: int) -> bytes:
-    """alice's `/incident <text>` in `channel_id`, the form Slack posts (`n` makes each body,
-    and so its signature, unique: a signature seen before is refused as a replay)."""
+def command_body(
+    slack: Emulator, channel_id: str, channel_name: str, command: str, text: str, n: int
+) -> bytes:
+    """alice's `command text` in the channel, the form Slack posts (`n` makes each body, and
+    so its signature, unique: a signature seen before is refused as a replay)."""
     alice = slack.ws.user_named("alice")
     return urlencode(
         {
             "team_id": slack.ws.team_id,
             "channel_id": channel_id,
-            "channel_name": "general",
+            "channel_name": channel_name,
             "user_id": alice.id,
             "user_name": alice.name,
-            "command": "/incident",
+            "command": command,
             "text": text,
             "response_url": f"{slack.base_url}/respond/none",
             "trigger_id": f"1.2.{n}",
@@ -104,7 +106,7 @@ def ask(
     """One signed `/incident <text>` over HTTP: (seconds to the ack, seconds to the chart in
     alice's DM, the summary's first line). Polls the sandbox every millisecond."""
     before = len(charts_in(dm))
-    body = insights_body(slack, slack.general.id, text, n)
+    body = command_body(slack, slack.general.id, "general", "/incident", text, n)
     started = time.monotonic()
     reply = slack.send(body, "application/x-www-form-urlencoded")
     if reply.status != 200 or "Working out the insights" not in reply.body:
