@@ -9,6 +9,7 @@ import pytest
 
 from tests.conftest import Clock, wait_for
 from tests.test_incident_commands import open_incident
+from tests.test_security_grid import checklist
 
 T0 = datetime(2026, 11, 26, 15, 30, tzinfo=UTC)
 DEADLINE = datetime(2026, 11, 28, 16, 25, tzinfo=UTC)  # of written_but_the_sections: 48 h
@@ -33,16 +34,6 @@ def resolved(slack, bot, clock, text="start Checkout API returning 500s sev2"):
     slack.command("alice", "/incident", "resolve", channel.name)
     bot.settle()
     return channel
-
-
-def checklist(channel):
-    return wait_for(
-        lambda: next(
-            (m for m in channel.messages if m.blocks and "Post-mortem of" in str(m.blocks[0])),
-            None,
-        ),
-        what="the checklist",
-    )
 
 
 def line(channel, key):
