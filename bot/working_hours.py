@@ -18,10 +18,11 @@ HOURS_HELP = (
 
 def zone_named(name: object) -> tzinfo:
     """A Slack profile's `tz` (`Europe/Berlin`) as a zone; UTC for none or one Python cannot
-    read."""
+    read (zoneinfo raises OSError for a folder of the database, `America`, or a name too long
+    for a file)."""
     try:
         return ZoneInfo(str(name).strip()) if name else UTC
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         return UTC
 
 
