@@ -135,14 +135,14 @@ def plan_action(item: ActionItem, settings: Settings) -> Planned | None:
 
 
 def planned_at(key: str, due_at: datetime) -> datetime:
-    """When a "before" reminder was planned for, from its key (`before:<seconds>@<deadline>`):
-    its row's due_at moves when it waits for someone's working hours or is retried. Other
-    keys: `due_at`."""
-    match = re.fullmatch(r"before:(\d+)@(\d{8}T\d{6})", key)
+    """When a "before" reminder or a snoozed one was planned for, from its key
+    (`before:<seconds>@<deadline>`, `snooze:<user>@<moment>`, to the second): its row's due_at
+    moves when it waits for someone's working hours or is retried. Other keys: `due_at`."""
+    match = re.fullmatch(r"(?:before:(\d+)|(?:action_)?snooze:[^@]+)@(\d{8}T\d{6})", key)
     if match is None:
         return due_at
-    deadline = datetime.strptime(match[2], "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
-    return deadline - timedelta(seconds=int(match[1]))
+    moment = datetime.strptime(match[2], "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
+    return moment - timedelta(seconds=int(match[1] or 0))
 
 
 def plan_snooze(user_id: str, at: datetime, action_item_id: int | None = None) -> Planned:

@@ -2,9 +2,12 @@
 inputs: far and bogus time zones, edge working hours, clicks at the wrong moment; through the
 real scheduler and the sandbox."""
 
+from datetime import UTC, datetime, timedelta
+
 from bot.store import Store
 from tests.conftest import START, RunningClock, make_config, wait_for
 from tests.test_reminders_restart import dm_texts, up
+from tests.test_snooze import dm, resolved, snoozes
 from tests.test_working_hours import DUE_SOON, SOON, resolved_with_owners
 
 
@@ -21,4 +24,33 @@ def test_a_time_zone_python_cannot_open_is_read_as_utc_and_stops_nobodys_reminde
         wait_for(lambda: DUE_SOON in dm_texts(slack, "bob"), 15, "bob's, in UTC")
         status = slack.command("alice", "/incident", "status", channel.name)
         assert "Status of hotfix-001" in str(status.json)
+    store.close()
+
+
+FRIDAY_5PM = datetime(2026, 11, 27, 17, 0, tzinfo=UTC)  # London: an hour of work left
+MONDAY_9 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+
+
+def test_a_snooze_brought_back_to_a_deadline_after_working_hours_still_comes_by_it(tmp_path, slack):
+    """Due at 18:30 on Friday, after bob's hours: "in 2 hours" at 17:00 is brought back to the
+    deadline and the DM says "no later"; at 18:30 the row read as overdue and waited for
+    Monday 09:00."""
+    config = make_config(
+        tmp_path, slack, REMINDER_HOURS="", POSTMORTEM_DEADLINE="90m", REMINDERS_BEFORE="89m55s"
+    )
+    store = Store(config.database_path)
+    with up(slack, config, store, RunningClock(FRIDAY_5PM)) as running:
+        resolved(slack)
+        message = wait_for(lambda: dm(slack, "bob", DUE_SOON), 15, "the reminder")
+        slack.click("bob", message, "reminder_snooze_2h")
+        running.settle()
+        (row,) = snoozes(store)
+    deadline = store.incident(slack.ws.team_id, row.incident_id).deadline_at
+    assert row.due_at == deadline and deadline.hour == 18
+    assert "at the deadline: no later." in str(dm(slack, "bob", DUE_SOON).blocks)
+    with up(slack, config, store, RunningClock(deadline - timedelta(seconds=2))) as running:
+        wait_for(lambda: snoozes(store) == [] or snoozes(store)[0].due_at > deadline, 15)
+        wait_for(lambda: not running.scheduler.busy, 5)
+    assert snoozes(store) == [], "put off to Monday, past the deadline"
+    assert "You asked me to remind you again." in str(slack.ws.im(slack.user("bob")).messages)
     store.close()
