@@ -159,6 +159,28 @@ def snoozed_for(reminder: Reminder) -> str | None:
     return reminder.key.split(":", 1)[1].split("@", 1)[0]
 
 
+def reach_at(
+    reminder: Reminder,
+    hours: WorkingHours | None,
+    due: datetime,
+    zone: tzinfo,
+    deadline: datetime | None,
+) -> datetime:
+    """When `reminder`, due at `due` (UTC), reaches a person in `zone`: WorkingHours.send_at
+    (`hours` None: at `due`). A snooze asked for by the deadline (one brought back to it, too)
+    never waits past it: it is no reminder of something overdue."""
+    if hours is None:
+        return due
+    at = hours.send_at(due, zone, deadline)
+    if (
+        reminder.kind in (SNOOZE, ACTION_SNOOZE)
+        and deadline is not None
+        and planned_at(reminder.key, reminder.due_at) <= deadline < at
+    ):
+        return due
+    return at
+
+
 def plan_action_escalation(item: ActionItem, settings: Settings) -> Planned | None:
     """An open item still open ESCALATE_AFTER past the end of its due day is escalated; the
     key carries the due date, so a new due date gets a fresh one. None without a due date or
@@ -322,9 +344,8 @@ class Reminders:
             for person in audience(reminder, owners, incident.commander_id):
                 if person not in people or person in had:
                     continue
-                due = max(reminder.due_at, now)
-                hours = self.settings.hours
-                at = hours.send_at(due, zone(person), incident.deadline_at) if hours else due
+                due, hours = max(reminder.due_at, now), self.settings.hours
+                at = reach_at(reminder, hours, due, zone(person), incident.deadline_at)
                 found[person] = min(at, found.get(person, at))
         return found
 

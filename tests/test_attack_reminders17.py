@@ -45,9 +45,12 @@ def test_a_snooze_brought_back_to_a_deadline_after_working_hours_still_comes_by_
         slack.click("bob", message, "reminder_snooze_2h")
         running.settle()
         (row,) = snoozes(store)
-    deadline = store.incident(slack.ws.team_id, row.incident_id).deadline_at
-    assert row.due_at == deadline and deadline.hour == 18
-    assert "at the deadline: no later." in str(dm(slack, "bob", DUE_SOON).blocks)
+        deadline = store.incident(slack.ws.team_id, row.incident_id).deadline_at
+        assert row.due_at == deadline and deadline.hour == 18
+        assert "at the deadline: no later." in str(dm(slack, "bob", DUE_SOON).blocks)
+        status = str(slack.command("bob", "/incident", "status hotfix-001").json)
+        bob = slack.user("bob")
+        assert f"<@{bob}> <!date^{int(deadline.timestamp())}^" in status  # not Monday's
     with up(slack, config, store, RunningClock(deadline - timedelta(seconds=2))) as running:
         wait_for(lambda: snoozes(store) == [] or snoozes(store)[0].due_at > deadline, 15)
         wait_for(lambda: not running.scheduler.busy, 5)

@@ -15,11 +15,10 @@ from bot.models import Incident
 from bot.reminders import (
     ACTION,
     ACTION_SNOOZE,
-    SNOOZE,
     Reminder,
     Reminders,
     action_due_moment,
-    planned_at,
+    reach_at,
 )
 from bot.retro import Retro
 from bot.slack.failures import FAILURES, reason
@@ -74,8 +73,8 @@ class Recipients:
         self, reminder: Reminder, incident: Incident, profile: Profile, now: datetime
     ) -> datetime:
         """When this person should get the reminder (REMINDER_HOURS on their clock): now, or
-        the start of their working hours if it comes before the deadline it is about. A snooze
-        asked for by the deadline (one brought back to it, too) never waits past it."""
+        the start of their working hours if it comes before the deadline it is about (see
+        reach_at)."""
         hours = self.reminders.settings.hours
         if hours is None:
             return now
@@ -84,11 +83,4 @@ class Recipients:
             deadline = action_due_moment(
                 self.retro.action(reminder.team_id, reminder.action_item_id)
             )
-        at = hours.send_at(now, profile.zone, deadline)
-        if (
-            reminder.kind in (SNOOZE, ACTION_SNOOZE)
-            and deadline is not None
-            and planned_at(reminder.key, reminder.due_at) <= deadline < at
-        ):
-            return now
-        return at
+        return reach_at(reminder, hours, now, profile.zone, deadline)
