@@ -138,7 +138,7 @@ def planned_at(key: str, due_at: datetime) -> datetime:
     """When a "before" reminder or a snoozed one was planned for, from its key
     (`before:<seconds>@<deadline>`, `snooze:<user>@<moment>`, to the second): its row's due_at
     moves when it waits for someone's working hours or is retried. Other keys: `due_at`."""
-    match = re.fullmatch(r"(?:before:(\d+)|(?:action_)?snooze:[^@]+)@(\d{8}T\d{6})", key)
+    match = re.fullmatch(r"(?:before:(\d+)|(?:action_)?snooze:[^@]+)@(\d{8}T\d{6})(?::\d+)?", key)
     if match is None:
         return due_at
     moment = datetime.strptime(match[2], "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
@@ -146,10 +146,12 @@ def planned_at(key: str, due_at: datetime) -> datetime:
 
 
 def plan_snooze(user_id: str, at: datetime, action_item_id: int | None = None) -> Planned:
-    """One person's reminder again at `at` (UTC): its key names them and the moment, so the
-    same choice made twice is one row."""
+    """One person's reminder again at `at` (UTC): its key names them, the moment and the
+    action item (`action_snooze:U1@20261127T090000:7`: two of their items of one incident
+    snoozed to one morning are two rows), so the same choice made twice is one row."""
     kind = SNOOZE if action_item_id is None else ACTION_SNOOZE
-    return Planned(kind, f"{kind}:{user_id}@{at:%Y%m%dT%H%M%S}", at, action_item_id)
+    item = "" if action_item_id is None else f":{action_item_id}"
+    return Planned(kind, f"{kind}:{user_id}@{at:%Y%m%dT%H%M%S}{item}", at, action_item_id)
 
 
 def snoozed_for(reminder: Reminder) -> str | None:

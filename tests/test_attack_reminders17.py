@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.store import Store
 from tests.conftest import START, RunningClock, make_config, wait_for
+from tests.test_incident_commands import open_incident
 from tests.test_reminders_restart import dm_texts, up
 from tests.test_snooze import dm, resolved, snoozes
 from tests.test_working_hours import DUE_SOON, SOON, resolved_with_owners
@@ -56,4 +57,29 @@ def test_a_snooze_brought_back_to_a_deadline_after_working_hours_still_comes_by_
         wait_for(lambda: not running.scheduler.busy, 5)
     assert snoozes(store) == [], "put off to Monday, past the deadline"
     assert "You asked me to remind you again." in str(slack.ws.im(slack.user("bob")).messages)
+    store.close()
+
+
+def test_two_action_items_snoozed_to_the_same_morning_are_both_reminded(tmp_path, slack):
+    """bob's two items of one incident, due the same day, reminded together: "Tomorrow
+    morning" on each gave one key (person and moment), so the second click planned nothing
+    and AI-002 was never reminded again, though its DM said it would be."""
+    config = make_config(tmp_path, slack, ACTION_REMINDER_BEFORE="104h29m55s")
+    store = Store(config.database_path)
+    with up(slack, config, store, RunningClock(START)) as running:
+        channel = open_incident(slack)
+        for what in ("Rotate keys", "Add alert"):
+            slack.command("alice", "/incident", f"action {what} @bob due 2026-11-30", channel.name)
+        for label in ("AI-001", "AI-002"):
+            text = f"Reminder: {label} of hotfix-001 is due soon"
+            message = wait_for(lambda t=text: dm(slack, "bob", t), 15, f"{label}'s reminder")
+            slack.click("bob", message, "reminder_snooze_morning")
+            running.settle()
+        rows = snoozes(store)
+    assert len({r.action_item_id for r in rows}) == 2, rows
+    friday_9 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+    with up(slack, config, store, RunningClock(friday_9 - timedelta(seconds=2))):
+        for label in ("AI-001", "AI-002"):
+            text = f"Reminder: {label} of hotfix-001 is due soon"
+            wait_for(lambda t=text: dm_texts(slack, "bob").count(t) == 2, 15, f"{label} again")
     store.close()
