@@ -251,6 +251,11 @@ class Reminders:
         """Insert what is not planned yet (idempotent); returns the new pending reminders."""
         return self.store.add_reminders(incident, planned)
 
+    def snooze(self, incident: Incident, planned: Planned) -> list[Reminder]:
+        """A person's "Remind me later" (plan_snooze): it replaces their pending one of the
+        same thing, so a second click (a stale copy of the DM) leaves one reminder."""
+        return self.store.replace_snooze(incident, planned)
+
     def plan_for(self, incident: Incident) -> list[Reminder]:
         """What a resolved, unpublished incident needs now (after resolve, or at start); nothing
         if it was reopened, published or given another deadline in the meantime."""

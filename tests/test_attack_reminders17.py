@@ -2,6 +2,8 @@
 inputs: far and bogus time zones, edge working hours, clicks at the wrong moment; through the
 real scheduler and the sandbox."""
 
+import copy
+import time
 from datetime import UTC, datetime, timedelta
 
 from bot.store import Store
@@ -57,6 +59,27 @@ def test_a_snooze_brought_back_to_a_deadline_after_working_hours_still_comes_by_
         wait_for(lambda: not running.scheduler.busy, 5)
     assert snoozes(store) == [], "put off to Monday, past the deadline"
     assert "You asked me to remind you again." in str(slack.ws.im(slack.user("bob")).messages)
+    store.close()
+
+
+def test_remind_me_later_clicked_again_from_a_stale_copy_of_the_dm_is_one_reminder(tmp_path, slack):
+    """The first click takes the buttons away, but another device still shows them for a
+    moment: "in 2 hours" twice, a second apart, was two rows (the key holds the moment, to the
+    second), two DMs. The latest choice stands, as one row."""
+    config = make_config(tmp_path, slack, **SOON)
+    store = Store(config.database_path)
+    with up(slack, config, store, RunningClock(START)) as running:
+        resolved(slack)
+        message = wait_for(lambda: dm(slack, "bob", DUE_SOON), 15, "the reminder")
+        stale = copy.deepcopy(message)
+        slack.click("bob", message, "reminder_snooze_2h")
+        running.settle()
+        (first,) = snoozes(store)
+        time.sleep(1.1)  # the next second: another key
+        slack.click("bob", stale, "reminder_snooze_2h")
+        running.settle()
+        (row,) = snoozes(store)
+    assert row.due_at > first.due_at
     store.close()
 
 

@@ -58,7 +58,7 @@ class Snoozing:
         if capped:
             assert deadline is not None
             at = deadline
-        self.reminders.add(incident, [plan_snooze(user_id, at, item_id)])
+        self.reminders.snooze(incident, plan_snooze(user_id, at, item_id))
         said = f":zzz: I'll remind you again {date(at)}" + (
             ", at the deadline: no later." if capped else "."
         )

@@ -85,6 +85,29 @@ class ReminderRows(Rows):
             new = _insert(db, incident, planned)
         return [self.reminder(i) for i in new]
 
+    def replace_snooze(self, incident: Incident, planned: Planned) -> list[Reminder]:
+        """Plan one person's snooze (`planned`, see reminders.plan_snooze) and cancel their
+        other pending snoozes of the same thing (the deadline, or that action item): the
+        latest choice stands, one transaction. The new pending reminder, if any."""
+        person = planned.key.split("@", 1)[0] + "@"  # `snooze:U1@`
+        with self.write() as db:
+            db.execute(
+                "UPDATE reminders SET status = 'cancelled' WHERE team_id = ? AND incident_id = ? "
+                "AND status = 'pending' AND kind = ? AND action_item_id IS ? AND key != ? "
+                "AND substr(key, 1, ?) = ?",
+                [
+                    incident.team_id,
+                    incident.id,
+                    planned.kind,
+                    planned.action_item_id,
+                    planned.key,
+                    len(person),
+                    person,
+                ],
+            )
+            new = _insert(db, incident, [planned])
+        return [self.reminder(i) for i in new]
+
     def replan_reminders(
         self,
         incident: Incident,
