@@ -146,3 +146,21 @@ def test_an_action_items_snooze_is_for_its_owner_and_ends_when_it_is_done(tmp_pa
     assert dm_texts(slack, "bob") == before  # done: not reminded again
     assert snoozes(store) == []
     store.close()
+
+
+def test_in_two_hours_that_falls_after_working_hours_says_when_it_will_come(tmp_path, slack):
+    """Found by a new user's trial: at 16:30 in New York "in 2 hours" is 18:30, after bob's
+    hours; it waits for Friday 09:00 there, and the DM said 18:30."""
+    slack.ws.user_named("bob").tz = "America/New_York"
+    config = make_config(tmp_path, slack, REMINDER_HOURS="", **SOON)
+    store = Store(config.database_path)
+    evening = datetime(2026, 11, 26, 21, 30, tzinfo=UTC)  # 16:30 in New York
+    friday_9 = datetime(2026, 11, 27, 14, 0, tzinfo=UTC)
+    with up(slack, config, store, RunningClock(evening)) as running:
+        resolved(slack)
+        message = wait_for(lambda: dm(slack, "bob", DUE_SOON), 15, "the reminder")
+        slack.click("bob", message, "reminder_snooze_2h")
+        running.settle()
+    shown = str(dm(slack, "bob", DUE_SOON).blocks)
+    assert f":zzz: I'll remind you again <!date^{int(friday_9.timestamp())}^" in shown
+    store.close()

@@ -17,7 +17,7 @@ from bot.assignments import with_assignees
 from bot.errors import NotFound
 from bot.incidents import Incidents
 from bot.models import Incident, Status
-from bot.reminders import SNOOZE_FOR, Reminders, action_due_moment, plan_snooze
+from bot.reminders import SNOOZE_FOR, Reminders, action_due_moment, plan_snooze, reach_at
 from bot.retro import Retro
 from bot.slack.blocks import Block, context
 from bot.slack.failures import FAILURES, Told, reason
@@ -53,12 +53,15 @@ class Snoozing:
         incident, item_id, deadline = self._target(team_id, user_id, match[1], int(match[2]))
         now = self.incidents.clock()
         choice = "2h" if action["action_id"] == ReminderIds.SNOOZE_2H else "morning"
-        at = self.later(choice, now, self._zone(client, user_id))
+        zone = self._zone(client, user_id)
+        at = self.later(choice, now, zone)
         capped = deadline is not None and now < deadline < at
         if capped:
             assert deadline is not None
             at = deadline
-        self.reminders.snooze(incident, plan_snooze(user_id, at, item_id))
+        rows = self.reminders.snooze(incident, plan_snooze(user_id, at, item_id))
+        if rows:  # when it reaches them: "in 2 hours" at night waits for their working hours
+            at = reach_at(rows[0], self.reminders.settings.hours, at, zone, deadline)
         said = f":zzz: I'll remind you again {date(at)}" + (
             ", at the deadline: no later." if capped else "."
         )
